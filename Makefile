@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint check venv clean-var
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Concord needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The running app with the demo partnership: web server, Celery worker and beat.
+demo: venv
+	$(BIN)/python -m devtools.services demo
+
+## The whole suite; pass pytest arguments with ARGS="-k access -x".
+test: venv
+	$(BIN)/python -m devtools.services test $(ARGS)
+
+## Static checks: lint, Django's system checks, migrations in step with the models.
+lint: venv
+	$(BIN)/ruff check .
+
+check: venv
+	$(BIN)/python -m devtools.services run -- sh -c '\
+	  CONCORD_ENV=test $(BIN)/python manage.py check --fail-level WARNING && \
+	  CONCORD_ENV=test $(BIN)/python manage.py makemigrations --check --dry-run && \
+	  CONCORD_ENV=test DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py makemigrations --check --dry-run'
+
+## Forget the embedded servers' data (the demo database included).
+clean-var:
+	rm -rf var/pg-* var/valkey-*

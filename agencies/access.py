@@ -1,0 +1,550 @@
+"""The access engine: role capabilities × object grants.
+
+Two layers, and both must allow (DESIGN.md, "The access model"):
+
+1. **Capability** — what a role may ever hold, declared as data in each app's
+   ``permissions.py`` (``CAPABILITIES = {"app.codename": {roles...}}``).
+2. **Grant** — which records: rows in a registered model's direct foreign-key grant
+   tables, to the user's agency group or to the user, each with a reason and an
+   optional expiry.
+
+Nothing here is cached across requests, so a change of membership, role or grant
+applies on the very next request. Scoping is one SQL subquery over the grant tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import models, transaction
+from django.db.models.signals import post_migrate
+from django.http import Http404
+from django.utils import timezone
+
+from audit import actions
+from audit.record import record
+
+from .models import AgencyGrant, Membership, Role, UserGrant
+
+if TYPE_CHECKING:
+    from .models import Agency
+
+M = TypeVar("M", bound=models.Model)
+
+
+# --- Registry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    model: type[models.Model]
+    agency_grants: type[AgencyGrant]
+    user_grants: type[UserGrant]
+
+
+_registry: dict[type[models.Model], Registration] = {}
+
+
+def register(
+    model: type[models.Model], *, agency_grants: type[AgencyGrant], user_grants: type[UserGrant]
+) -> None:
+    """Put ``model`` under the engine. Call from the owning app's ``AppConfig.ready``."""
+    for table in (agency_grants, user_grants):
+        target = table._meta.get_field("content_object").related_model
+        if target is not model:
+            raise ImproperlyConfigured(f"{table.__name__}.content_object must point at {model.__name__}.")
+    _registry[model] = Registration(model, agency_grants, user_grants)
+
+
+def registration_for(model: type[models.Model]) -> Registration:
+    concrete = model._meta.concrete_model
+    try:
+        return _registry[concrete]  # type: ignore[index]
+    except KeyError:
+        raise ImproperlyConfigured(f"{model.__name__} is not registered with the access engine.") from None
+
+
+def registrations() -> list[Registration]:
+    return list(_registry.values())
+
+
+# --- Capabilities (layer 1) ----------------------------------------------------------
+
+
+@functools.cache
+def capabilities() -> dict[str, frozenset[str]]:
+    """Every declared capability: permission name → roles that may ever hold it."""
+    declared: dict[str, frozenset[str]] = {}
+    for app_config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{app_config.name}.permissions")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app_config.name}.permissions":
+                raise
+            continue
+        for perm, roles in getattr(module, "CAPABILITIES", {}).items():
+            unknown = set(roles) - set(Role.values)
+            if unknown:
+                raise ImproperlyConfigured(f"{perm}: unknown roles {sorted(unknown)}")
+            if perm in declared:
+                raise ImproperlyConfigured(f"{perm} is declared twice")
+            declared[perm] = frozenset(roles)
+    return declared
+
+
+def role_may(role: str | None, perm: str) -> bool:
+    """Layer 1 alone: may this role ever hold ``perm``? Undeclared permissions: nobody."""
+    return role is not None and role in capabilities().get(perm, frozenset())
+
+
+def active_membership(user: Any) -> Membership | None:
+    """The membership that lets this user act now, or None (inactive user or agency)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    membership: Membership | None = getattr(user, "membership", None)
+    if membership is None or not membership.agency.active:
+        return None
+    return membership
+
+
+def user_may(user: Any, perm: str) -> bool:
+    """Role capability for actions not tied to one record (e.g. manage agency users)."""
+    membership = active_membership(user)
+    return membership is not None and role_may(membership.role, perm)
+
+
+# --- Permission rows ------------------------------------------------------------------
+
+_permission_ids: dict[str, int] = {}
+
+
+def _clear_permission_cache(**kwargs: Any) -> None:
+    # Ids change when a test database is flushed and permissions are recreated.
+    _permission_ids.clear()
+
+
+post_migrate.connect(_clear_permission_cache, dispatch_uid="access_clear_permission_cache")
+
+
+def _split(perm: str) -> tuple[str, str]:
+    app_label, _, codename = perm.partition(".")
+    if not codename:
+        raise ValueError(f"Permissions are named 'app_label.codename', not {perm!r}")
+    return app_label, codename
+
+
+def permission_id(perm: str, model: type[models.Model]) -> int:
+    """The id of ``perm``, which must be a permission of ``model`` (guardian's rule)."""
+    key = f"{model._meta.label_lower}:{perm}"
+    if key not in _permission_ids:
+        app_label, codename = _split(perm)
+        content_type = ContentType.objects.get_for_model(model)
+        try:
+            _permission_ids[key] = Permission.objects.only("pk").get(
+                content_type=content_type, codename=codename, content_type__app_label=app_label
+            ).pk
+        except Permission.DoesNotExist:
+            raise ImproperlyConfigured(f"{perm} is not a permission of {model.__name__}") from None
+    return _permission_ids[key]
+
+
+def _live(now: datetime) -> models.Q:
+    return models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+
+
+# --- Scoping (both layers) -----------------------------------------------------------
+
+
+def granted_ids(model: type[models.Model], user: Any, perm: str) -> models.QuerySet[Any] | None:
+    """A subquery of the ids of ``model`` rows on which ``user`` holds a live grant of ``perm``.
+
+    None when the capability layer already refuses (no membership, role lacks it).
+    """
+    membership = active_membership(user)
+    if membership is None or not role_may(membership.role, perm):
+        return None
+    registration = registration_for(model)
+    pid = permission_id(perm, registration.model)
+    live = _live(timezone.now())
+    by_agency = (
+        registration.agency_grants.objects.filter(group_id=membership.agency.group_id, permission_id=pid)
+        .filter(live)
+        .values("content_object_id")
+    )
+    by_user = (
+        registration.user_grants.objects.filter(user_id=user.pk, permission_id=pid)
+        .filter(live)
+        .values("content_object_id")
+    )
+    return by_agency.union(by_user, all=True)
+
+
+def scope(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
+    """``queryset`` narrowed to the rows ``user`` may ``perm``, in one SQL subquery."""
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return queryset
+    ids = granted_ids(queryset.model, user, perm)
+    if ids is None:
+        return queryset.none()
+    return queryset.filter(pk__in=ids)
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    """Base QuerySet of every registered model: ``Model.objects.visible_to(user, perm)``."""
+
+    def visible_to(self, user: Any, perm: str) -> ScopedQuerySet[M]:
+        return scope(self, user, perm)  # type: ignore[return-value]
+
+
+def can(user: Any, perm: str, obj: models.Model) -> bool:
+    """May ``user`` ``perm`` this one object? One query (none when the role refuses)."""
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return True
+    ids = granted_ids(type(obj), user, perm)
+    if ids is None:
+        return False
+    return type(obj)._default_manager.filter(pk=obj.pk, pk__in=ids).exists()
+
+
+def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
+    """Every permission ``user`` holds on ``obj`` now, loaded at once for a whole page."""
+    membership = active_membership(user)
+    if membership is None:
+        return frozenset()
+    registration = registration_for(type(obj))
+    live = _live(timezone.now())
+    rows = registration.agency_grants.objects.filter(
+        live, group_id=membership.agency.group_id, content_object_id=obj.pk
+    ).values_list("permission__content_type__app_label", "permission__codename")
+    rows = rows.union(
+        registration.user_grants.objects.filter(live, user_id=user.pk, content_object_id=obj.pk).values_list(
+            "permission__content_type__app_label", "permission__codename"
+        )
+    )
+    held = {f"{app_label}.{codename}" for app_label, codename in rows}
+    return frozenset(perm for perm in held if role_may(membership.role, perm))
+
+
+def get_visible_or_404(queryset: models.QuerySet[M], user: Any, perm: str, **lookup: Any) -> M:
+    """Fetch one record the user may ``perm``; otherwise 404, as if it did not exist.
+
+    When the record exists but is hidden, the attempt is audited (ASVS 16.3.2): the
+    user learns nothing, the trail learns everything.
+    """
+    try:
+        return scope(queryset, user, perm).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+        hidden = queryset.filter(**lookup).first() if _lookup_is_valid(queryset, lookup) else None
+        if hidden is not None:
+            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": perm})
+        raise Http404 from None
+
+
+def _lookup_is_valid(queryset: models.QuerySet[Any], lookup: dict[str, Any]) -> bool:
+    try:
+        queryset.filter(**lookup).query  # noqa: B018 - builds (and validates) the lookup
+        return True
+    except (ValueError, ValidationError):
+        return False
+
+
+# --- Grants --------------------------------------------------------------------------
+
+
+def _reason_key(reason: models.Model) -> tuple[ContentType, int]:
+    if reason.pk is None:
+        raise ValueError("A grant's reason must be a saved record.")
+    return ContentType.objects.get_for_model(reason), int(reason.pk)
+
+
+def _describe(reason: models.Model) -> dict[str, Any]:
+    return {"reason_type": reason._meta.label_lower, "reason_id": reason.pk}
+
+
+def grant(
+    *,
+    actor: Any,
+    obj: models.Model,
+    perms: Iterable[str],
+    reason: models.Model,
+    agency: Agency | None = None,
+    user: Any = None,
+    expires_at: datetime | None = None,
+) -> int:
+    """Grant ``perms`` on ``obj`` to an agency (its group) or to one user, because of ``reason``.
+
+    Idempotent: granting again for the same reason adds nothing. Audited. Returns the
+    number of new grant rows.
+    """
+    if (agency is None) == (user is None):
+        raise ValueError("Grant to exactly one of an agency or a user.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "A grant cannot expire in the past."})
+    perms = sorted(set(perms))
+    registration = registration_for(type(obj))
+    reason_type, reason_id = _reason_key(reason)
+    common = {
+        "content_object_id": obj.pk,
+        "reason_type": reason_type,
+        "reason_id": reason_id,
+        "expires_at": expires_at,
+        "granted_by": actor if getattr(actor, "is_authenticated", False) else None,
+    }
+    with transaction.atomic():
+        if agency is not None:
+            rows: list[Any] = [
+                registration.agency_grants(
+                    group_id=agency.group_id, permission_id=permission_id(p, registration.model), **common
+                )
+                for p in perms
+            ]
+            table: type[models.Model] = registration.agency_grants
+        else:
+            rows = [
+                registration.user_grants(
+                    user_id=user.pk, permission_id=permission_id(p, registration.model), **common
+                )
+                for p in perms
+            ]
+            table = registration.user_grants
+        before = _count(table, obj, reason_type, reason_id)
+        table.objects.bulk_create(rows, ignore_conflicts=True)  # type: ignore[attr-defined]
+        created = _count(table, obj, reason_type, reason_id) - before
+        record(
+            actions.GRANT_CREATED,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            target=obj,
+            detail={
+                "permissions": perms,
+                "agency_id": agency.pk if agency is not None else None,
+                "user_id": user.pk if user is not None else None,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "created": created,
+                **_describe(reason),
+            },
+        )
+    return created
+
+
+def _count(table: type[models.Model], obj: models.Model, reason_type: ContentType, reason_id: int) -> int:
+    return table._default_manager.filter(
+        content_object_id=obj.pk, reason_type=reason_type, reason_id=reason_id
+    ).count()
+
+
+def revoke_for_reason(*, actor: Any, reason: models.Model) -> int:
+    """Remove every grant, on any registered model, that exists because of ``reason``.
+
+    Called in the same transaction as the withdrawal of the reason itself (a consent
+    withdrawn, a referral completed...). Audited once per object that lost grants.
+    """
+    reason_type, reason_id = _reason_key(reason)
+    removed = 0
+    with transaction.atomic():
+        for registration in registrations():
+            for table in (registration.agency_grants, registration.user_grants):
+                doomed = table.objects.filter(reason_type=reason_type, reason_id=reason_id)
+                affected = sorted(set(doomed.values_list("content_object_id", flat=True)))
+                if not affected:
+                    continue
+                count, _ = doomed.delete()
+                removed += count
+                for target in registration.model._default_manager.filter(pk__in=affected):
+                    record(
+                        actions.GRANT_REVOKED,
+                        actor=actor if getattr(actor, "is_authenticated", False) else None,
+                        target=target,
+                        detail={"table": table._meta.label_lower, **_describe(reason)},
+                    )
+    return removed
+
+
+def revoke(
+    *,
+    actor: Any,
+    obj: models.Model,
+    agency: Agency | None = None,
+    user: Any = None,
+    perms: Iterable[str] | None = None,
+    reason: models.Model | None = None,
+) -> int:
+    """Remove grants on ``obj`` held by an agency or a user, narrowed by perms and reason."""
+    if (agency is None) == (user is None):
+        raise ValueError("Revoke from exactly one of an agency or a user.")
+    registration = registration_for(type(obj))
+    if agency is not None:
+        doomed = registration.agency_grants.objects.filter(group_id=agency.group_id)
+    else:
+        doomed = registration.user_grants.objects.filter(user_id=user.pk)  # type: ignore[assignment]
+    doomed = doomed.filter(content_object_id=obj.pk)
+    if perms is not None:
+        doomed = doomed.filter(permission_id__in=[permission_id(p, registration.model) for p in perms])
+    if reason is not None:
+        reason_type, reason_id = _reason_key(reason)
+        doomed = doomed.filter(reason_type=reason_type, reason_id=reason_id)
+    with transaction.atomic():
+        count, _ = doomed.delete()
+        if count:
+            record(
+                actions.GRANT_REVOKED,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                target=obj,
+                detail={
+                    "agency_id": agency.pk if agency is not None else None,
+                    "user_id": user.pk if user is not None else None,
+                    "permissions": sorted(perms) if perms is not None else None,
+                    "removed": count,
+                    **(_describe(reason) if reason is not None else {}),
+                },
+            )
+    return count
+
+
+# --- Explaining ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    """One grant row, in words: who holds which permission, why, and until when."""
+
+    holder_kind: str  # "agency" or "user"
+    holder_id: int
+    holder_name: str
+    permission: str
+    reason_type: str
+    reason_id: int
+    reason: str
+    expires_at: datetime | None
+    granted_at: datetime
+    live: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    permission: str
+    allowed: bool
+    why: str
+    grants: list[GrantInfo] = field(default_factory=list)
+
+
+def grants_on(obj: models.Model, *, include_expired: bool = False) -> list[GrantInfo]:
+    """Every grant on ``obj``: the answer to "who can see this and why"."""
+    registration = registration_for(type(obj))
+    now = timezone.now()
+    collected: list[tuple[str, Any]] = []
+    for kind, table, holder in (
+        ("agency", registration.agency_grants, "group__agency"),
+        ("user", registration.user_grants, "user"),
+    ):
+        rows = table.objects.filter(content_object_id=obj.pk).select_related(
+            holder, "permission__content_type", "reason_type"
+        )
+        if not include_expired:
+            rows = rows.filter(_live(now))
+        collected.extend((kind, row) for row in rows)
+
+    reasons = _load_reasons(row for _, row in collected)
+    infos = []
+    for kind, row in collected:
+        holder_obj = row.group.agency if kind == "agency" else row.user
+        reason = reasons.get((row.reason_type_id, row.reason_id))
+        infos.append(
+            GrantInfo(
+                holder_kind=kind,
+                holder_id=holder_obj.pk,
+                holder_name=str(holder_obj),
+                permission=f"{row.permission.content_type.app_label}.{row.permission.codename}",
+                reason_type=row.reason_type.model,
+                reason_id=row.reason_id,
+                reason=str(reason) if reason is not None else f"{row.reason_type.model} #{row.reason_id}",
+                expires_at=row.expires_at,
+                granted_at=row.granted_at,
+                live=row.expires_at is None or row.expires_at > now,
+            )
+        )
+    return sorted(infos, key=lambda g: (g.holder_kind, g.holder_name, g.permission))
+
+
+def _load_reasons(rows: Iterable[Any]) -> dict[tuple[int, int], models.Model]:
+    wanted: dict[int, set[int]] = {}
+    for row in rows:
+        wanted.setdefault(row.reason_type_id, set()).add(row.reason_id)
+    loaded: dict[tuple[int, int], models.Model] = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        for pk, reason in model._default_manager.in_bulk(list(ids)).items():
+            loaded[(type_id, pk)] = reason
+    return loaded
+
+
+def explain(user: Any, obj: models.Model) -> list[Decision]:
+    """For each capability declared on ``obj``'s model: allowed or not, and what decides it."""
+    registration = registration_for(type(obj))
+    app_label = registration.model._meta.app_label
+    own_perms = set(
+        Permission.objects.filter(content_type=ContentType.objects.get_for_model(registration.model))
+        .values_list("codename", flat=True)
+    )
+    perms = sorted(p for p in capabilities() if _split(p)[0] == app_label and _split(p)[1] in own_perms)
+    membership = active_membership(user)
+    all_grants = grants_on(obj)
+    decisions = []
+    for perm in perms:
+        if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+            decisions.append(Decision(perm, True, "superuser: unscoped"))
+            continue
+        if membership is None:
+            decisions.append(Decision(perm, False, "no active membership of an active agency"))
+            continue
+        if not role_may(membership.role, perm):
+            decisions.append(
+                Decision(perm, False, f"the role {membership.get_role_display()} may never hold it")
+            )
+            continue
+        mine = [
+            g
+            for g in all_grants
+            if g.permission == perm
+            and (
+                (g.holder_kind == "agency" and g.holder_id == membership.agency_id)
+                or (g.holder_kind == "user" and g.holder_id == user.pk)
+            )
+        ]
+        if mine:
+            reasons = "; ".join(f"{g.holder_kind} grant for {g.reason}" for g in mine)
+            decisions.append(Decision(perm, True, reasons, mine))
+        else:
+            decisions.append(Decision(perm, False, f"no grant to {membership.agency} or to this user"))
+    return decisions
+
+
+def capability_matrix_markdown() -> str:
+    """The whole capability matrix as one Markdown table, for review with partners."""
+    from django.utils.translation import gettext as _
+
+    roles = list(Role)
+    header = "| permission | " + " | ".join(str(role.label) for role in roles) + " |"
+    rule = "| --- |" + " :-: |" * len(roles)
+    lines = [header, rule]
+    for perm, holders in sorted(capabilities().items()):
+        cells = " | ".join("✓" if role.value in holders else "" for role in roles)
+        lines.append(f"| `{perm}` | {cells} |")
+    lines.append("")
+    lines.append(
+        _(
+            "A tick says a role may ever hold the permission; a record is reached only through "
+            "a grant to the user's agency or to the user."
+        )
+    )
+    return "\n".join(lines) + "\n"

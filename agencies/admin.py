@@ -1,0 +1,57 @@
+"""The Django admin, for superusers: agencies and memberships go through the services."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
+
+from . import services
+from .models import Agency, Membership, Partnership, SharingGroup, User
+
+
+@admin.register(User)
+class ConcordUserAdmin(UserAdmin):
+    list_display = ["username", "email", "is_active", "is_superuser"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "country", "region", "is_first_responder", "active"]
+    list_filter = ["kind", "country", "is_first_responder", "active"]
+    search_fields = ["name", "region"]
+    exclude = ["group"]
+
+    def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.agency_create(
+            actor=request.user,
+            name=obj.name,
+            kind=obj.kind,
+            country=obj.country,
+            region=obj.region,
+            is_first_responder=obj.is_first_responder,
+        )
+        obj.pk, obj.group_id = created.pk, created.group_id
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "agency", "role"]
+    list_filter = ["role", "agency"]
+    search_fields = ["user__username", "agency__name"]
+    list_select_related = ["user", "agency"]
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    list_display = ["name", "agreement_reference", "starts_on", "ends_on"]
+    filter_horizontal = ["agencies"]
+
+
+@admin.register(SharingGroup)
+class SharingGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner"]
+    filter_horizontal = ["members"]

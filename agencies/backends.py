@@ -1,0 +1,32 @@
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.db import models
+
+from . import access
+
+
+class MembershipBackend(ModelBackend):
+    """Django's password backend, loading the membership with the user in one query,
+    and answering object permissions through the access engine (grants with reasons
+    and expiry), so ``user.has_perm(perm, obj)`` and ``access.can`` never disagree."""
+
+    def get_user(self, user_id: Any) -> Any:
+        from .models import User
+
+        try:
+            user = User._default_manager.select_related("membership__agency").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        if obj is None:
+            return super().has_perm(user_obj, perm) or access.user_may(user_obj, perm)
+        if isinstance(obj, models.Model):
+            try:
+                access.registration_for(type(obj))
+            except Exception:
+                return False
+            return access.can(user_obj, perm, obj)
+        return False

@@ -1,0 +1,255 @@
+"""Agencies, the people who work in them, and the partnerships that bind them.
+
+Also the abstract bases of the object-grant tables that every app registers with the
+access engine (``agencies.access``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class User(AbstractUser):
+    """Concord's user. Its agency and role live on ``Membership`` (one per user)."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "police", _("Police")
+    SOCIAL_SERVICES = "social_services", _("Social services")
+    CHARITY = "charity", _("Charity")
+    HEALTH = "health", _("Health")
+    HOUSING = "housing", _("Housing")
+    LOCAL_AUTHORITY = "local_authority", _("Local authority")
+    PROSECUTION = "prosecution", _("Prosecution")
+    LABOUR_INSPECTORATE = "labour_inspectorate", _("Labour inspectorate")
+    NATIONAL_AGENCY = "national_agency", _("National agency")
+    IMMIGRATION = "immigration", _("Immigration")
+    COMMUNITY_GROUP = "community_group", _("Community group")
+    OTHER = "other", _("Other")
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    CASE_MANAGER = "case_manager", _("Case manager")
+    OFFICER = "officer", _("Officer")
+    ANALYST = "analyst", _("Intelligence analyst")
+    PROSECUTOR = "prosecutor", _("Prosecutor")
+    PARTNERSHIP_MANAGER = "partnership_manager", _("Partnership manager")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+
+
+# Which kinds of agency a role may exist in. A role absent from this table fits any kind.
+ROLE_AGENCY_KINDS: dict[str, frozenset[str]] = {
+    Role.OFFICER: frozenset(
+        {
+            AgencyKind.POLICE,
+            AgencyKind.LABOUR_INSPECTORATE,
+            AgencyKind.NATIONAL_AGENCY,
+            AgencyKind.IMMIGRATION,
+        }
+    ),
+    Role.PROSECUTOR: frozenset({AgencyKind.PROSECUTION}),
+}
+
+
+def role_fits_agency(role: str, kind: str) -> bool:
+    allowed = ROLE_AGENCY_KINDS.get(role)
+    return allowed is None or kind in allowed
+
+
+def validate_country_code(value: str) -> None:
+    if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValidationError(
+            _("Enter an ISO 3166-1 alpha-2 country code in capitals, such as GB or SI.")
+        )
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=AgencyKind.choices)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        validators=[validate_country_code],
+        help_text=_("ISO 3166-1 alpha-2 code, e.g. GB."),
+    )
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    is_first_responder = models.BooleanField(
+        _("first responder"),
+        default=False,
+        help_text=_("Designated first responders may make National Referral Mechanism referrals."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    # Every object grant to "the agency" is a grant to this group; a user reaches it
+    # through their membership, never through auth's user.groups (see access.py).
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def manageable_by(self, user: object) -> MembershipQuerySet:
+        """Members whose account ``user`` may manage: their own agency's, if an agency admin."""
+        from . import access
+
+        membership = access.active_membership(user)
+        if membership is None or not access.role_may(membership.role, "agencies.manage_agency_users"):
+            return self.none()
+        return self.filter(agency_id=membership.agency_id)
+
+
+class Membership(models.Model):
+    """A user's place in Concord: exactly one agency and one role there."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__username"]
+        permissions = [("manage_agency_users", "Can manage the users of their own agency")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} at {self.agency}"
+
+    def clean(self) -> None:
+        if self.agency_id and self.role and not role_fits_agency(self.role, self.agency.kind):
+            raise ValidationError({"role": role_mismatch_message(self.role, self.agency.kind)})
+
+
+def role_mismatch_message(role: str, kind: str) -> str:
+    kinds = ", ".join(sorted(AgencyKind(k).label for k in ROLE_AGENCY_KINDS[role]))
+    return str(
+        _("The role “%(role)s” cannot be held in a %(kind)s agency; it needs one of: %(kinds)s.")
+        % {"role": Role(role).label, "kind": AgencyKind(kind).label.lower(), "kinds": kinds}
+    )
+
+
+class PartnershipQuerySet(models.QuerySet["Partnership"]):
+    def of_agency(self, agency: Agency | None) -> PartnershipQuerySet:
+        if agency is None:
+            return self.none()
+        return self.filter(pk__in=Partnership.agencies.through.objects.filter(agency_id=agency.pk).values("partnership_id"))
+
+
+class Partnership(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    agencies = models.ManyToManyField(Agency, related_name="partnerships", blank=True)
+    agreement_reference = models.CharField(
+        _("information-sharing agreement reference"), max_length=120, blank=True
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="partnership_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SharingGroupQuerySet(models.QuerySet["SharingGroup"]):
+    def for_agency(self, agency: Agency | None) -> SharingGroupQuerySet:
+        """Groups the agency owns or belongs to: the only ones whose membership it may see."""
+        if agency is None:
+            return self.none()
+        member_of = SharingGroup.members.through.objects.filter(agency_id=agency.pk).values(
+            "sharinggroup_id"
+        )
+        return self.filter(models.Q(owner_id=agency.pk) | models.Q(pk__in=member_of))
+
+
+class SharingGroup(models.Model):
+    """A named set of agencies that intelligence can be distributed to."""
+
+    name = models.CharField(_("name"), max_length=200)
+    owner = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="owned_sharing_groups")
+    members = models.ManyToManyField(Agency, related_name="sharing_groups", blank=True)
+
+    objects = SharingGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="sharing_group_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Object grants -------------------------------------------------------------------
+#
+# Each registered model has two direct foreign-key tables (guardian's "direct FK"
+# layout): one for grants to an agency's group, one for grants to a single user. Beyond
+# guardian's columns each row says why it exists (``reason``: the referral, consent,
+# request... or the object itself for the lead agency) and when it ends. The same
+# permission may be granted several times for different reasons; withdrawing one reason
+# leaves the others standing.
+
+
+class GrantFields(models.Model):
+    reason_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    reason_id = models.PositiveBigIntegerField(db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class AgencyGrant(GroupObjectPermissionBase, GrantFields):
+    """Abstract: a grant to an agency's group. Subclasses add ``content_object``."""
+
+    content_object: ClassVar[models.ForeignKey]
+
+    class Meta:
+        abstract = True
+        # Leading (group, permission, content_object) makes the scoping subquery an
+        # index-only scan.
+        unique_together = [("group", "permission", "content_object", "reason_type", "reason_id")]
+
+
+class UserGrant(UserObjectPermissionBase, GrantFields):
+    """Abstract: a grant to one user (an individual, usually time-limited, grant)."""
+
+    content_object: ClassVar[models.ForeignKey]
+
+    class Meta:
+        abstract = True
+        unique_together = [("user", "permission", "content_object", "reason_type", "reason_id")]

@@ -1,0 +1,104 @@
+"""Agency admins manage their own agency's users in the browser (the API's twin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import access, services
+from .forms import MemberCreateForm, MemberRoleForm
+from .models import Agency, Membership
+
+
+def _admin_agency(request: HttpRequest) -> Agency:
+    if not access.user_may(request.user, services.MANAGE_USERS):
+        raise PermissionDenied(_("Only an agency administrator may manage users."))
+    membership = access.active_membership(request.user)
+    assert membership is not None
+    return membership.agency
+
+
+def _member(request: HttpRequest, pk: int) -> Membership:
+    try:
+        return Membership.objects.manageable_by(request.user).select_related("user", "agency").get(pk=pk)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    agency = _admin_agency(request)
+    members = Membership.objects.manageable_by(request.user).select_related("user")
+    return render(request, "agencies/member_list.html", {"agency": agency, "members": members})
+
+
+@login_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    agency = _admin_agency(request)
+    form = MemberCreateForm(request.POST or None, agency=agency)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_create(actor=request.user, agency=agency, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request, _("%(user)s was added and emailed an invitation.") % {"user": membership.user.username}
+            )
+            return redirect("agencies:member_list")
+    return render(request, "agencies/member_form.html", {"agency": agency, "form": form})
+
+
+@login_required
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agency = _admin_agency(request)
+    membership = _member(request, pk)
+    form = MemberRoleForm(request.POST or None, agency=agency, initial={"role": membership.role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_change_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The role was changed. It applies from their next page."))
+            return redirect("agencies:member_list")
+    return render(request, "agencies/member_detail.html", {"agency": agency, "member": membership, "form": form})
+
+
+@login_required
+@require_POST
+def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin_agency(request)
+    membership = _member(request, pk)
+    try:
+        services.membership_deactivate(actor=request.user, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(user)s can no longer sign in.") % {"user": membership.user.username})
+    return redirect("agencies:member_list")
+
+
+@login_required
+@require_POST
+def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin_agency(request)
+    membership = _member(request, pk)
+    services.membership_reactivate(actor=request.user, membership=membership)
+    messages.success(request, _("%(user)s can sign in again.") % {"user": membership.user.username})
+    return redirect("agencies:member_list")

@@ -1,0 +1,21 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from agencies.api import views as agencies
+
+from .views import api_root
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("agencies", agencies.AgencyViewSet, basename="agency")
+router.register("partnerships", agencies.PartnershipViewSet, basename="partnership")
+router.register("sharing-groups", agencies.SharingGroupViewSet, basename="sharinggroup")
+router.register("agency/users", agencies.MemberViewSet, basename="member")
+
+urlpatterns = [
+    path("", api_root, name="root"),
+    path("auth/token/", agencies.TokenView.as_view(), name="token"),
+    path("me/", agencies.MeView.as_view(), name="me"),
+    *router.urls,
+]

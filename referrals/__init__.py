@@ -1,0 +1,1 @@
+"""Referrals between agencies and the NRM workflow (issue 4). Not built yet."""
