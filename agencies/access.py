@@ -1,4 +1,4 @@
-"""The access engine: role capabilities × object grants.
+"""The access engine: role capabilities x object grants.
 
 Two layers, and both must allow (DESIGN.md, "The access model"):
 
@@ -61,7 +61,9 @@ def register(
     for table in (agency_grants, user_grants):
         target = table._meta.get_field("content_object").related_model
         if target is not model:
-            raise ImproperlyConfigured(f"{table.__name__}.content_object must point at {model.__name__}.")
+            raise ImproperlyConfigured(
+                f"{table.__name__}.content_object must point at {model.__name__}."
+            )
     _registry[model] = Registration(model, agency_grants, user_grants)
 
 
@@ -70,7 +72,9 @@ def registration_for(model: type[models.Model]) -> Registration:
     try:
         return _registry[concrete]  # type: ignore[index]
     except KeyError:
-        raise ImproperlyConfigured(f"{model.__name__} is not registered with the access engine.") from None
+        raise ImproperlyConfigured(
+            f"{model.__name__} is not registered with the access engine."
+        ) from None
 
 
 def registrations() -> list[Registration]:
@@ -149,9 +153,13 @@ def permission_id(perm: str, model: type[models.Model]) -> int:
         app_label, codename = _split(perm)
         content_type = ContentType.objects.get_for_model(model)
         try:
-            _permission_ids[key] = Permission.objects.only("pk").get(
-                content_type=content_type, codename=codename, content_type__app_label=app_label
-            ).pk
+            _permission_ids[key] = (
+                Permission.objects.only("pk")
+                .get(
+                    content_type=content_type, codename=codename, content_type__app_label=app_label
+                )
+                .pk
+            )
         except Permission.DoesNotExist:
             raise ImproperlyConfigured(f"{perm} is not a permission of {model.__name__}") from None
     return _permission_ids[key]
@@ -176,7 +184,9 @@ def granted_ids(model: type[models.Model], user: Any, perm: str) -> models.Query
     pid = permission_id(perm, registration.model)
     live = _live(timezone.now())
     by_agency = (
-        registration.agency_grants.objects.filter(group_id=membership.agency.group_id, permission_id=pid)
+        registration.agency_grants.objects.filter(
+            group_id=membership.agency.group_id, permission_id=pid
+        )
         .filter(live)
         .values("content_object_id")
     )
@@ -226,9 +236,9 @@ def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
         live, group_id=membership.agency.group_id, content_object_id=obj.pk
     ).values_list("permission__content_type__app_label", "permission__codename")
     rows = rows.union(
-        registration.user_grants.objects.filter(live, user_id=user.pk, content_object_id=obj.pk).values_list(
-            "permission__content_type__app_label", "permission__codename"
-        )
+        registration.user_grants.objects.filter(
+            live, user_id=user.pk, content_object_id=obj.pk
+        ).values_list("permission__content_type__app_label", "permission__codename")
     )
     held = {f"{app_label}.{codename}" for app_label, codename in rows}
     return frozenset(perm for perm in held if role_may(membership.role, perm))
@@ -303,7 +313,9 @@ def grant(
         if agency is not None:
             rows: list[Any] = [
                 registration.agency_grants(
-                    group_id=agency.group_id, permission_id=permission_id(p, registration.model), **common
+                    group_id=agency.group_id,
+                    permission_id=permission_id(p, registration.model),
+                    **common,
                 )
                 for p in perms
             ]
@@ -335,7 +347,9 @@ def grant(
     return created
 
 
-def _count(table: type[models.Model], obj: models.Model, reason_type: ContentType, reason_id: int) -> int:
+def _count(
+    table: type[models.Model], obj: models.Model, reason_type: ContentType, reason_id: int
+) -> int:
     return table._default_manager.filter(
         content_object_id=obj.pk, reason_type=reason_type, reason_id=reason_id
     ).count()
@@ -387,7 +401,9 @@ def revoke(
         doomed = registration.user_grants.objects.filter(user_id=user.pk)  # type: ignore[assignment]
     doomed = doomed.filter(content_object_id=obj.pk)
     if perms is not None:
-        doomed = doomed.filter(permission_id__in=[permission_id(p, registration.model) for p in perms])
+        doomed = doomed.filter(
+            permission_id__in=[permission_id(p, registration.model) for p in perms]
+        )
     if reason is not None:
         reason_type, reason_id = _reason_key(reason)
         doomed = doomed.filter(reason_type=reason_type, reason_id=reason_id)
@@ -465,7 +481,9 @@ def grants_on(obj: models.Model, *, include_expired: bool = False) -> list[Grant
                 permission=f"{row.permission.content_type.app_label}.{row.permission.codename}",
                 reason_type=row.reason_type.model,
                 reason_id=row.reason_id,
-                reason=str(reason) if reason is not None else f"{row.reason_type.model} #{row.reason_id}",
+                reason=str(reason)
+                if reason is not None
+                else f"{row.reason_type.model} #{row.reason_id}",
                 expires_at=row.expires_at,
                 granted_at=row.granted_at,
                 live=row.expires_at is None or row.expires_at > now,
@@ -493,10 +511,13 @@ def explain(user: Any, obj: models.Model) -> list[Decision]:
     registration = registration_for(type(obj))
     app_label = registration.model._meta.app_label
     own_perms = set(
-        Permission.objects.filter(content_type=ContentType.objects.get_for_model(registration.model))
-        .values_list("codename", flat=True)
+        Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(registration.model)
+        ).values_list("codename", flat=True)
     )
-    perms = sorted(p for p in capabilities() if _split(p)[0] == app_label and _split(p)[1] in own_perms)
+    perms = sorted(
+        p for p in capabilities() if _split(p)[0] == app_label and _split(p)[1] in own_perms
+    )
     membership = active_membership(user)
     all_grants = grants_on(obj)
     decisions = []
@@ -525,7 +546,9 @@ def explain(user: Any, obj: models.Model) -> list[Decision]:
             reasons = "; ".join(f"{g.holder_kind} grant for {g.reason}" for g in mine)
             decisions.append(Decision(perm, True, reasons, mine))
         else:
-            decisions.append(Decision(perm, False, f"no grant to {membership.agency} or to this user"))
+            decisions.append(
+                Decision(perm, False, f"no grant to {membership.agency} or to this user")
+            )
     return decisions
 
 

@@ -15,15 +15,63 @@ from .models import Agency, AgencyKind, Membership, Partnership, Role, SharingGr
 PARTNERSHIP = "Northshire Modern Slavery Partnership"
 
 AGENCIES: list[dict[str, Any]] = [
-    {"name": "Northshire Police", "kind": AgencyKind.POLICE, "country": "GB", "region": "Northshire", "is_first_responder": True},
-    {"name": "Northshire Council Adult Social Care", "kind": AgencyKind.SOCIAL_SERVICES, "country": "GB", "region": "Northshire", "is_first_responder": True},
-    {"name": "Harbour Trust", "kind": AgencyKind.CHARITY, "country": "GB", "region": "Northshire", "is_first_responder": True},
-    {"name": "Northshire Health", "kind": AgencyKind.HEALTH, "country": "GB", "region": "Northshire", "is_first_responder": False},
-    {"name": "Crown Prosecution Northshire", "kind": AgencyKind.PROSECUTION, "country": "GB", "region": "Northshire", "is_first_responder": False},
-    {"name": "Labour Inspectorate", "kind": AgencyKind.LABOUR_INSPECTORATE, "country": "GB", "region": "", "is_first_responder": True},
-    {"name": "Ljubljana Police Directorate", "kind": AgencyKind.POLICE, "country": "SI", "region": "Ljubljana", "is_first_responder": False},
+    {
+        "name": "Northshire Police",
+        "kind": AgencyKind.POLICE,
+        "country": "GB",
+        "region": "Northshire",
+        "is_first_responder": True,
+    },
+    {
+        "name": "Northshire Council Adult Social Care",
+        "kind": AgencyKind.SOCIAL_SERVICES,
+        "country": "GB",
+        "region": "Northshire",
+        "is_first_responder": True,
+    },
+    {
+        "name": "Harbour Trust",
+        "kind": AgencyKind.CHARITY,
+        "country": "GB",
+        "region": "Northshire",
+        "is_first_responder": True,
+    },
+    {
+        "name": "Northshire Health",
+        "kind": AgencyKind.HEALTH,
+        "country": "GB",
+        "region": "Northshire",
+        "is_first_responder": False,
+    },
+    {
+        "name": "Crown Prosecution Northshire",
+        "kind": AgencyKind.PROSECUTION,
+        "country": "GB",
+        "region": "Northshire",
+        "is_first_responder": False,
+    },
+    {
+        "name": "Labour Inspectorate",
+        "kind": AgencyKind.LABOUR_INSPECTORATE,
+        "country": "GB",
+        "region": "",
+        "is_first_responder": True,
+    },
+    {
+        "name": "Ljubljana Police Directorate",
+        "kind": AgencyKind.POLICE,
+        "country": "SI",
+        "region": "Ljubljana",
+        "is_first_responder": False,
+    },
     # Outside the partnership: sees nothing of it.
-    {"name": "Southshire Police", "kind": AgencyKind.POLICE, "country": "GB", "region": "Southshire", "is_first_responder": True},
+    {
+        "name": "Southshire Police",
+        "kind": AgencyKind.POLICE,
+        "country": "GB",
+        "region": "Southshire",
+        "is_first_responder": True,
+    },
 ]
 OUTSIDE = {"Southshire Police"}
 
@@ -32,8 +80,20 @@ USERS: list[tuple[str, str, str, str, str]] = [
     ("harbour.caseworker", "Harbour Trust", Role.CASEWORKER, "Amira", "Haddad"),
     ("harbour.manager", "Harbour Trust", Role.CASE_MANAGER, "Beth", "Okafor"),
     ("harbour.admin", "Harbour Trust", Role.AGENCY_ADMIN, "Colin", "Marsh"),
-    ("council.caseworker", "Northshire Council Adult Social Care", Role.CASEWORKER, "Dana", "Whitfield"),
-    ("partnership.manager", "Northshire Council Adult Social Care", Role.PARTNERSHIP_MANAGER, "Eleanor", "Price"),
+    (
+        "council.caseworker",
+        "Northshire Council Adult Social Care",
+        Role.CASEWORKER,
+        "Dana",
+        "Whitfield",
+    ),
+    (
+        "partnership.manager",
+        "Northshire Council Adult Social Care",
+        Role.PARTNERSHIP_MANAGER,
+        "Eleanor",
+        "Price",
+    ),
     ("north.officer", "Northshire Police", Role.OFFICER, "Farid", "Khan"),
     ("north.analyst", "Northshire Police", Role.ANALYST, "Grace", "Lin"),
     ("health.caseworker", "Northshire Health", Role.CASEWORKER, "Hannah", "Doyle"),
@@ -43,8 +103,11 @@ USERS: list[tuple[str, str, str, str, str]] = [
     ("south.officer", "Southshire Police", Role.OFFICER, "Maya", "Reid"),
 ]
 
-SHARING_GROUP = ("Northshire Labour Exploitation Cell", "Northshire Police",
-                 ["Northshire Police", "Labour Inspectorate", "Harbour Trust"])
+SHARING_GROUP = (
+    "Northshire Labour Exploitation Cell",
+    "Northshire Police",
+    ["Northshire Police", "Labour Inspectorate", "Harbour Trust"],
+)
 
 
 def seed(log: Any = print) -> None:
@@ -59,7 +122,10 @@ def seed(log: Any = print) -> None:
 
         partnership, created = Partnership.objects.get_or_create(
             name=PARTNERSHIP,
-            defaults={"agreement_reference": "NMSP-ISA-2024-01", "starts_on": datetime.date(2024, 4, 1)},
+            defaults={
+                "agreement_reference": "NMSP-ISA-2024-01",
+                "starts_on": datetime.date(2024, 4, 1),
+            },
         )
         if created:
             partnership.agencies.set([a for name, a in agencies.items() if name not in OUTSIDE])

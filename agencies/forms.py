@@ -22,7 +22,9 @@ class MemberCreateForm(forms.Form):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = roles_for(agency)
-        self.fields["email"].help_text = _("We email an invitation with a link to choose a password.")
+        self.fields["email"].help_text = _(
+            "We email an invitation with a link to choose a password."
+        )
 
 
 class MemberRoleForm(forms.Form):

@@ -5,17 +5,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
-SESSION_AUTH_AT = "concord_authenticated_at"
-
-
-@receiver(user_logged_in, dispatch_uid="session_lifetime_start")
-def _remember_login_time(sender: object, request: HttpRequest | None, **kwargs: object) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session[SESSION_AUTH_AT] = int(time.time())
+from .signals import SESSION_AUTH_AT
 
 
 class SessionLifetimeMiddleware:

@@ -111,7 +111,9 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         from . import access
 
         membership = access.active_membership(user)
-        if membership is None or not access.role_may(membership.role, "agencies.manage_agency_users"):
+        if membership is None or not access.role_may(
+            membership.role, "agencies.manage_agency_users"
+        ):
             return self.none()
         return self.filter(agency_id=membership.agency_id)
 
@@ -142,7 +144,7 @@ class Membership(models.Model):
 
 
 def role_mismatch_message(role: str, kind: str) -> str:
-    kinds = ", ".join(sorted(AgencyKind(k).label for k in ROLE_AGENCY_KINDS[role]))
+    kinds = ", ".join(sorted(str(AgencyKind(k).label) for k in ROLE_AGENCY_KINDS[role]))
     return str(
         _("The role “%(role)s” cannot be held in a %(kind)s agency; it needs one of: %(kinds)s.")
         % {"role": Role(role).label, "kind": AgencyKind(kind).label.lower(), "kinds": kinds}
@@ -153,7 +155,11 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
     def of_agency(self, agency: Agency | None) -> PartnershipQuerySet:
         if agency is None:
             return self.none()
-        return self.filter(pk__in=Partnership.agencies.through.objects.filter(agency_id=agency.pk).values("partnership_id"))
+        return self.filter(
+            pk__in=Partnership.agencies.through.objects.filter(agency_id=agency.pk).values(
+                "partnership_id"
+            )
+        )
 
 
 class Partnership(models.Model):
@@ -171,7 +177,8 @@ class Partnership(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
                 name="partnership_ends_after_start",
             )
         ]

@@ -15,7 +15,15 @@ from audit import actions
 from audit.record import record
 
 from . import access
-from .models import Agency, Membership, Role, User, role_fits_agency, role_mismatch_message, validate_country_code
+from .models import (
+    Agency,
+    Membership,
+    Role,
+    User,
+    role_fits_agency,
+    role_mismatch_message,
+    validate_country_code,
+)
 
 MANAGE_USERS = "agencies.manage_agency_users"
 
@@ -121,7 +129,12 @@ def membership_create(
             actions.MEMBERSHIP_CREATED,
             actor=actor,
             target=membership,
-            detail={"user_id": user.pk, "agency_id": agency.pk, "role": role, "invited": not password},
+            detail={
+                "user_id": user.pk,
+                "agency_id": agency.pk,
+                "role": role,
+                "invited": not password,
+            },
         )
         if not password:
             from .tasks import send_invitation
@@ -135,7 +148,9 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
     _require_admin_of(actor, membership.agency)
     _check_role(role, membership.agency)
     if actor is not None and actor.pk == membership.user_id:
-        raise ValidationError({"role": _("You cannot change your own role; ask another administrator.")})
+        raise ValidationError(
+            {"role": _("You cannot change your own role; ask another administrator.")}
+        )
     if role == membership.role:
         return membership
     with transaction.atomic():
@@ -167,7 +182,12 @@ def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
         from knox.models import AuthToken
 
         AuthToken.objects.filter(user=user).delete()
-        record(actions.MEMBERSHIP_DEACTIVATED, actor=actor, target=membership, detail={"user_id": user.pk})
+        record(
+            actions.MEMBERSHIP_DEACTIVATED,
+            actor=actor,
+            target=membership,
+            detail={"user_id": user.pk},
+        )
     return membership
 
 
@@ -179,5 +199,10 @@ def membership_reactivate(*, actor: Any, membership: Membership) -> Membership:
             return membership
         user.is_active = True
         user.save(update_fields=["is_active"])
-        record(actions.MEMBERSHIP_REACTIVATED, actor=actor, target=membership, detail={"user_id": user.pk})
+        record(
+            actions.MEMBERSHIP_REACTIVATED,
+            actor=actor,
+            target=membership,
+            detail={"user_id": user.pk},
+        )
     return membership

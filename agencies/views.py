@@ -27,7 +27,11 @@ def _admin_agency(request: HttpRequest) -> Agency:
 
 def _member(request: HttpRequest, pk: int) -> Membership:
     try:
-        return Membership.objects.manageable_by(request.user).select_related("user", "agency").get(pk=pk)
+        return (
+            Membership.objects.manageable_by(request.user)
+            .select_related("user", "agency")
+            .get(pk=pk)
+        )
     except Membership.DoesNotExist:
         raise Http404 from None
 
@@ -53,12 +57,16 @@ def member_create(request: HttpRequest) -> HttpResponse:
     form = MemberCreateForm(request.POST or None, agency=agency)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_create(actor=request.user, agency=agency, **form.cleaned_data)
+            membership = services.membership_create(
+                actor=request.user, agency=agency, **form.cleaned_data
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(
-                request, _("%(user)s was added and emailed an invitation.") % {"user": membership.user.username}
+                request,
+                _("%(user)s was added and emailed an invitation.")
+                % {"user": membership.user.username},
             )
             return redirect("agencies:member_list")
     return render(request, "agencies/member_form.html", {"agency": agency, "form": form})
@@ -71,13 +79,19 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberRoleForm(request.POST or None, agency=agency, initial={"role": membership.role})
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_change_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+            services.membership_change_role(
+                actor=request.user, membership=membership, role=form.cleaned_data["role"]
+            )
         except ValidationError as error:
             _apply_errors(form, error)
         else:
             messages.success(request, _("The role was changed. It applies from their next page."))
             return redirect("agencies:member_list")
-    return render(request, "agencies/member_detail.html", {"agency": agency, "member": membership, "form": form})
+    return render(
+        request,
+        "agencies/member_detail.html",
+        {"agency": agency, "member": membership, "form": form},
+    )
 
 
 @login_required
@@ -90,7 +104,9 @@ def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("%(user)s can no longer sign in.") % {"user": membership.user.username})
+        messages.success(
+            request, _("%(user)s can no longer sign in.") % {"user": membership.user.username}
+        )
     return redirect("agencies:member_list")
 
 

@@ -10,7 +10,15 @@ from .models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail is written by Concord and changed by nobody."""
 
-    list_display = ["occurred_at", "action", "actor", "actor_agency", "target_type", "target_id", "case_id"]
+    list_display = [
+        "occurred_at",
+        "action",
+        "actor",
+        "actor_agency",
+        "target_type",
+        "target_id",
+        "case_id",
+    ]
     list_filter = ["action", "actor_agency"]
     search_fields = ["action", "target_type", "target_id", "request_id", "actor__username"]
     date_hierarchy = "occurred_at"

@@ -14,4 +14,4 @@ class RequestContext:
     request: Any = None
 
 
-current: ContextVar[RequestContext] = ContextVar("concord_request", default=RequestContext())
+current: ContextVar[RequestContext] = ContextVar("concord_request", default=RequestContext())  # noqa: B039 - frozen

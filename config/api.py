@@ -40,8 +40,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
         request = context.get("request")
         record(
             actions.FORBIDDEN,
-            actor=getattr(request, "user", None) if request and request.user.is_authenticated else None,
-            detail={"path": request.path if request else "", "method": request.method if request else ""},
+            actor=getattr(request, "user", None)
+            if request and request.user.is_authenticated
+            else None,
+            detail={
+                "path": request.path if request else "",
+                "method": request.method if request else "",
+            },
         )
     return response
 

@@ -78,5 +78,7 @@ class Env:
         if value is None:
             return default
         if value not in choices:
-            raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+            raise ImproperlyConfigured(
+                f"{name} must be one of {', '.join(choices)}; got {value!r}."
+            )
         return value

@@ -138,7 +138,9 @@ if not _database_url:
     )
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("Concord runs on PostgreSQL only; DATABASE_URL must be postgresql://")
+    raise ImproperlyConfigured(
+        "Concord runs on PostgreSQL only; DATABASE_URL must be postgresql://"
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

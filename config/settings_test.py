@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("CONCORD_ENV", "test")
 
-from .settings import *  # noqa: E402,F403
+from .settings import *  # noqa: F403
 
 # Fast hashing keeps the suite quick; password rules are still validated by the
 # validators above, which do not depend on the hasher.

@@ -61,13 +61,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "unavailable"
     checks["redis"] = "ok" if _redis_ok() else "unavailable"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
 
 
 @extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request: Request, format: str | None = None) -> Response:
     """Where to start: the resources of API v1, its schema and documentation."""
+
     def link(name: str) -> str:
         return reverse(name, request=request, format=format)
 

@@ -134,10 +134,12 @@ def run_demo(port: int) -> int:
                 return code
         password = env.get("CONCORD_DEMO_PASSWORD", "concord-demo-2026")
         lines = [f"  {username:<22} {who}" for username, who in DEMO_USERS]
+        users = "\n".join(lines)
         _say(
-            "\n\n  Concord demo: http://127.0.0.1:%d/\n  Password for every user: %s\n\n%s\n\n"
-            "  Emails are printed here. Ctrl-C stops the web server, worker, beat and the "
-            "embedded servers.\n" % (port, password, "\n".join(lines))
+            f"\n\n  Concord demo: http://127.0.0.1:{port}/\n"
+            f"  Password for every user: {password}\n\n"
+            f"{users}\n\n  Emails are printed here. Ctrl-C stops the web server, worker, beat "
+            "and the embedded servers.\n"
         )
         procfile = VAR / "Procfile.demo"
         procfile.write_text(
@@ -151,8 +153,11 @@ def run_demo(port: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.services", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.services",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     test = sub.add_parser("test", help="run the test suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

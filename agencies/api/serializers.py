@@ -15,7 +15,9 @@ class TokenRequestSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = authenticate(
-            request=self.context.get("request"), username=attrs["username"], password=attrs["password"]
+            request=self.context.get("request"),
+            username=attrs["username"],
+            password=attrs["password"],
         )
         if user is None:
             raise serializers.ValidationError(
@@ -53,8 +55,12 @@ class MemberSerializer(serializers.ModelSerializer):
 
     username = serializers.CharField(source="user.username", max_length=150)
     email = serializers.EmailField(source="user.email")
-    first_name = serializers.CharField(source="user.first_name", max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(source="user.last_name", max_length=150, required=False, allow_blank=True)
+    first_name = serializers.CharField(
+        source="user.first_name", max_length=150, required=False, allow_blank=True
+    )
+    last_name = serializers.CharField(
+        source="user.last_name", max_length=150, required=False, allow_blank=True
+    )
     is_active = serializers.BooleanField(source="user.is_active", read_only=True)
     agency = serializers.PrimaryKeyRelatedField(read_only=True)
     role = serializers.ChoiceField(choices=Role.choices)
@@ -68,7 +74,17 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "email", "first_name", "last_name", "role", "agency", "is_active", "password"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "agency",
+            "is_active",
+            "password",
+        ]
 
 
 class MemberRoleSerializer(serializers.Serializer):

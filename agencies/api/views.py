@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -36,15 +37,11 @@ class TokenView(APIView):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
+    # Tokens only: logging in must not depend on a browser session (or its CSRF check).
+    authentication_classes = [TokenAuthentication]
 
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
-
-    def get_authenticators(self) -> list[Any]:
-        # Logging in must not depend on a session (and its CSRF check).
-        if self.request.method == "POST":
-            return []
-        return super().get_authenticators()
 
     @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
@@ -58,7 +55,11 @@ class TokenView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
-            record(actions.TOKEN_REVOKED, actor=request.user, detail={"token_key": request.auth.token_key})
+            record(
+                actions.TOKEN_REVOKED,
+                actor=request.user,
+                detail={"token_key": request.auth.token_key},
+            )
             request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -77,7 +78,9 @@ class MeView(APIView):
             "email": user.email,
             "agency": membership.agency if membership else None,
             "role": role,
-            "capabilities": sorted(p for p, roles in access.capabilities().items() if role in roles),
+            "capabilities": sorted(
+                p for p, roles in access.capabilities().items() if role in roles
+            ),
         }
         return Response(MeSerializer(data).data)
 
@@ -132,8 +135,10 @@ class MemberViewSet(
     filterset_fields = ["role"]
 
     def get_queryset(self) -> Any:
-        return Membership.objects.manageable_by(self.request.user).select_related("user").order_by(
-            "user__username"
+        return (
+            Membership.objects.manageable_by(self.request.user)
+            .select_related("user")
+            .order_by("user__username")
         )
 
     def _require_manager(self) -> None:
@@ -174,11 +179,15 @@ class MemberViewSet(
     @extend_schema(request=None, responses=MemberSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
-        membership = services.membership_deactivate(actor=request.user, membership=self.get_object())
+        membership = services.membership_deactivate(
+            actor=request.user, membership=self.get_object()
+        )
         return Response(self.get_serializer(membership).data)
 
     @extend_schema(request=None, responses=MemberSerializer)
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: str | None = None) -> Response:
-        membership = services.membership_reactivate(actor=request.user, membership=self.get_object())
+        membership = services.membership_reactivate(
+            actor=request.user, membership=self.get_object()
+        )
         return Response(self.get_serializer(membership).data)

@@ -1,0 +1,404 @@
+"""The permission matrix: every URL pattern, HTML and API, with the status each role gets.
+
+``test_every_route_is_covered`` fails when a route is added without expectations (or
+an expectation outlives its route). Later issues add their routes to ``MATRIX``.
+
+Roles are the demo partnership's: people at Harbour Trust (the charity most stories
+start from), the police, the prosecutors, the Council's partnership manager, an officer
+of a force outside the partnership, and an anonymous visitor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
+from agencies.tests.factories import PASSWORD, AgencyFactory, member
+
+ROLES = [
+    "anonymous",
+    "caseworker",
+    "case_manager",
+    "agency_admin",
+    "officer",
+    "analyst",
+    "prosecutor",
+    "partnership_manager",
+    "outsider",
+]
+SIGNED_IN = [r for r in ROLES if r != "anonymous"]
+
+
+@dataclass
+class World:
+    agencies: dict[str, Agency]
+    users: dict[str, User]
+    partnership: Partnership
+    sharing_group: SharingGroup
+    colleague: User  # a caseworker at Harbour Trust, managed by its agency admin
+
+
+def build_world() -> World:
+    harbour = AgencyFactory(name="Harbour Trust", kind=AgencyKind.CHARITY)
+    council = AgencyFactory(name="Northshire Council", kind=AgencyKind.SOCIAL_SERVICES)
+    police = AgencyFactory(name="Northshire Police", kind=AgencyKind.POLICE)
+    cps = AgencyFactory(name="Crown Prosecution", kind=AgencyKind.PROSECUTION)
+    south = AgencyFactory(name="Southshire Police", kind=AgencyKind.POLICE)
+    partnership = Partnership.objects.create(name="Northshire", starts_on="2024-04-01")
+    partnership.agencies.set([harbour, council, police, cps])
+    group = SharingGroup.objects.create(name="Labour cell", owner=police)
+    group.members.set([police, harbour])
+    users = {
+        "caseworker": member(harbour, Role.CASEWORKER, username="caseworker"),
+        "case_manager": member(harbour, Role.CASE_MANAGER, username="case_manager"),
+        "agency_admin": member(harbour, Role.AGENCY_ADMIN, username="agency_admin"),
+        "officer": member(police, Role.OFFICER, username="officer"),
+        "analyst": member(police, Role.ANALYST, username="analyst"),
+        "prosecutor": member(cps, Role.PROSECUTOR, username="prosecutor"),
+        "partnership_manager": member(
+            council, Role.PARTNERSHIP_MANAGER, username="partnership_manager"
+        ),
+        "outsider": member(south, Role.OFFICER, username="outsider"),
+    }
+    colleague = member(harbour, Role.CASEWORKER, username="colleague")
+    agencies = {
+        "harbour": harbour,
+        "council": council,
+        "police": police,
+        "cps": cps,
+        "south": south,
+    }
+    return World(agencies, users, partnership, group, colleague)
+
+
+Statuses = dict[str, int | frozenset[int]]
+
+
+def only(allowed: dict[str, int], others: int, anonymous: int) -> Statuses:
+    """``allowed`` roles get their status, every other signed-in role ``others``."""
+    result: Statuses = {role: allowed.get(role, others) for role in SIGNED_IN}
+    result["anonymous"] = anonymous
+    return result
+
+
+def everyone(status: int, anonymous: int) -> Statuses:
+    return only({}, status, anonymous)
+
+
+@dataclass
+class Expect:
+    method: str
+    statuses: Statuses
+    kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
+    data: Callable[[World, str], dict[str, Any]] = lambda w, role: {}
+    api: bool = False
+    note: str = ""
+    query: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+HTML_LOGIN = 302  # anonymous visitors of signed-in pages are sent to the login page
+API_ANON = 401  # the API answers anonymous callers 401 (WWW-Authenticate: Token)
+ADMIN_ONLY = {"agency_admin": 200}
+
+member_pk = lambda w: {"pk": w.colleague.membership.pk}  # noqa: E731
+
+MATRIX: dict[str, list[Expect]] = {
+    # --- pages ------------------------------------------------------------------
+    "home": [Expect("GET", everyone(200, HTML_LOGIN))],
+    "healthz": [
+        Expect(
+            "GET",
+            everyone(frozenset({200, 503}), frozenset({200, 503})),
+            note="public; 503 without Redis",
+        )
+    ],
+    "login": [
+        Expect("GET", everyone(302, 200), note="signed-in users are sent home"),
+        Expect(
+            "POST",
+            everyone(302, 302),
+            data=lambda w, role: {
+                "username": role if role != "anonymous" else "caseworker",
+                "password": PASSWORD,
+            },
+        ),
+    ],
+    "logout": [Expect("POST", everyone(302, 302)), Expect("GET", everyone(405, 405))],
+    "password_change": [Expect("GET", everyone(200, HTML_LOGIN))],
+    "password_change_done": [Expect("GET", everyone(200, HTML_LOGIN))],
+    "password_reset": [
+        Expect("GET", everyone(200, 200)),
+        Expect("POST", everyone(302, 302), data=lambda w, r: {"email": "x@example.org"}),
+    ],
+    "password_reset_done": [Expect("GET", everyone(200, 200))],
+    "password_reset_confirm": [
+        Expect(
+            "GET",
+            everyone(200, 200),
+            kwargs=lambda w: {"uidb64": "MQ", "token": "bad-token"},
+            note="an invalid link says so",
+        )
+    ],
+    "password_reset_complete": [Expect("GET", everyone(200, 200))],
+    "agencies:member_list": [Expect("GET", only(ADMIN_ONLY, 403, HTML_LOGIN))],
+    "agencies:member_create": [
+        Expect("GET", only(ADMIN_ONLY, 403, HTML_LOGIN)),
+        Expect(
+            "POST",
+            only({"agency_admin": 302}, 403, HTML_LOGIN),
+            data=lambda w, r: {
+                "username": "newbie",
+                "email": "newbie@example.org",
+                "role": "caseworker",
+            },
+        ),
+    ],
+    "agencies:member_detail": [
+        Expect("GET", only(ADMIN_ONLY, 403, HTML_LOGIN), kwargs=member_pk),
+        Expect(
+            "GET",
+            only({"agency_admin": 404}, 403, HTML_LOGIN),
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+            note="another agency's member",
+        ),
+        Expect(
+            "POST",
+            only({"agency_admin": 302}, 403, HTML_LOGIN),
+            kwargs=member_pk,
+            data=lambda w, r: {"role": "case_manager"},
+        ),
+    ],
+    "agencies:member_deactivate": [
+        Expect("POST", only({"agency_admin": 302}, 403, HTML_LOGIN), kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, HTML_LOGIN),
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
+        Expect("GET", only({}, 405, HTML_LOGIN), kwargs=member_pk),
+    ],
+    "agencies:member_reactivate": [
+        Expect("POST", only({"agency_admin": 302}, 403, HTML_LOGIN), kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, HTML_LOGIN),
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
+    ],
+    # --- API ----------------------------------------------------------------------
+    "api:root": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api:token": [
+        Expect(
+            "POST",
+            everyone(201, 400),
+            api=True,
+            data=lambda w, role: {
+                "username": role,
+                "password": PASSWORD if role != "anonymous" else "wrong",
+            },
+        ),
+        Expect(
+            "DELETE",
+            everyone(API_ANON, API_ANON),
+            api=True,
+            note="revokes the token used; sessions have none",
+        ),
+    ],
+    "api:me": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api:agency-list": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api:agency-detail": [
+        Expect(
+            "GET",
+            everyone(200, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.agencies["police"].pk},
+        )
+    ],
+    "api:partnership-list": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api:partnership-detail": [
+        Expect(
+            "GET",
+            only({"outsider": 404}, 200, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.partnership.pk},
+        )
+    ],
+    "api:sharinggroup-list": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api:sharinggroup-detail": [
+        Expect(
+            "GET",
+            only(
+                {
+                    r: 200
+                    for r in ("caseworker", "case_manager", "agency_admin", "officer", "analyst")
+                },
+                404,
+                API_ANON,
+            ),
+            api=True,
+            kwargs=lambda w: {"pk": w.sharing_group.pk},
+            note="membership visible to members only",
+        )
+    ],
+    "api:member-list": [
+        Expect("GET", only(ADMIN_ONLY, 403, API_ANON), api=True),
+        Expect(
+            "POST",
+            only({"agency_admin": 201}, 403, API_ANON),
+            api=True,
+            data=lambda w, r: {
+                "username": "newbie",
+                "email": "newbie@example.org",
+                "role": "caseworker",
+            },
+        ),
+    ],
+    "api:member-detail": [
+        Expect("GET", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk),
+        Expect(
+            "GET",
+            only({}, 404, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
+        Expect(
+            "PATCH",
+            only(ADMIN_ONLY, 404, API_ANON),
+            api=True,
+            kwargs=member_pk,
+            data=lambda w, r: {"role": "case_manager"},
+        ),
+        Expect(
+            "PUT",
+            only({}, 405, API_ANON),
+            api=True,
+            kwargs=member_pk,
+            note="role changes are PATCH",
+        ),
+    ],
+    "api:member-deactivate": [
+        Expect("POST", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk)
+    ],
+    "api:member-reactivate": [
+        Expect("POST", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk)
+    ],
+    "schema": [Expect("GET", everyone(200, API_ANON), api=True)],
+    "api-docs": [Expect("GET", everyone(200, API_ANON), api=True)],
+}
+
+# The Django admin is for superusers only: no Concord role is staff. Its routes are
+# covered by one rule, checked on every one of them: a redirect into the admin's own
+# login (admin:logout sends non-staff to the admin index, which does the same).
+ADMIN_PUBLIC = {"admin:login": 200}
+
+
+def route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                if pattern.namespace and namespace:
+                    inner = f"{namespace}:{pattern.namespace}"
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                if pattern.name is None and namespace == "admin":
+                    continue  # the admin's legacy "<object_id>/" redirect to the change page
+                assert pattern.name, f"unnamed URL pattern {pattern.pattern} cannot be covered"
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_route_is_covered():
+    routes = route_names()
+    uncovered = sorted(r for r in routes - set(MATRIX) if not r.startswith("admin:"))
+    stale = sorted(set(MATRIX) - routes)
+    assert not uncovered, f"routes without permission-matrix expectations: {uncovered}"
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+    for name, expectations in MATRIX.items():
+        for expect in expectations:
+            assert set(expect.statuses) == set(ROLES), (
+                f"{name} {expect.method}: one status per role"
+            )
+
+
+CASES = [
+    (name, i) for name, expectations in sorted(MATRIX.items()) for i in range(len(expectations))
+]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _client(role: str, world: World, api: bool) -> Client:
+    client: Client = APIClient() if api else Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{n}[{i}]" for n, i in CASES])
+def test_route_answers_each_role_as_expected(name: str, index: int) -> None:
+    expect = MATRIX[name][index]
+    world = build_world()
+    url = reverse(name, kwargs=expect.kwargs(world))
+    mismatches = []
+    for role in ROLES:
+        try:
+            with transaction.atomic():
+                client = _client(role, world, expect.api)
+                data = expect.data(world, role)
+                call = getattr(client, expect.method.lower())
+                response = call(url, data, format="json") if expect.api else call(url, data)
+                wanted = expect.statuses[role]
+                allowed = wanted if isinstance(wanted, frozenset) else {wanted}
+                if response.status_code not in allowed:
+                    mismatches.append(f"{role}: got {response.status_code}, expected {wanted}")
+                raise _Rollback
+        except _Rollback:
+            pass
+    assert not mismatches, f"{expect.method} {url}: " + "; ".join(mismatches)
+
+
+def _reverse_admin(name: str) -> str:
+    """Any admin URL, its parameters filled with placeholders (the check runs first)."""
+    _, admin_resolver = get_resolver().namespace_dict["admin"]
+    (_format, params), *_ = admin_resolver.reverse_dict.getlist(name.removeprefix("admin:"))[0][0]
+    placeholders = {"app_label": "agencies"}
+    return reverse(name, kwargs={param: placeholders.get(param, "1") for param in params})
+
+
+@pytest.mark.django_db
+def test_admin_routes_are_for_superusers_only():
+    world = build_world()
+    admin_routes = sorted(r for r in route_names() if r.startswith("admin:"))
+    assert len(admin_routes) > 20
+    mismatches = []
+    for name in admin_routes:
+        try:
+            url = _reverse_admin(name)
+        except Exception as error:  # a route we cannot build a URL for is a failure too
+            mismatches.append(f"{name}: cannot reverse ({error})")
+            continue
+        for role in ROLES:
+            response = _client(role, world, api=False).get(url)
+            expected = ADMIN_PUBLIC.get(name, 302)
+            if response.status_code != expected or (
+                expected == 302 and not response["Location"].startswith("/admin/")
+            ):
+                mismatches.append(f"{name} as {role}: {response.status_code}")
+    assert not mismatches, "; ".join(mismatches)

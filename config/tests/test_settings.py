@@ -1,0 +1,86 @@
+"""Settings come from the environment, with safe defaults and loud failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readers_parse_good_values():
+    env = Env({"B": "yes", "I": "42", "L": "a.example, b.example ,", "C": "demo", "EMPTY": "  "})
+    assert env.bool("B", False) is True
+    assert env.int("I", 0) == 42
+    assert env.list("L", []) == ["a.example", "b.example"]
+    assert env.choice("C", ("production", "demo"), "production") == "demo"
+    assert env.str("EMPTY", "fallback") == "fallback"
+    assert env.optional_str("MISSING") is None
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda e: e.bool("X", False), "must be one of"),
+        (lambda e: e.int("X", 1), "whole number"),
+        (lambda e: e.choice("X", ("a", "b"), "a"), "must be one of a, b"),
+        (lambda e: e.str("MISSING", required=True), "MISSING must be set"),
+    ],
+)
+def test_readers_fail_loudly_on_bad_values(call, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        call(Env({"X": "maybe"}))
+
+
+def test_minimum_is_enforced():
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        Env({"N": "0"}).int("N", 5, minimum=1)
+
+
+def _import_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **overrides})
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.SESSION_COOKIE_SECURE)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_requires_a_secret_key():
+    result = _import_settings(CONCORD_ALLOWED_HOSTS="concord.example")
+    assert result.returncode != 0
+    assert "CONCORD_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_requires_explicit_hosts_and_refuses_a_wildcard():
+    result = _import_settings(CONCORD_SECRET_KEY="x" * 50)
+    assert result.returncode != 0 and "CONCORD_ALLOWED_HOSTS" in result.stderr
+    result = _import_settings(CONCORD_SECRET_KEY="x" * 50, CONCORD_ALLOWED_HOSTS="*")
+    assert result.returncode != 0 and "may not contain '*'" in result.stderr
+
+
+def test_production_defaults_are_safe():
+    result = _import_settings(CONCORD_SECRET_KEY="x" * 50, CONCORD_ALLOWED_HOSTS="concord.example")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False ['concord.example'] True"
+
+
+def test_a_bad_value_stops_start_up():
+    result = _import_settings(CONCORD_ENV="demo", CONCORD_DEBUG="perhaps")
+    assert result.returncode != 0 and "CONCORD_DEBUG" in result.stderr

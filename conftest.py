@@ -1,0 +1,166 @@
+"""Fixtures for the whole suite, named for the people in the story (STYLE.md).
+
+Harbour Trust (a charity) is the agency most stories start from; the Council, the
+police and the prosecutors are its partners; Southshire Police is outside.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from agencies.models import Agency, AgencyKind, Partnership, Role, User
+from agencies.tests.factories import AgencyFactory, member
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need_service(reason: str) -> None:
+    """Skip a test whose service is absent on a developer's machine; fail it in CI."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def harbour(db: None) -> Agency:
+    return AgencyFactory(name="Harbour Trust", kind=AgencyKind.CHARITY)
+
+
+@pytest.fixture
+def council(db: None) -> Agency:
+    return AgencyFactory(name="Northshire Council", kind=AgencyKind.SOCIAL_SERVICES)
+
+
+@pytest.fixture
+def police(db: None) -> Agency:
+    return AgencyFactory(name="Northshire Police", kind=AgencyKind.POLICE)
+
+
+@pytest.fixture
+def prosecution(db: None) -> Agency:
+    return AgencyFactory(
+        name="Crown Prosecution", kind=AgencyKind.PROSECUTION, is_first_responder=False
+    )
+
+
+@pytest.fixture
+def outside_police(db: None) -> Agency:
+    return AgencyFactory(name="Southshire Police", kind=AgencyKind.POLICE, region="Southshire")
+
+
+@pytest.fixture
+def partnership(
+    harbour: Agency, council: Agency, police: Agency, prosecution: Agency
+) -> Partnership:
+    p = Partnership.objects.create(name="Northshire Partnership", starts_on="2024-04-01")
+    p.agencies.set([harbour, council, police, prosecution])
+    return p
+
+
+@pytest.fixture
+def caseworker(harbour: Agency) -> User:
+    return member(harbour, Role.CASEWORKER, username="alice")
+
+
+@pytest.fixture
+def case_manager(harbour: Agency) -> User:
+    return member(harbour, Role.CASE_MANAGER, username="bob")
+
+
+@pytest.fixture
+def agency_admin(harbour: Agency) -> User:
+    return member(harbour, Role.AGENCY_ADMIN, username="harbour-admin")
+
+
+@pytest.fixture
+def other_agency_caseworker(council: Agency) -> User:
+    return member(council, Role.CASEWORKER, username="charlie")
+
+
+@pytest.fixture
+def other_agency_admin(council: Agency) -> User:
+    return member(council, Role.AGENCY_ADMIN, username="council-admin")
+
+
+@pytest.fixture
+def manager(council: Agency) -> User:
+    return member(council, Role.PARTNERSHIP_MANAGER, username="manager")
+
+
+@pytest.fixture
+def police_officer(police: Agency) -> User:
+    return member(police, Role.OFFICER, username="officer")
+
+
+@pytest.fixture
+def analyst(police: Agency) -> User:
+    return member(police, Role.ANALYST, username="analyst")
+
+
+@pytest.fixture
+def prosecutor(prosecution: Agency) -> User:
+    return member(prosecution, Role.PROSECUTOR, username="prosecutor")
+
+
+@pytest.fixture
+def outside_officer(outside_police: Agency) -> User:
+    return member(outside_police, Role.OFFICER, username="outsider")
+
+
+@pytest.fixture
+def login() -> Callable[[User | None], Client]:
+    """A browser client signed in as ``user`` (anonymous for None)."""
+
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    """An API client signed in as ``user`` (anonymous for None). A real session, so the
+    user is reloaded on every request, as in production."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def redis_url(settings: Any) -> str:
+    """A reachable Redis (REDIS_URL): skipped without one locally, required in CI."""
+    import redis
+
+    url = settings.REDIS_URL or os.environ.get("REDIS_URL")
+    if not url:
+        need_service("REDIS_URL is not set")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        need_service(f"Redis at REDIS_URL does not answer: {error}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttles and other cached counters start from zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
