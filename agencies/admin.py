@@ -39,10 +39,27 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Writes go through the services, so admin changes are checked and audited too."""
+
     list_display = ["user", "agency", "role"]
     list_filter = ["role", "agency"]
     search_fields = ["user__username", "agency__name"]
     list_select_related = ["user", "agency"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Moving a person between agencies is a new account, not an edit.
+        return ["user", "agency"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if change:
+            role = obj.role
+            obj.refresh_from_db(fields=["role"])
+            services.membership_change_role(actor=request.user, membership=obj, role=role)
+        else:
+            created = services.membership_attach(
+                actor=request.user, user=obj.user, agency=obj.agency, role=obj.role
+            )
+            obj.pk = created.pk
 
 
 @admin.register(Partnership)

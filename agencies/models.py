@@ -127,7 +127,7 @@ class Membership(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = MembershipQuerySet.as_manager()
 

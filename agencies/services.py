@@ -8,7 +8,6 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import actions
@@ -143,6 +142,27 @@ def membership_create(
     return membership
 
 
+def membership_attach(*, actor: Any, user: User, agency: Agency, role: str) -> Membership:
+    """Give an existing account (one without a membership) its agency and role.
+
+    For system administrators in the Django admin; agency admins invite new users instead.
+    """
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only a system administrator may attach an existing account."))
+    _check_role(role, agency)
+    if Membership.objects.filter(user=user).exists():
+        raise ValidationError({"user": _("This account already belongs to an agency.")})
+    with transaction.atomic():
+        membership = Membership.objects.create(user=user, agency=agency, role=role)
+        record(
+            actions.MEMBERSHIP_CREATED,
+            actor=actor,
+            target=membership,
+            detail={"user_id": user.pk, "agency_id": agency.pk, "role": role, "invited": False},
+        )
+    return membership
+
+
 def membership_change_role(*, actor: Any, membership: Membership, role: str) -> Membership:
     """Change a member's role; effective on their very next request."""
     _require_admin_of(actor, membership.agency)
@@ -156,7 +176,6 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
     with transaction.atomic():
         previous = membership.role
         membership.role = role
-        membership.updated_at = timezone.now()
         membership.save(update_fields=["role", "updated_at"])
         record(
             actions.MEMBERSHIP_ROLE_CHANGED,

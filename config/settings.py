@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "csp",
+    "axes",
     # Concord, lowest layer first (see DESIGN.md, "Layout").
     "agencies",
     "audit",
@@ -102,6 +103,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.NoStoreMiddleware",
     "audit.middleware.AuthorizationFailureMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,7 +167,18 @@ else:
 # --- Authentication and sessions ---------------------------------------------------
 
 AUTH_USER_MODEL = "agencies.User"
-AUTHENTICATION_BACKENDS = ["agencies.backends.MembershipBackend"]
+# AxesStandaloneBackend comes first: it refuses a locked-out username before any password
+# is checked (DOMAIN.md: lockout after 5 failed attempts per username).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "agencies.backends.MembershipBackend",
+]
+AXES_FAILURE_LIMIT = env.int("CONCORD_LOCKOUT_ATTEMPTS", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CONCORD_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "errors/locked_out.html"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -250,7 +263,12 @@ SPECTACULAR_SETTINGS = {
 # decisions go through agencies.access (grants there carry a reason and an expiry that
 # guardian's own checker does not know about), so guardian's backend is not installed.
 ANONYMOUS_USER_NAME = None
-SILENCED_SYSTEM_CHECKS = ["guardian.W001"]  # deliberate: see the comment above
+SILENCED_SYSTEM_CHECKS = [
+    "guardian.W001",  # deliberate: see the comment above
+    # Lockout is per username (DOMAIN.md); locking an IP address would lock out a whole
+    # police station or council office behind one NAT address after five typos.
+    "axes.W006",
+]
 GUARDIAN_RAISE_403 = False
 
 # --- Celery ------------------------------------------------------------------------

@@ -113,3 +113,37 @@ def test_session_ends_after_the_absolute_lifetime(client, caseworker, settings):
     session[SESSION_AUTH_AT] -= settings.SESSION_MAX_HOURS * 3600 + 1
     session.save()
     assert client.get("/").status_code == 302
+
+
+def test_five_failed_logins_lock_the_username_in_both_doors(client, caseworker, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-123"})
+
+    locked = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert b"This account is locked for now" in locked.content
+    token = APIClient().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    )
+    assert token.status_code in (400, 429)
+    assert "token" not in token.json()
+    assert (
+        AuditEvent.objects.filter(action=actions.LOGIN_FAILED).count()
+        >= settings.AXES_FAILURE_LIMIT
+    )
+
+
+def test_a_successful_login_resets_the_count(client, caseworker, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-123"})
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code
+        == 302
+    )
+    client.post("/accounts/logout/")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-123"})
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code
+        == 302
+    )

@@ -189,3 +189,29 @@ def test_agency_creation_makes_its_grant_group_and_is_for_system_admins(casework
         services.agency_create(
             actor=None, name="Bad Country", kind=AgencyKind.CHARITY, country="gbr"
         )
+
+
+def test_superusers_attach_existing_accounts_in_the_admin(admin_client, harbour, police):
+    user = User.objects.create_user("loner", "loner@example.org", "a-long-password-1")
+    response = admin_client.post(
+        "/admin/agencies/membership/add/",
+        {"user": user.pk, "agency": harbour.pk, "role": "officer"},
+    )
+    assert response.status_code == 200  # the form says an officer cannot be in a charity
+    assert b"cannot be held" in response.content
+    response = admin_client.post(
+        "/admin/agencies/membership/add/", {"user": user.pk, "agency": police.pk, "role": "officer"}
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user=user)
+    assert membership.agency == police
+    assert AuditEvent.objects.filter(
+        action=actions.MEMBERSHIP_CREATED, detail__user_id=user.pk
+    ).exists()
+
+    response = admin_client.post(
+        f"/admin/agencies/membership/{membership.pk}/change/", {"role": "analyst"}
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(user=user).role == "analyst"
+    assert AuditEvent.objects.filter(action=actions.MEMBERSHIP_ROLE_CHANGED).exists()
