@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",
+    "django.contrib.postgres",
     "rest_framework",
     "knox",
     "django_filters",
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "django_countries",
     "csp",
     "axes",
     # Concord, lowest layer first (see DESIGN.md, "Layout").
@@ -330,6 +332,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 MEDIA_ROOT = Path(env.str("CONCORD_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Case documents: never under MEDIA_URL, only served through the access-checked download.
+CONCORD_PRIVATE_ROOT = Path(env.str("CONCORD_PRIVATE_ROOT", str(VAR_DIR / "private")))
+MAX_UPLOAD_MB = env.int("CONCORD_MAX_UPLOAD_MB", 20, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Reference prefix of new cases: NMS-2026-00042.
+CASE_REFERENCE_PREFIX = env.str("CONCORD_CASE_REFERENCE_PREFIX", "NMS")
 
 # --- Concord -----------------------------------------------------------------------
 

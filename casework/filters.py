@@ -1,0 +1,82 @@
+"""The one filter of case lists, shared by the browser and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import (
+    Case as When_,
+)
+from django.db.models import (
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, CaseStatus, ExploitationType, Need, RiskLevel, SafeguardingFlag
+
+# Most urgent first when sorting by risk.
+RISK_ORDER = (RiskLevel.IMMEDIATE, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD)
+
+
+def case_list_queryset(user: Any) -> QuerySet[Case]:
+    """Cases the user may see, with what a list row shows, in a fixed number of queries."""
+    return (
+        Case.objects.visible_to(user, "casework.view_case")
+        .select_related("lead_agency")
+        .annotate(
+            has_open_needs=Exists(Need.objects.open().filter(case=OuterRef("pk"))),
+            risk_rank=When_(
+                *[
+                    When(risk_level=level, then=Value(rank))
+                    for rank, level in enumerate(RISK_ORDER)
+                ],
+                output_field=IntegerField(),
+            ),
+        )
+        .prefetch_related(
+            Prefetch("flags", queryset=SafeguardingFlag.objects.active(), to_attr="active_flags")
+        )
+    )
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        field_name="reference", lookup_expr="icontains", label=_("Reference")
+    )
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices, label=_("Status"))
+    exploitation_type = django_filters.ChoiceFilter(
+        field_name="exploitation_types",
+        lookup_expr="contains",
+        choices=ExploitationType.choices,
+        method="filter_exploitation_type",
+        label=_("Exploitation type"),
+    )
+    risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices, label=_("Risk"))
+    open_needs = django_filters.BooleanFilter(
+        field_name="has_open_needs", label=_("Has open needs")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("opened_at", "opened"),
+            ("reference", "reference"),
+            ("risk_rank", "risk"),
+            ("status", "status"),
+        ),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_exploitation_type(
+        self, queryset: QuerySet[Case], name: str, value: str
+    ) -> QuerySet[Case]:
+        return queryset.filter(exploitation_types__contains=[value]) if value else queryset

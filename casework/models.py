@@ -1,0 +1,670 @@
+"""Victim case records.
+
+A ``Case`` carries no personal data: identity and location are separate models with
+their own permissions (DESIGN.md, "Data that needs extra care"). Every grant that lets
+an agency or user reach a case lives in ``CaseAgencyGrant`` / ``CaseUserGrant``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from agencies.access import ScopedQuerySet
+from agencies.models import Agency, AgencyGrant, UserGrant
+
+from .storage import get_private_storage
+
+# --- Vocabulary ----------------------------------------------------------------------
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class ClosureReason(models.TextChoices):
+    SUPPORT_COMPLETE = "support_complete", _("Support complete")
+    MOVED_ON = "moved_on", _("Moved on")
+    RETURNED_HOME = "returned_home", _("Returned home")
+    LOST_CONTACT = "lost_contact", _("Lost contact")
+    DIED = "died", _("Died")
+    NOT_A_VICTIM = "not_a_victim", _("Not a victim")
+    OTHER = "other", _("Other")
+
+
+class ExploitationType(models.TextChoices):
+    """As counted in UK NRM statistics (DOMAIN.md)."""
+
+    LABOUR = "labour", _("Labour")
+    SEXUAL = "sexual", _("Sexual")
+    CRIMINAL = "criminal", _("Criminal")
+    DOMESTIC_SERVITUDE = "domestic_servitude", _("Domestic servitude")
+    ORGAN_HARVESTING = "organ_harvesting", _("Organ harvesting")
+    UNKNOWN = "unknown", _("Not specified or unknown")
+
+
+# HTCDS v2.0 terms each NRM type maps to, for export (DOMAIN.md). One NRM type can
+# correspond to several HTCDS types; the export lists them all.
+HTCDS_TYPES: dict[str, tuple[str, ...]] = {
+    ExploitationType.LABOUR: ("forced_labour",),
+    ExploitationType.SEXUAL: ("sexual_exploitation",),
+    ExploitationType.CRIMINAL: ("forced_labour", "forced_begging"),
+    ExploitationType.DOMESTIC_SERVITUDE: ("servitude",),
+    ExploitationType.ORGAN_HARVESTING: ("organ_removal",),
+    ExploitationType.UNKNOWN: ("other",),
+}
+
+
+class RiskLevel(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    IMMEDIATE = "immediate", _("Immediate")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Another gender")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class HowIdentified(models.TextChoices):
+    SELF_REFERRAL = "self_referral", _("Self-referral")
+    POLICE_OPERATION = "police_operation", _("Police operation")
+    NGO_OUTREACH = "ngo_outreach", _("NGO outreach")
+    HEALTH = "health", _("Health service")
+    INSPECTION = "inspection", _("Inspection")
+    OTHER = "other", _("Other")
+
+
+# --- Case ----------------------------------------------------------------------------
+
+
+class CaseQuerySet(ScopedQuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.exclude(status=CaseStatus.CLOSED)
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="led_cases")
+    lead_caseworker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_cases",
+    )
+    status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
+    closure_note = models.TextField(blank=True)
+    exploitation_types = ArrayField(
+        models.CharField(max_length=32, choices=ExploitationType.choices), default=list, blank=True
+    )
+    county_lines = models.BooleanField(_("county lines"), default=False)
+    exploited_as_child = models.BooleanField(_("exploited as a child"), default=False)
+    is_child = models.BooleanField(_("under 18 now"), default=False)
+    risk_level = models.CharField(
+        max_length=16, choices=RiskLevel.choices, default=RiskLevel.STANDARD
+    )
+    gender = models.CharField(max_length=16, choices=Gender.choices, default=Gender.UNKNOWN)
+    nationality = CountryField(blank=True)
+    first_language = models.CharField(max_length=80, blank=True)
+    interpreter_needed = models.BooleanField(default=False)
+    region = models.CharField(_("region where identified"), max_length=120, blank=True)
+    how_identified = models.CharField(
+        max_length=32, choices=HowIdentified.choices, default=HowIdentified.OTHER
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [
+            ("view_case_identity", "Can view the victim's identity"),
+            ("change_case_identity", "Can record the victim's identity"),
+            ("view_case_location", "Can view where the victim is staying"),
+            ("change_case_location", "Can record where the victim is staying"),
+            ("view_case_needs", "Can view needs"),
+            ("change_case_needs", "Can record and update needs"),
+            ("view_case_consents", "Can view consents"),
+            ("change_case_consents", "Can record and withdraw consents"),
+            ("view_case_notes", "Can view notes shared with the case team"),
+            ("view_case_lead_notes", "Can view notes kept to the lead agency"),
+            ("add_case_note", "Can write notes"),
+            ("change_case_flags", "Can raise and clear safeguarding flags"),
+            ("view_case_documents", "Can view support documents"),
+            ("add_case_document", "Can upload documents"),
+            ("manage_case", "Can close, reopen and transfer the case"),
+            ("view_case_access", "Can see who can see the case and who viewed it"),
+            ("accept_lead_transfer", "Can accept the lead of a case for their agency"),
+        ]
+        indexes = [
+            models.Index(fields=["lead_agency", "status"], name="case_lead_status_idx"),
+            models.Index(fields=["status", "-opened_at"], name="case_status_opened_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.pk
+
+
+class CaseReferenceCounter(models.Model):
+    """The last number handed out per year: NMS-2026-00042 is the 42nd case of 2026."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class CaseAgencyGrant(AgencyGrant):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseUserGrant(UserGrant):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseChild(models.Model):
+    """Abstract base of everything that hangs off one case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class LeadAssignment(models.Model):
+    """A period during which an agency leads a case: the reason for its full grants."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lead_assignments")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(ended_at__isnull=True), name="one_current_lead"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"lead agency {self.agency} of {self.case}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class TransferStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class LeadTransfer(CaseChild):
+    """The lead agency proposes another agency; that agency's case manager answers."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="incoming_transfers"
+    )
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="proposed"),
+                name="one_open_transfer_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer of {self.case} to {self.to_agency}"
+
+
+# --- Identity and location --------------------------------------------------------------
+
+
+class VictimIdentity(CaseChild):
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity")
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    aliases = ArrayField(models.CharField(max_length=150), default=list, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    estimated_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    phone = models.CharField(max_length=32, blank=True, help_text=_("Stored in E.164 form."))
+    email = models.EmailField(blank=True)
+    documents_held_by_other = models.BooleanField(
+        _("identity documents held by someone else"), default=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = _("victim identities")
+        indexes = [
+            models.Index(
+                models.functions.Lower("family_name"),
+                models.functions.Lower("given_name"),
+                "date_of_birth",
+                name="identity_name_dob_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"identity on {self.case_id}"
+
+
+class AccommodationType(models.TextChoices):
+    SAFE_HOUSE = "safe_house", _("Safe house")
+    LOCAL_AUTHORITY = "local_authority", _("Local authority accommodation")
+    HOSPITAL = "hospital", _("Hospital")
+    OWN_HOME = "own_home", _("Own home")
+    OTHER = "other", _("Other")
+
+
+class CaseLocation(CaseChild):
+    """Where the person is staying. The most dangerous fact in the system."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="locations")
+    accommodation_type = models.CharField(max_length=32, choices=AccommodationType.choices)
+    address = models.TextField()
+    since = models.DateField(default=timezone.localdate)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_location",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"location on {self.case_id}"
+
+
+# --- Needs ------------------------------------------------------------------------------
+
+
+class NeedCategory(models.TextChoices):
+    """Support under the UK victim care contract (DOMAIN.md)."""
+
+    SAFE_ACCOMMODATION = "safe_accommodation", _("Safe accommodation")
+    PRACTICAL_HELP = "practical_help", _("Practical help")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    FINANCIAL_SUPPORT = "financial_support", _("Financial support")
+    INTERPRETATION = "interpretation", _("Interpretation")
+    PSYCHOLOGICAL_SUPPORT = "psychological_support", _("Psychological support")
+    LEGAL_IMMIGRATION = "legal_immigration", _("Legal advice: immigration")
+    LEGAL_COMPENSATION = "legal_compensation", _("Legal advice: compensation")
+    TRANSPORT = "transport", _("Transport")
+    CHILDREN_EDUCATION = "children_education", _("Education for dependent children")
+    FUTURE_PLANNING = "future_planning", _("Planning for the future (move-on, return home)")
+
+
+class UrgencyTier(models.IntegerChoices):
+    """Maslow's order, the way caseworkers triage (DOMAIN.md)."""
+
+    SAFETY = 1, _("1 · Safety and shelter")
+    HEALTH_SUBSISTENCE = 2, _("2 · Physical health and subsistence")
+    WELLBEING_STATUS = 3, _("3 · Psychological support and legal status")
+    INDEPENDENCE = 4, _("4 · Independence")
+
+
+DEFAULT_URGENCY: dict[str, int] = {
+    NeedCategory.SAFE_ACCOMMODATION: UrgencyTier.SAFETY,
+    NeedCategory.PRACTICAL_HELP: UrgencyTier.HEALTH_SUBSISTENCE,
+    NeedCategory.HEALTHCARE: UrgencyTier.HEALTH_SUBSISTENCE,
+    NeedCategory.FINANCIAL_SUPPORT: UrgencyTier.HEALTH_SUBSISTENCE,
+    NeedCategory.INTERPRETATION: UrgencyTier.HEALTH_SUBSISTENCE,
+    NeedCategory.TRANSPORT: UrgencyTier.HEALTH_SUBSISTENCE,
+    NeedCategory.PSYCHOLOGICAL_SUPPORT: UrgencyTier.WELLBEING_STATUS,
+    NeedCategory.LEGAL_IMMIGRATION: UrgencyTier.WELLBEING_STATUS,
+    NeedCategory.LEGAL_COMPENSATION: UrgencyTier.WELLBEING_STATUS,
+    NeedCategory.CHILDREN_EDUCATION: UrgencyTier.INDEPENDENCE,
+    NeedCategory.FUTURE_PLANNING: UrgencyTier.INDEPENDENCE,
+}
+
+
+class NeedStatus(models.TextChoices):
+    IDENTIFIED = "identified", _("Identified")
+    IN_PROGRESS = "in_progress", _("In progress")
+    MET = "met", _("Met")
+    DECLINED = "declined", _("Declined by the person")
+    UNMET = "unmet", _("Could not be met")
+
+
+OPEN_NEED_STATUSES = (NeedStatus.IDENTIFIED, NeedStatus.IN_PROGRESS)
+
+
+class NeedQuerySet(models.QuerySet["Need"]):
+    def open(self) -> NeedQuerySet:
+        return self.filter(status__in=OPEN_NEED_STATUSES)
+
+    def overdue_first(self) -> NeedQuerySet:
+        """Past their target date first, then by urgency tier and target date."""
+        today = timezone.localdate()
+        overdue = models.Case(
+            models.When(target_date__lt=today, then=models.Value(0)),
+            default=models.Value(1),
+        )
+        return self.order_by(overdue, "urgency", models.F("target_date").asc(nulls_last=True), "id")
+
+
+class Need(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs")
+    category = models.CharField(max_length=32, choices=NeedCategory.choices)
+    urgency = models.PositiveSmallIntegerField(choices=UrgencyTier.choices)
+    status = models.CharField(
+        max_length=16, choices=NeedStatus.choices, default=NeedStatus.IDENTIFIED
+    )
+    owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="owned_needs")
+    target_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["urgency", "target_date", "id"]
+        indexes = [
+            models.Index(fields=["owner_agency", "status", "target_date"], name="need_owner_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.get_status_display()})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status in OPEN_NEED_STATUSES
+            and self.target_date is not None
+            and self.target_date < timezone.localdate()
+        )
+
+
+class NeedStatusChange(models.Model):
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, choices=NeedStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=NeedStatus.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+# --- Consent ----------------------------------------------------------------------------
+
+
+class ConsentScope(models.TextChoices):
+    NRM_REFERRAL = "nrm_referral", _("Referral into the National Referral Mechanism")
+    SHARE_IDENTITY = "share_identity", _("Share identity with a named agency")
+    POLICE_CONTACT = "police_contact", _("Contact by the police")
+    EVIDENCE_USE = "evidence_use", _("Use of statements and documents as evidence")
+    HEALTH_INFORMATION = "health_information", _("Share health information")
+
+
+class ConsentMethod(models.TextChoices):
+    WRITTEN = "written", _("Written")
+    VERBAL = "verbal", _("Verbal")
+    VERBAL_INTERPRETER = "verbal_interpreter", _("Verbal, through an interpreter")
+    SAFEGUARDING_BASIS = "safeguarding_basis", _("Safeguarding basis (child, no consent needed)")
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def active(self) -> ConsentQuerySet:
+        return self.filter(withdrawn_at__isnull=True)
+
+
+class Consent(CaseChild):
+    """What the person agreed to, how and when; or, for a child, the safeguarding basis
+    that stands in its place (recorded with its reason)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(max_length=32, choices=ConsentScope.choices)
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The agency identity may be shared with (share_identity only)."),
+    )
+    given_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=32, choices=ConsentMethod.choices)
+    language = models.CharField(max_length=80, blank=True)
+    basis_reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope="share_identity", agency__isnull=False)
+                | (~models.Q(scope="share_identity") & models.Q(agency__isnull=True)),
+                name="consent_agency_only_for_identity_sharing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} on {self.case_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+# --- Notes, flags, documents ------------------------------------------------------------
+
+
+class NoteVisibility(models.TextChoices):
+    LEAD_AGENCY = "lead_agency", _("Lead agency only")
+    CASE_TEAM = "case_team", _("Everyone working on the case")
+
+
+class CaseNote(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    visibility = models.CharField(
+        max_length=16, choices=NoteVisibility.choices, default=NoteVisibility.LEAD_AGENCY
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on {self.case_id}"
+
+
+class CaseNoteRevision(models.Model):
+    """The text a note had before an edit."""
+
+    note = models.ForeignKey(CaseNote, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-edited_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"revision of note {self.note_id}"
+
+
+class FlagKind(models.TextChoices):
+    TRAFFICKER_LOOKING = "trafficker_looking", _("Trafficker looking for the person")
+    DO_NOT_DISCLOSE_LOCATION = "do_not_disclose_location", _("Do not disclose location")
+    RE_TRAFFICKING = "re_trafficking", _("Risk of re-trafficking")
+    FAMILY_THREAT = "family_threat", _("Threat from family members")
+    SELF_HARM = "self_harm", _("Self-harm risk")
+    OTHER = "other", _("Other")
+
+
+class SafeguardingFlagQuerySet(models.QuerySet["SafeguardingFlag"]):
+    def active(self) -> SafeguardingFlagQuerySet:
+        return self.filter(active=True)
+
+
+class SafeguardingFlag(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=32, choices=FlagKind.choices)
+    active = models.BooleanField(default=True)
+    note = models.TextField(blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SafeguardingFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-active", "-raised_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class DocumentKind(models.TextChoices):
+    STATEMENT = "statement", _("Statement")
+    MEDICAL = "medical", _("Medical")
+    IDENTITY_DOCUMENT = "identity_document", _("Identity document")
+    PHOTO = "photo", _("Photo")
+    OTHER = "other", _("Other")
+
+
+class DocumentPurpose(models.TextChoices):
+    SUPPORT = "support", _("Support")
+    EVIDENCE = "evidence", _("Evidence")
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # The stored name is random: the person's name must never become a file name.
+    return f"documents/{instance.case_id}/{instance.storage_key}"
+
+
+class Document(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_path, storage=get_private_storage, max_length=200)
+    storage_key = models.CharField(max_length=64, unique=True, editable=False)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    purpose = models.CharField(max_length=16, choices=DocumentPurpose.choices)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.case_id}"
+
+
+# --- Criminal justice (issue 6 builds on it) ---------------------------------------------
+
+
+class CourtOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONVICTED = "convicted", _("Convicted")
+    ACQUITTED = "acquitted", _("Acquitted")
+    DISCONTINUED = "discontinued", _("Discontinued")
+    OTHER = "other", _("Other")
+
+
+class JusticeOutcome(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="justice_outcomes")
+    recorded_by_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    crime_recorded = models.BooleanField(default=False)
+    crime_reference = models.CharField(max_length=64, blank=True)
+    suspects_identified = models.PositiveSmallIntegerField(default=0)
+    referred_to_prosecutor_on = models.DateField(null=True, blank=True)
+    charged_on = models.DateField(null=True, blank=True)
+    offences = models.TextField(blank=True)
+    court_outcome = models.CharField(
+        max_length=16, choices=CourtOutcome.choices, default=CourtOutcome.PENDING
+    )
+    sentence = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"justice outcome on {self.case_id}"

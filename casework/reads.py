@@ -1,0 +1,87 @@
+"""Reads of sensitive parts of a case: each checks the permission and writes the audit.
+
+Identity, location, notes and documents are never read any other way in views or the
+API, so "who has viewed the identity and location" is complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from agencies import access
+from audit.record import record
+
+from .models import Case, CaseLocation, CaseNote, Document, NoteVisibility, VictimIdentity
+
+
+def _perms(user: Any, case: Case, perms: frozenset[str] | None) -> frozenset[str]:
+    if perms is not None:
+        return perms
+    if user.is_superuser:
+        return frozenset(access.capabilities())
+    return access.perms_for(user, case)
+
+
+def identity(
+    user: Any, case: Case, *, perms: frozenset[str] | None = None, why: str = ""
+) -> VictimIdentity | None:
+    if "casework.view_case_identity" not in _perms(user, case, perms):
+        raise PermissionDenied(_("You may not see this person's identity."))
+    found = VictimIdentity.objects.filter(case=case).first()
+    record("identity.viewed", actor=user, target=case, detail={"why": why} if why else {})
+    return found
+
+
+def location(
+    user: Any, case: Case, *, perms: frozenset[str] | None = None
+) -> tuple[CaseLocation | None, list[CaseLocation]]:
+    """The current location and the history."""
+    if "casework.view_case_location" not in _perms(user, case, perms):
+        raise PermissionDenied(_("You may not see where this person stays."))
+    history = list(CaseLocation.objects.filter(case=case).select_related("recorded_by"))
+    current = next((loc for loc in history if loc.ended_at is None), None)
+    record("location.viewed", actor=user, target=case)
+    return current, history
+
+
+def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> QuerySet[CaseNote]:
+    """Notes the user may read: case-team notes, and lead-agency notes for the lead."""
+    held = _perms(user, case, perms)
+    visibilities = [
+        visibility
+        for visibility, perm in (
+            (NoteVisibility.CASE_TEAM, "casework.view_case_notes"),
+            (NoteVisibility.LEAD_AGENCY, "casework.view_case_lead_notes"),
+        )
+        if perm in held
+    ]
+    if not visibilities:
+        raise PermissionDenied(_("You may not read the notes of this case."))
+    found = CaseNote.objects.filter(case=case, visibility__in=visibilities).select_related(
+        "author", "agency"
+    )
+    record("notes.viewed", actor=user, target=case)
+    return found
+
+
+def documents(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> QuerySet[Document]:
+    if "casework.view_case_documents" not in _perms(user, case, perms):
+        raise PermissionDenied(_("You may not see the documents of this case."))
+    record("documents.listed", actor=user, target=case)
+    return Document.objects.filter(case=case).select_related("uploaded_by")
+
+
+def document_for_download(user: Any, case: Case, document_id: int) -> Document:
+    """One document, for download; the download itself is audited."""
+    if "casework.view_case_documents" not in _perms(user, case, None):
+        raise PermissionDenied(_("You may not see the documents of this case."))
+    document = Document.objects.filter(case=case, pk=document_id).first()
+    if document is None:
+        raise Http404
+    record("document.downloaded", actor=user, target=case, detail={"document_id": document.pk})
+    return document

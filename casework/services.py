@@ -1,0 +1,778 @@
+"""Every write to a case: each checks its rule, changes state, audits, and moves grants.
+
+Callers (views, API, tasks, seeding) have already fetched the case with
+``Case.objects.visible_to(user, "casework.view_case")``; a service refuses what the
+user may see but not do with ``PermissionDenied`` (403) and bad input with
+``ValidationError`` (field errors).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from typing import Any
+
+import filetype
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from agencies import access
+from agencies.models import Agency, User
+from audit.record import record
+
+from .models import (
+    DEFAULT_URGENCY,
+    Case,
+    CaseLocation,
+    CaseNote,
+    CaseNoteRevision,
+    CaseReferenceCounter,
+    CaseStatus,
+    ClosureReason,
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    Document,
+    ExploitationType,
+    LeadAssignment,
+    LeadTransfer,
+    Need,
+    NeedStatus,
+    NeedStatusChange,
+    SafeguardingFlag,
+    TransferStatus,
+    VictimIdentity,
+)
+from .permissions import FORMER_LEAD_PERMISSIONS, LEAD_PERMISSIONS
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _require(actor: Any, perm: str, case: Case, message: str) -> None:
+    if not access.can(actor, perm, case):
+        raise PermissionDenied(message)
+
+
+def _agency_of(actor: Any) -> Agency:
+    membership = access.active_membership(actor)
+    if membership is None:
+        raise PermissionDenied(_("Only members of an active agency may do this."))
+    return membership.agency
+
+
+def _next_reference(now: datetime.datetime) -> str:
+    """NMS-2026-00042: a per-year sequence; the row lock serialises concurrent openings."""
+    year = timezone.localtime(now).year
+    CaseReferenceCounter.objects.bulk_create(
+        [CaseReferenceCounter(year=year)], ignore_conflicts=True
+    )
+    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.CASE_REFERENCE_PREFIX}-{year}-{counter.last:05d}"
+
+
+CASE_FIELDS = (
+    "exploitation_types",
+    "county_lines",
+    "exploited_as_child",
+    "is_child",
+    "risk_level",
+    "gender",
+    "nationality",
+    "first_language",
+    "interpreter_needed",
+    "region",
+    "how_identified",
+)
+
+
+def _clean_case_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(CASE_FIELDS)
+    if unknown:
+        raise ValueError(f"not case fields: {sorted(unknown)}")
+    types = fields.get("exploitation_types")
+    if types is not None:
+        bad = [t for t in types if t not in ExploitationType.values]
+        if bad:
+            raise ValidationError(
+                {"exploitation_types": _("Unknown exploitation type: %s") % ", ".join(bad)}
+            )
+        fields["exploitation_types"] = sorted(set(types))
+    return fields
+
+
+# --- Case -------------------------------------------------------------------------------
+
+
+def case_create(
+    *,
+    actor: User,
+    lead_caseworker: User | None = None,
+    identity: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Case:
+    """Open a case led by the actor's agency, which receives the full set of grants.
+
+    Only caseworkers and case managers open cases. The lead caseworker, if given, must
+    belong to the lead agency.
+    """
+    if not access.user_may(actor, "casework.add_case"):
+        raise PermissionDenied(_("Only caseworkers and case managers open cases."))
+    agency = _agency_of(actor)
+    lead_membership = access.active_membership(lead_caseworker) if lead_caseworker else None
+    if lead_caseworker is not None and (
+        lead_membership is None or lead_membership.agency_id != agency.pk
+    ):
+        raise ValidationError(
+            {"lead_caseworker": _("The lead caseworker must work for your agency.")}
+        )
+    fields = _clean_case_fields(fields)
+    with transaction.atomic():
+        now = timezone.now()
+        case = Case(
+            reference=_next_reference(now),
+            lead_agency=agency,
+            lead_caseworker=lead_caseworker or actor,
+            opened_at=now,
+            **fields,
+        )
+        case.full_clean(exclude=["reference"])
+        case.save()
+        assignment = LeadAssignment.objects.create(case=case, agency=agency, started_at=now)
+        access.grant(
+            actor=actor, obj=case, perms=LEAD_PERMISSIONS, reason=assignment, agency=agency
+        )
+        record("case.created", actor=actor, target=case, detail={"reference": case.reference})
+        if identity:
+            identity_save(actor=actor, case=case, **identity)
+    return case
+
+
+def case_update(*, actor: User, case: Case, **fields: Any) -> Case:
+    """Change the summary of a case (not its status: see the transitions below)."""
+    _require(actor, "casework.change_case", case, _("Only the lead agency may change this case."))
+    fields = _clean_case_fields(fields)
+    changed = sorted(name for name, value in fields.items() if getattr(case, name) != value)
+    if not changed:
+        return case
+    with transaction.atomic():
+        for name in changed:
+            setattr(case, name, fields[name])
+        case.full_clean()
+        case.save(update_fields=[*changed, "updated_at"])
+        record("case.updated", actor=actor, target=case, detail={"fields": changed})
+    return case
+
+
+# Legal moves of the status machine: from -> allowed targets.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.ACTIVE, CaseStatus.CLOSED}),
+    CaseStatus.ACTIVE: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.ACTIVE}),
+}
+
+
+class IllegalTransition(ValidationError):
+    """A status change the case's current status does not allow (API: 409)."""
+
+
+def _transition(case: Case, target: str) -> None:
+    if target not in TRANSITIONS[case.status]:
+        raise IllegalTransition(
+            _("A case that is %(now)s cannot become %(target)s.")
+            % {"now": case.get_status_display().lower(), "target": CaseStatus(target).label.lower()}
+        )
+
+
+def case_activate(*, actor: User, case: Case) -> Case:
+    """Open → active: support has started."""
+    _require(
+        actor, "casework.manage_case", case, _("Only the lead agency may change the case status.")
+    )
+    _transition(case, CaseStatus.ACTIVE)
+    with transaction.atomic():
+        previous = case.status
+        case.status = CaseStatus.ACTIVE
+        case.save(update_fields=["status", "updated_at"])
+        record(
+            "case.status_changed",
+            actor=actor,
+            target=case,
+            detail={"from": previous, "to": case.status},
+        )
+    return case
+
+
+def case_close(*, actor: User, case: Case, reason: str, note: str = "") -> Case:
+    """Close a case; a closure reason is required ("other" needs a note)."""
+    _require(actor, "casework.manage_case", case, _("Only the lead agency may close this case."))
+    _transition(case, CaseStatus.CLOSED)
+    if reason not in ClosureReason.values:
+        raise ValidationError({"reason": _("Choose why the case is being closed.")})
+    if reason == ClosureReason.OTHER and not note.strip():
+        raise ValidationError({"note": _("Say why the case is being closed.")})
+    with transaction.atomic():
+        previous = case.status
+        case.status = CaseStatus.CLOSED
+        case.closed_at = timezone.now()
+        case.closure_reason = reason
+        case.closure_note = note
+        case.save(
+            update_fields=["status", "closed_at", "closure_reason", "closure_note", "updated_at"]
+        )
+        record("case.closed", actor=actor, target=case, detail={"from": previous, "reason": reason})
+    return case
+
+
+def case_reopen(*, actor: User, case: Case) -> Case:
+    """Closed → active, when the person comes back for support."""
+    _require(actor, "casework.manage_case", case, _("Only the lead agency may reopen this case."))
+    _transition(case, CaseStatus.ACTIVE)
+    with transaction.atomic():
+        case.status = CaseStatus.ACTIVE
+        case.closed_at = None
+        case.closure_reason = ""
+        case.closure_note = ""
+        case.save(
+            update_fields=["status", "closed_at", "closure_reason", "closure_note", "updated_at"]
+        )
+        record("case.reopened", actor=actor, target=case)
+    return case
+
+
+# --- Identity and location --------------------------------------------------------------
+
+IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "aliases",
+    "date_of_birth",
+    "estimated_age",
+    "phone",
+    "email",
+    "documents_held_by_other",
+)
+
+
+def normalise_phone(raw: str, country: str) -> str:
+    """E.164, reading national numbers in the agency's country (phonenumbers)."""
+    if not raw.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(raw, country or None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(
+            {"phone": _("Enter a phone number, e.g. 07700 900123 or +44 7700 900123.")}
+        ) from None
+    if not phonenumbers.is_possible_number(number):
+        raise ValidationError({"phone": _("That is not a possible phone number.")})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
+    """Record or correct who the person is. Audited by field name, never by value."""
+    _require(
+        actor,
+        "casework.change_case_identity",
+        case,
+        _("You may not record this person's identity."),
+    )
+    unknown = set(fields) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise ValueError(f"not identity fields: {sorted(unknown)}")
+    if "phone" in fields:
+        fields["phone"] = normalise_phone(fields["phone"] or "", case.lead_agency.country)
+    dob = fields.get("date_of_birth")
+    if dob is not None and dob > timezone.localdate():
+        raise ValidationError({"date_of_birth": _("The date of birth cannot be in the future.")})
+    with transaction.atomic():
+        identity, created = VictimIdentity.objects.get_or_create(case=case)
+        changed = sorted(name for name, value in fields.items() if getattr(identity, name) != value)
+        for name in changed:
+            setattr(identity, name, fields[name])
+        identity.full_clean()
+        identity.save()
+        record(
+            "identity.recorded" if created else "identity.changed",
+            actor=actor,
+            target=case,
+            detail={"fields": changed},
+        )
+    return identity
+
+
+def location_set(
+    *,
+    actor: User,
+    case: Case,
+    accommodation_type: str,
+    address: str,
+    since: datetime.date | None = None,
+) -> CaseLocation:
+    """Move the person: the current location ends, a new one starts; history is kept."""
+    _require(
+        actor,
+        "casework.change_case_location",
+        case,
+        _("You may not record where this person stays."),
+    )
+    if not address.strip():
+        raise ValidationError({"address": _("Enter the address.")})
+    with transaction.atomic():
+        now = timezone.now()
+        CaseLocation.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
+        location = CaseLocation(
+            case=case,
+            accommodation_type=accommodation_type,
+            address=address.strip(),
+            since=since or timezone.localdate(),
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        location.full_clean()
+        location.save()
+        record("location.recorded", actor=actor, target=case, detail={"location_id": location.pk})
+    return location
+
+
+# --- Needs ------------------------------------------------------------------------------
+
+
+def need_add(
+    *,
+    actor: User,
+    case: Case,
+    category: str,
+    owner_agency: Agency | None = None,
+    target_date: datetime.date | None = None,
+    note: str = "",
+    urgency: int | None = None,
+    status: str = NeedStatus.IDENTIFIED,
+) -> Need:
+    """Record a need; its urgency tier follows the category unless the caseworker says."""
+    _require(actor, "casework.change_case_needs", case, _("You may not record needs on this case."))
+    with transaction.atomic():
+        need = Need(
+            case=case,
+            category=category,
+            urgency=urgency or DEFAULT_URGENCY.get(category, 4),
+            status=status,
+            owner_agency=owner_agency or case.lead_agency,
+            target_date=target_date,
+            note=note,
+            created_by=actor,
+        )
+        need.full_clean()
+        need.save()
+        NeedStatusChange.objects.create(
+            need=need, from_status="", to_status=status, changed_by=actor
+        )
+        record(
+            "need.added",
+            actor=actor,
+            target=case,
+            detail={"need_id": need.pk, "category": category},
+        )
+    return need
+
+
+NEED_FIELDS = ("status", "owner_agency", "target_date", "note", "urgency", "category")
+
+
+def need_update(*, actor: User, need: Need, **fields: Any) -> Need:
+    """Change a need; every status change is kept with who and when."""
+    _require(
+        actor, "casework.change_case_needs", need.case, _("You may not change needs on this case.")
+    )
+    unknown = set(fields) - set(NEED_FIELDS)
+    if unknown:
+        raise ValueError(f"not need fields: {sorted(unknown)}")
+    changed = sorted(name for name, value in fields.items() if getattr(need, name) != value)
+    if not changed:
+        return need
+    with transaction.atomic():
+        previous_status = need.status
+        for name in changed:
+            setattr(need, name, fields[name])
+        need.full_clean()
+        need.save()
+        if "status" in changed:
+            NeedStatusChange.objects.create(
+                need=need, from_status=previous_status, to_status=need.status, changed_by=actor
+            )
+        record(
+            "need.changed",
+            actor=actor,
+            target=need.case,
+            detail={"need_id": need.pk, "fields": changed},
+        )
+    return need
+
+
+# --- Consent ----------------------------------------------------------------------------
+
+
+def consent_record(
+    *,
+    actor: User,
+    case: Case,
+    scope: str,
+    method: str,
+    agency: Agency | None = None,
+    given_at: datetime.datetime | None = None,
+    language: str = "",
+    basis_reason: str = "",
+) -> Consent:
+    """Record what the person agreed to, or a child's safeguarding basis with its reason."""
+    _require(
+        actor, "casework.change_case_consents", case, _("You may not record consent on this case.")
+    )
+    errors: dict[str, str] = {}
+    if scope == ConsentScope.SHARE_IDENTITY and agency is None:
+        errors["agency"] = _("Name the agency the person agreed to share their identity with.")
+    if scope != ConsentScope.SHARE_IDENTITY and agency is not None:
+        errors["agency"] = _("Only consent to share identity names an agency.")
+    if method == ConsentMethod.SAFEGUARDING_BASIS:
+        if not case.is_child:
+            errors["method"] = _("A safeguarding basis replaces consent only for a child.")
+        if not basis_reason.strip():
+            errors["basis_reason"] = _("Record the safeguarding reason.")
+    if method == ConsentMethod.VERBAL_INTERPRETER and not language.strip():
+        errors["language"] = _("Record the language the interpreter used.")
+    given_at = given_at or timezone.now()
+    if given_at > timezone.now() + datetime.timedelta(minutes=5):
+        errors["given_at"] = _("Consent cannot be given in the future.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consent = Consent(
+            case=case,
+            scope=scope,
+            agency=agency,
+            method=method,
+            given_at=given_at,
+            language=language,
+            basis_reason=basis_reason,
+            recorded_by=actor,
+        )
+        consent.full_clean()
+        consent.save()
+        record(
+            "consent.recorded",
+            actor=actor,
+            target=case,
+            detail={"consent_id": consent.pk, "scope": scope, "method": method},
+        )
+    return consent
+
+
+def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Consent:
+    """Withdraw consent and, in the same transaction, every grant it justified."""
+    _require(
+        actor,
+        "casework.change_case_consents",
+        consent.case,
+        _("You may not withdraw consent here."),
+    )
+    if consent.withdrawn_at is not None:
+        raise IllegalTransition(_("This consent was already withdrawn."))
+    with transaction.atomic():
+        consent.withdrawn_at = timezone.now()
+        consent.withdrawn_reason = reason
+        consent.withdrawn_by = actor
+        consent.save(update_fields=["withdrawn_at", "withdrawn_reason", "withdrawn_by"])
+        revoked = access.revoke_for_reason(actor=actor, reason=consent)
+        record(
+            "consent.withdrawn",
+            actor=actor,
+            target=consent.case,
+            detail={"consent_id": consent.pk, "scope": consent.scope, "grants_revoked": revoked},
+        )
+    return consent
+
+
+# --- Notes and flags --------------------------------------------------------------------
+
+
+def note_add(*, actor: User, case: Case, body: str, visibility: str) -> CaseNote:
+    _require(actor, "casework.add_case_note", case, _("You may not write notes on this case."))
+    if not body.strip():
+        raise ValidationError({"body": _("Write the note.")})
+    with transaction.atomic():
+        note = CaseNote(
+            case=case, author=actor, agency=_agency_of(actor), body=body, visibility=visibility
+        )
+        note.full_clean()
+        note.save()
+        record(
+            "note.added",
+            actor=actor,
+            target=case,
+            detail={"note_id": note.pk, "visibility": visibility},
+        )
+    return note
+
+
+def note_edit(*, actor: User, note: CaseNote, body: str) -> CaseNote:
+    """Only the author edits a note; the earlier text is kept as a revision."""
+    if note.author_id != actor.pk:
+        raise PermissionDenied(_("Only the author may edit a note."))
+    _require(actor, "casework.add_case_note", note.case, _("You may not write notes on this case."))
+    if not body.strip():
+        raise ValidationError({"body": _("Write the note.")})
+    if body == note.body:
+        return note
+    with transaction.atomic():
+        CaseNoteRevision.objects.create(note=note, body=note.body, edited_by=actor)
+        note.body = body
+        note.save(update_fields=["body", "updated_at"])
+        record("note.edited", actor=actor, target=note.case, detail={"note_id": note.pk})
+    return note
+
+
+def flag_raise(*, actor: User, case: Case, kind: str, note: str = "") -> SafeguardingFlag:
+    _require(actor, "casework.change_case_flags", case, _("You may not raise flags on this case."))
+    with transaction.atomic():
+        flag = SafeguardingFlag(case=case, kind=kind, note=note, raised_by=actor)
+        flag.full_clean()
+        flag.save()
+        record("flag.raised", actor=actor, target=case, detail={"flag_id": flag.pk, "kind": kind})
+    return flag
+
+
+def flag_clear(*, actor: User, flag: SafeguardingFlag) -> SafeguardingFlag:
+    _require(
+        actor, "casework.change_case_flags", flag.case, _("You may not clear flags on this case.")
+    )
+    if not flag.active:
+        raise IllegalTransition(_("This flag was already cleared."))
+    with transaction.atomic():
+        flag.active = False
+        flag.cleared_by = actor
+        flag.cleared_at = timezone.now()
+        flag.save(update_fields=["active", "cleared_by", "cleared_at"])
+        record(
+            "flag.cleared",
+            actor=actor,
+            target=flag.case,
+            detail={"flag_id": flag.pk, "kind": flag.kind},
+        )
+    return flag
+
+
+# --- Documents --------------------------------------------------------------------------
+
+# What may be uploaded, judged by the file's bytes (not its name or the browser's claim).
+ALLOWED_DOCUMENT_TYPES = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
+
+
+def document_upload(
+    *,
+    actor: User,
+    case: Case,
+    uploaded_file: UploadedFile,
+    kind: str,
+    purpose: str,
+    description: str = "",
+) -> Document:
+    """Store a document privately, after checking its size and what its bytes really are."""
+    _require(
+        actor, "casework.add_case_document", case, _("You may not upload documents to this case.")
+    )
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if uploaded_file.size is None or uploaded_file.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            {"file": _("The file is larger than %(mb)s MB.") % {"mb": settings.MAX_UPLOAD_MB}}
+        )
+    head = uploaded_file.read(8192)
+    uploaded_file.seek(0)
+    sniffed = filetype.guess(head)
+    mime = sniffed.mime if sniffed is not None else ""
+    if mime == "application/zip" and (uploaded_file.name or "").lower().endswith(".docx"):
+        mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if mime not in ALLOWED_DOCUMENT_TYPES:
+        raise ValidationError(
+            {"file": _("Upload a PDF, a JPEG, PNG or WebP image, or a Word document.")}
+        )
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    original = (
+        get_valid_filename((uploaded_file.name or "document").rsplit("/", 1)[-1])[:200]
+        or "document"
+    )
+    with transaction.atomic():
+        document = Document(
+            case=case,
+            storage_key=f"{secrets.token_hex(16)}.{ALLOWED_DOCUMENT_TYPES[mime]}",
+            original_name=original,
+            content_type=mime,
+            size=uploaded_file.size,
+            sha256=digest.hexdigest(),
+            kind=kind,
+            purpose=purpose,
+            description=description,
+            uploaded_by=actor,
+        )
+        document.full_clean(exclude=["file"])
+        document.file.save(document.storage_key, uploaded_file, save=False)
+        try:
+            document.save()
+            record(
+                "document.uploaded",
+                actor=actor,
+                target=case,
+                detail={
+                    "document_id": document.pk,
+                    "kind": kind,
+                    "purpose": purpose,
+                    "size": document.size,
+                },
+            )
+        except Exception:
+            document.file.delete(save=False)  # nothing half-stored
+            raise
+    return document
+
+
+# --- Lead transfer ----------------------------------------------------------------------
+
+
+def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str) -> LeadTransfer:
+    """The lead agency proposes that another agency lead the case."""
+    _require(actor, "casework.manage_case", case, _("Only the lead agency may transfer this case."))
+    errors: dict[str, str] = {}
+    if to_agency.pk == case.lead_agency_id:
+        errors["to_agency"] = _("That agency already leads the case.")
+    elif not to_agency.active:
+        errors["to_agency"] = _("That agency is no longer active.")
+    if not reason.strip():
+        errors["reason"] = _("Say why the lead should move.")
+    if errors:
+        raise ValidationError(errors)
+    if LeadTransfer.objects.filter(case=case, status=TransferStatus.PROPOSED).exists():
+        raise IllegalTransition(_("A transfer of this case is already waiting for an answer."))
+    with transaction.atomic():
+        transfer = LeadTransfer.objects.create(
+            case=case,
+            from_agency=case.lead_agency,
+            to_agency=to_agency,
+            reason=reason,
+            proposed_by=actor,
+        )
+        # The receiving agency sees the summary so it can decide; nothing personal.
+        access.grant(
+            actor=actor, obj=case, perms=["casework.view_case"], reason=transfer, agency=to_agency
+        )
+        record(
+            "transfer.proposed",
+            actor=actor,
+            target=case,
+            detail={"transfer_id": transfer.pk, "to_agency_id": to_agency.pk},
+        )
+    return transfer
+
+
+def _require_receiving_manager(actor: User, transfer: LeadTransfer) -> None:
+    membership = access.active_membership(actor)
+    if (
+        membership is None
+        or membership.agency_id != transfer.to_agency_id
+        or not access.role_may(membership.role, "casework.accept_lead_transfer")
+    ):
+        raise PermissionDenied(_("Only a case manager of the receiving agency may answer."))
+    if transfer.status != TransferStatus.PROPOSED:
+        raise IllegalTransition(_("This transfer was already answered."))
+
+
+def transfer_accept(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
+    """The receiving agency takes the lead: the grants move, the old lead keeps history."""
+    _require_receiving_manager(actor, transfer)
+    case = transfer.case
+    with transaction.atomic():
+        now = timezone.now()
+        old = LeadAssignment.objects.select_for_update().get(case=case, ended_at__isnull=True)
+        old.ended_at = now
+        old.save(update_fields=["ended_at"])
+        access.revoke_for_reason(actor=actor, reason=old)
+        access.revoke_for_reason(actor=actor, reason=transfer)
+        access.grant(
+            actor=actor, obj=case, perms=FORMER_LEAD_PERMISSIONS, reason=old, agency=old.agency
+        )
+        new = LeadAssignment.objects.create(case=case, agency=transfer.to_agency, started_at=now)
+        access.grant(
+            actor=actor, obj=case, perms=LEAD_PERMISSIONS, reason=new, agency=transfer.to_agency
+        )
+        case.lead_agency = transfer.to_agency
+        case.lead_caseworker = actor
+        case.save(update_fields=["lead_agency", "lead_caseworker", "updated_at"])
+        transfer.status = TransferStatus.ACCEPTED
+        transfer.decided_by = actor
+        transfer.decided_at = now
+        transfer.save(update_fields=["status", "decided_by", "decided_at"])
+        record(
+            "transfer.accepted",
+            actor=actor,
+            target=case,
+            detail={"transfer_id": transfer.pk, "from_agency_id": old.agency_id},
+        )
+    return transfer
+
+
+def transfer_decline(*, actor: User, transfer: LeadTransfer, note: str = "") -> LeadTransfer:
+    _require_receiving_manager(actor, transfer)
+    with transaction.atomic():
+        transfer.status = TransferStatus.DECLINED
+        transfer.decided_by = actor
+        transfer.decided_at = timezone.now()
+        transfer.decision_note = note
+        transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        access.revoke_for_reason(actor=actor, reason=transfer)
+        record(
+            "transfer.declined",
+            actor=actor,
+            target=transfer.case,
+            detail={"transfer_id": transfer.pk},
+        )
+    return transfer
+
+
+def transfer_withdraw(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
+    _require(
+        actor,
+        "casework.manage_case",
+        transfer.case,
+        _("Only the lead agency may withdraw a transfer."),
+    )
+    if transfer.status != TransferStatus.PROPOSED:
+        raise IllegalTransition(_("This transfer was already answered."))
+    with transaction.atomic():
+        transfer.status = TransferStatus.WITHDRAWN
+        transfer.decided_by = actor
+        transfer.decided_at = timezone.now()
+        transfer.save(update_fields=["status", "decided_by", "decided_at"])
+        access.revoke_for_reason(actor=actor, reason=transfer)
+        record(
+            "transfer.withdrawn",
+            actor=actor,
+            target=transfer.case,
+            detail={"transfer_id": transfer.pk},
+        )
+    return transfer
