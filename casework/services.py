@@ -24,6 +24,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from agencies import access
+from agencies.errors import IllegalTransition
 from agencies.models import Agency, User
 from audit.record import record
 
@@ -178,10 +179,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     CaseStatus.ACTIVE: frozenset({CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset({CaseStatus.ACTIVE}),
 }
-
-
-class IllegalTransition(ValidationError):
-    """A status change the case's current status does not allow (API: 409)."""
 
 
 def _transition(case: Case, target: str) -> None:

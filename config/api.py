@@ -7,8 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from agencies.errors import IllegalTransition
 from audit import actions
 from audit.record import record
 
@@ -33,6 +35,8 @@ def as_drf_validation_error(error: DjangoValidationError) -> exceptions.Validati
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """DRF's handler, plus: service ValidationErrors become 400s, and every 403 is audited."""
+    if isinstance(exc, IllegalTransition):
+        return Response({"detail": " ".join(exc.messages)}, status=409)
     if isinstance(exc, DjangoValidationError):
         exc = as_drf_validation_error(exc)
     response = drf_exception_handler(exc, context)

@@ -82,6 +82,7 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "partnerships": link("api:partnership-list"),
             "sharing_groups": link("api:sharinggroup-list"),
             "agency_users": link("api:member-list"),
+            "cases": link("api:case-list"),
             "schema": link("schema"),
             "docs": link("api-docs"),
         }

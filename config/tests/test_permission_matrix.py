@@ -44,6 +44,9 @@ class World:
     partnership: Partnership
     sharing_group: SharingGroup
     colleague: User  # a caseworker at Harbour Trust, managed by its agency admin
+    case: Any = None  # led by Harbour Trust, with one of everything
+    parts: dict[str, Any] = field(default_factory=dict)
+    transfer_case: Any = None  # led by Harbour Trust, a transfer to the Council pending
 
 
 def build_world() -> World:
@@ -76,7 +79,43 @@ def build_world() -> World:
         "cps": cps,
         "south": south,
     }
-    return World(agencies, users, partnership, group, colleague)
+    world = World(agencies, users, partnership, group, colleague)
+    build_case(world)
+    return world
+
+
+def build_case(world: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casework import services
+
+    cw = world.users["caseworker"]
+    case = services.case_create(
+        actor=cw,
+        exploitation_types=["labour"],
+        identity={"given_name": "Ana", "family_name": "Hoxha"},
+    )
+    services.location_set(actor=cw, case=case, accommodation_type="safe_house", address="1 Quay St")
+    world.parts = {
+        "need": services.need_add(actor=cw, case=case, category="healthcare"),
+        "consent": services.consent_record(
+            actor=cw, case=case, scope="police_contact", method="verbal"
+        ),
+        "note": services.note_add(actor=cw, case=case, body="Visit", visibility="case_team"),
+        "flag": services.flag_raise(actor=cw, case=case, kind="self_harm"),
+        "document": services.document_upload(
+            actor=cw,
+            case=case,
+            uploaded_file=SimpleUploadedFile("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+            kind="photo",
+            purpose="support",
+        ),
+    }
+    world.case = case
+    world.transfer_case = services.case_create(actor=cw)
+    world.parts["transfer"] = services.transfer_propose(
+        actor=cw, case=world.transfer_case, to_agency=world.agencies["council"], reason="Moving"
+    )
 
 
 Statuses = dict[str, int | frozenset[int]]
@@ -294,6 +333,197 @@ MATRIX: dict[str, list[Expect]] = {
     "schema": [Expect("GET", everyone(200, API_ANON), api=True)],
     "api-docs": [Expect("GET", everyone(200, API_ANON), api=True)],
 }
+
+# --- casework API ---------------------------------------------------------------------
+# A case led by Harbour Trust: its caseworker and case manager hold the full set; every
+# other role, its own agency admin included (no capability), gets 404 on every path.
+CARE = {"caseworker": 200, "case_manager": 200}
+case_pk = lambda w: {"pk": w.case.pk}  # noqa: E731
+
+
+def care(status: int = 200, hidden: int = 404) -> Statuses:
+    return only({"caseworker": status, "case_manager": status}, hidden, API_ANON)
+
+
+MATRIX.update(
+    {
+        "api:case-list": [
+            Expect(
+                "GET", everyone(200, API_ANON), api=True, note="empty for those who see no case"
+            ),
+            Expect(
+                "POST",
+                care(201, 403),
+                api=True,
+                data=lambda w, r: {"exploitation_types": ["labour"]},
+            ),
+        ],
+        "api:case-detail": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "PATCH",
+                care(),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"risk_level": "medium"},
+            ),
+            Expect(
+                "PUT", everyone(405, API_ANON), api=True, kwargs=case_pk, note="changes are PATCH"
+            ),
+        ],
+        "api:case-identity": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "PUT", care(), api=True, kwargs=case_pk, data=lambda w, r: {"given_name": "Ana"}
+            ),
+        ],
+        "api:case-location": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "PUT",
+                care(),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"address": "2 Hill Rd", "accommodation_type": "safe_house"},
+            ),
+        ],
+        "api:case-needs": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "POST",
+                care(201),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"category": "transport"},
+            ),
+        ],
+        "api:case-need": [
+            Expect(
+                "PATCH",
+                care(),
+                api=True,
+                kwargs=lambda w: {"pk": w.case.pk, "need_id": w.parts["need"].pk},
+                data=lambda w, r: {"status": "met"},
+            ),
+        ],
+        "api:case-consents": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "POST",
+                care(201),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"scope": "evidence_use", "method": "written"},
+            ),
+        ],
+        "api:case-withdraw-consent": [
+            Expect(
+                "POST",
+                care(),
+                api=True,
+                kwargs=lambda w: {"pk": w.case.pk, "consent_id": w.parts["consent"].pk},
+            ),
+        ],
+        "api:case-notes": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "POST",
+                care(201),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"body": "Called", "visibility": "lead_agency"},
+            ),
+        ],
+        "api:case-flags": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "POST", care(201), api=True, kwargs=case_pk, data=lambda w, r: {"kind": "other"}
+            ),
+        ],
+        "api:case-clear-flag": [
+            Expect(
+                "POST",
+                care(),
+                api=True,
+                kwargs=lambda w: {"pk": w.case.pk, "flag_id": w.parts["flag"].pk},
+            ),
+        ],
+        "api:case-documents": [
+            Expect("GET", care(), api=True, kwargs=case_pk),
+            Expect(
+                "POST",
+                care(400),
+                api=True,
+                kwargs=case_pk,
+                note="allowed; no file is a field error",
+            ),
+        ],
+        "api:case-document-download": [
+            Expect(
+                "GET",
+                care(),
+                api=True,
+                kwargs=lambda w: {"pk": w.case.pk, "doc_id": w.parts["document"].pk},
+            ),
+        ],
+        "api:case-close": [
+            Expect(
+                "POST",
+                care(),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"reason": "support_complete"},
+            ),
+        ],
+        "api:case-transfer": [
+            Expect(
+                "POST",
+                care(201),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"to_agency": w.agencies["council"].pk, "reason": "Moving"},
+            ),
+        ],
+        "api:case-answer-transfer": [
+            Expect(
+                "POST",
+                care(),
+                api=True,
+                kwargs=lambda w: {
+                    "pk": w.transfer_case.pk,
+                    "transfer_id": w.parts["transfer"].pk,
+                    "decision": "withdraw",
+                },
+            ),
+            Expect(
+                "POST",
+                care(403),
+                api=True,
+                kwargs=lambda w: {
+                    "pk": w.transfer_case.pk,
+                    "transfer_id": w.parts["transfer"].pk,
+                    "decision": "accept",
+                },
+                note="only the receiving agency's case managers accept",
+            ),
+        ],
+        "api:case-access": [Expect("GET", care(), api=True, kwargs=case_pk)],
+        "api:case-audit": [Expect("GET", care(), api=True, kwargs=case_pk)],
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_documents(settings: Any, tmp_path: Any) -> Any:
+    from django.utils.functional import empty
+
+    from casework.storage import private_storage
+
+    settings.CONCORD_PRIVATE_ROOT = tmp_path
+    private_storage._wrapped = empty
+    yield
+    private_storage._wrapped = empty
+
 
 # The Django admin is for superusers only: no Concord role is staff. Its routes are
 # covered by one rule, checked on every one of them: a redirect into the admin's own

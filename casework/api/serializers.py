@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from agencies.models import Agency
+
+from ..models import (
+    AccommodationType,
+    Case,
+    CaseNote,
+    ClosureReason,
+    Consent,
+    Document,
+    ExploitationType,
+    Need,
+    SafeguardingFlag,
+    VictimIdentity,
+)
+
+active_agencies = Agency.objects.filter(active=True)
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """The case summary: no personal data. ``lead_agency`` is the creator's agency."""
+
+    exploitation_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=ExploitationType.choices), required=False
+    )
+    nationality = CountryField(required=False, allow_blank=True)
+    lead_agency = serializers.PrimaryKeyRelatedField(read_only=True)
+    active_flags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "lead_agency",
+            "exploitation_types",
+            "county_lines",
+            "exploited_as_child",
+            "is_child",
+            "risk_level",
+            "nationality",
+            "region",
+            "opened_at",
+            "active_flags",
+        ]
+        read_only_fields = ["id", "reference", "lead_agency", "opened_at"]
+
+    def get_active_flags(self, case: Case) -> list[str]:
+        flags = getattr(case, "active_flags", None)
+        if flags is None:
+            flags = case.flags.filter(active=True)
+        return [flag.kind for flag in flags]
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    possible_duplicates = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VictimIdentity
+        fields = [
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "phone",
+            "aliases",
+            "estimated_age",
+            "email",
+            "documents_held_by_other",
+            "possible_duplicates",
+        ]
+        extra_kwargs = {"phone": {"help_text": "Any common format; stored and returned as E.164."}}
+
+    def get_possible_duplicates(self, identity: VictimIdentity) -> list[dict[str, Any]]:
+        """Other cases, among those the caller may see the identity of, with the same
+        name and date of birth ("tell your story once")."""
+        return self.context.get("possible_duplicates", [])
+
+
+class LocationSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    accommodation_type = serializers.ChoiceField(choices=AccommodationType.choices)
+    since = serializers.DateField(required=False)
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    owner_agency = serializers.PrimaryKeyRelatedField(queryset=active_agencies, required=False)
+    urgency = serializers.IntegerField(min_value=1, max_value=4, required=False)
+
+    class Meta:
+        model = Need
+        fields = [
+            "id",
+            "category",
+            "urgency",
+            "status",
+            "owner_agency",
+            "target_date",
+            "note",
+            "is_overdue",
+            "created_at",
+        ]
+        read_only_fields = ["id", "is_overdue", "created_at"]
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=active_agencies, required=False, allow_null=True
+    )
+    given_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "scope",
+            "agency",
+            "given_at",
+            "method",
+            "language",
+            "basis_reason",
+            "withdrawn_at",
+            "withdrawn_reason",
+        ]
+        read_only_fields = ["id", "withdrawn_at", "withdrawn_reason"]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+    agency = serializers.CharField(source="agency.name", read_only=True)
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "body", "visibility", "author", "agency", "created_at", "updated_at"]
+        read_only_fields = ["id", "author", "agency", "created_at", "updated_at"]
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SafeguardingFlag
+        fields = ["id", "kind", "note", "active", "raised_at", "cleared_at"]
+        read_only_fields = ["id", "active", "raised_at", "cleared_at"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    file = serializers.FileField(write_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "file",
+            "kind",
+            "purpose",
+            "description",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = [
+            "id",
+            "original_name",
+            "content_type",
+            "size",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, document: Document) -> str:
+        return reverse(
+            "api:case-document-download", kwargs={"pk": document.case_id, "doc_id": document.pk}
+        )
+
+
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    to_agency = serializers.PrimaryKeyRelatedField(queryset=active_agencies)
+    reason = serializers.CharField()
+    status = serializers.CharField(read_only=True)
+
+
+class TransferAnswerSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GrantSerializer(serializers.Serializer):
+    holder_kind = serializers.CharField()
+    holder_id = serializers.IntegerField()
+    holder_name = serializers.CharField()
+    permission = serializers.CharField()
+    reason_type = serializers.CharField()
+    reason_id = serializers.IntegerField()
+    reason = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    permission = serializers.CharField()
+    allowed = serializers.BooleanField()
+    why = serializers.CharField()
+
+
+class AccessSerializer(serializers.Serializer):
+    grants = GrantSerializer(many=True)
+    you = DecisionSerializer(many=True)
+
+
+class AuditRowSerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+    agency = serializers.CharField(source="actor_agency.name", allow_null=True, default=None)
+    detail = serializers.JSONField()

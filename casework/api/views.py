@@ -1,0 +1,345 @@
+"""The casework API: the same scoping, services and audited reads as the pages.
+
+A case the caller may not see is 404 on every path under it; a part of a visible case
+the caller may not touch is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agencies import access
+from audit.models import AuditEvent
+
+from .. import reads, services
+from ..filters import CaseFilter, case_list_queryset
+from ..models import Case, Consent, LeadTransfer, Need, SafeguardingFlag, VictimIdentity
+from . import serializers as s
+
+
+def possible_duplicates(user: Any, identity: VictimIdentity) -> list[dict[str, Any]]:
+    """Cases (other than this one) whose identity the user may see with the same name
+    and date of birth."""
+    if not (identity.given_name and identity.family_name and identity.date_of_birth):
+        return []
+    same = (
+        VictimIdentity.objects.annotate(g=Lower("given_name"), f=Lower("family_name"))
+        .filter(
+            g=identity.given_name.lower(),
+            f=identity.family_name.lower(),
+            date_of_birth=identity.date_of_birth,
+        )
+        .exclude(case_id=identity.case_id)
+        .filter(case__in=Case.objects.visible_to(user, "casework.view_case_identity"))
+        .select_related("case")
+    )
+    return [{"id": other.case_id, "reference": other.case.reference} for other in same]
+
+
+class CaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.CaseSerializer
+    filterset_class = CaseFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return case_list_queryset(self.request.user)
+
+    def get_object(self) -> Case:
+        case = access.get_visible_or_404(
+            Case.objects.select_related("lead_agency"),
+            self.request.user,
+            "casework.view_case",
+            pk=self.kwargs["pk"],
+        )
+        self.perms = (
+            access.perms_for(self.request.user, case)
+            if not self.request.user.is_superuser
+            else frozenset(access.capabilities())
+        )
+        return case
+
+    def _need(self, perm: str) -> None:
+        if perm not in self.perms:
+            raise PermissionDenied("You may not do this on this case.")
+
+    def _page(
+        self, queryset: QuerySet[Any], serializer_class: type[Any], **context: Any
+    ) -> Response:
+        page = self.paginate_queryset(queryset)
+        data = serializer_class(page, many=True, context={"request": self.request, **context}).data
+        return self.get_paginated_response(data)
+
+    # --- the case itself -----------------------------------------------------------------
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        case = services.case_create(actor=request.user, **data)
+        return Response(self.get_serializer(case).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not kwargs.get("partial"):
+            return Response(
+                {"detail": "Use PATCH to change a case."}, status=status.HTTP_405_METHOD_NOT_ALLOWED
+            )
+        case = self.get_object()
+        serializer = self.get_serializer(case, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        target = data.pop("status", None)
+        if data:
+            services.case_update(actor=request.user, case=case, **data)
+        if target and target != case.status:
+            if target == "closed":
+                return Response(
+                    {"status": ["Close a case with POST /close/ and a reason."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            transition = services.case_reopen if case.status == "closed" else services.case_activate
+            transition(actor=request.user, case=case)
+        return Response(self.get_serializer(case).data)
+
+    @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        body = s.CloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.case_close(actor=request.user, case=case, **body.validated_data)
+        return Response(self.get_serializer(case).data)
+
+    # --- identity and location -----------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=s.IdentitySerializer)
+    @extend_schema(methods=["PUT"], request=s.IdentitySerializer, responses=s.IdentitySerializer)
+    @action(detail=True, methods=["get", "put"])
+    def identity(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "PUT":
+            self._need("casework.change_case_identity")
+            body = s.IdentitySerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            found = services.identity_save(actor=request.user, case=case, **body.validated_data)
+        else:
+            found = reads.identity(request.user, case, perms=self.perms)
+            if found is None:
+                raise NotFound("No identity has been recorded for this case yet.")
+        context = {"possible_duplicates": possible_duplicates(request.user, found)}
+        return Response(s.IdentitySerializer(found, context=context).data)
+
+    @extend_schema(methods=["GET"], responses=s.LocationSerializer)
+    @extend_schema(methods=["PUT"], request=s.LocationSerializer, responses=s.LocationSerializer)
+    @action(detail=True, methods=["get", "put"])
+    def location(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "PUT":
+            self._need("casework.change_case_location")
+            body = s.LocationSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            current = services.location_set(actor=request.user, case=case, **body.validated_data)
+        else:
+            current, _history = reads.location(request.user, case, perms=self.perms)
+            if current is None:
+                raise NotFound("No location has been recorded for this case yet.")
+        return Response(s.LocationSerializer(current).data)
+
+    # --- needs -------------------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=s.NeedSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.NeedSerializer, responses=s.NeedSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def needs(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            self._need("casework.change_case_needs")
+            body = s.NeedSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            need = services.need_add(actor=request.user, case=case, **body.validated_data)
+            return Response(s.NeedSerializer(need).data, status=status.HTTP_201_CREATED)
+        self._need("casework.view_case_needs")
+        return self._page(
+            Need.objects.filter(case=case).order_by("urgency", "target_date", "id"),
+            s.NeedSerializer,
+        )
+
+    @extend_schema(request=s.NeedSerializer, responses=s.NeedSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"needs/(?P<need_id>[0-9]+)")
+    def need(self, request: Request, pk: str, need_id: str) -> Response:
+        case = self.get_object()
+        self._need("casework.view_case_needs")
+        need = get_object_or_404(Need, case=case, pk=need_id)
+        body = s.NeedSerializer(need, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.need_update(actor=request.user, need=need, **body.validated_data)
+        return Response(s.NeedSerializer(need).data)
+
+    # --- consents ----------------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=s.ConsentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.ConsentSerializer, responses=s.ConsentSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def consents(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            self._need("casework.change_case_consents")
+            body = s.ConsentSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            consent = services.consent_record(actor=request.user, case=case, **body.validated_data)
+            return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+        self._need("casework.view_case_consents")
+        return self._page(Consent.objects.filter(case=case), s.ConsentSerializer)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ConsentSerializer)
+    @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9]+)/withdraw")
+    def withdraw_consent(self, request: Request, pk: str, consent_id: str) -> Response:
+        case = self.get_object()
+        self._need("casework.view_case_consents")
+        consent = get_object_or_404(Consent, case=case, pk=consent_id)
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.consent_withdraw(
+            actor=request.user, consent=consent, reason=body.validated_data["reason"]
+        )
+        return Response(s.ConsentSerializer(consent).data)
+
+    # --- notes and flags ----------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=s.NoteSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.NoteSerializer, responses=s.NoteSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            body = s.NoteSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            note = services.note_add(actor=request.user, case=case, **body.validated_data)
+            return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        return self._page(reads.notes(request.user, case, perms=self.perms), s.NoteSerializer)
+
+    @extend_schema(methods=["GET"], responses=s.FlagSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.FlagSerializer, responses=s.FlagSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def flags(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            body = s.FlagSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            flag = services.flag_raise(actor=request.user, case=case, **body.validated_data)
+            return Response(s.FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+        # Flags travel with the case summary: whoever sees the case sees its flags.
+        return self._page(SafeguardingFlag.objects.filter(case=case), s.FlagSerializer)
+
+    @extend_schema(request=None, responses=s.FlagSerializer)
+    @action(detail=True, methods=["post"], url_path=r"flags/(?P<flag_id>[0-9]+)/clear")
+    def clear_flag(self, request: Request, pk: str, flag_id: str) -> Response:
+        case = self.get_object()
+        flag = get_object_or_404(SafeguardingFlag, case=case, pk=flag_id)
+        services.flag_clear(actor=request.user, flag=flag)
+        return Response(s.FlagSerializer(flag).data)
+
+    # --- documents -----------------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=s.DocumentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": s.DocumentSerializer},
+        responses=s.DocumentSerializer,
+    )
+    @action(detail=True, methods=["get", "post"])
+    def documents(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            body = s.DocumentSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = dict(body.validated_data)
+            document = services.document_upload(
+                actor=request.user, case=case, uploaded_file=data.pop("file"), **data
+            )
+            return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+        return self._page(
+            reads.documents(request.user, case, perms=self.perms), s.DocumentSerializer
+        )
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<doc_id>[0-9]+)/download")
+    def document_download(self, request: Request, pk: str, doc_id: str) -> FileResponse:
+        case = self.get_object()
+        document = reads.document_for_download(request.user, case, int(doc_id))
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+
+    # --- lead transfer -----------------------------------------------------------------
+
+    @extend_schema(request=s.TransferSerializer, responses=s.TransferSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        body = s.TransferSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        transfer = services.transfer_propose(actor=request.user, case=case, **body.validated_data)
+        return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TransferAnswerSerializer, responses=s.TransferSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"transfer/(?P<transfer_id>[0-9]+)/(?P<decision>accept|decline|withdraw)",
+    )
+    def answer_transfer(
+        self, request: Request, pk: str, transfer_id: str, decision: str
+    ) -> Response:
+        case = self.get_object()
+        transfer = get_object_or_404(LeadTransfer, case=case, pk=transfer_id)
+        body = s.TransferAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if decision == "accept":
+            services.transfer_accept(actor=request.user, transfer=transfer)
+        elif decision == "decline":
+            services.transfer_decline(
+                actor=request.user, transfer=transfer, note=body.validated_data["note"]
+            )
+        else:
+            services.transfer_withdraw(actor=request.user, transfer=transfer)
+        return Response(s.TransferSerializer(transfer).data)
+
+    # --- who can see it, who saw it ------------------------------------------------------
+
+    @extend_schema(responses=s.AccessSerializer)
+    @action(detail=True, methods=["get"])
+    def access(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        self._need("casework.view_case_access")
+        data = {"grants": access.grants_on(case), "you": access.explain(request.user, case)}
+        return Response(s.AccessSerializer(data).data)
+
+    @extend_schema(responses=s.AuditRowSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def audit(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        self._need("casework.view_case_access")
+        events = AuditEvent.objects.filter(case_id=case.pk).select_related("actor", "actor_agency")
+        return self._page(events, s.AuditRowSerializer)
