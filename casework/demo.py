@@ -1,0 +1,269 @@
+"""Demo cases at Harbour Trust and the Council (issue 3). All names are invented.
+
+Idempotent: an agency that already leads a case gets no more demo cases.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, User
+
+from . import services
+from .models import Case
+
+TODAY = timezone.localdate
+
+
+def _days(n: int) -> datetime.date:
+    return TODAY() + datetime.timedelta(days=n)
+
+
+HARBOUR_CASES: list[dict[str, Any]] = [
+    {
+        "case": {
+            "exploitation_types": ["labour"],
+            "risk_level": "high",
+            "gender": "male",
+            "nationality": "RO",
+            "first_language": "Romanian",
+            "interpreter_needed": True,
+            "region": "Northshire",
+            "how_identified": "inspection",
+        },
+        "identity": {
+            "given_name": "Mihai",
+            "family_name": "Dumitru",
+            "date_of_birth": datetime.date(1991, 5, 17),
+            "phone": "07700 900101",
+        },
+        "location": ("safe_house", "Harbour Trust safe house 2, Northshire"),
+        "needs": [
+            ("safe_accommodation", "met", -20),
+            ("legal_compensation", "in_progress", 14),
+            ("healthcare", "identified", -3),
+        ],
+        "consents": [
+            ("police_contact", "verbal_interpreter", "Romanian"),
+            ("nrm_referral", "written", ""),
+        ],
+        "notes": [
+            (
+                "First meeting at the farm inspection; very tired, worried about his passport.",
+                "lead_agency",
+            ),
+            ("Dental pain reported; GP appointment booked.", "case_team"),
+        ],
+        "flags": [("trafficker_looking", "A gangmaster has asked other workers where he went.")],
+        "status": "active",
+    },
+    {
+        "case": {
+            "exploitation_types": ["sexual"],
+            "risk_level": "immediate",
+            "gender": "female",
+            "nationality": "AL",
+            "first_language": "Albanian",
+            "interpreter_needed": True,
+            "region": "Northshire",
+            "how_identified": "ngo_outreach",
+        },
+        "identity": {
+            "given_name": "Elira",
+            "family_name": "Basha",
+            "date_of_birth": datetime.date(2001, 11, 2),
+        },
+        "location": ("safe_house", "Harbour Trust safe house 1, Northshire"),
+        "needs": [
+            ("safe_accommodation", "met", -30),
+            ("psychological_support", "in_progress", 7),
+            ("legal_immigration", "identified", 21),
+        ],
+        "consents": [("nrm_referral", "verbal_interpreter", "Albanian")],
+        "notes": [("Settling in; does not want contact with police yet.", "lead_agency")],
+        "flags": [
+            ("do_not_disclose_location", "Former partner linked to the exploiters."),
+            ("re_trafficking", ""),
+        ],
+        "status": "active",
+    },
+    {
+        "case": {
+            "exploitation_types": ["domestic_servitude"],
+            "risk_level": "medium",
+            "gender": "female",
+            "nationality": "PH",
+            "first_language": "Tagalog",
+            "region": "Northshire",
+            "how_identified": "self_referral",
+        },
+        "identity": {
+            "given_name": "Maricel",
+            "family_name": "Santos",
+            "date_of_birth": datetime.date(1985, 2, 9),
+        },
+        "location": ("local_authority", "Flat 4, 12 Harbour View, Northshire"),
+        "needs": [("financial_support", "met", -10), ("future_planning", "identified", 60)],
+        "consents": [("share_identity_council", "written", "")],
+        "notes": [("Employer kept her passport for three years.", "case_team")],
+        "flags": [],
+        "status": "open",
+    },
+    {
+        "case": {
+            "exploitation_types": ["criminal"],
+            "county_lines": True,
+            "is_child": True,
+            "exploited_as_child": True,
+            "risk_level": "high",
+            "gender": "male",
+            "nationality": "GB",
+            "first_language": "English",
+            "region": "Northshire",
+            "how_identified": "police_operation",
+        },
+        "identity": {"given_name": "Jordan", "family_name": "Avery", "estimated_age": 15},
+        "location": ("local_authority", "Foster placement (address held by the Council)"),
+        "needs": [
+            ("children_education", "in_progress", 10),
+            ("psychological_support", "identified", -1),
+        ],
+        "consents": [("nrm_referral_child", "safeguarding_basis", "")],
+        "notes": [
+            (
+                "Found with a phone used to take drug orders; frightened of older members.",
+                "lead_agency",
+            )
+        ],
+        "flags": [("self_harm", "Mentioned thoughts of self-harm; GP aware.")],
+        "status": "active",
+    },
+    {
+        "case": {
+            "exploitation_types": ["labour", "criminal"],
+            "risk_level": "standard",
+            "gender": "male",
+            "nationality": "VN",
+            "first_language": "Vietnamese",
+            "interpreter_needed": True,
+            "region": "Northshire",
+            "how_identified": "ngo_outreach",
+        },
+        "identity": {
+            "given_name": "Van",
+            "family_name": "Nguyen",
+            "date_of_birth": datetime.date(1996, 8, 30),
+        },
+        "location": ("own_home", "Shared house, Northshire"),
+        "needs": [("legal_immigration", "met", -40)],
+        "consents": [],
+        "notes": [("Moved on to work with a legal employer; support complete.", "lead_agency")],
+        "flags": [],
+        "status": "closed",
+    },
+]
+
+COUNCIL_CASES: list[dict[str, Any]] = [
+    {
+        "case": {
+            "exploitation_types": ["labour"],
+            "risk_level": "medium",
+            "gender": "male",
+            "nationality": "PL",
+            "first_language": "Polish",
+            "region": "Northshire",
+            "how_identified": "health",
+        },
+        "identity": {
+            "given_name": "Tomasz",
+            "family_name": "Wiśniewski",
+            "date_of_birth": datetime.date(1979, 4, 21),
+        },
+        "location": ("local_authority", "Council hostel, Northshire"),
+        "needs": [("practical_help", "in_progress", 5), ("healthcare", "met", -12)],
+        "consents": [("police_contact", "written", "")],
+        "notes": [("Referred by the hospital after a fall at a car wash.", "case_team")],
+        "flags": [],
+        "status": "active",
+    },
+    {
+        "case": {
+            "exploitation_types": ["unknown"],
+            "risk_level": "standard",
+            "gender": "unknown",
+            "region": "Northshire",
+            "how_identified": "other",
+        },
+        "identity": {"given_name": "", "family_name": "", "estimated_age": 30},
+        "location": None,
+        "needs": [("interpretation", "identified", 2)],
+        "consents": [],
+        "notes": [
+            ("Anonymous contact through the helpline; language not yet known.", "lead_agency")
+        ],
+        "flags": [],
+        "status": "open",
+    },
+]
+
+
+def _seed_case(actor: User, council: Agency, spec: dict[str, Any]) -> Case:
+    identity = {k: v for k, v in spec["identity"].items() if v not in ("", None)}
+    case = services.case_create(actor=actor, identity=identity or None, **spec["case"])
+    if spec["location"]:
+        kind, address = spec["location"]
+        services.location_set(
+            actor=actor, case=case, accommodation_type=kind, address=address, since=_days(-25)
+        )
+    for category, status, due in spec["needs"]:
+        need = services.need_add(actor=actor, case=case, category=category, target_date=_days(due))
+        if status != "identified":
+            services.need_update(actor=actor, need=need, status=status)
+    for scope, method, language in spec["consents"]:
+        if scope == "share_identity_council":
+            services.consent_record(
+                actor=actor, case=case, scope="share_identity", agency=council, method=method
+            )
+        elif scope == "nrm_referral_child":
+            services.consent_record(
+                actor=actor,
+                case=case,
+                scope="nrm_referral",
+                method=method,
+                basis_reason="Child: referred under the local authority's safeguarding duty.",
+            )
+        else:
+            services.consent_record(
+                actor=actor, case=case, scope=scope, method=method, language=language
+            )
+    for body, visibility in spec["notes"]:
+        services.note_add(actor=actor, case=case, body=body, visibility=visibility)
+    for kind, note in spec["flags"]:
+        services.flag_raise(actor=actor, case=case, kind=kind, note=note)
+    if spec["status"] == "active":
+        services.case_activate(actor=actor, case=case)
+    elif spec["status"] == "closed":
+        services.case_close(
+            actor=actor, case=case, reason="moved_on", note="Independent, legal work found."
+        )
+    return case
+
+
+def seed(log: Any = print) -> None:
+    harbour = Agency.objects.get(name="Harbour Trust")
+    council = Agency.objects.get(name="Northshire Council Adult Social Care")
+    with transaction.atomic():
+        for agency, username, specs in (
+            (harbour, "harbour.caseworker", HARBOUR_CASES),
+            (council, "council.caseworker", COUNCIL_CASES),
+        ):
+            if Case.objects.filter(lead_agency=agency).exists():
+                continue
+            actor = User.objects.select_related("membership__agency").get(username=username)
+            for spec in specs:
+                case = _seed_case(actor, council, spec)
+                log(f"  case {case.reference} at {agency.name} ({case.status})")
