@@ -77,9 +77,10 @@ def documents(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> 
 
 
 def document_for_download(user: Any, case: Case, document_id: int) -> Document:
-    """One document, for download; the download itself is audited."""
+    """One document, for download; the download itself is audited. A document the user
+    may not see is 404, as if it did not exist."""
     if "casework.view_case_documents" not in _perms(user, case, None):
-        raise PermissionDenied(_("You may not see the documents of this case."))
+        raise Http404
     document = Document.objects.filter(case=case, pk=document_id).first()
     if document is None:
         raise Http404

@@ -664,9 +664,10 @@ def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str)
         errors["reason"] = _("Say why the lead should move.")
     if errors:
         raise ValidationError(errors)
-    if LeadTransfer.objects.filter(case=case, status=TransferStatus.PROPOSED).exists():
-        raise IllegalTransition(_("A transfer of this case is already waiting for an answer."))
     with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
+        if LeadTransfer.objects.filter(case=case, status=TransferStatus.PROPOSED).exists():
+            raise IllegalTransition(_("A transfer of this case is already waiting for an answer."))
         transfer = LeadTransfer.objects.create(
             case=case,
             from_agency=case.lead_agency,

@@ -513,6 +513,98 @@ MATRIX.update(
 )
 
 
+# --- casework pages -------------------------------------------------------------------
+
+
+def care_page(status: int = 200, hidden: int = 404) -> Statuses:
+    return only({"caseworker": status, "case_manager": status}, hidden, HTML_LOGIN)
+
+
+def part(key: str, name: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.case.pk, name: w.parts[key].pk}
+
+
+NEW_CASE = {"risk_level": "standard", "gender": "unknown", "how_identified": "other"}
+
+MATRIX.update(
+    {
+        "casework:case_list": [
+            Expect("GET", everyone(200, HTML_LOGIN), note="empty for those who see none")
+        ],
+        "casework:case_create": [
+            Expect("GET", care_page(200, 403)),
+            Expect("POST", care_page(302, 403), data=lambda w, r: NEW_CASE),
+        ],
+        "casework:my_needs": [Expect("GET", care_page(200, 403))],
+        "casework:case_detail": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:case_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:identity_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:location_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:need_add": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:need_edit": [Expect("GET", care_page(), kwargs=part("need", "need_id"))],
+        "casework:consent_add": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:consent_withdraw": [
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=part("consent", "consent_id"),
+                data=lambda w, r: {"reason": "x"},
+            )
+        ],
+        "casework:note_add": [
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=case_pk,
+                data=lambda w, r: {"body": "Hi", "visibility": "case_team"},
+            )
+        ],
+        "casework:note_edit": [
+            Expect(
+                "GET",
+                only({"caseworker": 200, "case_manager": 403}, 404, HTML_LOGIN),
+                kwargs=part("note", "note_id"),
+                note="only the author edits",
+            ),
+        ],
+        "casework:flag_add": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:flag_clear": [Expect("POST", care_page(302), kwargs=part("flag", "flag_id"))],
+        "casework:document_upload": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:document_download": [
+            Expect("GET", care_page(), kwargs=part("document", "doc_id"))
+        ],
+        "casework:case_status": [
+            Expect(
+                "POST", care_page(302), kwargs=case_pk, data=lambda w, r: {"action": "activate"}
+            ),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=case_pk),
+        ],
+        "casework:transfer_propose": [
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=case_pk,
+                data=lambda w, r: {"to_agency": w.agencies["council"].pk, "reason": "Moving"},
+            ),
+        ],
+        "casework:transfer_answer": [
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=lambda w: {"pk": w.transfer_case.pk, "transfer_id": w.parts["transfer"].pk},
+                data=lambda w, r: {"action": "withdraw"},
+            ),
+            Expect(
+                "POST",
+                care_page(403),
+                kwargs=lambda w: {"pk": w.transfer_case.pk, "transfer_id": w.parts["transfer"].pk},
+                data=lambda w, r: {"action": "accept"},
+            ),
+        ],
+    }
+)
+
+
 @pytest.fixture(autouse=True)
 def _private_documents(settings: Any, tmp_path: Any) -> Any:
     from django.utils.functional import empty

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from . import views
+
+app_name = "casework"
+
+urlpatterns = [
+    path("", views.case_list, name="case_list"),
+    path("new/", views.case_create, name="case_create"),
+    path("needs/", views.my_needs, name="my_needs"),
+    path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/edit/", views.case_edit, name="case_edit"),
+    path("<int:pk>/status/", views.case_status, name="case_status"),
+    path("<int:pk>/identity/", views.identity_edit, name="identity_edit"),
+    path("<int:pk>/location/", views.location_edit, name="location_edit"),
+    path("<int:pk>/needs/new/", views.need_add, name="need_add"),
+    path("<int:pk>/needs/<int:need_id>/", views.need_edit, name="need_edit"),
+    path("<int:pk>/consents/new/", views.consent_add, name="consent_add"),
+    path(
+        "<int:pk>/consents/<int:consent_id>/withdraw/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("<int:pk>/notes/new/", views.note_add, name="note_add"),
+    path("<int:pk>/notes/<int:note_id>/", views.note_edit, name="note_edit"),
+    path("<int:pk>/flags/new/", views.flag_add, name="flag_add"),
+    path("<int:pk>/flags/<int:flag_id>/clear/", views.flag_clear, name="flag_clear"),
+    path("<int:pk>/documents/new/", views.document_upload, name="document_upload"),
+    path(
+        "<int:pk>/documents/<int:doc_id>/download/",
+        views.document_download,
+        name="document_download",
+    ),
+    path("<int:pk>/transfer/", views.transfer_propose, name="transfer_propose"),
+    path("<int:pk>/transfer/<int:transfer_id>/", views.transfer_answer, name="transfer_answer"),
+]
