@@ -6,10 +6,12 @@ API, so "who has viewed the identity and location" is complete.
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -50,19 +52,24 @@ def location(
 
 
 def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> QuerySet[CaseNote]:
-    """Notes the user may read: case-team notes, and lead-agency notes for the lead."""
+    """Notes the user may read: case-team notes to the case team; notes kept to the lead
+    agency to the current lead, and to a former lead only those it wrote itself (its
+    history, not its successor's)."""
     held = _perms(user, case, perms)
-    visibilities = [
-        visibility
-        for visibility, perm in (
-            (NoteVisibility.CASE_TEAM, "casework.view_case_notes"),
-            (NoteVisibility.LEAD_AGENCY, "casework.view_case_lead_notes"),
-        )
-        if perm in held
-    ]
-    if not visibilities:
+    membership = access.active_membership(user)
+    visible = []
+    if "casework.view_case_notes" in held:
+        visible.append(Q(visibility=NoteVisibility.CASE_TEAM))
+    if "casework.view_case_lead_notes" in held:
+        if user.is_superuser or (
+            membership is not None and membership.agency_id == case.lead_agency_id
+        ):
+            visible.append(Q(visibility=NoteVisibility.LEAD_AGENCY))
+        elif membership is not None:
+            visible.append(Q(visibility=NoteVisibility.LEAD_AGENCY, agency_id=membership.agency_id))
+    if not visible:
         raise PermissionDenied(_("You may not read the notes of this case."))
-    found = CaseNote.objects.filter(case=case, visibility__in=visibilities).select_related(
+    found = CaseNote.objects.filter(reduce(operator.or_, visible), case=case).select_related(
         "author", "agency"
     )
     record("notes.viewed", actor=user, target=case)

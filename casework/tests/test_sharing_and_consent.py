@@ -214,3 +214,32 @@ def test_flags_raise_and_clear(case, caseworker, other_agency_caseworker):
         services.flag_clear(actor=other_agency_caseworker, flag=flag)
     services.flag_clear(actor=caseworker, flag=flag)
     assert not Case.objects.get(pk=case.pk).flags.active().exists()
+
+
+def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
+    case, caseworker, case_manager, council
+):
+    from agencies.models import Role
+    from agencies.tests.factories import member
+    from casework import reads
+
+    council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
+    services.note_add(
+        actor=caseworker, case=case, body="Harbour's private note", visibility="lead_agency"
+    )
+    services.note_add(actor=caseworker, case=case, body="Shared note", visibility="case_team")
+    transfer = services.transfer_propose(
+        actor=case_manager, case=case, to_agency=council, reason="Moving"
+    )
+    services.transfer_accept(actor=council_manager, transfer=transfer)
+    case.refresh_from_db()
+    services.note_add(
+        actor=council_manager, case=case, body="Council's private note", visibility="lead_agency"
+    )
+
+    caseworker.refresh_from_db()
+    council_manager.refresh_from_db()
+    harbour_sees = set(reads.notes(caseworker, case).values_list("body", flat=True))
+    council_sees = set(reads.notes(council_manager, case).values_list("body", flat=True))
+    assert harbour_sees == {"Harbour's private note", "Shared note"}
+    assert council_sees == {"Harbour's private note", "Shared note", "Council's private note"}
