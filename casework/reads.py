@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -93,3 +94,44 @@ def document_for_download(user: Any, case: Case, document_id: int) -> Document:
         raise Http404
     record("document.downloaded", actor=user, target=case, detail={"document_id": document.pk})
     return document
+
+
+# How many possible duplicates the "tell your story once" warning names at most.
+DUPLICATE_LIMIT = 10
+
+
+def possible_duplicates(
+    user: Any,
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: Any,
+    exclude_case_id: int | None = None,
+) -> list[Case]:
+    """Cases of someone with the same names and date of birth whose identity the user may
+    see ("tell your story once").
+
+    Naming a case here discloses that it holds this identity, so each is read, and
+    audited, through ``identity`` with the reason.
+    """
+    if not (given_name and family_name and date_of_birth):
+        return []
+    matches = (
+        VictimIdentity.objects.annotate(given=Lower("given_name"), family=Lower("family_name"))
+        .filter(
+            given=given_name.strip().lower(),
+            family=family_name.strip().lower(),
+            date_of_birth=date_of_birth,
+            case__in=Case.objects.visible_to(user, "casework.view_case_identity"),
+        )
+        .exclude(case_id=exclude_case_id)
+        .values_list("case_id", flat=True)[:DUPLICATE_LIMIT]
+    )
+    cases = list(
+        Case.objects.select_related("lead_agency")
+        .filter(pk__in=list(matches))
+        .order_by("reference")
+    )
+    for case in cases:
+        identity(user, case, why="possible duplicate")
+    return cases

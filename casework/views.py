@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models.functions import Lower
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -52,13 +51,10 @@ from .models import (
     Need,
     SafeguardingFlag,
     TransferStatus,
-    VictimIdentity,
 )
 from .services import CASE_FIELDS
 
 PAGE_SIZE = 25
-# How many possible duplicates the "tell your story once" warning names at most.
-DUPLICATE_LIMIT = 10
 
 CASE_QUERYSET = Case.objects.select_related("lead_agency", "lead_caseworker")
 
@@ -205,28 +201,13 @@ def my_needs(request: HttpRequest) -> HttpResponse:
 
 
 def _possible_duplicates(request: HttpRequest, form: CaseCreateForm) -> list[Case]:
-    """Cases of someone with the same names and date of birth that the user may identify.
-
-    Naming a case here discloses that it holds this identity, so each one is read (and
-    audited) through ``reads.identity``, with the reason.
-    """
     data = form.cleaned_data
-    if not (data["given_name"] and data["family_name"] and data["date_of_birth"]):
-        return []
-    matches = (
-        VictimIdentity.objects.annotate(given=Lower("given_name"), family=Lower("family_name"))
-        .filter(
-            given=data["given_name"].strip().lower(),
-            family=data["family_name"].strip().lower(),
-            date_of_birth=data["date_of_birth"],
-            case__in=Case.objects.visible_to(request.user, "casework.view_case_identity"),
-        )
-        .values_list("case_id", flat=True)[:DUPLICATE_LIMIT]
+    return reads.possible_duplicates(
+        request.user,
+        given_name=data["given_name"],
+        family_name=data["family_name"],
+        date_of_birth=data["date_of_birth"],
     )
-    cases = list(CASE_QUERYSET.filter(pk__in=list(matches)).order_by("reference"))
-    for case in cases:
-        reads.identity(request.user, case, why="possible duplicate when opening a case")
-    return cases
 
 
 @login_required

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -30,22 +29,14 @@ from . import serializers as s
 
 
 def possible_duplicates(user: Any, identity: VictimIdentity) -> list[dict[str, Any]]:
-    """Cases (other than this one) whose identity the user may see with the same name
-    and date of birth."""
-    if not (identity.given_name and identity.family_name and identity.date_of_birth):
-        return []
-    same = (
-        VictimIdentity.objects.annotate(g=Lower("given_name"), f=Lower("family_name"))
-        .filter(
-            g=identity.given_name.lower(),
-            f=identity.family_name.lower(),
-            date_of_birth=identity.date_of_birth,
-        )
-        .exclude(case_id=identity.case_id)
-        .filter(case__in=Case.objects.visible_to(user, "casework.view_case_identity"))
-        .select_related("case")
+    cases = reads.possible_duplicates(
+        user,
+        given_name=identity.given_name,
+        family_name=identity.family_name,
+        date_of_birth=identity.date_of_birth,
+        exclude_case_id=identity.case_id,
     )
-    return [{"id": other.case_id, "reference": other.case.reference} for other in same]
+    return [{"id": case.pk, "reference": case.reference} for case in cases]
 
 
 class CaseViewSet(
