@@ -27,6 +27,7 @@ from agencies import access
 from agencies.errors import IllegalTransition
 from agencies.models import Agency, User
 from audit.record import record
+from notifications.services import notify_agency
 
 from .models import (
     DEFAULT_URGENCY,
@@ -684,6 +685,16 @@ def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str)
             actor=actor,
             target=case,
             detail={"transfer_id": transfer.pk, "to_agency_id": to_agency.pk},
+        )
+        notify_agency(
+            agency=to_agency,
+            roles=["case_manager"],
+            kind="transfer.proposed",
+            target=case,
+            message=_("%(agency)s proposes that your agency lead a case")
+            % {"agency": case.lead_agency.name},
+            url=f"/cases/{case.pk}/#transfer",
+            dedup_key=f"transfer:{transfer.pk}:proposed",
         )
     return transfer
 

@@ -3,6 +3,8 @@ from rest_framework.routers import SimpleRouter
 
 from agencies.api import views as agencies
 from casework.api import views as casework
+from notifications.api import views as notifications
+from referrals.api import views as referrals
 
 from .views import api_root
 
@@ -14,10 +16,28 @@ router.register("partnerships", agencies.PartnershipViewSet, basename="partnersh
 router.register("sharing-groups", agencies.SharingGroupViewSet, basename="sharinggroup")
 router.register("agency/users", agencies.MemberViewSet, basename="member")
 router.register("cases", casework.CaseViewSet, basename="case")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("referrals", referrals.ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("", api_root, name="root"),
     path("auth/token/", agencies.TokenView.as_view(), name="token"),
     path("me/", agencies.MeView.as_view(), name="me"),
+    path(
+        "cases/<int:case_pk>/nrm/",
+        referrals.CaseNRMViewSet.as_view({"get": "list", "post": "create"}),
+        name="case-nrm-list",
+    ),
+    path(
+        "cases/<int:case_pk>/nrm/<int:pk>/",
+        referrals.CaseNRMViewSet.as_view({"patch": "partial_update"}),
+        name="case-nrm-detail",
+    ),
+    path(
+        "cases/<int:case_pk>/duty-to-notify/",
+        referrals.DutyToNotifyView.as_view(),
+        name="case-duty-to-notify",
+    ),
+    path("deadlines/", referrals.DeadlinesView.as_view(), name="deadlines"),
     *router.urls,
 ]

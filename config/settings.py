@@ -124,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agencies.context_processors.membership",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -287,6 +288,32 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = env.str("CONCORD_TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Notifications whose on-commit task was lost (a killed worker, a restarted broker) are
+# queued again; a run that waited longer than a minute is dropped, the next one covers it.
+CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
+    "task": "notifications.tasks.requeue_undelivered",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
+# Referral response times: tell both agencies once when one passes, expire the long dead.
+CELERY_BEAT_SCHEDULE["referrals-overdue"] = {
+    "task": "referrals.tasks.flag_overdue_referrals",
+    "schedule": 300.0,
+    "options": {"expires": 290.0},
+}
+CELERY_BEAT_SCHEDULE["nrm-deadlines"] = {
+    "task": "referrals.tasks.nrm_deadline_reminders",
+    "schedule": 900.0,
+    "options": {"expires": 890.0},
+}
+CELERY_BEAT_SCHEDULE["referrals-expire"] = {
+    "task": "referrals.tasks.expire_referrals",
+    "schedule": 3600.0,
+    "options": {"expires": 3500.0},
+}
+# A worker's claim on a notification it is delivering; an older claim is presumed dead
+# (the worker was killed) and the notification is delivered again.
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
 
 # --- Email -------------------------------------------------------------------------
 
@@ -337,6 +364,19 @@ CONCORD_PRIVATE_ROOT = Path(env.str("CONCORD_PRIVATE_ROOT", str(VAR_DIR / "priva
 MAX_UPLOAD_MB = env.int("CONCORD_MAX_UPLOAD_MB", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Referral response times (DOMAIN.md): emergency in hours, the others in working days of
+# the receiving agency's country; a referral left unanswered this many days past its
+# deadline expires.
+REFERRAL_EMERGENCY_HOURS = env.int("CONCORD_REFERRAL_EMERGENCY_HOURS", 4, minimum=1)
+REFERRAL_URGENT_WORKING_DAYS = env.int("CONCORD_REFERRAL_URGENT_WORKING_DAYS", 1, minimum=1)
+REFERRAL_ROUTINE_WORKING_DAYS = env.int("CONCORD_REFERRAL_ROUTINE_WORKING_DAYS", 5, minimum=1)
+REFERRAL_EXPIRE_DAYS = env.int("CONCORD_REFERRAL_EXPIRE_DAYS", 14, minimum=1)
+# NRM (England and Wales): RG target, recovery period (45 days before 13 Dec 2022),
+# reconsideration window, support provider's first contact.
+NRM_RG_WORKING_DAYS = env.int("CONCORD_NRM_RG_WORKING_DAYS", 5, minimum=1)
+NRM_RECOVERY_DAYS = env.int("CONCORD_NRM_RECOVERY_DAYS", 30, minimum=1)
+NRM_RECONSIDERATION_DAYS = env.int("CONCORD_NRM_RECONSIDERATION_DAYS", 30, minimum=1)
+NRM_SUPPORT_CONTACT_HOURS = env.int("CONCORD_NRM_SUPPORT_CONTACT_HOURS", 48, minimum=1)
 # Reference prefix of new cases: NMS-2026-00042.
 CASE_REFERENCE_PREFIX = env.str("CONCORD_CASE_REFERENCE_PREFIX", "NMS")
 

@@ -38,6 +38,8 @@ urlpatterns = [
     path("accounts/", include(auth_patterns)),
     path("agency/", include("agencies.urls")),
     path("cases/", include("casework.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("referrals/", include("referrals.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

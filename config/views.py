@@ -83,6 +83,9 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "sharing_groups": link("api:sharinggroup-list"),
             "agency_users": link("api:member-list"),
             "cases": link("api:case-list"),
+            "referrals": link("api:referral-list"),
+            "deadlines": link("api:deadlines"),
+            "notifications": link("api:notification-list"),
             "schema": link("schema"),
             "docs": link("api-docs"),
         }

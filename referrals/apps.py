@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
-    verbose_name = "Referrals"
+    verbose_name = "Referrals and the NRM"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from agencies.models import Agency, Membership, Partnership, User
 from audit.models import AuditEvent
 from casework.models import Case, Need
+from referrals.models import NRMReferral, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,17 @@ def test_seed_demo_is_idempotent_and_complete(client, settings):
     assert partnership.agencies.count() == 7
     assert set(Case.objects.values_list("status", flat=True)) == {"open", "active", "closed"}
     assert Case.objects.filter(lead_agency__name="Northshire Council Adult Social Care").exists()
+    assert set(Referral.objects.values_list("status", flat=True)) == {
+        "sent",
+        "accepted",
+        "declined",
+        "withdrawn",
+        "expired",
+        "completed",
+    }
+    assert any(r.is_overdue for r in Referral.objects.all())
+    assert any(n.recovery_period_ends for n in NRMReferral.objects.all())
+    assert any(n.reconsideration_deadline for n in NRMReferral.objects.all())
 
     for username in DEMO_USERS:
         response = client.post(

@@ -243,3 +243,17 @@ def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
     council_sees = set(reads.notes(council_manager, case).values_list("body", flat=True))
     assert harbour_sees == {"Harbour's private note", "Shared note"}
     assert council_sees == {"Harbour's private note", "Shared note", "Council's private note"}
+
+
+def test_a_proposed_transfer_tells_the_receiving_case_managers(
+    case, case_manager, council, other_agency_caseworker
+):
+    from agencies.models import Role
+    from agencies.tests.factories import member
+    from notifications.models import Notification
+
+    council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
+    services.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="Moving")
+    told = Notification.objects.filter(kind="transfer.proposed")
+    assert [n.recipient_id for n in told] == [council_manager.pk]
+    assert told.get().message == "Harbour Trust proposes that your agency lead a case"

@@ -84,6 +84,26 @@ def build_world() -> World:
     return world
 
 
+def build_referrals(world: World, case: Any) -> None:
+    """An NRM referral on the main case; two referrals to the police on a second case
+    (one waiting, one accepted), so the main case stays Harbour's alone."""
+    from casework import services as casework
+    from referrals import services as referrals
+
+    cw, officer = world.users["caseworker"], world.users["officer"]
+    casework.consent_record(actor=cw, case=case, scope="nrm_referral", method="written")
+    world.parts["nrm"] = referrals.nrm_refer(actor=cw, case=case)
+    referral_case = casework.case_create(actor=cw)
+    police = world.agencies["police"]
+    world.parts["referral"] = referrals.referral_send(
+        actor=cw, case=referral_case, to_agency=police, kind="police_crime_report", reason="Report"
+    )
+    accepted = referrals.referral_send(
+        actor=cw, case=referral_case, to_agency=police, kind="other", reason="Help"
+    )
+    world.parts["accepted_referral"] = referrals.referral_accept(actor=officer, referral=accepted)
+
+
 def build_case(world: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -112,6 +132,7 @@ def build_case(world: World) -> None:
         ),
     }
     world.case = case
+    build_referrals(world, case)
     world.transfer_case = services.case_create(actor=cw)
     world.parts["transfer"] = services.transfer_propose(
         actor=cw, case=world.transfer_case, to_agency=world.agencies["council"], reason="Moving"
@@ -601,6 +622,171 @@ MATRIX.update(
                 data=lambda w, r: {"action": "accept"},
             ),
         ],
+    }
+)
+
+
+# --- notifications --------------------------------------------------------------------
+# Everyone has an inbox of their own; a notification of the caseworker's is 404 to
+# everyone else (and marking it read there changes nothing).
+
+
+def caseworker_notification(w: World) -> dict[str, Any]:
+    from notifications.services import notify
+
+    [notification] = notify(
+        recipients=[w.users["caseworker"]],
+        kind="case.matrix",
+        target=w.case,
+        message="A case needs your attention",
+        url=f"/cases/{w.case.pk}/",
+        dedup_key="matrix",
+    )
+    return {"pk": notification.pk}
+
+
+MATRIX.update(
+    {
+        "notifications:inbox": [Expect("GET", everyone(200, HTML_LOGIN))],
+        "notifications:mark_read": [
+            Expect(
+                "POST",
+                only({"caseworker": 302}, 404, HTML_LOGIN),
+                kwargs=caseworker_notification,
+                note="back to the inbox",
+            ),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=caseworker_notification),
+        ],
+        "notifications:mark_all_read": [
+            Expect("POST", everyone(302, HTML_LOGIN)),
+            Expect("GET", only({}, 405, HTML_LOGIN)),
+        ],
+        "api:notification-list": [Expect("GET", everyone(200, API_ANON), api=True)],
+        "api:notification-read": [
+            Expect(
+                "POST",
+                only({"caseworker": 200}, 404, API_ANON),
+                api=True,
+                kwargs=caseworker_notification,
+            ),
+            Expect(
+                "GET",
+                only({}, 405, API_ANON),
+                api=True,
+                kwargs=caseworker_notification,
+                note="POST only; refused before any lookup",
+            ),
+        ],
+    }
+)
+
+
+# --- referrals and the NRM ------------------------------------------------------------
+# A referral from Harbour Trust to Northshire Police: the referring caseworkers and the
+# receiving officer see it; the police analyst (no referral work), the Council's
+# partnership manager and everyone else get 404.
+REFERRAL_PARTIES = {"caseworker": 200, "case_manager": 200, "officer": 200}
+
+
+def referral(key: str = "referral") -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.parts[key].pk}
+
+
+def parties(sender: int, receiver: int, anonymous: int = API_ANON) -> Statuses:
+    return only({"caseworker": sender, "case_manager": sender, "officer": receiver}, 404, anonymous)
+
+
+MATRIX.update(
+    {
+        "api:referral-list": [
+            Expect("GET", everyone(200, API_ANON), api=True, note="to or from the caller's agency"),
+            Expect(
+                "POST",
+                care(201),
+                api=True,
+                data=lambda w, r: {
+                    "case": w.case.pk,
+                    "to_agency": w.agencies["council"].pk,
+                    "kind": "health",
+                    "reason": "GP",
+                },
+            ),
+        ],
+        "api:referral-detail": [Expect("GET", parties(200, 200), api=True, kwargs=referral())],
+        "api:referral-accept": [Expect("POST", parties(403, 200), api=True, kwargs=referral())],
+        "api:referral-decline": [
+            Expect(
+                "POST",
+                parties(403, 200),
+                api=True,
+                kwargs=referral(),
+                data=lambda w, r: {"reason": "No"},
+            )
+        ],
+        "api:referral-withdraw": [Expect("POST", parties(200, 403), api=True, kwargs=referral())],
+        "api:referral-complete": [
+            Expect("POST", parties(403, 200), api=True, kwargs=referral("accepted_referral"))
+        ],
+        "api:case-nrm-list": [
+            Expect("GET", care(), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect("POST", care(201), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
+        ],
+        "api:case-nrm-detail": [
+            Expect(
+                "PATCH",
+                care(),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk, "pk": w.parts["nrm"].pk},
+                data=lambda w, r: {"competent_authority_reference": "CA-1"},
+            ),
+        ],
+        "api:case-duty-to-notify": [
+            Expect(
+                "POST",
+                care(403),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                note="a charity has no duty to notify",
+            ),
+        ],
+        "api:deadlines": [Expect("GET", everyone(200, API_ANON), api=True)],
+        "referrals:inbox": [
+            Expect(
+                "GET",
+                only(
+                    {"analyst": 403, "partnership_manager": 403, "agency_admin": 403},
+                    200,
+                    HTML_LOGIN,
+                ),
+            ),
+        ],
+        "referrals:deadlines": [Expect("GET", everyone(200, HTML_LOGIN))],
+        "referrals:referral_detail": [
+            Expect("GET", parties(200, 200, HTML_LOGIN), kwargs=referral())
+        ],
+        "referrals:referral_answer": [
+            Expect(
+                "POST",
+                parties(403, 302, HTML_LOGIN),
+                kwargs=referral(),
+                data=lambda w, r: {"action": "accept"},
+            ),
+        ],
+        "referrals:referral_create": [
+            Expect("GET", care_page(), kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                data=lambda w, r: {
+                    "to_agency": w.agencies["council"].pk,
+                    "kind": "health",
+                    "urgency": "routine",
+                    "reason": "GP",
+                },
+            ),
+        ],
+        "referrals:case_nrm": [Expect("GET", care_page(), kwargs=lambda w: {"case_pk": w.case.pk})],
     }
 )
 

@@ -1,0 +1,82 @@
+"""The notification outbox, which is also each person's in-app inbox.
+
+One row per person per event: written in the transaction that causes the event, then
+delivered (email) by a Celery task queued on commit. ``delivered_at`` says delivery is
+done; ``claimed_at`` is the lease of the worker delivering it now (DESIGN.md,
+"Notifications (Celery + Redis)").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def for_recipient(self, user: Any) -> NotificationQuerySet:
+        """The user's own notifications: nobody ever sees anyone else's."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+    def claimable(self, *, now: datetime, lease: timedelta) -> NotificationQuerySet:
+        """Undelivered rows that no worker holds a live claim on."""
+        return self.filter(delivered_at__isnull=True).filter(
+            models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=now - lease)
+        )
+
+    def stale(self, *, now: datetime, lease: timedelta, grace: timedelta) -> NotificationQuerySet:
+        """Claimable rows older than ``grace``: their on-commit task is presumed lost."""
+        return self.claimable(now=now, lease=lease).filter(created_at__lt=now - grace)
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=64, help_text=_("e.g. referral.received"))
+    # What the notification is about, spelled as in the audit trail.
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    # Shown in the inbox and used as the email's subject: never personal data.
+    message = models.CharField(_("message"), max_length=200)
+    url = models.CharField(_("link"), max_length=500, help_text=_("A path in Concord."))
+    # The same event never makes two rows for one person.
+    dedup_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"], name="notification_once_per_recipient"
+            )
+        ]
+        indexes = [
+            # The inbox and the unread count in every page's header.
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            # The requeue scan touches only the (few) undelivered rows.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="notification_undelivered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.recipient_id}"

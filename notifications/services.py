@@ -1,0 +1,251 @@
+"""Writes of the notification outbox: notify, deliver, mark read.
+
+Producers (referrals, casework deadlines...) call ``notify`` or ``notify_agency`` inside
+the transaction that makes the event; the row commits or rolls back with it, and the
+delivery task is queued only once it has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from contextlib import suppress
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import get_connection, send_mail
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import F
+from django.db.transaction import TransactionManagementError
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
+
+from agencies.models import Agency, Membership, User
+
+from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+# A row whose on-commit task has not claimed it within this long is presumed lost.
+REQUEUE_GRACE = timedelta(seconds=30)
+# Beyond this many claims a row is left for an operator instead of being retried forever
+# (e.g. an address the mail server keeps refusing): with the task's own retries that is
+# about an hour of a mail server failing. It stays in the person's inbox all the same.
+MAX_ATTEMPTS = 100
+
+
+def claim_lease() -> timedelta:
+    return timedelta(seconds=settings.NOTIFICATION_CLAIM_LEASE_SECONDS)
+
+
+def _check_link(url: str) -> None:
+    # A path on this site only: no scheme, no host, nothing a browser reads as "//host".
+    if (
+        not url.startswith("/")
+        or any(c.isspace() for c in url)
+        or not url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    ):
+        raise ValueError(f"A notification links to a path in Concord, not {url!r}.")
+
+
+def _one_line(message: str) -> str:
+    # The message is also the email's subject: one line (no header can be smuggled in),
+    # and shortened rather than refused, so a long agency name cannot undo the event.
+    line = " ".join(str(message).split())
+    if not line:
+        raise ValueError("A notification needs a message.")
+    max_length = Notification._meta.get_field("message").max_length or len(line)
+    return Truncator(line).chars(max_length)
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    target: models.Model,
+    message: str,
+    url: str,
+    dedup_key: str,
+) -> list[Notification]:
+    """Put one notification per active recipient in the outbox; deliver after commit.
+
+    Rules: call it inside the transaction that makes the event (it refuses otherwise),
+    so the rows commit or roll back with it; ``message`` carries no personal data (it
+    becomes an email subject; it is made one line and cut to 200 characters); ``url`` is
+    a path in Concord; the same ``dedup_key`` never makes a second row for the same
+    person; inactive users are skipped; the delivery task gets ids only.
+
+    Returns the undelivered rows for these recipients and this ``dedup_key`` (the ones
+    a delivery task was queued for).
+    """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError(
+            "notify() must run inside the transaction that makes the event."
+        )
+    _check_link(url)
+    message = _one_line(message)
+    people = {user.pk: user for user in recipients if user.is_active}
+    if not people:
+        return []
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=pk,
+                kind=kind,
+                target_type=target._meta.label_lower,
+                target_id=str(target.pk),
+                message=message,
+                url=url,
+                dedup_key=dedup_key,
+                created_at=now,
+            )
+            for pk in people
+        ],
+        ignore_conflicts=True,  # INSERT ... ON CONFLICT DO NOTHING on (recipient, dedup_key)
+    )
+    pending = list(
+        Notification.objects.filter(
+            dedup_key=dedup_key, recipient_id__in=people, delivered_at__isnull=True
+        ).order_by("pk")
+    )
+    from .tasks import deliver_notification  # the task module imports this one
+
+    for notification in pending:
+        transaction.on_commit(partial(deliver_notification.delay, notification.pk))
+    return pending
+
+
+def notify_agency(
+    *,
+    agency: Agency,
+    roles: Iterable[str] | None,
+    kind: str,
+    target: models.Model,
+    message: str,
+    url: str,
+    dedup_key: str,
+) -> list[Notification]:
+    """``notify`` every active member of an active ``agency`` (only ``roles``, if given)."""
+    if not agency.active:
+        return []
+    members = Membership.objects.filter(agency=agency, user__is_active=True)
+    if roles is not None:
+        members = members.filter(role__in=list(roles))
+    return notify(
+        recipients=[m.user for m in members.select_related("user")],
+        kind=kind,
+        target=target,
+        message=message,
+        url=url,
+        dedup_key=dedup_key,
+    )
+
+
+def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:
+    """Only the recipient marks a notification read; the first reading time is kept."""
+    if actor is None or not actor.is_authenticated or notification.recipient_id != actor.pk:
+        raise PermissionDenied("Only its recipient may mark a notification read.")
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor: Any) -> int:
+    """Mark every unread notification of ``actor`` read; returns how many were unread."""
+    return Notification.objects.for_recipient(actor).unread().update(read_at=timezone.now())
+
+
+# --- Delivery (run by notifications.tasks.deliver_notification) ------------------------
+
+
+def _pause_for_tests() -> None:
+    # Test-only: config/settings_test.py defines this setting (from
+    # CONCORD_TEST_DELIVERY_PAUSE_SECONDS) so a test can kill a real worker while it
+    # holds a claim and has not sent yet. No other settings module defines it.
+    seconds = getattr(settings, "NOTIFICATION_TEST_DELIVERY_PAUSE_SECONDS", None)
+    if seconds:
+        time.sleep(seconds)
+
+
+def _send_email(notification: Notification, lease: timedelta) -> None:
+    # The subject and body hold the message and a link, nothing else: an email leaves
+    # Concord's access control, so the details stay behind the link.
+    # A socket timeout well inside the lease, so a hung SMTP server cannot outlive the
+    # claim and let a second worker send while this one is still waiting.
+    timeout = max(1.0, min(60.0, lease.total_seconds() / 2))
+    send_mail(
+        subject=f"Concord: {notification.message}",
+        message=(
+            f"{notification.message}\n\n"
+            f"Open Concord to see it: {settings.CONCORD_BASE_URL}{notification.url}"
+        ),
+        from_email=None,
+        recipient_list=[notification.recipient.email],
+        connection=get_connection(timeout=timeout),
+    )
+
+
+def notification_deliver(*, notification_id: int) -> bool:
+    """Deliver one notification (email, then mark delivered); True if this call did it.
+
+    Safe to run twice or concurrently: the row is claimed with ONE conditional UPDATE
+    (undelivered, and unclaimed or its claim older than the lease), so of two workers
+    only one proceeds; a finished row is never claimed again; ``email_sent_at`` is
+    written right after the send, so a retry after a later failure does not resend.
+    On an error the claim is released, so the task's own retry can claim it at once.
+
+    The remaining window, honestly: a worker killed after the mail server accepted the
+    email but before ``email_sent_at`` was committed leaves a claim that expires after
+    the lease; the row is then re-queued and the email is sent a second time. Nothing
+    is ever lost; at most one duplicate email in that narrow case.
+    """
+    now = timezone.now()
+    lease = claim_lease()
+    claimed = (
+        Notification.objects.claimable(now=now, lease=lease)
+        .filter(pk=notification_id)
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False  # delivered already, gone, or another worker holds a live claim
+    try:
+        _pause_for_tests()
+        notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+        recipient = notification.recipient
+        if notification.email_sent_at is None and recipient.is_active and recipient.email:
+            _send_email(notification, lease)
+            Notification.objects.filter(pk=notification_id).update(email_sent_at=timezone.now())
+        Notification.objects.filter(pk=notification_id).update(delivered_at=timezone.now())
+    except Exception:
+        with suppress(DatabaseError):
+            Notification.objects.filter(pk=notification_id, claimed_at=now).update(claimed_at=None)
+        raise
+    return True
+
+
+def notifications_to_requeue(*, limit: int = 500) -> list[int]:
+    """Ids of undelivered rows whose task is presumed lost (oldest first, at most ``limit``)."""
+    now = timezone.now()
+    stuck = Notification.objects.filter(
+        delivered_at__isnull=True, attempts__gte=MAX_ATTEMPTS
+    ).count()
+    if stuck:
+        logger.error(
+            "%d notifications were not delivered after %d attempts; see the admin.",
+            stuck,
+            MAX_ATTEMPTS,
+        )
+    return list(
+        Notification.objects.stale(now=now, lease=claim_lease(), grace=REQUEUE_GRACE)
+        .filter(attempts__lt=MAX_ATTEMPTS)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,152 @@
+"""Demo referrals in every state, NRM referrals on their clocks, one overdue referral.
+The consents they rely on are recorded by casework's demo.
+
+Idempotent: nothing is added once any referral exists.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, User
+from casework.models import Case
+
+from . import services
+from .models import Referral
+
+
+def _user(username: str) -> User:
+    return User.objects.select_related("membership__agency").get(username=username)
+
+
+def seed(log: Any = print) -> None:
+    if Referral.objects.exists():
+        return
+    cw, council_cw = _user("harbour.caseworker"), _user("council.caseworker")
+    officer = _user("north.officer")
+    council = Agency.objects.get(name="Northshire Council Adult Social Care")
+    police = Agency.objects.get(name="Northshire Police")
+    health = Agency.objects.get(name="Northshire Health")
+    health_cw = _user("health.caseworker")
+    harbour_cases = list(
+        Case.objects.filter(lead_agency=cw.membership.agency).order_by("reference")
+    )
+    if len(harbour_cases) < 4:
+        return
+    mihai, elira, maricel, jordan = harbour_cases[:4]
+    now = timezone.now()
+    with transaction.atomic():
+        # Accepted: the Council provides accommodation (location shared), identity with consent.
+        accepted = services.referral_send(
+            actor=cw,
+            case=maricel,
+            to_agency=council,
+            kind="accommodation",
+            urgency="urgent",
+            reason="Needs move-on accommodation in the council area.",
+            share_identity=True,
+        )
+        services.referral_accept(actor=council_cw, referral=accepted)
+        # Accepted crime report: Northshire Police now sees Mihai's case summary.
+        report = services.referral_send(
+            actor=cw,
+            case=mihai,
+            to_agency=police,
+            kind="police_crime_report",
+            urgency="routine",
+            reason="Wishes to report the gangmaster at the farm.",
+        )
+        services.referral_accept(actor=officer, referral=report)
+        # Waiting, and already overdue: an emergency referral sent five hours ago.
+        overdue = services.referral_send(
+            actor=cw,
+            case=elira,
+            to_agency=health,
+            kind="health",
+            urgency="emergency",
+            reason="Needs an urgent sexual health appointment.",
+        )
+        Referral.objects.filter(pk=overdue.pk).update(
+            sent_at=now - datetime.timedelta(hours=5), respond_by=now - datetime.timedelta(hours=1)
+        )
+        # Waiting, in time.
+        services.referral_send(
+            actor=cw,
+            case=jordan,
+            to_agency=council,
+            kind="casework_support",
+            urgency="routine",
+            reason="Social worker support for the foster placement.",
+        )
+        # Declined, withdrawn, completed.
+        declined = services.referral_send(
+            actor=cw,
+            case=mihai,
+            to_agency=health,
+            kind="health",
+            reason="Dental treatment.",
+        )
+        services.referral_decline(
+            actor=health_cw, referral=declined, reason="Please refer to the dental hospital."
+        )
+        withdrawn = services.referral_send(
+            actor=cw,
+            case=elira,
+            to_agency=council,
+            kind="legal_advice",
+            reason="Immigration advice.",
+        )
+        services.referral_withdraw(actor=cw, referral=withdrawn)
+        completed = services.referral_send(
+            actor=cw,
+            case=mihai,
+            to_agency=council,
+            kind="other",
+            reason="Help with a bank account.",
+        )
+        services.referral_accept(actor=council_cw, referral=completed)
+        services.referral_complete(actor=council_cw, referral=completed)
+
+        # Expired: sent a month ago to the Council and never answered.
+        stale = services.referral_send(
+            actor=cw,
+            case=jordan,
+            to_agency=council,
+            kind="other",
+            reason="School transport.",
+        )
+        Referral.objects.filter(pk=stale.pk).update(
+            sent_at=now - datetime.timedelta(days=30), respond_by=now - datetime.timedelta(days=25)
+        )
+        services.referrals_expire(now=now)
+
+        # NRM: Mihai inside his recovery period; Elira's negative RG inside the window.
+        nrm = services.nrm_refer(
+            actor=cw, case=mihai, submitted_at=now - datetime.timedelta(days=20)
+        )
+        services.nrm_update(
+            actor=cw,
+            nrm=nrm,
+            competent_authority_reference="CA-2026-1187",
+            rg_decision="positive",
+            rg_decided_on=timezone.localdate() - datetime.timedelta(days=12),
+            support_allocated_at=now - datetime.timedelta(days=11),
+            support_contacted_at=now - datetime.timedelta(days=10),
+        )
+        nrm2 = services.nrm_refer(
+            actor=cw, case=elira, submitted_at=now - datetime.timedelta(days=15)
+        )
+        services.nrm_update(
+            actor=cw,
+            nrm=nrm2,
+            competent_authority_reference="CA-2026-1203",
+            rg_decision="negative",
+            rg_decided_on=timezone.localdate() - datetime.timedelta(days=6),
+        )
+        # A child referred without consent, waiting for the RG decision.
+        services.nrm_refer(actor=cw, case=jordan, submitted_at=now - datetime.timedelta(days=3))
+    log(f"  {Referral.objects.count()} referrals, 3 NRM referrals")

@@ -1,0 +1,577 @@
+"""Writes of the referrals app: each checks its rule, changes state, moves grants through
+the access engine, audits, and tells the people who must act (notifications outbox)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies import access
+from agencies.errors import IllegalTransition
+from agencies.models import Agency, AgencyKind, User
+from audit.record import record
+from casework.models import Case, Consent, ConsentScope
+from notifications.services import notify, notify_agency
+
+from .models import (
+    Decision,
+    DutyToNotify,
+    NRMReferral,
+    Referral,
+    ReferralKind,
+    ReferralStatus,
+    Urgency,
+    respond_by_for,
+)
+from .permissions import CARE
+
+# What an accepted referral lets the receiving agency see (DESIGN.md): summary and needs
+# always, location for accommodation only, never documents or evidence. Identity only
+# with a consent naming the agency (granted with that consent as its reason).
+BASE_PERMISSIONS = ("casework.view_case", "casework.view_case_needs")
+KIND_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    ReferralKind.ACCOMMODATION: ("casework.view_case_location",),
+}
+IDENTITY_PERMISSION = "casework.view_case_identity"
+ANSWERING_ROLES = CARE | {"officer", "prosecutor"}
+
+# Where a kind of referral may go.
+KIND_AGENCIES: dict[str, frozenset[str]] = {
+    ReferralKind.POLICE_CRIME_REPORT: frozenset({AgencyKind.POLICE}),
+    ReferralKind.PROSECUTION_FILE: frozenset({AgencyKind.PROSECUTION}),
+}
+
+
+def _membership(actor: Any) -> Any:
+    membership = access.active_membership(actor)
+    if membership is None:
+        raise PermissionDenied(_("Only members of an active agency may do this."))
+    return membership
+
+
+def _url(referral: Referral) -> str:
+    return reverse("referrals:referral_detail", args=[referral.pk])
+
+
+def identity_basis(case: Case, agency: Agency) -> Consent | None:
+    """The active consent (or a child's safeguarding basis) to share identity with ``agency``."""
+    return (
+        Consent.objects.active()
+        .filter(case=case, scope=ConsentScope.SHARE_IDENTITY, agency=agency)
+        .first()
+    )
+
+
+# --- Referrals -------------------------------------------------------------------------
+
+
+def referral_send(
+    *,
+    actor: User,
+    case: Case,
+    to_agency: Agency,
+    kind: str,
+    reason: str,
+    urgency: str = Urgency.ROUTINE,
+    share_identity: bool = False,
+) -> Referral:
+    """Refer a case to another agency's inbox. Nothing is granted until it accepts."""
+    if not access.user_may(actor, "referrals.add_referral"):
+        raise PermissionDenied(_("Only caseworkers and case managers make referrals."))
+    if not access.can(actor, "casework.change_case", case):
+        raise PermissionDenied(_("Only the lead agency refers this case."))
+    membership = _membership(actor)
+    errors: dict[str, str] = {}
+    if to_agency.pk == membership.agency_id:
+        errors["to_agency"] = _("Refer to another agency, not your own.")
+    elif not to_agency.active:
+        errors["to_agency"] = _("That agency is no longer active.")
+    elif kind in KIND_AGENCIES and to_agency.kind not in KIND_AGENCIES[kind]:
+        errors["to_agency"] = _("A %(kind)s goes to a %(agency)s agency.") % {
+            "kind": ReferralKind(kind).label.lower(),
+            "agency": " or ".join(
+                sorted(str(AgencyKind(k).label).lower() for k in KIND_AGENCIES[kind])
+            ),
+        }
+    if not reason.strip():
+        errors["reason"] = _("Say what the person needs from this agency.")
+    basis = (
+        identity_basis(case, to_agency) if share_identity and "to_agency" not in errors else None
+    )
+    if share_identity and basis is None and "to_agency" not in errors:
+        errors["share_identity"] = _(
+            "Sharing identity with %(agency)s needs the person's consent naming it "
+            "(for a child, a safeguarding basis naming it). "
+            "Record it first, or refer without identity."
+        ) % {"agency": to_agency.name}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        now = timezone.now()
+        referral = Referral(
+            case=case,
+            from_agency=membership.agency,
+            to_agency=to_agency,
+            kind=kind,
+            urgency=urgency,
+            reason=reason,
+            share_identity=share_identity,
+            identity_basis=basis,
+            sent_by=actor,
+            sent_at=now,
+            respond_by=respond_by_for(urgency, now, to_agency.country),
+        )
+        referral.full_clean()
+        referral.save()
+        record(
+            "referral.sent",
+            actor=actor,
+            target=referral,
+            detail={
+                "to_agency_id": to_agency.pk,
+                "kind": kind,
+                "urgency": urgency,
+                "share_identity": share_identity,
+            },
+        )
+        notify_agency(
+            agency=to_agency,
+            roles=ANSWERING_ROLES,
+            kind="referral.received",
+            target=referral,
+            message=_("A new %(urgency)s referral is waiting for %(agency)s")
+            % {"urgency": referral.get_urgency_display().lower(), "agency": to_agency.name},
+            url=_url(referral),
+            dedup_key=f"referral:{referral.pk}:received",
+        )
+    return referral
+
+
+def _require_receiver(actor: User, referral: Referral) -> None:
+    membership = _membership(actor)
+    if membership.agency_id != referral.to_agency_id or not access.role_may(
+        membership.role, "referrals.answer_referral"
+    ):
+        raise PermissionDenied(_("Only the receiving agency answers a referral."))
+
+
+def _tell_sender(referral: Referral, event: str, message: str) -> None:
+    notify(
+        recipients=[referral.sent_by],
+        kind=f"referral.{event}",
+        target=referral,
+        message=message,
+        url=_url(referral),
+        dedup_key=f"referral:{referral.pk}:{event}",
+    )
+
+
+def _move(referral: Referral, allowed_from: str, to: str) -> None:
+    if referral.status != allowed_from:
+        raise IllegalTransition(
+            _("A referral that is %(now)s cannot become %(to)s.")
+            % {"now": referral.get_status_display().lower(), "to": ReferralStatus(to).label.lower()}
+        )
+
+
+def referral_accept(*, actor: User, referral: Referral) -> Referral:
+    """The receiving agency takes the referral on, and gets what its kind needs."""
+    _require_receiver(actor, referral)
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("case", "to_agency")
+            .get(pk=referral.pk)
+        )
+        _move(referral, ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+        referral.status = ReferralStatus.ACCEPTED
+        referral.answered_by = actor
+        referral.answered_at = timezone.now()
+        referral.save(update_fields=["status", "answered_by", "answered_at"])
+        perms = BASE_PERMISSIONS + KIND_PERMISSIONS.get(referral.kind, ())
+        access.grant(
+            actor=actor, obj=referral.case, perms=perms, reason=referral, agency=referral.to_agency
+        )
+        if referral.share_identity:
+            basis = referral.identity_basis
+            if basis is None or basis.withdrawn_at is not None:
+                raise ValidationError(
+                    {
+                        "share_identity": _(
+                            "The consent to share identity was withdrawn; ask for a new referral."
+                        )
+                    }
+                )
+            access.grant(
+                actor=actor,
+                obj=referral.case,
+                perms=[IDENTITY_PERMISSION],
+                reason=basis,
+                agency=referral.to_agency,
+            )
+        record(
+            "referral.accepted", actor=actor, target=referral, detail={"permissions": list(perms)}
+        )
+        _tell_sender(
+            referral,
+            "accepted",
+            _("%(agency)s accepted your referral") % {"agency": referral.to_agency.name},
+        )
+    return referral
+
+
+def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
+    _require_receiver(actor, referral)
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": _("Say why you decline, so the referrer can find another way.")}
+        )
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("to_agency", "sent_by")
+            .get(pk=referral.pk)
+        )
+        _move(referral, ReferralStatus.SENT, ReferralStatus.DECLINED)
+        referral.status = ReferralStatus.DECLINED
+        referral.answered_by = actor
+        referral.answered_at = timezone.now()
+        referral.decline_reason = reason
+        referral.save(update_fields=["status", "answered_by", "answered_at", "decline_reason"])
+        record("referral.declined", actor=actor, target=referral)
+        _tell_sender(
+            referral,
+            "declined",
+            _("%(agency)s declined your referral") % {"agency": referral.to_agency.name},
+        )
+    return referral
+
+
+def referral_withdraw(*, actor: User, referral: Referral) -> Referral:
+    """The referring agency takes back a referral not yet answered."""
+    membership = _membership(actor)
+    if membership.agency_id != referral.from_agency_id or not access.role_may(
+        membership.role, "referrals.add_referral"
+    ):
+        raise PermissionDenied(_("Only the referring agency withdraws a referral."))
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        _move(referral, ReferralStatus.SENT, ReferralStatus.WITHDRAWN)
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.closed_at = timezone.now()
+        referral.save(update_fields=["status", "closed_at"])
+        record("referral.withdrawn", actor=actor, target=referral)
+    return referral
+
+
+def referral_complete(*, actor: User, referral: Referral) -> Referral:
+    """The receiving agency's part is done: it keeps read-only sight of the summary only."""
+    _require_receiver(actor, referral)
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("case", "to_agency")
+            .get(pk=referral.pk)
+        )
+        _move(referral, ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
+        referral.status = ReferralStatus.COMPLETED
+        referral.closed_at = timezone.now()
+        referral.save(update_fields=["status", "closed_at"])
+        access.revoke_for_reason(actor=actor, reason=referral)
+        if referral.share_identity and referral.identity_basis is not None:
+            access.revoke(
+                actor=actor,
+                obj=referral.case,
+                agency=referral.to_agency,
+                perms=[IDENTITY_PERMISSION],
+                reason=referral.identity_basis,
+            )
+        access.grant(
+            actor=actor,
+            obj=referral.case,
+            perms=["casework.view_case"],
+            reason=referral,
+            agency=referral.to_agency,
+        )
+        record("referral.completed", actor=actor, target=referral)
+        _tell_sender(
+            referral,
+            "completed",
+            _("%(agency)s completed your referral") % {"agency": referral.to_agency.name},
+        )
+    return referral
+
+
+def referrals_flag_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Tell both agencies once when a referral passes its response time. Safe to run twice:
+    the conditional UPDATE claims each referral once."""
+    now = now or timezone.now()
+    told = 0
+    for referral in (
+        Referral.objects.overdue(now)
+        .filter(overdue_notified_at__isnull=True)
+        .select_related("to_agency", "sent_by")[:500]
+    ):
+        with transaction.atomic():
+            claimed = Referral.objects.filter(
+                pk=referral.pk, overdue_notified_at__isnull=True
+            ).update(overdue_notified_at=now)
+            if not claimed:
+                continue
+            notify_agency(
+                agency=referral.to_agency,
+                roles=ANSWERING_ROLES,
+                kind="referral.overdue",
+                target=referral,
+                message=_("A referral to %(agency)s is past its response time")
+                % {"agency": referral.to_agency.name},
+                url=_url(referral),
+                dedup_key=f"referral:{referral.pk}:overdue",
+            )
+            _tell_sender(
+                referral,
+                "overdue",
+                _("Your referral to %(agency)s has not been answered in time")
+                % {"agency": referral.to_agency.name},
+            )
+            record("referral.overdue", actor=None, target=referral)
+            told += 1
+    return told
+
+
+def referrals_expire(*, now: datetime.datetime | None = None) -> int:
+    """Referrals left unanswered REFERRAL_EXPIRE_DAYS past their deadline expire."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.REFERRAL_EXPIRE_DAYS)
+    expired = 0
+    for referral in (
+        Referral.objects.waiting()
+        .filter(respond_by__lt=cutoff)
+        .select_related("to_agency", "sent_by")[:500]
+    ):
+        with transaction.atomic():
+            if not Referral.objects.filter(pk=referral.pk, status=ReferralStatus.SENT).update(
+                status=ReferralStatus.EXPIRED, closed_at=now
+            ):
+                continue
+            record("referral.expired", actor=None, target=referral)
+            _tell_sender(
+                referral,
+                "expired",
+                _("Your referral to %(agency)s expired unanswered")
+                % {"agency": referral.to_agency.name},
+            )
+            expired += 1
+    return expired
+
+
+# --- NRM -------------------------------------------------------------------------------
+
+
+def _require_case_agency(actor: User, case: Case, capability: str) -> Any:
+    membership = _membership(actor)
+    if not access.role_may(membership.role, capability):
+        raise PermissionDenied(_("Your role may not do this."))
+    if not access.can(actor, "casework.view_case", case):
+        raise PermissionDenied(_("Your agency does not work on this case."))
+    return membership
+
+
+def nrm_refer(
+    *, actor: User, case: Case, submitted_at: datetime.datetime | None = None
+) -> NRMReferral:
+    """Record an NRM referral. Only first responders refer; an adult must consent (without
+    consent, police and local authorities file a Duty to Notify instead); a child is
+    referred without consent."""
+    membership = _require_case_agency(actor, case, "referrals.add_nrmreferral")
+    if not membership.agency.is_first_responder:
+        raise PermissionDenied(_("Only designated first-responder agencies make NRM referrals."))
+    consent = (
+        Consent.objects.active()
+        .filter(case=case, scope=ConsentScope.NRM_REFERRAL)
+        .order_by("-given_at")
+        .first()
+    )
+    if not case.is_child and consent is None:
+        raise ValidationError(
+            {
+                "consent": _(
+                    "An adult must give informed consent to an NRM referral. "
+                    "Record it first; without it, "
+                    "police and local authorities file a Duty to Notify (MS1) instead."
+                )
+            }
+        )
+    submitted_at = submitted_at or timezone.now()
+    if submitted_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"submitted_at": _("The submission cannot be in the future.")})
+    with transaction.atomic():
+        nrm = NRMReferral.objects.create(
+            case=case,
+            agency=membership.agency,
+            submitted_by=actor,
+            submitted_at=submitted_at,
+            consent=consent,
+        )
+        record("nrm.referred", actor=actor, target=nrm, detail={"child": case.is_child})
+    return nrm
+
+
+NRM_FIELDS = (
+    "competent_authority_reference",
+    "rg_decision",
+    "rg_decided_on",
+    "cg_decision",
+    "cg_decided_on",
+    "support_allocated_at",
+    "support_contacted_at",
+)
+
+
+def nrm_update(*, actor: User, nrm: NRMReferral, **fields: Any) -> NRMReferral:
+    """Record the competent authority's reference and decisions, and support allocation."""
+    _require_case_agency(actor, nrm.case, "referrals.change_nrmreferral")
+    unknown = set(fields) - set(NRM_FIELDS)
+    if unknown:
+        raise ValueError(f"not NRM fields: {sorted(unknown)}")
+    # Validate the record as it would be, without touching the instance until it passes.
+    new = {name: fields.get(name, getattr(nrm, name)) for name in NRM_FIELDS}
+    today = timezone.localdate()
+    submitted = timezone.localtime(nrm.submitted_at).date()
+    errors: dict[str, str] = {}
+    for decision, day in (("rg_decision", "rg_decided_on"), ("cg_decision", "cg_decided_on")):
+        value, on = new[decision], new[day]
+        if value not in Decision.values:
+            errors[decision] = _("Choose pending, positive or negative.")
+        elif value != Decision.PENDING and on is None:
+            errors[day] = _("Give the date of the decision.")
+        if on is not None and (on > today or on < submitted):
+            errors[day] = _("The date must be between the submission and today.")
+    if new["cg_decision"] != Decision.PENDING and new["rg_decision"] != Decision.POSITIVE:
+        errors["cg_decision"] = _(
+            "A Conclusive Grounds decision follows a positive Reasonable Grounds one."
+        )
+    if (
+        new["cg_decided_on"]
+        and new["rg_decided_on"]
+        and new["cg_decided_on"] < new["rg_decided_on"]
+    ):
+        errors["cg_decided_on"] = _(
+            "The Conclusive Grounds decision cannot come before the Reasonable Grounds one."
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(nrm, name, value)
+        nrm.save()
+        record("nrm.updated", actor=actor, target=nrm, detail={"fields": sorted(fields)})
+    return nrm
+
+
+DUTY_TO_NOTIFY_AGENCIES = frozenset(
+    {AgencyKind.POLICE, AgencyKind.LOCAL_AUTHORITY, AgencyKind.SOCIAL_SERVICES}
+)
+
+
+def duty_to_notify_file(
+    *, actor: User, case: Case, anonymous: bool = True, reference: str = ""
+) -> DutyToNotify:
+    """File an MS1 for an adult who does not consent to an NRM referral."""
+    membership = _require_case_agency(actor, case, "referrals.add_dutytonotify")
+    if membership.agency.kind not in DUTY_TO_NOTIFY_AGENCIES:
+        raise PermissionDenied(
+            _("The duty to notify falls on police forces and local authorities.")
+        )
+    if case.is_child:
+        raise ValidationError(
+            {
+                "case": _(
+                    "Children are referred into the NRM without consent; "
+                    "no Duty to Notify is filed."
+                )
+            }
+        )
+    if Consent.objects.active().filter(case=case, scope=ConsentScope.NRM_REFERRAL).exists():
+        raise ValidationError(
+            {
+                "case": _(
+                    "The person consents to an NRM referral: make the referral instead of an MS1."
+                )
+            }
+        )
+    with transaction.atomic():
+        ms1 = DutyToNotify.objects.create(
+            case=case,
+            agency=membership.agency,
+            submitted_by=actor,
+            anonymous=anonymous,
+            reference=reference,
+        )
+        record("nrm.duty_to_notify", actor=actor, target=ms1, detail={"anonymous": anonymous})
+    return ms1
+
+
+# How far ahead "approaching" looks, per clock.
+APPROACHING = {
+    "rg_due": datetime.timedelta(days=1),
+    "reconsideration": datetime.timedelta(days=7),
+    "recovery_ends": datetime.timedelta(days=7),
+    "support_contact": datetime.timedelta(hours=12),
+}
+NRM_ROLES = CARE | {"officer"}
+
+
+def nrm_send_deadline_reminders(*, now: datetime.datetime | None = None) -> int:
+    """Tell the referring agency when an NRM clock approaches and when it passes; each
+    message once (the dedup key is the clock and the moment), so it is safe to run often.
+    Returns how many clocks were due a word (not how many new rows: notify dedups)."""
+    now = now or timezone.now()
+    sent = 0
+    open_nrms = NRMReferral.objects.filter(case__status__in=["open", "active"]).select_related(
+        "agency", "case"
+    )
+    for nrm in open_nrms:
+        clocks: list[tuple[str, str, datetime.datetime]] = []
+        if nrm.rg_decision == Decision.PENDING:
+            clocks.append(("rg_due", _("Reasonable Grounds decision"), nrm.rg_due))
+        if nrm.reconsideration_deadline:
+            end = timezone.make_aware(
+                datetime.datetime.combine(nrm.reconsideration_deadline, datetime.time(23, 59))
+            )
+            clocks.append(("reconsideration", _("Reconsideration window"), end))
+        if nrm.recovery_period_ends and nrm.cg_decision == Decision.PENDING:
+            end = timezone.make_aware(
+                datetime.datetime.combine(nrm.recovery_period_ends, datetime.time(23, 59))
+            )
+            clocks.append(("recovery_ends", _("Recovery period"), end))
+        if nrm.support_contact_due and nrm.support_contacted_at is None:
+            clocks.append(
+                ("support_contact", _("Support provider's first contact"), nrm.support_contact_due)
+            )
+        for clock, label, due in clocks:
+            if due < now:
+                moment, text = "passed", _("%(what)s deadline has passed on case %(ref)s")
+            elif due - now <= APPROACHING[clock]:
+                moment, text = "approaching", _("%(what)s deadline is approaching on case %(ref)s")
+            else:
+                continue
+            with transaction.atomic():
+                notify_agency(
+                    agency=nrm.agency,
+                    roles=NRM_ROLES,
+                    kind=f"nrm.{clock}.{moment}",
+                    target=nrm,
+                    message=text % {"what": label, "ref": nrm.case.reference},
+                    url=reverse("referrals:case_nrm", args=[nrm.case_id]),
+                    dedup_key=f"nrm:{nrm.pk}:{clock}:{moment}:{due:%Y%m%d%H%M}",
+                )
+                sent += 1
+    return sent

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+
+from agencies.models import Agency, Role, User
+from agencies.tests.factories import member
+from casework import services as casework
+from casework.models import Case
+
+
+@pytest.fixture
+def case(caseworker: User) -> Case:
+    return casework.case_create(
+        actor=caseworker, exploitation_types=["labour"], identity={"given_name": "Ana"}
+    )
+
+
+@pytest.fixture
+def council_manager(council: Agency) -> User:
+    return member(council, Role.CASE_MANAGER, username="council-manager")

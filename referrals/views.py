@@ -1,0 +1,230 @@
+"""Referral inbox and outbox, referral pages, the NRM page of a case, and deadlines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agencies import access
+from casework.models import Case
+
+from . import services
+from .api.views import visible_referrals
+from .deadlines import deadlines_for
+from .forms import DeclineForm, DutyToNotifyForm, NRMDecisionForm, ReferralForm
+from .models import NRMReferral, Referral, ReferralStatus, Urgency
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, field_messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _referral(request: HttpRequest, pk: int) -> Referral:
+    try:
+        return (
+            visible_referrals(request.user)
+            .select_related("from_agency", "to_agency", "sent_by")
+            .get(pk=pk)
+        )
+    except Referral.DoesNotExist:
+        raise Http404 from None
+
+
+URGENCY_ORDER = When_(
+    When(urgency=Urgency.EMERGENCY, then=Value(0)),
+    When(urgency=Urgency.URGENT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Incoming referrals waiting for an answer, by urgency and time left; then the rest."""
+    membership = access.active_membership(request.user)
+    if membership is None or not access.role_may(membership.role, "referrals.view_referral"):
+        raise PermissionDenied(_("Your role does not work with referrals."))
+    mine = visible_referrals(request.user).select_related("from_agency", "to_agency")
+    waiting = (
+        mine.filter(to_agency_id=membership.agency_id, status=ReferralStatus.SENT)
+        .annotate(urgency_rank=URGENCY_ORDER)
+        .order_by("urgency_rank", "respond_by")
+    )
+    answered = mine.filter(to_agency_id=membership.agency_id).exclude(status=ReferralStatus.SENT)[
+        :50
+    ]
+    outgoing = mine.filter(from_agency_id=membership.agency_id)[:50]
+    return render(
+        request,
+        "referrals/inbox.html",
+        {
+            "agency": membership.agency,
+            "waiting": waiting,
+            "answered": answered,
+            "outgoing": outgoing,
+        },
+    )
+
+
+@login_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _referral(request, pk)
+    membership = access.active_membership(request.user)
+    receiving = membership is not None and membership.agency_id == referral.to_agency_id
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {
+            "referral": referral,
+            "receiving": receiving,
+            "decline_form": DeclineForm(),
+            "can_open_case": access.can(request.user, "casework.view_case", referral.case),
+        },
+    )
+
+
+@login_required
+@require_POST
+def referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _referral(request, pk)
+    action = request.POST.get("action")
+    try:
+        if action == "accept":
+            services.referral_accept(actor=request.user, referral=referral)
+            messages.success(
+                request,
+                _("Accepted. The case is now open to your agency as far as the referral needs."),
+            )
+        elif action == "decline":
+            form = DeclineForm(request.POST)
+            if not form.is_valid():
+                return render(
+                    request,
+                    "referrals/referral_detail.html",
+                    {
+                        "referral": referral,
+                        "receiving": True,
+                        "decline_form": form,
+                        "can_open_case": False,
+                    },
+                    status=400,
+                )
+            services.referral_decline(
+                actor=request.user, referral=referral, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Declined. The referring agency has been told."))
+        elif action == "withdraw":
+            services.referral_withdraw(actor=request.user, referral=referral)
+            messages.success(request, _("The referral was withdrawn."))
+        elif action == "complete":
+            services.referral_complete(actor=request.user, referral=referral)
+            messages.success(
+                request, _("Completed. Your agency keeps sight of the case summary only.")
+            )
+        else:
+            messages.error(request, _("Choose accept, decline, withdraw or complete."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("referrals:referral_detail", pk=referral.pk)
+
+
+@login_required
+def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """Refer a case the user's agency leads to another agency."""
+    case = access.get_visible_or_404(
+        Case.objects.all(), request.user, "casework.view_case", pk=case_pk
+    )
+    if not access.user_may(request.user, "referrals.add_referral") or not access.can(
+        request.user, "casework.change_case", case
+    ):
+        raise PermissionDenied(_("Only the lead agency's caseworkers refer this case."))
+    membership = access.active_membership(request.user)
+    form = ReferralForm(request.POST or None, own_agency=membership.agency)  # type: ignore[union-attr]
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.referral_send(actor=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Referred to %(agency)s. They have been told.")
+                % {"agency": referral.to_agency.name},
+            )
+            return redirect("referrals:referral_detail", pk=referral.pk)
+    return render(request, "referrals/referral_form.html", {"case": case, "form": form})
+
+
+@login_required
+def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
+    """The NRM referrals of a case with their clocks; record one, a decision, or an MS1."""
+    case = access.get_visible_or_404(
+        Case.objects.all(), request.user, "casework.view_case", pk=case_pk
+    )
+    if not access.user_may(request.user, "referrals.view_nrmreferral"):
+        raise PermissionDenied(_("Your role does not work with NRM referrals."))
+    action = request.POST.get("action") if request.method == "POST" else None
+    decision_form = NRMDecisionForm(request.POST if action == "decision" else None)
+    ms1_form = DutyToNotifyForm(request.POST if action == "ms1" else None)
+    if request.method == "POST":
+        try:
+            if action == "refer":
+                services.nrm_refer(actor=request.user, case=case)
+                messages.success(
+                    request,
+                    _("The NRM referral is recorded; the Reasonable Grounds clock is running."),
+                )
+                return redirect("referrals:case_nrm", case_pk=case.pk)
+            if action == "decision" and decision_form.is_valid():
+                nrm = get_object_or_404(NRMReferral, case=case, pk=request.POST.get("nrm_id"))
+                services.nrm_update(actor=request.user, nrm=nrm, **decision_form.cleaned_data)
+                messages.success(request, _("The NRM record is updated."))
+                return redirect("referrals:case_nrm", case_pk=case.pk)
+            if action == "ms1" and ms1_form.is_valid():
+                services.duty_to_notify_file(actor=request.user, case=case, **ms1_form.cleaned_data)
+                messages.success(request, _("The Duty to Notify (MS1) is recorded."))
+                return redirect("referrals:case_nrm", case_pk=case.pk)
+        except ValidationError as error:
+            target = decision_form if action == "decision" else ms1_form
+            if action == "refer":
+                messages.error(request, " ".join(error.messages))
+                return redirect("referrals:case_nrm", case_pk=case.pk)
+            _apply_errors(target, error)
+    nrm_referrals = NRMReferral.objects.filter(case=case).select_related("agency")
+    return render(
+        request,
+        "referrals/case_nrm.html",
+        {
+            "case": case,
+            "nrm_referrals": nrm_referrals,
+            "decision_form": decision_form,
+            "ms1_form": ms1_form,
+            "ms1s": case.duty_to_notify.select_related("agency"),
+        },
+    )
+
+
+@login_required
+def deadlines(request: HttpRequest) -> HttpResponse:
+    membership = access.active_membership(request.user)
+    return render(
+        request,
+        "referrals/deadlines.html",
+        {
+            "deadlines": deadlines_for(request.user),
+            "agency": membership.agency if membership else None,
+        },
+    )
