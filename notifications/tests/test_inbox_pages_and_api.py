@@ -93,7 +93,11 @@ def test_the_header_shows_the_unread_count_as_a_link_to_the_inbox(
         make_notification(caseworker)
     make_notification(caseworker, read_at=timezone.now())
     html = login(caseworker).get("/").content.decode()
-    assert re.search(r'href="/notifications/">\s*Notifications \(3 unread\)</a>', html)
+    assert re.search(
+        r'href="/notifications/">Notifications <span class="badge text-bg-warning">3'
+        r'<span class="visually-hidden"> unread</span></span></a>',
+        html,
+    )
 
 
 def test_the_unread_count_is_one_query_and_none_for_visitors(
