@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from agencies import access
 from audit.models import AuditEvent
+from config.pagination import page_size
 
 from . import reads, services
 from .filters import CaseFilter, case_list_queryset
@@ -163,7 +164,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     """Cases the user may see, filtered in SQL, in a fixed number of queries per page."""
     case_filter = CaseFilter(request.GET, queryset=case_list_queryset(request.user))
     _word_the_filter_form(case_filter.form)
-    page = Paginator(case_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(case_filter.qs, page_size(request)).get_page(request.GET.get("page"))
     for row in page:
         row.exploitation_labels = _labels(row.exploitation_types)
     return render(

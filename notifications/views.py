@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from config.pagination import page_size
+
 from . import services
 from .models import Notification
 from .reads import own_notification_or_404
@@ -32,7 +34,7 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     notifications = Notification.objects.for_recipient(request.user).order_by("-created_at", "-pk")
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(notifications, page_size(request, PAGE_SIZE)).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})
 
 
