@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "referrals",
     "intelligence",
     "dashboards",
+    "bench",
 ]
 
 MIDDLEWARE = [

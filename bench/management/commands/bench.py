@@ -1,0 +1,177 @@
+"""python manage.py bench: measure the synthetic partnership, write bench/results/latest.md.
+
+Run ``seed_synthetic`` first (see README, "Performance"). The users measured are the ones
+``seed_synthetic`` names in var/synthetic-summary.json.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from agencies.models import User
+from bench import measure
+from casework.models import Case
+
+RESULTS = Path(settings.BASE_DIR) / "bench" / "results" / "latest.md"
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
+
+
+class Command(BaseCommand):
+    help = "Measure query counts and scoped/unscoped ratios on the synthetic dataset (issue 5)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--runs", type=int, default=30, help="timed runs per measurement")
+        parser.add_argument("--summary", default=str(settings.VAR_DIR / "synthetic-summary.json"))
+        parser.add_argument("--output", default=str(RESULTS))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        summary_path = Path(options["summary"])
+        if not summary_path.exists():
+            raise CommandError(f"{summary_path} is missing: run `manage.py seed_synthetic` first.")
+        summary = json.loads(summary_path.read_text())
+        users = {
+            key: User.objects.select_related("membership__agency").get(username=name)
+            for key, name in summary["bench_users"].items()
+        }
+        runs = options["runs"]
+        total_cases = Case.objects.count()
+        superuser = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+            "bench-superuser", "bench@example.org", "bench-superuser-password"
+        )
+        lines: list[str] = []
+        say = lines.append
+
+        say("# Benchmark results")
+        say("")
+        say(
+            f"Run {timezone.now():%Y-%m-%d %H:%M} on {platform.node()} "
+            f"(Python {platform.python_version()}, PostgreSQL {connection.pg_version // 10000}); "
+            f"{total_cases:,} cases; {runs} timed runs per "
+            "measurement after 3 warm-ups; times in milliseconds, through Django's test client."
+        )
+        say("")
+        say("| user | agency | cases visible |")
+        say("| --- | --- | ---: |")
+        for key, user in users.items():
+            say(
+                f"| {key} (`{user.username}`) | {user.membership.agency.name} "
+                f"| {measure.visible_count(user):,} |"
+            )
+        say("")
+
+        # P1 — queries per request, for page sizes and for small and large users.
+        say("## P1 — SQL queries per request")
+        say("")
+        say("| page | user | 10 | 50 | 100 |")
+        say("| --- | --- | ---: | ---: | ---: |")
+        p1_ok = True
+        for label, url in (
+            ("case list (HTML)", "/cases/?page_size={n}"),
+            ("case list (API)", "/api/v1/cases/?page_size={n}"),
+            ("notifications (HTML)", "/notifications/?page_size={n}"),
+            ("referral list (API)", "/api/v1/referrals/?page_size={n}"),
+        ):
+            for key in ("sees_10", "sees_20000"):
+                client = measure.client_for(users[key])
+                counts = [measure.count_queries(client, url.format(n=n)) for n in (10, 50, 100)]
+                p1_ok &= len(set(counts)) == 1
+                say(f"| {label} | {key} | " + " | ".join(map(str, counts)) + " |")
+        for label, url in (("referral inbox (HTML)", "/referrals/"),):
+            for key in ("sees_10", "sees_20000"):
+                say(
+                    f"| {label} | {key} "
+                    f"| {measure.count_queries(measure.client_for(users[key]), url)} | | |"
+                )
+        case = Case.objects.filter(lead_agency=users["sees_20000"].membership.agency).first()
+        if case is not None:
+            count = measure.count_queries(
+                measure.client_for(users["sees_20000"]), f"/cases/{case.pk}/"
+            )
+            say(f"| case page (HTML) | sees_20000 | {count} | | |")
+        say("")
+        say(f"Same count for every page size: {'yes' if p1_ok else '**no**'}.")
+        say("")
+
+        # P2 — scoped/unscoped: a caseworker's 50-row list with its count vs a superuser's.
+        scoped_client = measure.client_for(users["sees_20pct"])
+        unscoped_client = measure.client_for(superuser)
+        url = "/api/v1/cases/?page_size=50"
+        scoped = measure.time_it("scoped", lambda: measure.get_ok(scoped_client, url), runs=runs)
+        unscoped = measure.time_it(
+            "unscoped", lambda: measure.get_ok(unscoped_client, url), runs=runs
+        )
+        say("## P2 — scoped / unscoped (50-row case list with its count, API)")
+        say("")
+        self._table(say, [scoped, unscoped])
+        say(
+            f"Ratio: median {ratio(scoped.median, unscoped.median):.2f}x (target ≤ 1.2x), "
+            f"p95 {ratio(scoped.p95, unscoped.p95):.2f}x (target ≤ 1.5x)."
+        )
+        say("")
+
+        # P3 — the plan uses the grant indexes.
+        plan = measure.explain_scoped_list(users["sees_20pct"])
+        scans = measure.seq_scans_on_grant_tables(plan)
+        say("## P3 — plan of the scoped list")
+        say("")
+        say(
+            f"Sequential scans on a grant table: {len(scans)}"
+            + (f" ({'; '.join(scans)})" if scans else "")
+            + "."
+        )
+        say("")
+        say("```")
+        say(plan)
+        say("```")
+        say("")
+
+        # P4 — a user who sees 20% of cases against one who sees 1%.
+        small_client = measure.client_for(users["sees_1pct"])
+        big = measure.time_it("sees 20%", lambda: measure.get_ok(scoped_client, url), runs=runs)
+        small = measure.time_it("sees 1%", lambda: measure.get_ok(small_client, url), runs=runs)
+        say("## P4 — 20% / 1%")
+        say("")
+        self._table(say, [big, small])
+        say(f"Ratio: median {ratio(big.median, small.median):.2f}x (target ≤ 1.3x).")
+        say("")
+
+        # P5 — DRF against a plain view returning the same rows as JSON.
+        user = users["sees_20pct"]
+        drf = measure.time_it("DRF", lambda: measure.drf_case_list(user, 50), runs=runs)
+        plain = measure.time_it(
+            "values() + json", lambda: measure.plain_case_list(user, 50), runs=runs
+        )
+        say("## P5 — DRF / plain values() JSON (50 rows with the count)")
+        say("")
+        self._table(say, [drf, plain])
+        say(f"Ratio: median {ratio(drf.median, plain.median):.2f}x (target ≤ 2x).")
+        say("")
+        say(
+            "P3's doubling of the grants, P6 (side effects) and P7 (throughput under load) are not "
+            "measured yet."
+        )
+
+        output = Path(options["output"])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(lines) + "\n")
+        self.stdout.write("\n".join(lines))
+        self.stdout.write(self.style.SUCCESS(f"Written to {output}"))
+
+    @staticmethod
+    def _table(say: Any, timings: list[measure.Timing]) -> None:
+        say("| measurement | median | p95 |")
+        say("| --- | ---: | ---: |")
+        for timing in timings:
+            say(f"| {timing.label} | {timing.median:.1f} | {timing.p95:.1f} |")
+        say("")

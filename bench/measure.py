@@ -1,0 +1,129 @@
+"""The benchmark's measurements (issue 5): query counts, scoped/unscoped ratios, EXPLAIN.
+
+Every measurement runs in this one process against one database, requests go through
+Django's test client (the whole middleware stack, sessions included), and each timing is
+the median and p95 of repeated runs after a warm-up. Ratios compare two medians (or two
+p95s) measured the same way, so the machine's speed cancels out.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory
+
+from agencies.models import User
+from casework.api.views import CaseViewSet
+from casework.filters import case_list_queryset
+from casework.models import Case
+
+
+@dataclass
+class Timing:
+    label: str
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples)
+        return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def time_it(label: str, call: Callable[[], Any], *, runs: int, warmup: int = 3) -> Timing:
+    for _ in range(warmup):
+        call()
+    timing = Timing(label)
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        timing.samples.append((time.perf_counter() - started) * 1000)
+    return timing
+
+
+def client_for(user: User) -> Client:
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    client.force_login(user)
+    return client
+
+
+def get_ok(client: Client, url: str) -> Any:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response
+
+
+def count_queries(client: Client, url: str) -> int:
+    get_ok(client, url)
+    with CaptureQueriesContext(connection) as captured:
+        get_ok(client, url)
+    return len(captured)
+
+
+def visible_count(user: User) -> int:
+    return Case.objects.visible_to(user, "casework.view_case").count()
+
+
+# --- P5: DRF against a plain view returning the same rows as JSON ----------------------
+
+FIELDS = [
+    "id",
+    "reference",
+    "status",
+    "lead_agency_id",
+    "exploitation_types",
+    "county_lines",
+    "exploited_as_child",
+    "is_child",
+    "risk_level",
+    "nationality",
+    "region",
+    "opened_at",
+]
+
+
+def plain_case_list(user: User, size: int) -> bytes:
+    """The same rows and count as the API's first page, through ``values()`` and json."""
+    queryset = case_list_queryset(user).order_by("-opened_at", "-id")
+    rows = list(queryset.values(*FIELDS)[:size])
+    body = {"count": queryset.count(), "results": rows}
+    return json.dumps(body, default=str).encode()
+
+
+def drf_case_list(user: User, size: int) -> bytes:
+    request = APIRequestFactory().get(
+        "/api/v1/cases/", {"page_size": size}, HTTP_HOST=settings.ALLOWED_HOSTS[0]
+    )
+    request.user = user
+    view = CaseViewSet.as_view({"get": "list"})
+    from rest_framework.test import force_authenticate
+
+    force_authenticate(request, user=user)
+    response = view(request)
+    response.render()
+    return response.content
+
+
+# --- P3: the plan -----------------------------------------------------------------------
+
+
+def explain_scoped_list(user: User, size: int = 50) -> str:
+    queryset = case_list_queryset(user).order_by("-opened_at", "-id")[:size]
+    return queryset.explain()
+
+
+def seq_scans_on_grant_tables(plan: str) -> list[str]:
+    return [line.strip() for line in plan.splitlines() if "Seq Scan on" in line and "grant" in line]
