@@ -70,7 +70,7 @@ def batch_settings(tables: Iterable[str], *, skip_row_checks: bool) -> tuple[dic
     elif not may_set("wal_compression", "on"):
         chosen["wal_compression"] = "on"
     if not skip_row_checks:
-        notes.append("foreign keys checked row by row (asked for)")
+        notes.append("foreign keys checked row by row, as asked")
     elif found := insert_triggers(tables):
         notes.append(f"foreign keys checked row by row: INSERT triggers {', '.join(found)}")
     elif refusal := may_set("session_replication_role", "replica"):

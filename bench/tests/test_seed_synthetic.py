@@ -250,6 +250,9 @@ def test_the_same_seed_after_a_reset_gives_the_same_data_and_demo_data_is_untouc
     counts, data = synthetic_counts(), fingerprint()
     with pytest.raises(CommandError, match="--reset"):
         seed(tmp_path)
+    with pytest.raises(CommandError, match="--agencies"):  # refused before deleting anything
+        seed(tmp_path, reset=True, agencies=1)
+    assert synthetic_counts() == counts
 
     second = seed(tmp_path, reset=True)
     assert synthetic_counts() == counts

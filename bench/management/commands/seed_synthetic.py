@@ -106,18 +106,6 @@ class Command(BaseCommand):
         started = time.monotonic()
         log = self.stdout.write
 
-        if options["reset"] or options["reset_only"]:
-            removed = reset.delete_synthetic(log)
-            for label, count in sorted(removed.items()):
-                log(f"  {label}: {count:,}")
-            if options["reset_only"]:
-                return
-        elif reset.synthetic_data_exists():
-            raise CommandError(
-                "Synthetic data is already loaded; add --reset to replace it "
-                "(demo and other data are left alone)."
-            )
-
         base = QUICK_SIZES if options["quick"] else DEFAULT_SIZES
         sizes = Sizes(
             **{
@@ -132,6 +120,20 @@ class Command(BaseCommand):
         if isinstance(day, str):  # call_command(anchor="2026-01-31") skips argparse's type
             day = datetime.date.fromisoformat(day)
         anchor = datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
+
+        # Only now, with every option understood, may anything be deleted.
+        if options["reset"] or options["reset_only"]:
+            removed = reset.delete_synthetic(log)
+            for label, count in sorted(removed.items()):
+                log(f"  {label}: {count:,}")
+            if options["reset_only"]:
+                return
+        elif reset.synthetic_data_exists():
+            raise CommandError(
+                "Synthetic data is already loaded; add --reset to replace it "
+                "(demo and other data are left alone)."
+            )
+
         log(
             f"Seeding {sizes.cases:,} cases, {sizes.agencies} agencies in "
             f"{sizes.partnerships} partnerships, {sizes.users:,} users "
