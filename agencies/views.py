@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from . import access, services
 from .forms import MemberCreateForm, MemberRoleForm
+from .forms import apply_service_errors as _apply_errors
 from .models import Agency, Membership
 
 
@@ -34,14 +33,6 @@ def _member(request: HttpRequest, pk: int) -> Membership:
         )
     except Membership.DoesNotExist:
         raise Http404 from None
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import access
+from agencies.forms import apply_service_errors as _apply_errors
 from audit.models import AuditEvent
 from config.pagination import page_size
 
@@ -88,15 +89,6 @@ def _hidden_unless(perms: frozenset[str], *any_of: str) -> None:
     """Records of a part of the case the user may not see are 404, as if absent."""
     if not any(perm in perms for perm in any_of):
         raise Http404
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """A service's refusal, shown on the form: field errors by field, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _to_case(case: Case, section: str = "") -> HttpResponse:

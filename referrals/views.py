@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies import access
+from agencies.forms import apply_service_errors as _apply_errors
 from casework.models import Case
 
 from . import services
@@ -22,14 +21,6 @@ from .api.views import visible_referrals
 from .deadlines import deadlines_for
 from .forms import DeclineForm, DutyToNotifyForm, NRMDecisionForm, ReferralForm
 from .models import NRMReferral, Referral, ReferralStatus, Urgency
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _referral(request: HttpRequest, pk: int) -> Referral:
