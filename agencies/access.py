@@ -9,7 +9,8 @@ Two layers, and both must allow (DESIGN.md, "The access model"):
    optional expiry.
 
 Nothing here is cached across requests, so a change of membership, role or grant
-applies on the very next request. Scoping is one SQL subquery over the grant tables.
+applies on the very next request. Scoping is one SQL query: two subqueries over the grant
+tables.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.signals import post_migrate
 from django.http import Http404
 from django.utils import timezone
@@ -172,8 +173,89 @@ def _live(now: datetime) -> models.Q:
 # --- Scoping (both layers) -----------------------------------------------------------
 
 
-def granted_ids(model: type[models.Model], user: Any, perm: str) -> models.QuerySet[Any] | None:
-    """A subquery of the ids of ``model`` rows on which ``user`` holds a live grant of ``perm``.
+# Personal (user) grants are rare: break-glass, an individual share. A user who holds none
+# on a model is scoped by the agency grants alone, a plain semi-join that PostgreSQL plans
+# from the grant table's statistics (issue 5: 0.7 ms for a user who sees 20,000 cases, 0.6
+# ms for one who sees 10). Whether a user holds any is loaded with the user, in the same
+# query, at the start of each request (``MembershipBackend.get_user``).
+PERSONAL_GRANTS = "_concord_personal_grants"
+
+
+def personal_grant_annotations() -> dict[str, models.Exists]:
+    """One EXISTS per registered model: does the user hold a live personal grant on it?"""
+    live = _live(timezone.now())
+    return {
+        _personal_key(registration): models.Exists(
+            registration.user_grants.objects.filter(live, user_id=models.OuterRef("pk"))
+        )
+        for registration in registrations()
+    }
+
+
+def remember_personal_grants(user: Any) -> Any:
+    """Turn ``personal_grant_annotations`` on a loaded user into the set ``granted`` reads."""
+    setattr(
+        user,
+        PERSONAL_GRANTS,
+        frozenset(
+            registration.model
+            for registration in registrations()
+            if getattr(user, _personal_key(registration), True)
+        ),
+    )
+    return user
+
+
+def _personal_key(registration: Registration) -> str:
+    return "holds_personal_" + registration.model._meta.label_lower.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class Granted:
+    """The live grants of one permission that reach a user: through their agency's group,
+    and to them alone (None when the user is known to hold no personal grant on the model).
+
+    Each is a subquery of ``content_object_id`` answered by an index-only scan of the grant
+    table's unique index, which leads with (group or user, permission, object) and carries
+    ``expires_at``.
+    """
+
+    by_agency: models.QuerySet[Any]
+    by_user: models.QuerySet[Any] | None
+
+    def q(self) -> models.Q:
+        """``pk IN (agency grants)``, ``OR pk IN (user grants)`` when there may be some.
+
+        Measured in issue 5 against ``pk IN (agency UNION ALL user)``: the planner cannot
+        estimate how many ids a UNION yields, takes 200, and for a user who sees 20,000
+        cases joins and sorts all of them (74 ms); the OR runs both as hashed subplans
+        (9 ms), and the agency grants alone as a semi-join (0.7 ms).
+        """
+        q = models.Q(pk__in=self.by_agency)
+        if self.by_user is not None:
+            q |= models.Q(pk__in=self.by_user)
+        return q
+
+    def count(self, using: str) -> int:
+        """How many distinct objects the grants reach, read from the grant index alone.
+
+        Every grant points at an existing row (a foreign key with CASCADE), so this is the
+        count of the unfiltered scoped queryset, without reading the model's table.
+        """
+        ids = self.by_agency
+        if self.by_user is not None:
+            ids = ids.union(self.by_user, all=True)
+        sql, params = ids.query.sql_with_params()
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(DISTINCT granted.id) FROM ({sql}) AS granted(id)",  # noqa: S608
+                params,
+            )
+            return cursor.fetchone()[0]
+
+
+def granted(model: type[models.Model], user: Any, perm: str) -> Granted | None:
+    """The live grants of ``perm`` on ``model`` rows that reach ``user``.
 
     None when the capability layer already refuses (no membership, role lacks it).
     """
@@ -183,46 +265,83 @@ def granted_ids(model: type[models.Model], user: Any, perm: str) -> models.Query
     registration = registration_for(model)
     pid = permission_id(perm, registration.model)
     live = _live(timezone.now())
-    by_agency = (
-        registration.agency_grants.objects.filter(
-            group_id=membership.agency.group_id, permission_id=pid
-        )
-        .filter(live)
-        .values("content_object_id")
+    personal = getattr(user, PERSONAL_GRANTS, None)
+    return Granted(
+        by_agency=registration.agency_grants.objects.filter(
+            live, group_id=membership.agency.group_id, permission_id=pid
+        ).values("content_object_id"),
+        by_user=registration.user_grants.objects.filter(
+            live, user_id=user.pk, permission_id=pid
+        ).values("content_object_id")
+        if personal is None or registration.model in personal
+        else None,
     )
-    by_user = (
-        registration.user_grants.objects.filter(user_id=user.pk, permission_id=pid)
-        .filter(live)
-        .values("content_object_id")
-    )
-    return by_agency.union(by_user, all=True)
 
 
 def scope(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
-    """``queryset`` narrowed to the rows ``user`` may ``perm``, in one SQL subquery."""
+    """``queryset`` narrowed to the rows ``user`` may ``perm``, in one SQL query."""
     if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
         return queryset
-    ids = granted_ids(queryset.model, user, perm)
-    if ids is None:
+    grants = granted(queryset.model, user, perm)
+    if grants is None:
         return queryset.none()
-    return queryset.filter(pk__in=ids)
+    # Only a scope applied to the whole table may later be counted from the grants alone.
+    unfiltered = not queryset.query.where and getattr(queryset, "_deferred_filter", None) is None
+    scoped = queryset.filter(grants.q())
+    if unfiltered and isinstance(scoped, ScopedQuerySet):
+        scoped._granted = grants
+    return scoped
 
 
 class ScopedQuerySet(models.QuerySet[M]):
-    """Base QuerySet of every registered model: ``Model.objects.visible_to(user, perm)``."""
+    """Base QuerySet of every registered model: ``Model.objects.visible_to(user, perm)``.
+
+    ``count()`` of a scoped queryset with no other filter (a list's usual first view)
+    counts the distinct granted ids from the grant index instead of joining the model's
+    table: for a user who sees 20,000 of 100,000 cases, 4 ms instead of 40 ms (issue 5).
+    Any further filter, slice, DISTINCT, GROUP BY or set operation falls back to
+    Django's own count.
+    """
+
+    _granted: Granted | None = None
 
     def visible_to(self, user: Any, perm: str) -> ScopedQuerySet[M]:
         return scope(self, user, perm)  # type: ignore[return-value]
+
+    def _clone(self) -> ScopedQuerySet[M]:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._granted = self._granted
+        return clone
+
+    def _only_scoped(self) -> bool:
+        query = self.query
+        return (
+            self._granted is not None
+            and len(query.where.children) == 1
+            and query.where.connector == models.Q.AND
+            and not query.where.negated
+            and not query.distinct
+            and not query.is_sliced
+            and not query.combinator
+            and query.group_by is None
+            and getattr(self, "_deferred_filter", None) is None
+        )
+
+    def count(self) -> int:
+        if self._result_cache is None and self._only_scoped():
+            assert self._granted is not None
+            return self._granted.count(self.db)
+        return super().count()
 
 
 def can(user: Any, perm: str, obj: models.Model) -> bool:
     """May ``user`` ``perm`` this one object? One query (none when the role refuses)."""
     if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
         return True
-    ids = granted_ids(type(obj), user, perm)
-    if ids is None:
+    grants = granted(type(obj), user, perm)
+    if grants is None:
         return False
-    return type(obj)._default_manager.filter(pk=obj.pk, pk__in=ids).exists()
+    return type(obj)._default_manager.filter(grants.q(), pk=obj.pk).exists()
 
 
 def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
@@ -297,6 +416,9 @@ def grant(
     """
     if (agency is None) == (user is None):
         raise ValueError("Grant to exactly one of an agency or a user.")
+    if user is not None:
+        # That user object's snapshot of "holds no personal grant" is now out of date.
+        user.__dict__.pop(PERSONAL_GRANTS, None)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "A grant cannot expire in the past."})
     perms = sorted(set(perms))

@@ -247,9 +247,16 @@ class AgencyGrant(GroupObjectPermissionBase, GrantFields):
 
     class Meta:
         abstract = True
-        # Leading (group, permission, content_object) makes the scoping subquery an
-        # index-only scan.
-        unique_together = [("group", "permission", "content_object", "reason_type", "reason_id")]
+        # Leading (group, permission, content_object), with ``expires_at`` carried in the
+        # index, makes the scoping subquery and the visible count index-only scans (no heap
+        # visit to check expiry: issue 5 measured 135 ms -> 3 ms for 21,000 grants).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "permission", "content_object", "reason_type", "reason_id"],
+                include=["expires_at"],
+                name="%(app_label)s_%(class)s_unique",
+            )
+        ]
 
 
 class UserGrant(UserObjectPermissionBase, GrantFields):
@@ -259,4 +266,10 @@ class UserGrant(UserObjectPermissionBase, GrantFields):
 
     class Meta:
         abstract = True
-        unique_together = [("user", "permission", "content_object", "reason_type", "reason_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "permission", "content_object", "reason_type", "reason_id"],
+                include=["expires_at"],
+                name="%(app_label)s_%(class)s_unique",
+            )
+        ]

@@ -8,7 +8,6 @@ p95s) measured the same way, so the machine's speed cancels out.
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -17,9 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.http import HttpRequest, JsonResponse
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from agencies.models import User
 from casework.api.views import CaseViewSet
@@ -43,14 +43,22 @@ class Timing:
 
 
 def time_it(label: str, call: Callable[[], Any], *, runs: int, warmup: int = 3) -> Timing:
+    return compare({label: call}, runs=runs, warmup=warmup)[0]
+
+
+def compare(calls: dict[str, Callable[[], Any]], *, runs: int, warmup: int = 3) -> list[Timing]:
+    """Time several calls in turn, round after round, so that a slow spell of the machine
+    (another process, a checkpoint, the CPU's clock) falls on all of them alike."""
     for _ in range(warmup):
-        call()
-    timing = Timing(label)
+        for call in calls.values():
+            call()
+    timings = {label: Timing(label) for label in calls}
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        timing.samples.append((time.perf_counter() - started) * 1000)
-    return timing
+        for label, call in calls.items():
+            started = time.perf_counter()
+            call()
+            timings[label].samples.append((time.perf_counter() - started) * 1000)
+    return list(timings.values())
 
 
 def client_for(user: User) -> Client:
@@ -95,12 +103,20 @@ FIELDS = [
 ]
 
 
-def plain_case_list(user: User, size: int) -> bytes:
-    """The same rows and count as the API's first page, through ``values()`` and json."""
-    queryset = case_list_queryset(user).order_by("-opened_at", "-id")
+def plain_case_list_view(request: HttpRequest) -> JsonResponse:
+    """A plain Django view: the API's first page of cases as ``values()``, and the count."""
+    queryset = case_list_queryset(request.user).order_by("-opened_at", "-id")
+    size = int(request.GET["page_size"])
     rows = list(queryset.values(*FIELDS)[:size])
-    body = {"count": queryset.count(), "results": rows}
-    return json.dumps(body, default=str).encode()
+    return JsonResponse({"count": queryset.count(), "results": rows})
+
+
+def plain_case_list(user: User, size: int) -> bytes:
+    request = RequestFactory().get(
+        "/plain/cases/", {"page_size": size}, HTTP_HOST=settings.ALLOWED_HOSTS[0]
+    )
+    request.user = user
+    return plain_case_list_view(request).content
 
 
 def drf_case_list(user: User, size: int) -> bytes:
@@ -109,8 +125,6 @@ def drf_case_list(user: User, size: int) -> bytes:
     )
     request.user = user
     view = CaseViewSet.as_view({"get": "list"})
-    from rest_framework.test import force_authenticate
-
     force_authenticate(request, user=user)
     response = view(request)
     response.render()

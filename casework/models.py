@@ -152,6 +152,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["lead_agency", "status"], name="case_lead_status_idx"),
             models.Index(fields=["status", "-opened_at"], name="case_status_opened_idx"),
+            # The lists' default order: the first page is read from this index, scoped or not.
+            models.Index(fields=["-opened_at", "-id"], name="case_opened_idx"),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,7 @@ from audit.models import AuditEvent
 from config.pagination import page_size
 
 from . import reads, services
-from .filters import CaseFilter, case_list_queryset
+from .filters import CaseFilter, case_list_queryset, mark_open_needs
 from .forms import (
     CaseCreateForm,
     CaseForm,
@@ -154,9 +154,13 @@ def _word_the_filter_form(form: Form) -> None:
 @require_safe
 def case_list(request: HttpRequest) -> HttpResponse:
     """Cases the user may see, filtered in SQL, in a fixed number of queries per page."""
-    case_filter = CaseFilter(request.GET, queryset=case_list_queryset(request.user))
+    case_filter = CaseFilter(
+        request.GET, queryset=case_list_queryset(request.user).select_related("lead_agency")
+    )
     _word_the_filter_form(case_filter.form)
     page = Paginator(case_filter.qs, page_size(request)).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    mark_open_needs(page.object_list)
     for row in page:
         row.exploitation_labels = _labels(row.exploitation_types)
     return render(

@@ -148,6 +148,12 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         "Concord runs on PostgreSQL only; DATABASE_URL must be postgresql://"
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The planner's default cost of a random page (4) is for spinning disks. On SSDs, with the
+# working set cached, 1.1 is the usual setting: PostgreSQL then looks up granted cases by
+# primary key instead of scanning the case table (issue 5: a user who sees 1% of 100,000
+# cases, 24 ms -> 5 ms for a page of 50). Set per connection, so no server change is needed.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost=1.1".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.optional_str("REDIS_URL")

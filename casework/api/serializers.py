@@ -12,11 +12,13 @@ from ..models import (
     AccommodationType,
     Case,
     CaseNote,
+    CaseStatus,
     ClosureReason,
     Consent,
     Document,
     ExploitationType,
     Need,
+    RiskLevel,
     SafeguardingFlag,
     VictimIdentity,
 )
@@ -58,6 +60,33 @@ class CaseSerializer(serializers.ModelSerializer):
         if flags is None:
             flags = case.flags.filter(active=True)
         return [flag.kind for flag in flags]
+
+
+class CaseListSerializer(serializers.Serializer):
+    """A list row: the same fields as ``CaseSerializer``, read-only and declared here.
+
+    A ModelSerializer works out its fields from the model on every request, and django-
+    countries' field looks the code up in 250 countries per row; for a page of 50 this one
+    takes a third of the time (issue 5, P5).
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
+    lead_agency = serializers.IntegerField(source="lead_agency_id", read_only=True)
+    exploitation_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=ExploitationType.choices), read_only=True
+    )
+    county_lines = serializers.BooleanField(read_only=True)
+    exploited_as_child = serializers.BooleanField(read_only=True)
+    is_child = serializers.BooleanField(read_only=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, read_only=True)
+    nationality = serializers.CharField(source="nationality.code", read_only=True)
+    region = serializers.CharField(read_only=True)
+    opened_at = serializers.DateTimeField(read_only=True)
+    active_flags = serializers.SerializerMethodField()
+
+    get_active_flags = CaseSerializer.get_active_flags
 
 
 class IdentitySerializer(serializers.ModelSerializer):

@@ -54,6 +54,9 @@ class CaseViewSet(
     def get_queryset(self) -> QuerySet[Case]:
         return case_list_queryset(self.request.user)
 
+    def get_serializer_class(self) -> type[Any]:
+        return s.CaseListSerializer if self.action == "list" else s.CaseSerializer
+
     def get_object(self) -> Case:
         case = access.get_visible_or_404(
             Case.objects.select_related("lead_agency"),

@@ -284,6 +284,7 @@ def test_filters(api, caseworker):
 
     assert refs("exploitation_type=sexual") == [a.reference]
     assert refs("open_needs=true") == [b.reference]
+    assert refs("open_needs=false") == [a.reference]
     assert refs(f"q={a.reference[-5:]}") == [a.reference]
     assert refs("ordering=risk") == [a.reference, b.reference]
     assert client.get("/api/v1/cases/?risk_level=extreme").status_code == 400

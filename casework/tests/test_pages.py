@@ -256,6 +256,24 @@ def test_flags_are_shown_first_and_in_the_list(login, case, caseworker):
     assert b"This flag was already cleared." in again.content
 
 
+def test_the_list_says_which_cases_have_open_needs(login, caseworker):
+    with_need = services.case_create(actor=caseworker)
+    services.need_add(actor=caseworker, case=with_need, category="transport")
+    without = services.case_create(actor=caseworker)
+    client = login(caseworker)
+
+    def open_needs_cell(reference: str, listing: str) -> str:
+        row = listing[listing.index(reference) :]
+        row = row[: row.index("</tr>")]
+        return row.rsplit("<td>", 1)[1]
+
+    listing = client.get("/cases/").content.decode()
+    assert open_needs_cell(with_need.reference, listing).startswith("Yes")
+    assert open_needs_cell(without.reference, listing).startswith("No")
+    filtered = client.get("/cases/?open_needs=false").content.decode()
+    assert without.reference in filtered and with_need.reference not in filtered
+
+
 def test_needs_consents_and_notes_added_in_the_browser_appear_on_the_page(
     login, case, caseworker, council
 ):

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
+from agencies.backends import MembershipBackend
 from agencies.models import User
 from bench import measure
 from casework.models import Case
@@ -40,8 +41,10 @@ class Command(BaseCommand):
         if not summary_path.exists():
             raise CommandError(f"{summary_path} is missing: run `manage.py seed_synthetic` first.")
         summary = json.loads(summary_path.read_text())
+        # Loaded as a request loads them (the membership and the personal-grant flags).
+        backend = MembershipBackend()
         users = {
-            key: User.objects.select_related("membership__agency").get(username=name)
+            key: backend.get_user(User.objects.get(username=name).pk)
             for key, name in summary["bench_users"].items()
         }
         runs = options["runs"]
@@ -107,9 +110,12 @@ class Command(BaseCommand):
         scoped_client = measure.client_for(users["sees_20pct"])
         unscoped_client = measure.client_for(superuser)
         url = "/api/v1/cases/?page_size=50"
-        scoped = measure.time_it("scoped", lambda: measure.get_ok(scoped_client, url), runs=runs)
-        unscoped = measure.time_it(
-            "unscoped", lambda: measure.get_ok(unscoped_client, url), runs=runs
+        scoped, unscoped = measure.compare(
+            {
+                "scoped": lambda: measure.get_ok(scoped_client, url),
+                "unscoped": lambda: measure.get_ok(unscoped_client, url),
+            },
+            runs=runs,
         )
         say("## P2 — scoped / unscoped (50-row case list with its count, API)")
         say("")
@@ -138,8 +144,13 @@ class Command(BaseCommand):
 
         # P4 — a user who sees 20% of cases against one who sees 1%.
         small_client = measure.client_for(users["sees_1pct"])
-        big = measure.time_it("sees 20%", lambda: measure.get_ok(scoped_client, url), runs=runs)
-        small = measure.time_it("sees 1%", lambda: measure.get_ok(small_client, url), runs=runs)
+        big, small = measure.compare(
+            {
+                "sees 20%": lambda: measure.get_ok(scoped_client, url),
+                "sees 1%": lambda: measure.get_ok(small_client, url),
+            },
+            runs=runs,
+        )
         say("## P4 — 20% / 1%")
         say("")
         self._table(say, [big, small])
@@ -148,9 +159,12 @@ class Command(BaseCommand):
 
         # P5 — DRF against a plain view returning the same rows as JSON.
         user = users["sees_20pct"]
-        drf = measure.time_it("DRF", lambda: measure.drf_case_list(user, 50), runs=runs)
-        plain = measure.time_it(
-            "values() + json", lambda: measure.plain_case_list(user, 50), runs=runs
+        drf, plain = measure.compare(
+            {
+                "DRF": lambda: measure.drf_case_list(user, 50),
+                "values() + json": lambda: measure.plain_case_list(user, 50),
+            },
+            runs=runs,
         )
         say("## P5 — DRF / plain values() JSON (50 rows with the count)")
         say("")
