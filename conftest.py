@@ -141,6 +141,22 @@ def api() -> Callable[[User | None], APIClient]:
 
 
 @pytest.fixture
+def notification_worker(db: None) -> Callable[[], None]:
+    """What the Celery worker does after a commit, run here: expand every notification
+    event written so far into notifications, and deliver them (test email backend)."""
+
+    def run() -> None:
+        from notifications.models import NotificationEvent
+        from notifications.tasks import expand_notification_event
+
+        pending = NotificationEvent.objects.filter(expanded_at__isnull=True).order_by("pk")
+        for event_id in pending.values_list("pk", flat=True):
+            expand_notification_event(event_id)
+
+    return run
+
+
+@pytest.fixture
 def redis_url(settings: Any) -> str:
     """A reachable Redis (REDIS_URL): skipped without one locally, required in CI."""
     import redis

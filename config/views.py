@@ -49,6 +49,16 @@ def _redis_ok() -> bool:
 
 
 @never_cache
+def livez(request: HttpRequest) -> HttpResponse:
+    """200 while the process serves requests; touches neither the database nor Redis.
+
+    For a supervisor's liveness probe (``/healthz`` is the readiness check), and the
+    benchmark's trivial view (P7).
+    """
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and Redis answer, 503 otherwise. Reveals nothing else."""
     checks: dict[str, str] = {}

@@ -1,9 +1,11 @@
-"""The notification outbox, which is also each person's in-app inbox.
+"""The notification outbox: events, and each person's notifications (their in-app inbox).
 
-One row per person per event: written in the transaction that causes the event, then
-delivered (email) by a Celery task queued on commit. ``delivered_at`` says delivery is
-done; ``claimed_at`` is the lease of the worker delivering it now (DESIGN.md,
-"Notifications (Celery + Redis)").
+A ``NotificationEvent`` is one small row written in the transaction that causes the
+event: who is to hear of it (people, or an agency's members in some roles) and what to
+tell them. After the commit a worker expands it into one ``Notification`` per person and
+delivers those (email). ``delivered_at`` says delivery is done; ``claimed_at`` is the
+lease of the worker delivering it now (DESIGN.md, "Notifications (Celery + Redis)";
+README, "Performance", for why the fan-out is not done in the request).
 """
 
 from __future__ import annotations
@@ -12,9 +14,49 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class NotificationEvent(models.Model):
+    """Something people are to be told about, waiting to be expanded into notifications."""
+
+    kind = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    message = models.CharField(max_length=200)
+    url = models.CharField(max_length=500)
+    dedup_key = models.CharField(max_length=200)
+    # Either these people...
+    recipient_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # ...or the active members of this agency (in these roles; all roles when empty).
+    agency = models.ForeignKey(
+        "agencies.Agency", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    roles = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expanded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The requeue scan touches only the (few) events not yet expanded.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(expanded_at__isnull=True),
+                name="notification_event_pending",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(agency__isnull=False) & ~models.Q(recipient_ids=[])),
+                name="notification_event_one_audience",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.dedup_key})"
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):

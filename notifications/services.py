@@ -1,8 +1,8 @@
-"""Writes of the notification outbox: notify, deliver, mark read.
+"""Writes of the notification outbox: notify, expand, deliver, mark read.
 
 Producers (referrals, casework deadlines...) call ``notify`` or ``notify_agency`` inside
-the transaction that makes the event; the row commits or rolls back with it, and the
-delivery task is queued only once it has committed.
+the transaction that makes the event; its one row commits or rolls back with it, and the
+task that expands and delivers it is queued only once it has committed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from django.utils.text import Truncator
 
 from agencies.models import Agency, Membership, User
 
-from .models import Notification
+from . import publish
+from .models import Notification, NotificationEvent
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,30 @@ def _one_line(message: str) -> str:
     return Truncator(line).chars(max_length)
 
 
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise TransactionManagementError(
+            "notify() must run inside the transaction that makes the event."
+        )
+
+
+def _event(
+    *, kind: str, target: models.Model, message: str, url: str, dedup_key: str, **audience: Any
+) -> NotificationEvent:
+    _check_link(url)
+    event = NotificationEvent.objects.create(
+        kind=kind,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        message=_one_line(message),
+        url=url,
+        dedup_key=dedup_key,
+        **audience,
+    )
+    transaction.on_commit(partial(publish.expand_later, event.pk))
+    return event
+
+
 def notify(
     *,
     recipients: Iterable[User],
@@ -71,54 +96,31 @@ def notify(
     message: str,
     url: str,
     dedup_key: str,
-) -> list[Notification]:
-    """Put one notification per active recipient in the outbox; deliver after commit.
+) -> NotificationEvent | None:
+    """Tell these people about an event: one outbox row now, one notification each later.
 
     Rules: call it inside the transaction that makes the event (it refuses otherwise),
-    so the rows commit or roll back with it; ``message`` carries no personal data (it
+    so the event commits or rolls back with it; ``message`` carries no personal data (it
     becomes an email subject; it is made one line and cut to 200 characters); ``url`` is
-    a path in Concord; the same ``dedup_key`` never makes a second row for the same
-    person; inactive users are skipped; the delivery task gets ids only.
+    a path in Concord; the same ``dedup_key`` never makes a second notification for the
+    same person; inactive users are skipped; tasks get ids only.
 
-    Returns the undelivered rows for these recipients and this ``dedup_key`` (the ones
-    a delivery task was queued for).
+    The request writes one row and nothing else: after the commit, a worker expands the
+    event into a notification per person and delivers them (``notification_event_expand``).
+    Returns the event, or None when nobody is to be told.
     """
-    if not connection.in_atomic_block:
-        raise TransactionManagementError(
-            "notify() must run inside the transaction that makes the event."
-        )
-    _check_link(url)
-    message = _one_line(message)
-    people = {user.pk: user for user in recipients if user.is_active}
+    _require_transaction()
+    people = sorted({user.pk for user in recipients if user.is_active})
     if not people:
-        return []
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=pk,
-                kind=kind,
-                target_type=target._meta.label_lower,
-                target_id=str(target.pk),
-                message=message,
-                url=url,
-                dedup_key=dedup_key,
-                created_at=now,
-            )
-            for pk in people
-        ],
-        ignore_conflicts=True,  # INSERT ... ON CONFLICT DO NOTHING on (recipient, dedup_key)
+        return None
+    return _event(
+        kind=kind,
+        target=target,
+        message=message,
+        url=url,
+        dedup_key=dedup_key,
+        recipient_ids=people,
     )
-    pending = list(
-        Notification.objects.filter(
-            dedup_key=dedup_key, recipient_id__in=people, delivered_at__isnull=True
-        ).order_by("pk")
-    )
-    from .tasks import deliver_notification  # the task module imports this one
-
-    for notification in pending:
-        transaction.on_commit(partial(deliver_notification.delay, notification.pk))
-    return pending
 
 
 def notify_agency(
@@ -130,21 +132,80 @@ def notify_agency(
     message: str,
     url: str,
     dedup_key: str,
-) -> list[Notification]:
-    """``notify`` every active member of an active ``agency`` (only ``roles``, if given)."""
-    if not agency.active:
-        return []
-    members = Membership.objects.filter(agency=agency, user__is_active=True)
-    if roles is not None:
-        members = members.filter(role__in=list(roles))
-    return notify(
-        recipients=[m.user for m in members.select_related("user")],
+) -> NotificationEvent | None:
+    """``notify`` the active members of an active ``agency`` (only ``roles``, if given).
+
+    Who they are is worked out when the event is expanded, a moment after the commit.
+    """
+    _require_transaction()
+    role_list = sorted(set(roles)) if roles is not None else []
+    if not agency.active or (roles is not None and not role_list):
+        return None
+    return _event(
         kind=kind,
         target=target,
         message=message,
         url=url,
         dedup_key=dedup_key,
+        agency=agency,
+        roles=role_list,
     )
+
+
+def _audience(event: NotificationEvent) -> list[int]:
+    if event.agency_id is not None:
+        members = Membership.objects.filter(
+            agency_id=event.agency_id, agency__active=True, user__is_active=True
+        )
+        if event.roles:
+            members = members.filter(role__in=event.roles)
+        return list(members.values_list("user_id", flat=True))
+    return list(
+        User.objects.filter(pk__in=event.recipient_ids, is_active=True).values_list("pk", flat=True)
+    )
+
+
+def notification_event_expand(*, event_id: int) -> list[int]:
+    """One notification per person the event reaches; returns the ids left to deliver.
+
+    Idempotent and safe to run twice at once: the event is locked (a second run skips
+    it), each person gets at most one row per ``dedup_key``, and the event is marked
+    expanded in the same transaction as the rows.
+    """
+    with transaction.atomic():
+        event = (
+            NotificationEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk=event_id, expanded_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return []  # expanded already, gone, or being expanded by another worker
+        people = _audience(event)
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=pk,
+                    kind=event.kind,
+                    target_type=event.target_type,
+                    target_id=event.target_id,
+                    message=event.message,
+                    url=event.url,
+                    dedup_key=event.dedup_key,
+                    created_at=event.created_at,
+                )
+                for pk in people
+            ],
+            ignore_conflicts=True,  # INSERT ... ON CONFLICT DO NOTHING on (recipient, dedup_key)
+        )
+        event.expanded_at = timezone.now()
+        event.save(update_fields=["expanded_at"])
+        return list(
+            Notification.objects.filter(
+                dedup_key=event.dedup_key, recipient_id__in=people, delivered_at__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def notification_mark_read(*, actor: Any, notification: Notification) -> Notification:
@@ -229,6 +290,32 @@ def notification_deliver(*, notification_id: int) -> bool:
             Notification.objects.filter(pk=notification_id, claimed_at=now).update(claimed_at=None)
         raise
     return True
+
+
+def events_to_requeue(*, limit: int = 500) -> list[int]:
+    """Ids of events not expanded REQUEUE_GRACE after they were made: their task was lost
+    (the process died before publishing it, or the broker lost it)."""
+    return list(
+        NotificationEvent.objects.filter(
+            expanded_at__isnull=True, created_at__lt=timezone.now() - REQUEUE_GRACE
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# Expanded events are kept this long (to answer "was anyone told?"), then deleted; each
+# person's notifications stay.
+EVENT_RETENTION = timedelta(days=7)
+
+
+def events_purge(*, limit: int = 5000) -> int:
+    """Delete events expanded longer ago than EVENT_RETENTION (at most ``limit``)."""
+    old = NotificationEvent.objects.filter(
+        expanded_at__lt=timezone.now() - EVENT_RETENTION
+    ).values_list("pk", flat=True)[:limit]
+    deleted, _ = NotificationEvent.objects.filter(pk__in=list(old)).delete()
+    return deleted
 
 
 def notifications_to_requeue(*, limit: int = 500) -> list[int]:

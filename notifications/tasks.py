@@ -31,12 +31,34 @@ def deliver_notification(notification_id: int) -> None:
     services.notification_deliver(notification_id=notification_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def expand_notification_event(event_id: int) -> None:
+    """Expand one event into a notification per person, then deliver them one by one.
+
+    A notification whose delivery fails (its claim released by the service) is handed to
+    ``deliver_notification``, which retries it alone with backoff; the others go on. A
+    worker killed half way puts the message back (``acks_late``); the event is expanded
+    once and delivered rows are skipped by their claim, so nobody is told twice.
+    """
+    for notification_id in services.notification_event_expand(event_id=event_id):
+        try:
+            services.notification_deliver(notification_id=notification_id)
+        except (SMTPException, OSError):
+            deliver_notification.delay(notification_id)
+
+
 @shared_task(acks_late=True)
 def requeue_undelivered() -> int:
-    """Every minute (beat): re-queue rows whose task was lost (worker killed, broker
-    restarted): undelivered, older than 30 s, unclaimed or claimed longer ago than the
-    lease. Ids only, at most 500 a run; returns how many were queued."""
+    """Every minute (beat): re-queue what a lost task left (worker killed, broker
+    restarted, a web process gone before publishing): events not expanded after 30 s, and
+    notifications undelivered after 30 s, unclaimed or claimed longer ago than the lease.
+    Ids only, at most 500 of each a run; returns how many were queued. Also deletes
+    events expanded more than a week ago."""
+    events = services.events_to_requeue(limit=500)
+    for event_id in events:
+        expand_notification_event.delay(event_id)
     ids = services.notifications_to_requeue(limit=500)
     for notification_id in ids:
         deliver_notification.delay(notification_id)
-    return len(ids)
+    services.events_purge()
+    return len(events) + len(ids)

@@ -266,7 +266,7 @@ def test_unfiltered_count_comes_from_the_grant_index_and_agrees_with_the_rows(
         scoped = Dossier.objects.visible_to(user, VIEW)
         with CaptureQueriesContext(connection) as queries:
             assert scoped.count() == 4
-        assert "COUNT(DISTINCT" in queries[0]["sql"]
+        assert "dossieragencygrant" in queries[0]["sql"]
         assert '"accesstest_dossier"' not in queries[0]["sql"]  # no read of the table
         assert {d.title for d in scoped} == {"d0", "d1", "d2", "d5"}
 
@@ -274,7 +274,7 @@ def test_unfiltered_count_comes_from_the_grant_index_and_agrees_with_the_rows(
         narrowed = scoped.filter(title__in=["d0", "d5", "d4"])
         with CaptureQueriesContext(connection) as queries:
             assert narrowed.count() == 2
-        assert "COUNT(DISTINCT" not in queries[0]["sql"]
+        assert '"accesstest_dossier"' in queries[0]["sql"]
         assert scoped.exclude(title="d0").count() == 3
         assert Dossier.objects.visible_to(user, VIEW)[:2].count() == 2
         assert scoped.none().count() == 0

@@ -246,7 +246,7 @@ def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
 
 
 def test_a_proposed_transfer_tells_the_receiving_case_managers(
-    case, case_manager, council, other_agency_caseworker
+    case, case_manager, council, other_agency_caseworker, notification_worker
 ):
     from agencies.models import Role
     from agencies.tests.factories import member
@@ -254,6 +254,7 @@ def test_a_proposed_transfer_tells_the_receiving_case_managers(
 
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
     services.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="Moving")
+    notification_worker()
     told = Notification.objects.filter(kind="transfer.proposed")
     assert [n.recipient_id for n in told] == [council_manager.pk]
     assert told.get().message == "Harbour Trust proposes that your agency lead a case"

@@ -181,6 +181,7 @@ MATRIX: dict[str, list[Expect]] = {
             note="public; 503 without Redis",
         )
     ],
+    "livez": [Expect("GET", everyone(200, 200), note="public; no database, no Redis")],
     "login": [
         Expect("GET", everyone(302, 200), note="signed-in users are sent home"),
         Expect(
@@ -632,17 +633,21 @@ MATRIX.update(
 
 
 def caseworker_notification(w: World) -> dict[str, Any]:
-    from notifications.services import notify
+    from django.db import transaction
 
-    [notification] = notify(
-        recipients=[w.users["caseworker"]],
-        kind="case.matrix",
-        target=w.case,
-        message="A case needs your attention",
-        url=f"/cases/{w.case.pk}/",
-        dedup_key="matrix",
-    )
-    return {"pk": notification.pk}
+    from notifications.services import notification_event_expand, notify
+
+    with transaction.atomic():
+        event = notify(
+            recipients=[w.users["caseworker"]],
+            kind="case.matrix",
+            target=w.case,
+            message="A case needs your attention",
+            url=f"/cases/{w.case.pk}/",
+            dedup_key="matrix",
+        )
+    [notification_id] = notification_event_expand(event_id=event.pk)  # the worker's part
+    return {"pk": notification_id}
 
 
 MATRIX.update(

@@ -14,6 +14,14 @@ def test_healthz_answers_ok_when_database_and_redis_answer(client, redis_url, se
     assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
+def test_livez_answers_without_the_database_or_redis(client, settings, django_assert_num_queries):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+
+
 def test_healthz_is_503_when_redis_is_down(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")

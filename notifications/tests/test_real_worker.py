@@ -32,8 +32,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import app
-from notifications import services
-from notifications.models import Notification
+from notifications import publish, services
+from notifications.models import Notification, NotificationEvent
 from notifications.tasks import deliver_notification, requeue_undelivered
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -219,7 +219,7 @@ def start_worker(redis_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> 
     return start
 
 
-def _notify(recipient: Any, target: Any) -> list[Notification]:
+def _notify(recipient: Any, target: Any) -> NotificationEvent | None:
     return services.notify(
         recipients=[recipient],
         kind="referral.received",
@@ -230,8 +230,13 @@ def _notify(recipient: Any, target: Any) -> list[Notification]:
     )
 
 
-def _row() -> Notification:
-    return Notification.objects.get()
+def _row() -> Notification | None:
+    """The one notification, once the worker has expanded the event into it."""
+    return Notification.objects.first()
+
+
+def _when(field: str) -> Callable[[], Any]:
+    return lambda: (row := _row()) is not None and getattr(row, field)
 
 
 # --- Scenarios ----------------------------------------------------------------------
@@ -243,13 +248,14 @@ def test_a_committed_notification_is_delivered_by_the_worker_once(
     with start_worker("deliverer") as worker:
         worker.wait_ready()
         with transaction.atomic():
-            [notification] = _notify(caseworker, harbour)
-        # on_commit published the id; the worker delivers it.
-        wait_for("delivery", lambda: _row().delivered_at)
+            _notify(caseworker, harbour)
+        # On commit this process's publisher thread queued the event's id; the worker
+        # expands it into the notification and delivers that.
+        wait_for("delivery", _when("delivered_at"))
         assert emails(mail_dir) == [f"Subject: Concord: {MESSAGE}"]
 
         # The same message delivered again (a broker redelivery): nothing is resent.
-        deliver_notification.delay(notification.pk)
+        deliver_notification.delay(_row().pk)
         wait_for("the duplicate to be processed", lambda: worker.succeeded() == 2)
         assert emails(mail_dir) == [f"Subject: Concord: {MESSAGE}"]
     row = _row()
@@ -264,7 +270,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
     with start_worker("doomed", CONCORD_TEST_DELIVERY_PAUSE_SECONDS="30") as doomed:
         with transaction.atomic():
             _notify(caseworker, harbour)
-        claimed_at = wait_for("the claim", lambda: _row().claimed_at)
+        claimed_at = wait_for("the claim", _when("claimed_at"))
         doomed.process.kill()  # SIGKILL: no shutdown, no acknowledgement, no rejection
         doomed.process.wait(timeout=10)
     row = _row()
@@ -279,7 +285,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
     with start_worker("rescuer", CONCORD_NOTIFICATION_LEASE_SECONDS="1") as rescuer:
         rescuer.wait_ready()
         assert requeue_undelivered() == 1  # beat's task, run here: publishes the id
-        wait_for("delivery", lambda: _row().delivered_at)
+        wait_for("delivery", _when("delivered_at"))
     row = _row()
     assert row.email_sent_at is not None and row.attempts == 2
     assert emails(mail_dir) == [f"Subject: Concord: {MESSAGE}"]
@@ -290,10 +296,11 @@ def test_a_rolled_back_transaction_publishes_nothing(caseworker, harbour, queue,
     with pytest.raises(Boom), transaction.atomic():
         _notify(caseworker, harbour)
         raise Boom
-    assert not Notification.objects.exists()
+    publish.flush()  # whatever this process had to publish is published now
+    assert not NotificationEvent.objects.exists()
     assert queue_length(redis_client, queue) == 0
 
     # The same call committed does publish to this very queue: the check above can fail.
     with transaction.atomic():
         _notify(caseworker, harbour)
-    assert queue_length(redis_client, queue) == 1
+    wait_for("the event's task on the queue", lambda: queue_length(redis_client, queue) == 1)

@@ -60,3 +60,39 @@ def test_beat_runs_the_requeue_every_minute():
     entry = django_settings.CELERY_BEAT_SCHEDULE["notifications-requeue"]
     assert entry["task"] == "notifications.tasks.requeue_undelivered"
     assert entry["schedule"] == 60.0
+
+
+def test_events_left_unexpanded_are_expanded_by_the_requeue(caseworker, harbour, mailoutbox):
+    """The web process died before publishing the event's task: beat picks it up."""
+    from notifications.models import Notification, NotificationEvent
+
+    def event(age: timedelta, key: str) -> NotificationEvent:
+        return NotificationEvent.objects.create(
+            kind="referral.received",
+            target_type="agencies.agency",
+            target_id=str(harbour.pk),
+            message="A referral is waiting",
+            url="/referrals/",
+            dedup_key=key,
+            recipient_ids=[caseworker.pk],
+            created_at=timezone.now() - age,
+        )
+
+    lost = event(timedelta(minutes=2), "lost")
+    fresh = event(timedelta(seconds=5), "fresh")
+    assert services.events_to_requeue() == [lost.pk]
+    assert requeue_undelivered() == 1  # eager in unit tests: expanded and delivered here
+    assert list(Notification.objects.values_list("dedup_key", flat=True)) == ["lost"]
+    assert len(mailoutbox) == 1
+    fresh.refresh_from_db()
+    assert fresh.expanded_at is None
+    assert requeue_undelivered() == 0
+
+    # A week on, the expanded event is deleted; the notification it made stays.
+    NotificationEvent.objects.filter(pk=lost.pk).update(
+        expanded_at=timezone.now() - services.EVENT_RETENTION - timedelta(minutes=1)
+    )
+    requeue_undelivered()
+    assert not NotificationEvent.objects.filter(pk=lost.pk).exists()
+    assert NotificationEvent.objects.filter(pk=fresh.pk).exists()
+    assert Notification.objects.filter(dedup_key="lost").exists()

@@ -115,18 +115,22 @@ def test_deadlines_list_overdue_first(caseworker, case, council, other_agency_ca
     assert [d.kind for d in theirs] == ["referral_response"] and not theirs[0].overdue
 
 
-def test_nrm_clocks_send_reminders_once(caseworker, case):
+def test_nrm_clocks_send_reminders_once(caseworker, case, notification_worker):
     from notifications.models import Notification
+
+    def remind(**kwargs):
+        services.nrm_send_deadline_reminders(**kwargs)
+        notification_worker()
 
     casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
     nrm = services.nrm_refer(actor=caseworker, case=case)
-    services.nrm_send_deadline_reminders()
+    remind()
     assert not Notification.objects.exists()  # five working days away
     just_before = nrm.rg_due - datetime.timedelta(hours=2)
-    services.nrm_send_deadline_reminders(now=just_before)
-    services.nrm_send_deadline_reminders(now=just_before)  # again: nothing new
+    remind(now=just_before)
+    remind(now=just_before)  # again: nothing new
     assert Notification.objects.count() == 1
-    services.nrm_send_deadline_reminders(now=nrm.rg_due + datetime.timedelta(hours=1))
+    remind(now=nrm.rg_due + datetime.timedelta(hours=1))
     assert Notification.objects.count() == 2
     kinds = list(
         Notification.objects.filter(recipient=caseworker)

@@ -34,9 +34,10 @@ def send(caseworker, case, to, **extra):
 
 
 def test_sending_grants_nothing_and_tells_the_receiving_agency(
-    caseworker, case, council, other_agency_caseworker, council_manager
+    caseworker, case, council, other_agency_caseworker, council_manager, notification_worker
 ):
     referral = send(caseworker, case, council, urgency="emergency")
+    notification_worker()
     assert referral.status == ReferralStatus.SENT
     assert referral.respond_by - referral.sent_at == datetime.timedelta(hours=4)
     assert not can(other_agency_caseworker, "casework.view_case", case)
@@ -52,7 +53,7 @@ def test_sending_grants_nothing_and_tells_the_receiving_agency(
 
 
 def test_accepting_an_accommodation_referral_opens_summary_needs_and_location_only(
-    caseworker, case, council, other_agency_caseworker
+    caseworker, case, council, other_agency_caseworker, notification_worker
 ):
     referral = send(caseworker, case, council)
     services.referral_accept(actor=other_agency_caseworker, referral=referral)
@@ -66,6 +67,7 @@ def test_accepting_an_accommodation_referral_opens_summary_needs_and_location_on
         "casework.change_case",
     ):
         assert not can(other_agency_caseworker, hidden, case), hidden
+    notification_worker()
     assert Notification.objects.filter(kind="referral.accepted", recipient=caseworker).exists()
 
 
@@ -160,12 +162,13 @@ def test_a_police_crime_report_is_how_a_force_comes_to_see_a_case(
 
 
 def test_overdue_referrals_are_told_once_and_old_ones_expire(
-    caseworker, case, council, other_agency_caseworker, settings
+    caseworker, case, council, other_agency_caseworker, settings, notification_worker
 ):
     referral = send(caseworker, case, council, urgency="urgent")
     later = referral.respond_by + datetime.timedelta(minutes=1)
     assert services.referrals_flag_overdue(now=later) == 1
     assert services.referrals_flag_overdue(now=later) == 0
+    notification_worker()
     told = set(
         Notification.objects.filter(kind="referral.overdue").values_list(
             "recipient__username", flat=True

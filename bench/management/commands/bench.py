@@ -17,9 +17,9 @@ from django.db import connection
 from django.utils import timezone
 
 from agencies.backends import MembershipBackend
-from agencies.models import User
-from bench import measure
-from casework.models import Case
+from agencies.models import Agency, User
+from bench import measure, side_effects, throughput
+from casework.models import Case, CaseStatus
 
 RESULTS = Path(settings.BASE_DIR) / "bench" / "results" / "latest.md"
 
@@ -35,6 +35,23 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=30, help="timed runs per measurement")
         parser.add_argument("--summary", default=str(settings.VAR_DIR / "synthetic-summary.json"))
         parser.add_argument("--output", default=str(RESULTS))
+        parser.add_argument(
+            "--skip-growth",
+            action="store_true",
+            help="skip P3's doubling of the grants (about 2 minutes at the default size)",
+        )
+        parser.add_argument(
+            "--skip-worker", action="store_true", help="skip P6's Celery worker measurement"
+        )
+        parser.add_argument(
+            "--skip-load", action="store_true", help="skip P7 (gunicorn under load)"
+        )
+        parser.add_argument(
+            "--load-seconds", type=float, default=20.0, help="P7: seconds per path (default 20)"
+        )
+        parser.add_argument(
+            "--concurrency", type=int, default=4, help="P7: client threads (default 4)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         summary_path = Path(options["summary"])
@@ -141,6 +158,34 @@ class Command(BaseCommand):
         say(plan)
         say("```")
         say("")
+        if options["skip_growth"]:
+            say("Growth: not measured (`--skip-growth`).")
+        else:
+            with side_effects.doubled_grants(self.stderr.write) as twins:
+                scoped_2x, unscoped_2x = measure.compare(
+                    {
+                        "scoped, grants doubled": lambda: measure.get_ok(scoped_client, url),
+                        "unscoped, grants doubled": lambda: measure.get_ok(unscoped_client, url),
+                    },
+                    runs=runs,
+                )
+                scans_2x = measure.seq_scans_on_grant_tables(
+                    measure.explain_scoped_list(users["sees_20pct"])
+                )
+            say(
+                f"Growth: every agency grant given a twin for another reason "
+                f"({twins:,} more rows, each user's own grants doubled too), the same 50-row "
+                "list measured again:"
+            )
+            say("")
+            self._table(say, [scoped, scoped_2x, unscoped, unscoped_2x])
+            say(
+                f"Scoped median, doubled / before: "
+                f"{ratio(scoped_2x.median, scoped.median):.2f}x (target ≤ 1.2x); "
+                f"the unscoped control moved {ratio(unscoped_2x.median, unscoped.median):.2f}x. "
+                f"Sequential scans on a grant table with the grants doubled: {len(scans_2x)}."
+            )
+        say("")
 
         # P4 — a user who sees 20% of cases against one who sees 1%.
         small_client = measure.client_for(users["sees_1pct"])
@@ -171,16 +216,115 @@ class Command(BaseCommand):
         self._table(say, [drf, plain])
         say(f"Ratio: median {ratio(drf.median, plain.median):.2f}x (target ≤ 2x).")
         say("")
-        say(
-            "P3's doubling of the grants, P6 (side effects) and P7 (throughput under load) are not "
-            "measured yet."
-        )
+        self._side_effects(say, users, runs, skip_worker=options["skip_worker"])
+        if options["skip_load"]:
+            say("## P7 — throughput")
+            say("")
+            say("Not measured (`--skip-load`).")
+        else:
+            self._throughput(say, users, options["load_seconds"], options["concurrency"])
 
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text("\n".join(lines) + "\n")
         self.stdout.write("\n".join(lines))
         self.stdout.write(self.style.SUCCESS(f"Written to {output}"))
+
+    def _side_effects(
+        self, say: Any, users: dict[str, User], runs: int, *, skip_worker: bool
+    ) -> None:
+        user = users["sees_20pct"]
+        agency = user.membership.agency
+        client = measure.client_for(user)
+        say("## P6 — side effects")
+        say("")
+        case = (
+            Case.objects.filter(lead_agency=agency, identity__isnull=False)
+            .exclude(status=CaseStatus.CLOSED)
+            .order_by("pk")
+            .first()
+        )
+        if case is None:
+            raise CommandError(f"{agency} leads no open case with an identity to read.")
+        identity_url = f"/api/v1/cases/{case.pk}/identity/"
+        audited, unaudited = measure.compare(
+            {
+                "identity read, audited": lambda: measure.get_ok(client, identity_url),
+                "identity read, audit off": side_effects.audit_switch("casework.reads.record")(
+                    lambda: measure.get_ok(client, identity_url)
+                ),
+            },
+            runs=runs,
+        )
+        to_agency = (
+            Agency.objects.filter(active=True, name__startswith="Synthetic")
+            .exclude(pk=agency.pk)
+            .order_by("pk")
+            .first()
+        )
+        with_notes, without_notes = side_effects.referral_with_and_without_notification(
+            user, case, to_agency, runs=runs
+        )
+        timings = [audited, unaudited, with_notes, without_notes]
+        worker = None
+        if not skip_worker:
+            worker = side_effects.enqueue_to_start(users["sees_10"], case, runs=runs)
+            timings.append(worker)
+        self._table(say, timings)
+        say(
+            f"Audited read / audit off: median {ratio(audited.median, unaudited.median):.2f}x "
+            "(target ≤ 1.15x)."
+        )
+        say(
+            f"Referral with its notifications ({to_agency.name}'s answering staff) / without: "
+            f"median {ratio(with_notes.median, without_notes.median):.2f}x (target ≤ 1.1x)."
+        )
+        if worker is not None:
+            say(
+                f"Notification enqueue to start on an idle worker (real Redis, one worker "
+                f"process): p95 {worker.p95:.0f} ms (target ≤ 500 ms)."
+            )
+        else:
+            say("Worker latency: not measured (`--skip-worker`).")
+        say("")
+
+    def _throughput(
+        self, say: Any, users: dict[str, User], seconds: float, concurrency: int
+    ) -> None:
+        user = users["sees_20000"]
+        case = Case.objects.filter(lead_agency=user.membership.agency).order_by("pk").first()
+        client = measure.client_for(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session}"
+        with throughput.gunicorn(workers=2) as port:
+            runs = [
+                throughput.load(
+                    port, label, path, cookie=cookie, seconds=seconds, concurrency=concurrency
+                )
+                for label, path in (
+                    ("trivial view (`/livez`)", "/livez"),
+                    ("case page (HTML)", f"/cases/{case.pk}/"),
+                    ("case list (API, 50 rows)", "/api/v1/cases/?page_size=50"),
+                )
+            ]
+        say("## P7 — throughput (gunicorn, 2 workers)")
+        say("")
+        say(
+            f"{concurrency} client threads with keep-alive, {seconds:.0f} s per path, the same "
+            "signed-in session for every path; the load generator shares the 2 cores."
+        )
+        say("")
+        say("| path | requests/s | p50 ms | p95 ms | errors |")
+        say("| --- | ---: | ---: | ---: | ---: |")
+        for run in runs:
+            say(f"| {run.label} | {run.rps:.1f} | {run.p50:.1f} | {run.p95:.1f} | {run.errors} |")
+        say("")
+        trivial = runs[0].rps
+        say(
+            f"Case page / trivial view: {ratio(runs[1].rps, trivial):.2f} of the trivial view's "
+            f"throughput; case list: {ratio(runs[2].rps, trivial):.2f}."
+        )
+        say("")
 
     @staticmethod
     def _table(say: Any, timings: list[measure.Timing]) -> None:
