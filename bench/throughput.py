@@ -82,7 +82,7 @@ def gunicorn(workers: int = 2) -> Iterator[int]:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 connection.request("GET", "/livez")
-                if connection.getresponse().status == 200:
+                if connection.getresponse().status < 500:  # answering HTTP: ready
                     break
             except OSError:
                 time.sleep(0.2)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("needs/", views.my_needs, name="my_needs"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/edit/", views.case_edit, name="case_edit"),
+    path("<int:pk>/access/", views.case_access, name="case_access"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
     path("<int:pk>/identity/", views.identity_edit, name="identity_edit"),
     path("<int:pk>/location/", views.location_edit, name="location_edit"),

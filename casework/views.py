@@ -311,11 +311,10 @@ def _detail_context(
                 lead_agency=case.lead_agency, auto_id="transfer_%s"
             )
 
-    if "casework.view_case_access" in perms:
-        context["grants"] = _grant_rows(access.grants_on(case))
-        context["sensitive_views"] = AuditEvent.objects.filter(
-            case_id=case.pk, action__in=["identity.viewed", "location.viewed"]
-        ).select_related("actor", "actor_agency")[:50]
+    # Who can see the case is a page of its own (case_access): the grants with their
+    # reasons and the audit of sensitive views are rarely needed on a visit, and were
+    # half the time of the case page (issue 5, P7).
+    context["may_view_access"] = "casework.view_case_access" in perms
     return context
 
 
@@ -324,6 +323,22 @@ def _detail_context(
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     return render(request, "casework/case_detail.html", _detail_context(request, case, perms))
+
+
+@login_required
+@require_safe
+def case_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who can see the case and why, and who has viewed the identity and location."""
+    case, perms = _case_and_perms(request, pk)
+    _hidden_unless(perms, "casework.view_case_access")
+    context = {
+        "case": case,
+        "grants": _grant_rows(access.grants_on(case)),
+        "sensitive_views": AuditEvent.objects.filter(
+            case_id=case.pk, action__in=["identity.viewed", "location.viewed"]
+        ).select_related("actor", "actor_agency")[:50],
+    }
+    return render(request, "casework/case_access.html", context)
 
 
 def _detail_with_errors(

@@ -228,10 +228,15 @@ def test_the_case_page_shows_the_identity_and_records_the_view(login, case, case
     viewed = AuditEvent.objects.get(action="identity.viewed", case_id=case.pk)
     assert viewed.actor == caseworker
 
-    # The lead agency sees who can see the case and who has viewed the identity.
-    assert b"Who can see this case and why" in page.content
-    assert b"Who has viewed the identity and location" in page.content
-    section = page.content.decode().split('id="h-viewed"', 1)[1]
+    # The lead agency sees who can see the case and who has viewed the identity, on a
+    # page of its own linked from the case page.
+    access_url = f"/cases/{case.pk}/access/"
+    assert access_url.encode() in page.content
+    access_page = client.get(access_url)
+    assert b"Who can see this case and why" in access_page.content
+    assert b"Harbour Trust" in access_page.content
+    assert b"Who has viewed the identity and location" in access_page.content
+    section = access_page.content.decode().split('id="h-viewed"', 1)[1]
     assert caseworker.get_full_name() in section
     assert "Harbour Trust" in section and "Identity" in section
 
@@ -469,7 +474,7 @@ def test_a_transfer_is_answered_by_the_receiving_case_manager(
     receiving = login(council_manager).get(f"/cases/{case.pk}/")
     assert receiving.status_code == 200
     assert b"Accept the lead" in receiving.content
-    assert b"Hoxha" not in receiving.content and b"Who can see" not in receiving.content
+    assert b"Hoxha" not in receiving.content and b"/access/" not in receiving.content
     bystander = login(other_agency_caseworker).get(f"/cases/{case.pk}/")
     assert bystander.status_code == 200 and b"Accept the lead" not in bystander.content
     transfer = case.transfers.get()

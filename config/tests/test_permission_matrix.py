@@ -560,6 +560,9 @@ MATRIX.update(
         "casework:my_needs": [Expect("GET", care_page(200, 403))],
         "casework:case_detail": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:case_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:case_access": [
+            Expect("GET", care_page(), kwargs=case_pk, note="lead agency's care roles")
+        ],
         "casework:identity_edit": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:location_edit": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:need_add": [Expect("GET", care_page(), kwargs=case_pk)],

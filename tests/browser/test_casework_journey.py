@@ -77,4 +77,8 @@ def test_caseworker_opens_a_case_and_records_a_need_and_a_consent(
 
     # Every view of the identity on the way is on the record, and shown to the lead agency.
     assert AuditEvent.objects.filter(case_id=case.pk, action="identity.viewed").count() >= 3
+    page.get_by_role("link", name="Who can see this case and why").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Access to")
+    expect(page.locator("#access")).to_contain_text("Harbour Trust")
     expect(page.locator("#viewed")).to_contain_text("Alice")
+    axe_check(page)
