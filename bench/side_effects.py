@@ -19,6 +19,7 @@ from typing import Any
 from unittest import mock
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
 from agencies.models import Agency, User
@@ -42,31 +43,59 @@ def _vacuum(table: str) -> None:
         cursor.execute(f'VACUUM (ANALYZE) "{table}"')
 
 
+TWIN_GROUP_PREFIX = "bench:twin-of-"
+
+
 @contextmanager
-def doubled_grants(say: Callable[[str], Any]) -> Iterator[int]:
-    """Every agency grant gets a twin for another reason; removed again on the way out."""
+def doubled_grants(say: Callable[[str], Any], *, new_holders: bool) -> Iterator[int]:
+    """Every agency grant gets a twin, for another reason; removed again on the way out.
+
+    ``new_holders``: each twin goes to a new group standing for an agency that joined the
+    partnership and was given the same cases (the table doubles; what an existing user
+    sees does not change). Otherwise each twin goes to the same agency for a second reason
+    (every user's own grant rows double too, though they see the same cases).
+    """
     table = CaseAgencyGrant._meta.db_table
     columns = (
-        "expires_at, granted_at, content_object_id, granted_by_id, group_id, "
-        "permission_id, reason_type_id"
+        "expires_at, granted_at, content_object_id, granted_by_id, permission_id, reason_type_id"
     )
     started = time.monotonic()
+    _remove_twins(table)
     with connection.cursor() as cursor:
-        cursor.execute(f'DELETE FROM "{table}" WHERE reason_id >= %s', [TWIN_OFFSET])  # noqa: S608
-        cursor.execute(
-            f'INSERT INTO "{table}" (reason_id, {columns}) '  # noqa: S608
-            f'SELECT reason_id + %s, {columns} FROM "{table}" WHERE reason_id < %s',
-            [TWIN_OFFSET, TWIN_OFFSET],
-        )
+        if new_holders:
+            holders = Group.objects.filter(agency__isnull=False).values_list("pk", "name")
+            twins = {
+                old: Group.objects.create(name=f"{TWIN_GROUP_PREFIX}{name}"[:150]).pk
+                for old, name in holders
+            }
+            mapping = ", ".join(f"({int(old)}, {int(new)})" for old, new in twins.items())
+            cursor.execute(
+                f'INSERT INTO "{table}" (reason_id, group_id, {columns}) '  # noqa: S608
+                f"SELECT g.reason_id + %s, m.new, {columns} "
+                f'FROM "{table}" g JOIN (VALUES {mapping}) AS m(old, new) ON g.group_id = m.old '
+                "WHERE g.reason_id < %s",
+                [TWIN_OFFSET, TWIN_OFFSET],
+            )
+        else:
+            cursor.execute(
+                f'INSERT INTO "{table}" (reason_id, group_id, {columns}) '  # noqa: S608
+                f'SELECT reason_id + %s, group_id, {columns} FROM "{table}" WHERE reason_id < %s',
+                [TWIN_OFFSET, TWIN_OFFSET],
+            )
         added = cursor.rowcount
     _vacuum(table)
     say(f"  grants doubled: {added:,} twins in {time.monotonic() - started:.0f} s")
     try:
         yield added
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DELETE FROM "{table}" WHERE reason_id >= %s', [TWIN_OFFSET])  # noqa: S608
+        _remove_twins(table)
         _vacuum(table)
+
+
+def _remove_twins(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM "{table}" WHERE reason_id >= %s', [TWIN_OFFSET])  # noqa: S608
+    Group.objects.filter(name__startswith=TWIN_GROUP_PREFIX).delete()
 
 
 # --- P6: side effects ----------------------------------------------------------------------
