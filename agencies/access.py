@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models.signals import post_migrate
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit import actions
 from audit.record import record
@@ -118,6 +119,14 @@ def active_membership(user: Any) -> Membership | None:
     membership: Membership | None = getattr(user, "membership", None)
     if membership is None or not membership.agency.active:
         return None
+    return membership
+
+
+def require_membership(user: Any) -> Membership:
+    """The user's active membership, or PermissionDenied (for services acting as an agency)."""
+    membership = active_membership(user)
+    if membership is None:
+        raise PermissionDenied(_("Only members of an active agency may do this."))
     return membership
 
 
@@ -670,8 +679,6 @@ def explain(user: Any, obj: models.Model) -> list[Decision]:
 
 def capability_matrix_markdown() -> str:
     """The whole capability matrix as one Markdown table, for review with partners."""
-    from django.utils.translation import gettext as _
-
     roles = list(Role)
     header = "| permission | " + " | ".join(str(role.label) for role in roles) + " |"
     rule = "| --- |" + " :-: |" * len(roles)

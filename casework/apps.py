@@ -8,6 +8,12 @@ class CaseworkConfig(AppConfig):
     def ready(self) -> None:
         from agencies import access
 
-        from .models import Case, CaseAgencyGrant, CaseUserGrant
+        from . import models as m
 
-        access.register(Case, agency_grants=CaseAgencyGrant, user_grants=CaseUserGrant)
+        access.register(m.Case, agency_grants=m.CaseAgencyGrant, user_grants=m.CaseUserGrant)
+        access.register(
+            m.Document, agency_grants=m.DocumentAgencyGrant, user_grants=m.DocumentUserGrant
+        )
+        access.register(
+            m.CaseNote, agency_grants=m.CaseNoteAgencyGrant, user_grants=m.CaseNoteUserGrant
+        )

@@ -148,6 +148,10 @@ class Case(models.Model):
             ("manage_case", "Can close, reopen and transfer the case"),
             ("view_case_access", "Can see who can see the case and who viewed it"),
             ("accept_lead_transfer", "Can accept the lead of a case for their agency"),
+            ("request_evidence", "Can ask for evidence on a case shared with their force"),
+            ("decide_evidence", "Can decide evidence requests with the person"),
+            ("break_glass", "Can open identity and location when life is at risk"),
+            ("review_break_glass", "Can review a break-glass opening"),
         ]
         indexes = [
             models.Index(fields=["lead_agency", "status"], name="case_lead_status_idx"),
@@ -537,6 +541,10 @@ class CaseNote(CaseChild):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Registered with the access engine: an approved evidence request grants one officer
+    # these notes one by one (``casework.view_casenote``).
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
 
@@ -632,11 +640,159 @@ class Document(CaseChild):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    # Registered with the access engine: an approved evidence request grants one officer
+    # these documents one by one (``casework.view_document``).
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-uploaded_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.case_id}"
+
+
+class CaseNoteAgencyGrant(AgencyGrant):
+    content_object = models.ForeignKey(CaseNote, on_delete=models.CASCADE)
+
+
+class CaseNoteUserGrant(UserGrant):
+    content_object = models.ForeignKey(CaseNote, on_delete=models.CASCADE)
+
+
+class DocumentAgencyGrant(AgencyGrant):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+
+class DocumentUserGrant(UserGrant):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+
+# --- Evidence access and break-glass (issue 6) --------------------------------------------
+
+
+class EvidenceRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    PARTLY_APPROVED = "partly_approved", _("Partly approved")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+# Approved requests: the ones that hold grants.
+GRANTING_STATUSES = (EvidenceRequestStatus.APPROVED, EvidenceRequestStatus.PARTLY_APPROVED)
+
+
+class EvidenceItemKind(models.TextChoices):
+    DOCUMENT = "document", _("A document")
+    NOTE = "note", _("A note visible to the case team")
+    IDENTITY = "identity", _("The person's identity")
+    MEETING = "meeting", _("A meeting with the person")
+
+
+class EvidenceAccessRequest(CaseChild):
+    """An officer asks for evidence; the lead agency decides with the person."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(_("investigation or operation"), max_length=200)
+    crime_reference = models.CharField(_("crime reference"), max_length=64, blank=True)
+    legal_basis = models.TextField(_("legal basis"))
+    status = models.CharField(
+        max_length=16, choices=EvidenceRequestStatus.choices, default=EvidenceRequestStatus.PENDING
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    victim_consulted = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            # Beat's expiry scan touches only the approved requests.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status__in=["approved", "partly_approved"]),
+                name="evidence_request_granting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"evidence request {self.pk} on {self.case_id}"
+
+
+class EvidenceRequestItem(models.Model):
+    """One thing asked for; ``approved`` is None until the request is decided."""
+
+    request = models.ForeignKey(
+        EvidenceAccessRequest, on_delete=models.CASCADE, related_name="items"
+    )
+    kind = models.CharField(max_length=16, choices=EvidenceItemKind.choices)
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    note = models.ForeignKey(
+        CaseNote, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    approved = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="document", document__isnull=False, note__isnull=True)
+                    | models.Q(kind="note", note__isnull=False, document__isnull=True)
+                    | models.Q(
+                        kind__in=["identity", "meeting"], note__isnull=True, document__isnull=True
+                    )
+                ),
+                name="evidence_item_names_what_its_kind_needs",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} item of request {self.request_id}"
+
+
+class BreakGlassEvent(CaseChild):
+    """Identity and location opened to one person for a short time, life being at risk.
+
+    Flagged until a case manager of the lead agency records a review.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_events")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} on {self.case_id}"
 
 
 # --- Criminal justice (issue 6 builds on it) ---------------------------------------------

@@ -2,8 +2,8 @@
 
 Holding a capability is never enough: a record is reached only through a grant to the
 user's agency (lead agency, accepted referral) or to the user (approved evidence
-request, break-glass). Location, the most dangerous fact, is never within an officer's,
-analyst's or prosecutor's reach.
+request, break-glass). Location, the most dangerous fact, reaches an officer only through
+break-glass (life at risk, 60 minutes, reviewed), and never an analyst or a prosecutor.
 """
 
 from agencies.models import Role
@@ -22,7 +22,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Identity reaches the police only through an approved evidence request naming it.
     "casework.view_case_identity": CARE | {Role.OFFICER},
     "casework.change_case_identity": CARE,
-    "casework.view_case_location": CARE,
+    "casework.view_case_location": CARE | {Role.OFFICER},
     "casework.change_case_location": CARE,
     "casework.view_case_needs": CARE,
     "casework.change_case_needs": CARE,
@@ -36,6 +36,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "casework.add_case_document": CARE,
     # Transfers of the lead are accepted by the receiving agency's case managers.
     "casework.accept_lead_transfer": frozenset({Role.CASE_MANAGER}),
+    # Evidence: an officer asks (on a case shared with the force); the lead agency's care
+    # roles decide; an approval grants that officer the approved documents and notes one
+    # by one (object grants) and, if asked and agreed, the identity.
+    "casework.request_evidence": frozenset({Role.OFFICER}),
+    "casework.decide_evidence": CARE,
+    "casework.view_document": frozenset({Role.OFFICER}),
+    "casework.view_casenote": frozenset({Role.OFFICER}),
+    # Break-glass: a role's power, checked against the partnership of the lead agency.
+    "casework.break_glass": frozenset({Role.OFFICER, Role.CASE_MANAGER}),
+    "casework.review_break_glass": frozenset({Role.CASE_MANAGER}),
 }
 
 # What the lead agency's group holds on its cases (its roles narrow it further).
@@ -58,6 +68,8 @@ LEAD_PERMISSIONS: tuple[str, ...] = (
     "casework.change_case_flags",
     "casework.view_case_documents",
     "casework.add_case_document",
+    "casework.decide_evidence",
+    "casework.review_break_glass",
 )
 
 # What a former lead keeps after a transfer: read-only history, nothing that moves with

@@ -61,6 +61,10 @@ def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> Quer
     visible = []
     if "casework.view_case_notes" in held:
         visible.append(Q(visibility=NoteVisibility.CASE_TEAM))
+    if access.user_may(user, "casework.view_casenote"):
+        # Notes granted one by one (an approved evidence request).
+        granted = CaseNote.objects.visible_to(user, "casework.view_casenote").filter(case=case)
+        visible.append(Q(pk__in=granted.values("pk"), visibility=NoteVisibility.CASE_TEAM))
     if "casework.view_case_lead_notes" in held:
         if user.is_superuser or (
             membership is not None and membership.agency_id == case.lead_agency_id
@@ -77,19 +81,31 @@ def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> Quer
     return found
 
 
+def _documents(user: Any, case: Case, perms: frozenset[str] | None) -> QuerySet[Document] | None:
+    """All the case's documents, the ones granted to the user one by one (an approved
+    evidence request), or None."""
+    if "casework.view_case_documents" in _perms(user, case, perms):
+        return Document.objects.filter(case=case)
+    if access.user_may(user, "casework.view_document"):
+        return Document.objects.visible_to(user, "casework.view_document").filter(case=case)
+    return None
+
+
 def documents(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> QuerySet[Document]:
-    if "casework.view_case_documents" not in _perms(user, case, perms):
+    found = _documents(user, case, perms)
+    if found is None:
         raise PermissionDenied(_("You may not see the documents of this case."))
     record("documents.listed", actor=user, target=case)
-    return Document.objects.filter(case=case).select_related("uploaded_by")
+    return found.select_related("uploaded_by")
 
 
 def document_for_download(user: Any, case: Case, document_id: int) -> Document:
     """One document, for download; the download itself is audited. A document the user
     may not see is 404, as if it did not exist."""
-    if "casework.view_case_documents" not in _perms(user, case, None):
+    found = _documents(user, case, None)
+    if found is None:
         raise Http404
-    document = Document.objects.filter(case=case, pk=document_id).first()
+    document = found.filter(pk=document_id).first()
     if document is None:
         raise Http404
     record("document.downloaded", actor=user, target=case, detail={"document_id": document.pk})

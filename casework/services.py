@@ -29,6 +29,7 @@ from agencies.models import Agency, User
 from audit.record import record
 from notifications.services import notify_agency
 
+from . import evidence
 from .models import (
     DEFAULT_URGENCY,
     Case,
@@ -488,6 +489,8 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Cons
         consent.withdrawn_by = actor
         consent.save(update_fields=["withdrawn_at", "withdrawn_reason", "withdrawn_by"])
         revoked = access.revoke_for_reason(actor=actor, reason=consent)
+        # Evidence approvals whose items needed this consent end with it.
+        evidence.evidence_requests_end_for_consent(actor=actor, consent=consent)
         record(
             "consent.withdrawn",
             actor=actor,

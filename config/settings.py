@@ -318,6 +318,11 @@ CELERY_BEAT_SCHEDULE["referrals-expire"] = {
     "schedule": 3600.0,
     "options": {"expires": 3500.0},
 }
+CELERY_BEAT_SCHEDULE["evidence-expire"] = {
+    "task": "casework.tasks.expire_evidence_requests",
+    "schedule": 900.0,
+    "options": {"expires": 850.0},
+}
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
@@ -386,6 +391,16 @@ NRM_RECONSIDERATION_DAYS = env.int("CONCORD_NRM_RECONSIDERATION_DAYS", 30, minim
 NRM_SUPPORT_CONTACT_HOURS = env.int("CONCORD_NRM_SUPPORT_CONTACT_HOURS", 48, minimum=1)
 # Reference prefix of new cases: NMS-2026-00042.
 CASE_REFERENCE_PREFIX = env.str("CONCORD_CASE_REFERENCE_PREFIX", "NMS")
+# Evidence access (issue 6): how long an approval lasts unless the decision says less, the
+# longest it may last, and when the officer is told it is about to end; break-glass length.
+EVIDENCE_ACCESS_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_DAYS", 30, minimum=1)
+EVIDENCE_ACCESS_MAX_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_MAX_DAYS", 90, minimum=1)
+EVIDENCE_EXPIRY_WARNING_DAYS = env.int("CONCORD_EVIDENCE_EXPIRY_WARNING_DAYS", 3, minimum=1)
+BREAK_GLASS_MINUTES = env.int("CONCORD_BREAK_GLASS_MINUTES", 60, minimum=1)
+if EVIDENCE_ACCESS_DAYS > EVIDENCE_ACCESS_MAX_DAYS:
+    raise ImproperlyConfigured(
+        "CONCORD_EVIDENCE_ACCESS_DAYS must not be more than CONCORD_EVIDENCE_ACCESS_MAX_DAYS."
+    )
 
 # --- Concord -----------------------------------------------------------------------
 

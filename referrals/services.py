@@ -49,13 +49,6 @@ KIND_AGENCIES: dict[str, frozenset[str]] = {
 }
 
 
-def _membership(actor: Any) -> Any:
-    membership = access.active_membership(actor)
-    if membership is None:
-        raise PermissionDenied(_("Only members of an active agency may do this."))
-    return membership
-
-
 def _url(referral: Referral) -> str:
     return reverse("referrals:referral_detail", args=[referral.pk])
 
@@ -87,7 +80,7 @@ def referral_send(
         raise PermissionDenied(_("Only caseworkers and case managers make referrals."))
     if not access.can(actor, "casework.change_case", case):
         raise PermissionDenied(_("Only the lead agency refers this case."))
-    membership = _membership(actor)
+    membership = access.require_membership(actor)
     errors: dict[str, str] = {}
     if to_agency.pk == membership.agency_id:
         errors["to_agency"] = _("Refer to another agency, not your own.")
@@ -155,7 +148,7 @@ def referral_send(
 
 
 def _require_receiver(actor: User, referral: Referral) -> None:
-    membership = _membership(actor)
+    membership = access.require_membership(actor)
     if membership.agency_id != referral.to_agency_id or not access.role_may(
         membership.role, "referrals.answer_referral"
     ):
@@ -256,7 +249,7 @@ def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referra
 
 def referral_withdraw(*, actor: User, referral: Referral) -> Referral:
     """The referring agency takes back a referral not yet answered."""
-    membership = _membership(actor)
+    membership = access.require_membership(actor)
     if membership.agency_id != referral.from_agency_id or not access.role_may(
         membership.role, "referrals.add_referral"
     ):
@@ -376,7 +369,7 @@ def referrals_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 def _require_case_agency(actor: User, case: Case, capability: str) -> Any:
-    membership = _membership(actor)
+    membership = access.require_membership(actor)
     if not access.role_may(membership.role, capability):
         raise PermissionDenied(_("Your role may not do this."))
     if not access.can(actor, "casework.view_case", case):
