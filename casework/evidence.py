@@ -46,6 +46,7 @@ from .models import (
     EvidenceItemKind,
     EvidenceRequestItem,
     EvidenceRequestStatus,
+    JusticeOutcome,
     NoteVisibility,
 )
 from .permissions import CARE
@@ -459,12 +460,12 @@ def _shares_a_partnership(agency: Agency, other: Agency) -> bool:
 def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent:
     """Open identity and location to ``actor`` for BREAK_GLASS_MINUTES, life being at risk."""
     membership = access.require_membership(actor)
-    if not access.user_may(actor, "casework.break_glass"):
-        raise PermissionDenied(_("Only police officers and case managers may break the glass."))
     if membership.agency_id != case.lead_agency_id and not _shares_a_partnership(
         membership.agency, case.lead_agency
     ):
-        raise Http404  # outside the partnership the case does not exist
+        raise Http404  # outside the partnership the case does not exist, whatever the role
+    if not access.user_may(actor, "casework.break_glass"):
+        raise PermissionDenied(_("Only police officers and case managers may break the glass."))
     if not reason.strip():
         raise ValidationError({"reason": _("State why a life is at risk.")})
     now = timezone.now()
@@ -524,3 +525,40 @@ def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> Bre
             detail={"break_glass_id": event.pk},
         )
     return event
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+
+def visible_requests(user: Any) -> Any:
+    """Requests the user may see: their own, and those on cases they decide for."""
+    requests = EvidenceAccessRequest.objects.select_related("case", "agency").prefetch_related(
+        "items"
+    )
+    if user.is_superuser:
+        return requests
+    decidable = Case.objects.visible_to(user, "casework.decide_evidence")
+    return requests.filter(Q(requested_by_id=user.pk) | Q(case__in=decidable))
+
+
+# --- Criminal-justice outcomes --------------------------------------------------------
+
+
+def justice_outcome_record(*, actor: User, case: Case, **fields: Any) -> JusticeOutcome:
+    """An officer or prosecutor of an agency that sees the case records what justice did."""
+    if not access.user_may(actor, "casework.record_justice_outcome"):
+        raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
+    if not access.can(actor, "casework.view_case", case):
+        raise Http404
+    membership = access.require_membership(actor)
+    with transaction.atomic():
+        outcome = JusticeOutcome(case=case, recorded_by_agency=membership.agency, **fields)
+        outcome.full_clean()
+        outcome.save()
+        record(
+            "justice_outcome.recorded",
+            actor=actor,
+            target=case,
+            detail={"outcome_id": outcome.pk, "court_outcome": outcome.court_outcome},
+        )
+    return outcome

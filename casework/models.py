@@ -152,6 +152,7 @@ class Case(models.Model):
             ("decide_evidence", "Can decide evidence requests with the person"),
             ("break_glass", "Can open identity and location when life is at risk"),
             ("review_break_glass", "Can review a break-glass opening"),
+            ("record_justice_outcome", "Can record criminal-justice outcomes"),
         ]
         indexes = [
             models.Index(fields=["lead_agency", "status"], name="case_lead_status_idx"),

@@ -46,6 +46,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Break-glass: a role's power, checked against the partnership of the lead agency.
     "casework.break_glass": frozenset({Role.OFFICER, Role.CASE_MANAGER}),
     "casework.review_break_glass": frozenset({Role.CASE_MANAGER}),
+    # Officers and prosecutors of agencies that see the case record what justice did.
+    "casework.record_justice_outcome": ENFORCEMENT,
 }
 
 # What the lead agency's group holds on its cases (its roles narrow it further).

@@ -16,6 +16,7 @@ router.register("partnerships", agencies.PartnershipViewSet, basename="partnersh
 router.register("sharing-groups", agencies.SharingGroupViewSet, basename="sharinggroup")
 router.register("agency/users", agencies.MemberViewSet, basename="member")
 router.register("cases", casework.CaseViewSet, basename="case")
+router.register("evidence-requests", casework.EvidenceRequestViewSet, basename="evidence-request")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("referrals", referrals.ReferralViewSet, basename="referral")
 

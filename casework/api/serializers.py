@@ -10,13 +10,17 @@ from agencies.models import Agency
 
 from ..models import (
     AccommodationType,
+    BreakGlassEvent,
     Case,
     CaseNote,
     CaseStatus,
     ClosureReason,
     Consent,
     Document,
+    EvidenceAccessRequest,
+    EvidenceItemKind,
     ExploitationType,
+    JusticeOutcome,
     Need,
     RiskLevel,
     SafeguardingFlag,
@@ -259,3 +263,103 @@ class AuditRowSerializer(serializers.Serializer):
     actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
     agency = serializers.CharField(source="actor_agency.name", allow_null=True, default=None)
     detail = serializers.JSONField()
+
+
+# --- Evidence, break-glass, justice outcomes (issue 6) -----------------------------------
+
+
+class EvidenceItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EvidenceItemKind.choices)
+    id = serializers.IntegerField(required=False, allow_null=True)
+    approved = serializers.BooleanField(read_only=True, allow_null=True)
+
+    def to_representation(self, item: Any) -> dict[str, Any]:
+        if isinstance(item, dict):
+            return item
+        return {
+            "kind": item.kind,
+            "id": item.document_id or item.note_id,
+            "approved": item.approved,
+        }
+
+
+class EvidenceRequestSerializer(serializers.ModelSerializer):
+    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
+    items = EvidenceItemSerializer(many=True)
+    agency = serializers.PrimaryKeyRelatedField(read_only=True)
+    requested_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = EvidenceAccessRequest
+        fields = [
+            "id",
+            "case",
+            "purpose",
+            "crime_reference",
+            "legal_basis",
+            "items",
+            "status",
+            "expires_at",
+            "agency",
+            "requested_by",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "expires_at",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+        ]
+
+
+class EvidenceApproveSerializer(serializers.Serializer):
+    items = EvidenceItemSerializer(many=True)
+    victim_consulted = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BreakGlassEvent
+        fields = [
+            "id",
+            "case",
+            "reason",
+            "opened_by",
+            "agency",
+            "opened_at",
+            "expires_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+        read_only_fields = [f for f in fields if f != "reason"]
+
+
+class BreakGlassReviewSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True)
+
+
+class JusticeOutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JusticeOutcome
+        fields = [
+            "id",
+            "case",
+            "recorded_by_agency",
+            "crime_recorded",
+            "crime_reference",
+            "suspects_identified",
+            "referred_to_prosecutor_on",
+            "charged_on",
+            "offences",
+            "court_outcome",
+            "sentence",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "case", "recorded_by_agency", "recorded_at"]

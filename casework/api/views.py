@@ -22,9 +22,17 @@ from rest_framework.response import Response
 from agencies import access
 from audit.models import AuditEvent
 
-from .. import reads, services
+from .. import evidence, reads, services
 from ..filters import CaseFilter, case_list_queryset
-from ..models import Case, Consent, LeadTransfer, Need, SafeguardingFlag, VictimIdentity
+from ..models import (
+    BreakGlassEvent,
+    Case,
+    Consent,
+    LeadTransfer,
+    Need,
+    SafeguardingFlag,
+    VictimIdentity,
+)
 from . import serializers as s
 
 
@@ -114,6 +122,59 @@ class CaseViewSet(
         return Response(self.get_serializer(case).data)
 
     @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
+    # --- break-glass and justice outcomes (issue 6) --------------------------------------
+
+    @extend_schema(request=s.BreakGlassSerializer, responses={201: s.BreakGlassSerializer})
+    @action(detail=True, methods=["post"], url_path="break-glass")
+    def break_glass(self, request: Request, pk: str) -> Response:
+        # Not scoped by what the caller sees: the service answers 404 outside the lead
+        # agency's partnership, whatever the role.
+        case = get_object_or_404(Case.objects.select_related("lead_agency"), pk=pk)
+        body = s.BreakGlassSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        event = evidence.break_glass_open(
+            actor=request.user, case=case, reason=body.validated_data["reason"]
+        )
+        return Response(s.BreakGlassSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.BreakGlassReviewSerializer, responses=s.BreakGlassSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"break-glass/(?P<bg_id>\d+)/review",
+        url_name="break-glass-review",
+    )
+    def break_glass_review(self, request: Request, pk: str, bg_id: str) -> Response:
+        case = self.get_object()
+        event = get_object_or_404(BreakGlassEvent, case=case, pk=bg_id)
+        body = s.BreakGlassReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        evidence.break_glass_review(
+            actor=request.user, event=event, note=body.validated_data["note"]
+        )
+        event.refresh_from_db()
+        return Response(s.BreakGlassSerializer(event).data)
+
+    @extend_schema(methods=["GET"], responses=s.JusticeOutcomeSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=s.JusticeOutcomeSerializer,
+        responses={201: s.JusticeOutcomeSerializer},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def outcomes(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        if request.method == "POST":
+            body = s.JusticeOutcomeSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            outcome = evidence.justice_outcome_record(
+                actor=request.user, case=case, **body.validated_data
+            )
+            return Response(
+                s.JusticeOutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED
+            )
+        return self._page(case.justice_outcomes.all(), s.JusticeOutcomeSerializer)
+
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         case = self.get_object()
@@ -337,3 +398,88 @@ class CaseViewSet(
         self._need("casework.view_case_access")
         events = AuditEvent.objects.filter(case_id=case.pk).select_related("actor", "actor_agency")
         return self._page(events, s.AuditRowSerializer)
+
+
+# --- Evidence requests (issue 6) ---------------------------------------------------------
+
+
+class EvidenceRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """An officer's requests for evidence, and the lead agency's decisions on them.
+
+    The officer who asked and the lead agency's caseworkers and case managers see a
+    request; it is 404 to everyone else.
+    """
+
+    serializer_class = s.EvidenceRequestSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return evidence.visible_requests(self.request.user)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.EvidenceRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        case = data.pop("case")
+        created = evidence.evidence_request_create(
+            actor=request.user,
+            case=case,
+            purpose=data["purpose"],
+            legal_basis=data["legal_basis"],
+            crime_reference=data.get("crime_reference", ""),
+            items=[dict(item) for item in data["items"]],
+        )
+        return Response(self._show(created.pk), status=status.HTTP_201_CREATED)
+
+    def _show(self, pk: int) -> dict[str, Any]:
+        return s.EvidenceRequestSerializer(self.get_queryset().get(pk=pk)).data
+
+    @extend_schema(request=s.EvidenceApproveSerializer, responses=s.EvidenceRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        found = self.get_object()
+        body = s.EvidenceApproveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        evidence.evidence_request_approve(
+            actor=request.user,
+            request=found,
+            items=[dict(item) for item in data["items"]],
+            victim_consulted=data["victim_consulted"],
+            expires_at=data.get("expires_at"),
+            note=data.get("note", ""),
+        )
+        return Response(self._show(found.pk))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        found = self.get_object()
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        evidence.evidence_request_decline(
+            actor=request.user, request=found, reason=body.validated_data["reason"]
+        )
+        return Response(self._show(found.pk))
+
+    @extend_schema(request=None, responses=s.EvidenceRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        found = self.get_object()
+        evidence.evidence_request_withdraw(actor=request.user, request=found)
+        return Response(self._show(found.pk))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        found = self.get_object()
+        body = s.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        evidence.evidence_request_revoke(
+            actor=request.user, request=found, reason=body.validated_data["reason"]
+        )
+        return Response(self._show(found.pk))

@@ -81,6 +81,7 @@ def build_world() -> World:
     }
     world = World(agencies, users, partnership, group, colleague)
     build_case(world)
+    build_evidence(world)
     return world
 
 
@@ -102,6 +103,44 @@ def build_referrals(world: World, case: Any) -> None:
         actor=cw, case=referral_case, to_agency=police, kind="other", reason="Help"
     )
     world.parts["accepted_referral"] = referrals.referral_accept(actor=officer, referral=accepted)
+
+
+def build_evidence(world: World) -> None:
+    """On the case shared with the police (an accepted referral): a statement the person
+    agreed may be evidence, one pending and one approved request; on a case of its own,
+    a break-glass opened by Harbour's case manager (nobody else gains sight of a case)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casework import evidence, services
+
+    cw, officer = world.users["caseworker"], world.users["officer"]
+    shared = world.parts["referral"].case
+    statement = services.document_upload(
+        actor=cw,
+        case=shared,
+        uploaded_file=SimpleUploadedFile("s.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+        kind="statement",
+        purpose="evidence",
+    )
+    services.consent_record(actor=cw, case=shared, scope="evidence_use", method="written")
+    item = [{"kind": "document", "id": statement.pk}]
+
+    def ask() -> Any:
+        return evidence.evidence_request_create(
+            actor=officer, case=shared, purpose="Op Harvest", legal_basis="MSA 2015", items=item
+        )
+
+    world.parts["shared_case"] = shared
+    world.parts["evidence_items"] = item
+    world.parts["evidence_request"] = ask()
+    approved = ask()
+    evidence.evidence_request_approve(actor=cw, request=approved, items=item, victim_consulted=True)
+    world.parts["approved_evidence"] = approved
+    bg_case = services.case_create(actor=cw)
+    world.parts["bg_case"] = bg_case
+    world.parts["break_glass"] = evidence.break_glass_open(
+        actor=world.users["case_manager"], case=bg_case, reason="Threat to life"
+    )
 
 
 def build_case(world: World) -> None:
@@ -694,6 +733,111 @@ MATRIX.update(
 # receiving officer see it; the police analyst (no referral work), the Council's
 # partnership manager and everyone else get 404.
 REFERRAL_PARTIES = {"caseworker": 200, "case_manager": 200, "officer": 200}
+
+
+def evidence_pk(key: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.parts[key].pk}
+
+
+def deciders(decider: int, officer: int) -> Statuses:
+    """The lead agency's care roles decide; the officer who asked sees; others: 404."""
+    return only({"caseworker": decider, "case_manager": decider, "officer": officer}, 404, API_ANON)
+
+
+MATRIX.update(
+    {
+        "api:evidence-request-list": [
+            Expect("GET", everyone(200, API_ANON), api=True, note="own, or to decide"),
+            Expect(
+                "POST",
+                only({"officer": 201, "outsider": 404}, 403, API_ANON),
+                api=True,
+                data=lambda w, r: {
+                    "case": w.parts["shared_case"].pk,
+                    "purpose": "Op Harvest",
+                    "legal_basis": "MSA 2015",
+                    "items": w.parts["evidence_items"],
+                },
+                note="officers who see the case; another force: 404",
+            ),
+        ],
+        "api:evidence-request-detail": [
+            Expect("GET", deciders(200, 200), api=True, kwargs=evidence_pk("evidence_request"))
+        ],
+        "api:evidence-request-approve": [
+            Expect(
+                "POST",
+                deciders(200, 403),
+                api=True,
+                kwargs=evidence_pk("evidence_request"),
+                data=lambda w, r: {"items": w.parts["evidence_items"], "victim_consulted": True},
+            )
+        ],
+        "api:evidence-request-decline": [
+            Expect(
+                "POST",
+                deciders(200, 403),
+                api=True,
+                kwargs=evidence_pk("evidence_request"),
+                data=lambda w, r: {"reason": "Not ready"},
+            )
+        ],
+        "api:evidence-request-withdraw": [
+            Expect("POST", deciders(403, 200), api=True, kwargs=evidence_pk("evidence_request"))
+        ],
+        "api:evidence-request-revoke": [
+            Expect(
+                "POST",
+                deciders(200, 403),
+                api=True,
+                kwargs=evidence_pk("approved_evidence"),
+                data=lambda w, r: {"reason": "Unwell"},
+            )
+        ],
+        "api:case-break-glass": [
+            Expect(
+                "POST",
+                only({"officer": 201, "case_manager": 201, "outsider": 404}, 403, API_ANON),
+                api=True,
+                kwargs=case_pk,
+                data=lambda w, r: {"reason": "Threat to life"},
+                note="the lead agency's partnership only; 404 outside it",
+            )
+        ],
+        "api:case-break-glass-review": [
+            Expect(
+                "POST",
+                only({"case_manager": 200, "caseworker": 403}, 404, API_ANON),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["bg_case"].pk, "bg_id": w.parts["break_glass"].pk},
+                data=lambda w, r: {"note": "Justified"},
+            )
+        ],
+        "api:case-outcomes": [
+            Expect(
+                "GET",
+                only(
+                    {"caseworker": 200, "case_manager": 200, "officer": 200, "analyst": 200},
+                    404,
+                    API_ANON,
+                ),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["shared_case"].pk},
+            ),
+            Expect(
+                "POST",
+                only(
+                    {"caseworker": 403, "case_manager": 403, "officer": 201, "analyst": 403},
+                    404,
+                    API_ANON,
+                ),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["shared_case"].pk},
+                data=lambda w, r: {"crime_recorded": True, "crime_reference": "NP/1"},
+            ),
+        ],
+    }
+)
 
 
 def referral(key: str = "referral") -> Callable[[World], dict[str, Any]]:
