@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -532,8 +532,12 @@ def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> Bre
 
 def visible_requests(user: Any) -> Any:
     """Requests the user may see: their own, and those on cases they decide for."""
-    requests = EvidenceAccessRequest.objects.select_related("case", "agency").prefetch_related(
-        "items"
+    requests = EvidenceAccessRequest.objects.select_related(
+        "case", "agency", "requested_by", "decided_by"
+    ).prefetch_related(
+        Prefetch(
+            "items", queryset=EvidenceRequestItem.objects.select_related("document", "note__agency")
+        )
     )
     if user.is_superuser:
         return requests

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import evidence_views, views
 
 app_name = "casework"
 
@@ -11,6 +11,15 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/edit/", views.case_edit, name="case_edit"),
     path("<int:pk>/access/", views.case_access, name="case_access"),
+    path(
+        "<int:pk>/evidence/new/", evidence_views.evidence_request_new, name="evidence_request_new"
+    ),
+    path(
+        "<int:pk>/evidence/<int:request_id>/",
+        evidence_views.evidence_request_detail,
+        name="evidence_request",
+    ),
+    path("evidence/", evidence_views.evidence_list, name="evidence_list"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
     path("<int:pk>/identity/", views.identity_edit, name="identity_edit"),
     path("<int:pk>/location/", views.location_edit, name="location_edit"),

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +28,7 @@ from agencies.forms import apply_service_errors as _apply_errors
 from audit.models import AuditEvent
 from config.pagination import page_size
 
-from . import reads, services
+from . import evidence, reads, services
 from .filters import CaseFilter, case_list_queryset, mark_open_needs
 from .forms import (
     CaseCreateForm,
@@ -48,9 +49,11 @@ from .models import (
     Case,
     CaseStatus,
     Consent,
+    DocumentKind,
     ExploitationType,
     LeadTransfer,
     Need,
+    NoteVisibility,
     SafeguardingFlag,
     TransferStatus,
 )
@@ -311,6 +314,23 @@ def _detail_context(
                 lead_agency=case.lead_agency, auto_id="transfer_%s"
             )
 
+    # Evidence (issue 6): an officer sees what material exists, not its content, and may
+    # ask for it; the requests on the case are listed to those who see them.
+    if access.user_may(user, "casework.request_evidence"):
+        context["may_request_evidence"] = True
+        context["material"] = {
+            "documents": [
+                {"kind": DocumentKind(row["kind"]).label, "n": row["n"]}
+                for row in case.documents.order_by()
+                .values("kind")
+                .annotate(n=Count("id"))
+                .order_by("kind")
+            ],
+            "notes": case.notes.filter(visibility=NoteVisibility.CASE_TEAM).count(),
+        }
+    context["evidence_requests"] = list(
+        evidence.visible_requests(user).filter(case=case).order_by("-requested_at")[:20]
+    )
     # Who can see the case is a page of its own (case_access): the grants with their
     # reasons and the audit of sensitive views are rarely needed on a visit, and were
     # half the time of the case page (issue 5, P7).

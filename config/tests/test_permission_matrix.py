@@ -599,6 +599,37 @@ MATRIX.update(
         "casework:my_needs": [Expect("GET", care_page(200, 403))],
         "casework:case_detail": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:case_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:evidence_list": [
+            Expect("GET", everyone(200, HTML_LOGIN), note="own requests, or to decide")
+        ],
+        "casework:evidence_request_new": [
+            Expect(
+                "GET",
+                only(
+                    {
+                        "officer": 200,
+                        "caseworker": 403,
+                        "case_manager": 403,
+                        "analyst": 403,
+                    },
+                    404,
+                    HTML_LOGIN,
+                ),
+                kwargs=lambda w: {"pk": w.parts["shared_case"].pk},
+                note="officers who see the case ask; other roles who see it: 403",
+            )
+        ],
+        "casework:evidence_request": [
+            Expect(
+                "GET",
+                only({"caseworker": 200, "case_manager": 200, "officer": 200}, 404, HTML_LOGIN),
+                kwargs=lambda w: {
+                    "pk": w.parts["shared_case"].pk,
+                    "request_id": w.parts["evidence_request"].pk,
+                },
+                note="the officer who asked and the lead agency's care roles",
+            )
+        ],
         "casework:case_access": [
             Expect("GET", care_page(), kwargs=case_pk, note="lead agency's care roles")
         ],

@@ -1,0 +1,96 @@
+"""Forms of evidence requests (issue 6). Items are offered by kind and date only: the
+officer asking does not see their content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from .models import CaseNote, Document, EvidenceItemKind, EvidenceRequestItem, NoteVisibility
+
+
+def item_value(item: EvidenceRequestItem | dict[str, Any]) -> str:
+    if isinstance(item, dict):
+        return f"{item['kind']}:{item.get('id') or ''}"
+    return f"{item.kind}:{item.document_id or item.note_id or ''}"
+
+
+def as_items(values: list[str]) -> list[dict[str, Any]]:
+    items = []
+    for value in values:
+        kind, _sep, pk = value.partition(":")
+        items.append({"kind": kind, "id": int(pk)} if pk else {"kind": kind})
+    return items
+
+
+def item_label(item: EvidenceRequestItem) -> str:
+    if item.document_id:
+        document = item.document
+        return _("%(kind)s, uploaded %(date)s") % {
+            "kind": document.get_kind_display(),
+            "date": date_format(document.uploaded_at, "j M Y"),
+        }
+    if item.note_id:
+        return _("Note of %(date)s by %(agency)s") % {
+            "date": date_format(item.note.created_at, "j M Y"),
+            "agency": item.note.agency.name,
+        }
+    return str(EvidenceItemKind(item.kind).label)
+
+
+def case_item_choices(case: Any) -> list[tuple[str, str]]:
+    """Every item of the case an officer may ask for, by kind and date."""
+    choices = []
+    for document in Document.objects.filter(case=case).order_by("uploaded_at", "id"):
+        item = EvidenceRequestItem(kind=EvidenceItemKind.DOCUMENT, document=document)
+        choices.append((item_value(item), item_label(item)))
+    notes = CaseNote.objects.filter(case=case, visibility=NoteVisibility.CASE_TEAM)
+    for note in notes.select_related("agency").order_by("created_at", "id"):
+        item = EvidenceRequestItem(kind=EvidenceItemKind.NOTE, note=note)
+        choices.append((item_value(item), item_label(item)))
+    choices.append(("identity:", str(EvidenceItemKind.IDENTITY.label)))
+    choices.append(("meeting:", str(EvidenceItemKind.MEETING.label)))
+    return choices
+
+
+class EvidenceRequestForm(forms.Form):
+    purpose = forms.CharField(label=_("Investigation or operation"), max_length=200)
+    crime_reference = forms.CharField(label=_("Crime reference"), max_length=64, required=False)
+    legal_basis = forms.CharField(label=_("Legal basis"), widget=forms.Textarea(attrs={"rows": 3}))
+    items = forms.MultipleChoiceField(
+        label=_("What you ask for"), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = case_item_choices(case)
+
+
+class EvidenceApproveForm(forms.Form):
+    items = forms.MultipleChoiceField(
+        label=_("Approve these items"), widget=forms.CheckboxSelectMultiple
+    )
+    victim_consulted = forms.BooleanField(
+        label=_("The person was consulted, agrees, and is ready"), required=True
+    )
+    expires_on = forms.DateField(
+        label=_("Access ends on (leave empty for the default)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, request: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (item_value(item), item_label(item)) for item in request.items.all()
+        ]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
