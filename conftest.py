@@ -141,6 +141,20 @@ def api() -> Callable[[User | None], APIClient]:
 
 
 @pytest.fixture
+def private_root(settings: Any, tmp_path: Any) -> Any:
+    """Documents stored under this test's own directory (the private storage is rebuilt
+    around it)."""
+    from django.utils.functional import empty
+
+    from casework.storage import private_storage
+
+    settings.CONCORD_PRIVATE_ROOT = tmp_path
+    private_storage._wrapped = empty
+    yield tmp_path
+    private_storage._wrapped = empty
+
+
+@pytest.fixture
 def notification_worker(db: None) -> Callable[[], None]:
     """What the Celery worker does after a commit, run here: expand every notification
     event written so far into notifications, and deliver them (test email backend)."""

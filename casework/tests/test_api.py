@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils.functional import empty
 
 from audit.models import AuditEvent
 from casework import services
-from casework.storage import private_storage
 
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-
-@pytest.fixture
-def private_root(settings, tmp_path):
-    settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
-    yield tmp_path
-    private_storage._wrapped = empty
 
 
 def test_a_caseworker_runs_a_case_through_the_api(api, caseworker, council, private_root):

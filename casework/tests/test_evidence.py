@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils import timezone
-from django.utils.functional import empty
 
 from agencies import access
 from agencies.errors import IllegalTransition
@@ -25,20 +24,11 @@ from casework.models import (
     DocumentUserGrant,
     EvidenceRequestStatus,
 )
-from casework.storage import private_storage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 Status = EvidenceRequestStatus
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
-    yield tmp_path
-    private_storage._wrapped = empty
 
 
 def fresh(user: User) -> User:

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.functional import empty
 
 from agencies import access
 from casework import services
 from casework.models import EvidenceAccessRequest
-from casework.storage import private_storage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-
-@pytest.fixture(autouse=True)
-def private_root(settings, tmp_path):
-    settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
-    yield tmp_path
-    private_storage._wrapped = empty
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.functional import empty
 
 from agencies.models import Role
 from agencies.tests.factories import member
@@ -26,7 +25,6 @@ from casework.models import (
     SafeguardingFlag,
     VictimIdentity,
 )
-from casework.storage import private_storage
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +40,6 @@ CASE_FORM = {
     "region": "Northshire",
     "how_identified": "ngo_outreach",
 }
-
-
-@pytest.fixture
-def private_root(settings, tmp_path):
-    settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
-    yield tmp_path
-    private_storage._wrapped = empty
 
 
 def nested_urls(case: Case) -> list[str]:

@@ -165,3 +165,20 @@ def visit(page: Any, live_server: Any) -> Callable[..., Any]:
         return response
 
     return go
+
+
+# The password every user of the browser stories is given.
+PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture
+def log_in(page: Any, visit: Callable[..., Any]) -> Callable[[str], None]:
+    """``log_in("alice")``: sign in through the login page (password ``PASSWORD``)."""
+
+    def sign_in(username: str) -> None:
+        visit("/accounts/login/", a11y=False)
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+    return sign_in

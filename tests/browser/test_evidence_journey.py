@@ -3,30 +3,20 @@ consent; the officer downloads it; access ends when the caseworker revokes it.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.functional import empty
 from playwright.sync_api import expect
 
 from agencies import access
 from agencies.models import Partnership, Role
 from agencies.services import agency_create, membership_create
 from casework import services as casework
-from casework.storage import private_storage
+from tests.browser.conftest import PASSWORD
 
-PASSWORD = "a-long-test-password-1"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-
-
-@pytest.fixture
-def private_root(settings: Any, tmp_path: Any) -> Iterator[Any]:
-    settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
-    yield tmp_path
-    private_storage._wrapped = empty
 
 
 @pytest.fixture
@@ -66,19 +56,16 @@ def story(transactional_db: None, private_root: Any) -> dict[str, Any]:
     return {"case": case}
 
 
-def log_in(page: Any, visit: Callable[..., Any], username: str) -> None:
-    visit("/accounts/login/", a11y=False)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 @pytest.mark.browser
 def test_officer_requests_caseworker_approves_one_document_access_ends_when_revoked(
-    page: Any, visit: Callable[..., Any], axe_check: Callable[..., Any], story: dict[str, Any]
+    page: Any,
+    visit: Callable[..., Any],
+    axe_check: Callable[..., Any],
+    story: dict[str, Any],
+    log_in: Callable[[str], None],
 ) -> None:
     case = story["case"]
-    log_in(page, visit, "olly")
+    log_in("olly")
     visit(f"/cases/{case.pk}/")
     expect(page.locator("#material")).to_contain_text("Statement")
     page.get_by_role("link", name="Ask for evidence").click()
@@ -93,7 +80,7 @@ def test_officer_requests_caseworker_approves_one_document_access_ends_when_revo
     request_path = "/cases/" + page.url.split("/cases/", 1)[1]
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, visit, "alice")
+    log_in("alice")
     visit(request_path)
     approve = page.locator("#h-approve").locator("xpath=..")
     approve.get_by_label("Medical, uploaded", exact=False).uncheck()
@@ -103,7 +90,7 @@ def test_officer_requests_caseworker_approves_one_document_access_ends_when_revo
     expect(page.locator("#evidence-status")).to_have_text("Partly approved")
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, visit, "olly")
+    log_in("olly")
     page.get_by_role("link", name="Evidence", exact=True).click()
     expect(page.locator("main")).to_contain_text("held now")
     axe_check(page)
@@ -113,13 +100,13 @@ def test_officer_requests_caseworker_approves_one_document_access_ends_when_revo
     assert download.value.suggested_filename == "statement.png"
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, visit, "alice")
+    log_in("alice")
     visit(request_path)
     page.get_by_label("Reason").fill("The person is unwell")
     page.get_by_role("button", name="Revoke").click()
     expect(page.locator("#evidence-status")).to_have_text("Revoked")
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, visit, "olly")
+    log_in("olly")
     visit(request_path)
     expect(page.get_by_role("link", name="Download")).to_have_count(0)

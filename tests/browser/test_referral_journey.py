@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 from agencies.models import Role
 from agencies.services import agency_create, membership_create
 from casework import services as casework
-
-PASSWORD = "a-long-test-password-1"
+from tests.browser.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -52,19 +51,16 @@ def story(transactional_db: None) -> dict[str, Any]:
     return {"case": case}
 
 
-def log_in(page: Any, visit: Callable[..., Any], username: str) -> None:
-    visit("/accounts/login/", a11y=False)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 @pytest.mark.browser
 def test_a_referral_from_harbour_to_the_council(
-    page: Any, visit: Callable[..., Any], axe_check: Callable[..., Any], story: dict[str, Any]
+    page: Any,
+    visit: Callable[..., Any],
+    axe_check: Callable[..., Any],
+    story: dict[str, Any],
+    log_in: Callable[[str], None],
 ) -> None:
     case = story["case"]
-    log_in(page, visit, "alice")
+    log_in("alice")
     visit(f"/cases/{case.pk}/")
     page.get_by_role("link", name="Refer to another agency").click()
     axe_check(page)
@@ -79,7 +75,7 @@ def test_a_referral_from_harbour_to_the_council(
     axe_check(page)
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, visit, "dana")
+    log_in("dana")
     page.get_by_role("link", name="Referrals", exact=True).click()
     expect(page.locator("main")).to_contain_text(case.reference)
     axe_check(page)
