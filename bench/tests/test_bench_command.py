@@ -50,7 +50,7 @@ def test_bench_writes_every_section_and_leaves_the_data_as_it_was(tmp_path: Path
     assert "Same count for every page size: yes." in report
     assert "Sequential scans on a grant table: 0." in report
     assert "Audited read / audit off:" in report
-    assert report.count("Scoped median, doubled / before:") == 2
+    assert report.count("Scoped median, doubled / before, against the control:") == 2
     assert not CaseAgencyGrant.objects.filter(reason_id__gte=TWIN_OFFSET).exists()
     assert not Group.objects.filter(name__startswith=TWIN_GROUP_PREFIX).exists()
     after = {
