@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from casework.models import Case
+from casework import evidence
+from casework import services as casework
+from casework.models import (
+    BreakGlassEvent,
+    Case,
+    CaseNote,
+    CaseUserGrant,
+    EvidenceAccessRequest,
+    NoteVisibility,
+)
 
 from . import services
 from .models import Referral
@@ -149,4 +159,64 @@ def seed(log: Any = print) -> None:
         )
         # A child referred without consent, waiting for the RG decision.
         services.nrm_refer(actor=cw, case=jordan, submitted_at=now - datetime.timedelta(days=3))
-    log(f"  {Referral.objects.count()} referrals, 3 NRM referrals")
+        _seed_evidence(cw, officer, mihai, now)
+    log(f"  {Referral.objects.count()} referrals, 3 NRM referrals, 3 evidence requests")
+
+
+def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) -> None:
+    """On Mihai's case, shared with Northshire Police by the crime report: a pending, an
+    approved and an expired evidence request, and a reviewed break-glass."""
+    casework.consent_record(actor=cw, case=case, scope="evidence_use", method="written")
+    note = CaseNote.objects.filter(case=case, visibility=NoteVisibility.CASE_TEAM).first()
+
+    def ask(items: list[dict[str, Any]], purpose: str) -> EvidenceAccessRequest:
+        return evidence.evidence_request_create(
+            actor=officer,
+            case=case,
+            purpose=purpose,
+            crime_reference="NP/2026/0419",
+            legal_basis="Investigation of offences under the Modern Slavery Act 2015, s.1",
+            items=items,
+        )
+
+    ask([{"kind": "meeting"}], "Operation Harvest: witness interview")
+    approved = ask([{"kind": "note", "id": note.pk}], "Operation Harvest") if note else None
+    if approved is not None:
+        evidence.evidence_request_approve(
+            actor=cw,
+            request=approved,
+            items=[{"kind": "note", "id": note.pk}],
+            victim_consulted=True,
+            note="Mihai agreed, through his interpreter, that the police may read this note.",
+        )
+    expired = ask([{"kind": "meeting"}], "Operation Harvest: first contact")
+    evidence.evidence_request_approve(
+        actor=cw,
+        request=expired,
+        items=[{"kind": "meeting"}],
+        victim_consulted=True,
+        expires_at=now + datetime.timedelta(days=1),
+    )
+    EvidenceAccessRequest.objects.filter(pk=expired.pk).update(
+        expires_at=now - datetime.timedelta(days=2)
+    )
+    evidence.evidence_requests_expire(now=now)
+    event = evidence.break_glass_open(
+        actor=officer,
+        case=case,
+        reason="Caller reported the gangmaster outside the safe house at 02:10.",
+    )
+    # Three days ago: its hour is long over.
+    opened = now - datetime.timedelta(days=3)
+    BreakGlassEvent.objects.filter(pk=event.pk).update(
+        opened_at=opened, expires_at=opened + datetime.timedelta(hours=1)
+    )
+    CaseUserGrant.objects.filter(
+        reason_type=ContentType.objects.get_for_model(BreakGlassEvent), reason_id=event.pk
+    ).update(expires_at=opened + datetime.timedelta(hours=1))
+    event.refresh_from_db()
+    evidence.break_glass_review(
+        actor=_user("harbour.manager"),
+        event=event,
+        note="Justified: the call is logged; Mihai was moved the same night.",
+    )
