@@ -392,16 +392,16 @@ def evidence_requests_end_for_consent(*, actor: Any, consent: Consent) -> int:
     ]
     if not kinds:
         return 0
+    needing = EvidenceRequestItem.objects.filter(approved=True, kind__in=kinds)
     affected = EvidenceAccessRequest.objects.filter(
         case=consent.case,
         status__in=GRANTING_STATUSES,
-        items__approved=True,
-        items__kind__in=kinds,
+        pk__in=needing.values("request_id"),  # one subquery: no join, no duplicates
     )
     if consent.agency_id is not None:
         affected = affected.filter(agency_id=consent.agency_id)
     ended = 0
-    for request in affected.distinct():
+    for request in affected:
         still_covered = not _missing_consent_excluding(request, consent)
         if still_covered:
             continue  # another active consent covers the same items

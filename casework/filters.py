@@ -57,7 +57,6 @@ def mark_open_needs(cases: list[Case]) -> None:
         .filter(case_id__in=[case.pk for case in cases])
         .order_by()
         .values_list("case_id", flat=True)
-        .distinct()
     )
     for case in cases:
         case.has_open_needs = case.pk in with_open

@@ -284,7 +284,8 @@ class EvidenceItemSerializer(serializers.Serializer):
 
 
 class EvidenceRequestSerializer(serializers.ModelSerializer):
-    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
+    # An id, not a related field: the view resolves it through the caller's scope.
+    case = serializers.IntegerField(source="case_id")
     items = EvidenceItemSerializer(many=True)
     agency = serializers.PrimaryKeyRelatedField(read_only=True)
     requested_by = serializers.PrimaryKeyRelatedField(read_only=True)

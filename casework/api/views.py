@@ -424,7 +424,17 @@ class EvidenceRequestViewSet(
         body = s.EvidenceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        case = data.pop("case")
+        # The role first (403 whatever the case), then the case, resolved like every case
+        # lookup: one that does not exist and one the caller may not see are the same 404
+        # (a 400 "no such case" would tell them apart).
+        if not access.user_may(request.user, "casework.request_evidence"):
+            raise PermissionDenied("Only police officers ask for evidence.")
+        case = access.get_visible_or_404(
+            Case.objects.select_related("lead_agency"),
+            request.user,
+            "casework.view_case",
+            pk=data.pop("case_id"),
+        )
         created = evidence.evidence_request_create(
             actor=request.user,
             case=case,
@@ -455,16 +465,17 @@ class EvidenceRequestViewSet(
         )
         return Response(self._show(found.pk))
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str) -> Response:
+    def _with_reason(self, request: Request, service: Any) -> Response:
         found = self.get_object()
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        evidence.evidence_request_decline(
-            actor=request.user, request=found, reason=body.validated_data["reason"]
-        )
+        service(actor=request.user, request=found, reason=body.validated_data["reason"])
         return Response(self._show(found.pk))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        return self._with_reason(request, evidence.evidence_request_decline)
 
     @extend_schema(request=None, responses=s.EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -476,10 +487,4 @@ class EvidenceRequestViewSet(
     @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
-        found = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        evidence.evidence_request_revoke(
-            actor=request.user, request=found, reason=body.validated_data["reason"]
-        )
-        return Response(self._show(found.pk))
+        return self._with_reason(request, evidence.evidence_request_revoke)

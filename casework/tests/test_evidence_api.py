@@ -81,6 +81,26 @@ def test_an_officer_asks_the_caseworker_approves_and_the_officer_downloads(
     assert again.status_code == 409
 
 
+def test_asking_on_a_case_that_does_not_exist_or_is_hidden_is_the_same_404(
+    api, shared, case, police_officer, outside_officer
+):
+    body = {"purpose": "Op", "legal_basis": "Investigation", "items": [{"kind": "meeting"}]}
+    missing = api(police_officer).post(
+        "/api/v1/evidence-requests/", {**body, "case": 999_999}, format="json"
+    )
+    hidden = api(outside_officer).post(
+        "/api/v1/evidence-requests/", {**body, "case": shared.pk}, format="json"
+    )
+    assert missing.status_code == hidden.status_code == 404
+    assert missing.json() == hidden.json()
+    bad = api(police_officer).post(
+        "/api/v1/evidence-requests/",
+        {**body, "case": "x", "items": [{"kind": "gun"}]},
+        format="json",
+    )
+    assert bad.status_code == 400
+
+
 def test_break_glass_and_its_review_through_the_api(
     api, case, partnership, police_officer, case_manager
 ):
