@@ -26,11 +26,15 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agencies import access
 from agencies.errors import IllegalTransition
 from agencies.models import Agency, Partnership, Role, User
+from audit import actions
+from audit.models import AuditEvent
 from audit.record import record
 from notifications.services import notify, notify_agency
 
@@ -433,13 +437,26 @@ def evidence_requests_expire(*, now: datetime.datetime | None = None) -> int:
     ``expires_at`` already; here the rows go) and officers are told a few days before."""
     now = now or timezone.now()
     warn_before = datetime.timedelta(days=settings.EVIDENCE_EXPIRY_WARNING_DAYS)
-    for request in EvidenceAccessRequest.objects.filter(
-        status__in=GRANTING_STATUSES, expires_at__gt=now, expires_at__lte=now + warn_before
-    ).select_related("case", "requested_by"):
+    approaching = EvidenceAccessRequest.objects.filter(
+        status__in=GRANTING_STATUSES,
+        expires_at__gt=now,
+        expires_at__lte=now + warn_before,
+        expiry_warned_at__isnull=True,
+    )
+    for request in approaching.select_related("case", "requested_by"):
         with transaction.atomic():
-            _tell_officer(
-                request, "expiring", _("Your access to evidence on case %(ref)s ends soon")
-            )
+            # Claimed by one conditional UPDATE: two beats running at once tell once.
+            claimed = approaching.filter(pk=request.pk).update(expiry_warned_at=now)
+            if claimed:
+                record(
+                    "evidence.expiry_warned",
+                    actor=None,
+                    target=request.case,
+                    detail={"request_id": request.pk},
+                )
+                _tell_officer(
+                    request, "expiring", _("Your access to evidence on case %(ref)s ends soon")
+                )
     expired = 0
     for request in EvidenceAccessRequest.objects.filter(
         status__in=GRANTING_STATUSES, expires_at__lte=now
@@ -463,7 +480,15 @@ def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent
     if membership.agency_id != case.lead_agency_id and not _shares_a_partnership(
         membership.agency, case.lead_agency
     ):
-        raise Http404  # outside the partnership the case does not exist, whatever the role
+        # Outside the partnership the case does not exist, whatever the role; the trail
+        # keeps the attempt.
+        record(
+            actions.ACCESS_DENIED,
+            actor=actor,
+            target=case,
+            detail={"permission": "casework.break_glass"},
+        )
+        raise Http404
     if not access.user_may(actor, "casework.break_glass"):
         raise PermissionDenied(_("Only police officers and case managers may break the glass."))
     if not reason.strip():
@@ -543,6 +568,68 @@ def visible_requests(user: Any) -> Any:
         return requests
     decidable = Case.objects.visible_to(user, "casework.decide_evidence")
     return requests.filter(Q(requested_by_id=user.pk) | Q(case__in=decidable))
+
+
+# Reads of granted material, shown to the lead agency: what an officer holding an
+# approval opened on the case (every such read writes one of these audit events).
+GRANTED_READS = ("identity.viewed", "notes.viewed", "document.downloaded", "documents.listed")
+
+
+def granted_reads(case: Case, request: EvidenceAccessRequest | None = None) -> Any:
+    """Audit events of the requesting officers' reads on the case since their approval
+    (one request's, or every request's on the case). One query, newest first."""
+    events = AuditEvent.objects.filter(case_id=case.pk, action__in=GRANTED_READS)
+    if request is not None:
+        if request.decided_at is None:
+            return events.none()
+        return events.filter(actor_id=request.requested_by_id, occurred_at__gte=request.decided_at)
+    officers = EvidenceAccessRequest.objects.filter(case=case, decided_at__isnull=False).values(
+        "requested_by_id"
+    )
+    return events.filter(actor_id__in=officers).select_related("actor", "actor_agency")
+
+
+def describe_reads(case: Case, events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The events with ``what`` in words for the lead agency: which document (by kind and
+    date) was downloaded, how many granted notes were read. One query for the documents."""
+    events = list(events)
+    doc_ids = {e.detail.get("document_id") for e in events if e.action == "document.downloaded"}
+    documents = {d.pk: d for d in Document.objects.filter(case=case, pk__in=doc_ids - {None})}
+    for event in events:
+        if event.action == "document.downloaded":
+            document = documents.get(event.detail.get("document_id"))
+            event.what = (
+                _("Downloaded the %(kind)s uploaded %(date)s")
+                % {
+                    "kind": document.get_kind_display().lower(),
+                    "date": date_format(document.uploaded_at, "j M Y"),
+                }
+                if document
+                else _("Downloaded a document since removed")
+            )
+        elif event.action == "notes.viewed":
+            n = len(event.detail.get("note_ids", []))
+            event.what = ngettext("Read %(n)d granted note", "Read %(n)d granted notes", n) % {
+                "n": n
+            }
+        else:
+            event.what = {
+                "identity.viewed": _("Viewed the identity"),
+                "location.viewed": _("Viewed the location"),
+                "documents.listed": _("Listed the documents granted"),
+            }.get(event.action, event.action)
+    return events
+
+
+def break_glass_reads(event: BreakGlassEvent) -> Any:
+    """What the person who broke the glass read on the case while it was open."""
+    return AuditEvent.objects.filter(
+        case_id=event.case_id,
+        actor_id=event.opened_by_id,
+        action__in=("identity.viewed", "location.viewed"),
+        occurred_at__gte=event.opened_at,
+        occurred_at__lte=event.expires_at,
+    )
 
 
 # --- Criminal-justice outcomes --------------------------------------------------------

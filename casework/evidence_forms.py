@@ -9,7 +9,14 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import CaseNote, Document, EvidenceItemKind, EvidenceRequestItem, NoteVisibility
+from .models import (
+    CaseNote,
+    Document,
+    EvidenceItemKind,
+    EvidenceRequestItem,
+    JusticeOutcome,
+    NoteVisibility,
+)
 
 
 def item_value(item: EvidenceRequestItem | dict[str, Any]) -> str:
@@ -94,3 +101,57 @@ class EvidenceApproveForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BreakGlassForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Case reference"),
+        max_length=32,
+        help_text=_("The reference the lead agency gave you, for example NS-2026-0001."),
+    )
+    reason = forms.CharField(
+        label=_("Why a life is at risk now"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The lead agency's case managers are told at once and review what you record here."
+        ),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that this opening is recorded and reviewed"), required=True
+    )
+
+
+class BreakGlassReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("What the review found"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class JusticeOutcomeForm(forms.ModelForm):
+    class Meta:
+        model = JusticeOutcome
+        fields = JusticeOutcome.RECORDED_FIELDS
+        widgets = {
+            "referred_to_prosecutor_on": forms.DateInput(attrs={"type": "date"}),
+            "charged_on": forms.DateInput(attrs={"type": "date"}),
+            "offences": forms.Textarea(attrs={"rows": 2}),
+            "sentence": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "crime_recorded": _("A crime was recorded"),
+            "crime_reference": _("Crime reference"),
+            "suspects_identified": _("Suspects identified"),
+            "referred_to_prosecutor_on": _("File referred to prosecutors on"),
+            "charged_on": _("Charged on"),
+            "offences": _("Offences charged"),
+            "court_outcome": _("Court outcome"),
+            "sentence": _("Sentence"),
+        }
+        help_texts = {
+            "offences": _(
+                "Modern Slavery Act 2015 offences first (s.1 slavery, servitude and forced or "
+                "compulsory labour; s.2 human trafficking; s.4 an offence committed with intent "
+                "to traffick), then any others. No names."
+            ),
+            "sentence": _("The sentence imposed, without names."),
+        }

@@ -22,13 +22,16 @@ from agencies.forms import apply_service_errors
 
 from . import evidence
 from .evidence_forms import (
+    BreakGlassForm,
+    BreakGlassReviewForm,
     EvidenceApproveForm,
     EvidenceRequestForm,
+    JusticeOutcomeForm,
     ReasonForm,
     as_items,
     item_label,
 )
-from .models import GRANTING_STATUSES, EvidenceRequestStatus
+from .models import GRANTING_STATUSES, BreakGlassEvent, Case, EvidenceRequestStatus
 from .views import _case, _child_form, _data
 
 
@@ -41,7 +44,11 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
     for found in requests:
         found.holding = found.status in GRANTING_STATUSES and found.expires_at > now
         found.item_rows = [(item, item_label(item)) for item in found.items.all()]
-    return render(request, "casework/evidence_list.html", {"requests": requests})
+    context = {
+        "requests": requests,
+        "may_break_glass": access.user_may(request.user, "casework.break_glass"),
+    }
+    return render(request, "casework/evidence_list.html", context)
 
 
 @login_required
@@ -162,5 +169,122 @@ def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> H
         "forms": forms,
         "may_withdraw": found.requested_by_id == request.user.pk
         and found.status == EvidenceRequestStatus.PENDING,
+        # The lead agency sees every read of what it granted.
+        "reads": evidence.describe_reads(
+            found.case,
+            evidence.granted_reads(found.case, found).select_related("actor", "actor_agency")[:100],
+        )
+        if may_decide
+        else None,
     }
     return render(request, "casework/evidence_request.html", context)
+
+
+# --- Break-glass ------------------------------------------------------------------------
+
+
+@login_required
+def break_glass_open(request: HttpRequest) -> HttpResponse:
+    """Open a case's identity and location for an hour, life being at risk. The case is
+    named by its reference: an officer of the partnership may not see the case yet."""
+    if not access.user_may(request.user, "casework.break_glass"):
+        raise PermissionDenied(_("Only police officers and case managers may break the glass."))
+    initial = {"reference": request.GET.get("case", "")[:32]}
+    form = BreakGlassForm(_data(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        reference = form.cleaned_data["reference"].strip()
+        case = (
+            Case.objects.select_related("lead_agency").filter(reference__iexact=reference).first()
+        )
+        try:
+            if case is None:
+                raise Http404
+            event = evidence.break_glass_open(
+                actor=request.user, case=case, reason=form.cleaned_data["reason"]
+            )
+        except Http404:
+            form.add_error(
+                "reference", _("There is no case with this reference in your partnership.")
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.warning(
+                request,
+                _(
+                    "The glass is broken: you see this person's identity and location until "
+                    "%(time)s. The lead agency has been told."
+                )
+                % {"time": timezone.localtime(event.expires_at).strftime("%H:%M")},
+            )
+            return redirect("casework:case_detail", pk=case.pk)
+    return render(request, "casework/break_glass_open.html", {"form": form})
+
+
+@login_required
+def break_glass_detail(request: HttpRequest, pk: int, bg_id: int) -> HttpResponse:
+    """One break-glass: what was opened, by whom and why; the lead's case managers review."""
+    case = _case(request, pk)
+    event = (
+        BreakGlassEvent.objects.select_related("opened_by", "agency", "reviewed_by")
+        .filter(case=case, pk=bg_id)
+        .first()
+    )
+    may_review = access.can(request.user, "casework.review_break_glass", case)
+    if event is None or not (may_review or event.opened_by_id == request.user.pk):
+        raise Http404
+    form = (
+        BreakGlassReviewForm(_data(request)) if may_review and event.reviewed_at is None else None
+    )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(_("Only the lead agency's case managers review a break-glass."))
+        if form.is_valid():
+            try:
+                evidence.break_glass_review(
+                    actor=request.user, event=event, note=form.cleaned_data["note"]
+                )
+            except IllegalTransition as error:
+                messages.error(request, " ".join(error.messages))
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("The review is recorded."))
+                return redirect("casework:break_glass", pk=case.pk, bg_id=event.pk)
+    context = {
+        "case": case,
+        "event": event,
+        "form": form,
+        "reads": evidence.describe_reads(
+            case, evidence.break_glass_reads(event).select_related("actor", "actor_agency")
+        ),
+    }
+    return render(request, "casework/break_glass.html", context)
+
+
+# --- Criminal-justice outcomes -----------------------------------------------------------
+
+
+@login_required
+def outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    if not access.user_may(request.user, "casework.record_justice_outcome"):
+        raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
+    form = JusticeOutcomeForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            evidence.justice_outcome_record(actor=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("The outcome is recorded."))
+            return redirect(f"{reverse('casework:case_detail', args=[case.pk])}#justice")
+    return _child_form(
+        request,
+        case,
+        form,
+        title=_("Record a criminal-justice outcome"),
+        submit=_("Record the outcome"),
+        intro=_("Record what the criminal-justice system did. Write no names."),
+        section="justice",
+    )

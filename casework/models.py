@@ -714,6 +714,8 @@ class EvidenceAccessRequest(CaseChild):
     decision_note = models.TextField(blank=True)
     victim_consulted = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Set when the officer was told the end is near, so beat tells them once.
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -821,6 +823,18 @@ class JusticeOutcome(CaseChild):
     )
     sentence = models.TextField(blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+
+    # What an officer or prosecutor records (the rest is set by the service).
+    RECORDED_FIELDS = (
+        "crime_recorded",
+        "crime_reference",
+        "suspects_identified",
+        "referred_to_prosecutor_on",
+        "charged_on",
+        "offences",
+        "court_outcome",
+        "sentence",
+    )
 
     class Meta:
         ordering = ["-recorded_at", "-id"]

@@ -77,7 +77,13 @@ def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> Quer
     found = CaseNote.objects.filter(reduce(operator.or_, visible), case=case).select_related(
         "author", "agency"
     )
-    record("notes.viewed", actor=user, target=case)
+    if "casework.view_case_notes" in held or "casework.view_case_lead_notes" in held:
+        record("notes.viewed", actor=user, target=case)
+    else:
+        # Notes granted one by one: the record names each, so the lead agency sees
+        # exactly which granted notes the officer read.
+        note_ids = list(found.values_list("pk", flat=True))
+        record("notes.viewed", actor=user, target=case, detail={"note_ids": note_ids})
     return found
 
 

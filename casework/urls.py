@@ -20,6 +20,13 @@ urlpatterns = [
         name="evidence_request",
     ),
     path("evidence/", evidence_views.evidence_list, name="evidence_list"),
+    path("break-glass/", evidence_views.break_glass_open, name="break_glass_open"),
+    path(
+        "<int:pk>/break-glass/<int:bg_id>/",
+        evidence_views.break_glass_detail,
+        name="break_glass",
+    ),
+    path("<int:pk>/outcomes/new/", evidence_views.outcome_add, name="outcome_add"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
     path("<int:pk>/identity/", views.identity_edit, name="identity_edit"),
     path("<int:pk>/location/", views.location_edit, name="location_edit"),

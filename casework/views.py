@@ -47,8 +47,10 @@ from .forms import (
 )
 from .models import (
     Case,
+    CaseNote,
     CaseStatus,
     Consent,
+    Document,
     DocumentKind,
     ExploitationType,
     LeadTransfer,
@@ -294,6 +296,8 @@ def _detail_context(
         context["note_form"] = forms.get("note_form") or NoteForm(auto_id="note_%s")
     if "casework.view_case_documents" in perms:
         context["documents"] = list(reads.documents(user, case, perms=perms))
+    else:
+        _granted_material(user, case, perms, context)
 
     transfer = (
         case.transfers.filter(status=TransferStatus.PROPOSED)
@@ -331,11 +335,52 @@ def _detail_context(
     context["evidence_requests"] = list(
         evidence.visible_requests(user).filter(case=case).order_by("-requested_at")[:20]
     )
+    # Break-glass: the lead's case managers see every opening (flagged until reviewed);
+    # the person who opened one sees their own.
+    if "casework.review_break_glass" in perms:
+        context["break_glass_events"] = list(
+            case.break_glass_events.select_related("opened_by", "agency")[:20]
+        )
+    else:
+        context["break_glass_events"] = list(
+            case.break_glass_events.filter(opened_by=user).select_related("opened_by", "agency")[:5]
+        )
+    context["may_break_glass"] = (
+        access.user_may(user, "casework.break_glass")
+        and not {
+            "casework.view_case_identity",
+            "casework.view_case_location",
+        }
+        <= perms
+    )
+    if "casework.decide_evidence" in perms:
+        context["granted_reads"] = evidence.describe_reads(
+            case, evidence.granted_reads(case).select_related("actor", "actor_agency")[:20]
+        )
+    # Criminal justice: what the police and prosecutors recorded, and files to prosecutors.
+    context["justice_outcomes"] = list(case.justice_outcomes.select_related("recorded_by_agency"))
+    context["may_record_outcome"] = access.user_may(user, "casework.record_justice_outcome")
+    context["my_agency_id"] = membership.agency_id if membership else None
     # Who can see the case is a page of its own (case_access): the grants with their
     # reasons and the audit of sensitive views are rarely needed on a visit, and were
     # half the time of the case page (issue 5, P7).
     context["may_view_access"] = "casework.view_case_access" in perms
     return context
+
+
+def _granted_material(
+    user: Any, case: Case, perms: frozenset[str], context: dict[str, Any]
+) -> None:
+    """Notes and documents granted to an officer one by one (an approved evidence
+    request): shown, and their reading audited, only when there are some."""
+    if access.user_may(user, "casework.view_casenote") and "notes" not in context:
+        granted = CaseNote.objects.visible_to(user, "casework.view_casenote").filter(case=case)
+        if granted.exists():
+            context["notes"] = list(reads.notes(user, case, perms=perms))
+    if access.user_may(user, "casework.view_document"):
+        granted_docs = Document.objects.visible_to(user, "casework.view_document").filter(case=case)
+        if granted_docs.exists():
+            context["documents"] = list(reads.documents(user, case, perms=perms))
 
 
 @login_required

@@ -26,7 +26,7 @@ from casework.models import (
 )
 
 from . import services
-from .models import Referral
+from .models import Referral, ReferralKind
 
 
 def _user(username: str) -> User:
@@ -160,7 +160,10 @@ def seed(log: Any = print) -> None:
         # A child referred without consent, waiting for the RG decision.
         services.nrm_refer(actor=cw, case=jordan, submitted_at=now - datetime.timedelta(days=3))
         _seed_evidence(cw, officer, mihai, now)
-    log(f"  {Referral.objects.count()} referrals, 3 NRM referrals, 3 evidence requests")
+    log(
+        f"  {Referral.objects.count()} referrals, 3 NRM referrals, 3 evidence requests, "
+        "a file to prosecutors"
+    )
 
 
 def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) -> None:
@@ -220,3 +223,22 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
         event=event,
         note="Justified: the call is logged; Mihai was moved the same night.",
     )
+    # The police record the crime and send the file to the prosecutors, who accept it.
+    outcome = evidence.justice_outcome_record(
+        actor=officer,
+        case=case,
+        crime_recorded=True,
+        crime_reference="NP/2026/0419",
+        suspects_identified=2,
+        offences="Modern Slavery Act 2015 s.1 (forced labour), s.2 (human trafficking)",
+    )
+    prosecutor = _user("cps.prosecutor")
+    file = services.referral_send(
+        actor=officer,
+        case=case,
+        to_agency=prosecutor.membership.agency,
+        kind=ReferralKind.PROSECUTION_FILE,
+        reason="File for a charging decision on the two suspects.",
+        justice_outcome=outcome,
+    )
+    services.referral_accept(actor=prosecutor, referral=file)

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency
+from agencies.models import Agency, AgencyKind
+from casework.models import Case, JusticeOutcome
 
 from .models import Decision, ReferralKind, Urgency
 
@@ -37,11 +39,50 @@ class ReferralForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, own_agency: Agency, **kwargs: Any) -> None:
+    justice_outcome = forms.ModelChoiceField(
+        label=_("Justice outcome the file carries"),
+        queryset=JusticeOutcome.objects.none(),
+        required=False,
+        help_text=_("A file to prosecutors carries an outcome recorded on the case."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        own_agency: Agency,
+        case: Case | None = None,
+        file_only: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_agency"].queryset = Agency.objects.filter(active=True).exclude(
-            pk=own_agency.pk
+        agencies = Agency.objects.filter(active=True).exclude(pk=own_agency.pk)
+        outcomes = (
+            case.justice_outcomes.select_related("recorded_by_agency")
+            if case is not None
+            else JusticeOutcome.objects.none()
+        )
+        if file_only:
+            # An officer or prosecutor sends the file carrying their agency's outcome.
+            agencies = agencies.filter(kind=AgencyKind.PROSECUTION)
+            outcomes = outcomes.filter(recorded_by_agency=own_agency)
+            self.fields["kind"].choices = [
+                (ReferralKind.PROSECUTION_FILE, ReferralKind.PROSECUTION_FILE.label)
+            ]
+            self.fields["justice_outcome"].required = True
+            del self.fields["share_identity"]
+        self.fields["to_agency"].queryset = agencies  # type: ignore[attr-defined]
+        field = self.fields["justice_outcome"]
+        field.queryset = outcomes  # type: ignore[attr-defined]
+        field.label_from_instance = lambda o: (
+            _("%(when)s by %(agency)s: %(outcome)s")
+            % {
+                "when": date_format(o.recorded_at, "j M Y"),
+                "agency": o.recorded_by_agency.name,
+                "outcome": o.get_court_outcome_display().lower(),
+            }
         )  # type: ignore[attr-defined]
+        if not outcomes.exists():
+            del self.fields["justice_outcome"]
 
 
 class DeclineForm(forms.Form):

@@ -75,6 +75,14 @@ class Referral(models.Model):
         related_name="+",
         help_text=_("The consent naming the receiving agency, or a child's safeguarding basis."),
     )
+    justice_outcome = models.ForeignKey(
+        "casework.JusticeOutcome",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prosecution_files",
+        help_text=_("What a file to prosecutors carries: the outcome recorded on the case."),
+    )
     status = models.CharField(
         max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.SENT
     )
@@ -99,6 +107,16 @@ class Referral(models.Model):
             models.Index(fields=["to_agency", "status", "respond_by"], name="referral_inbox_idx"),
             models.Index(fields=["from_agency", "status"], name="referral_outbox_idx"),
             models.Index(fields=["status", "respond_by"], name="referral_due_idx"),
+        ]
+        constraints = [
+            # Only a file to prosecutors carries an outcome. That every new file carries
+            # one is the service's rule (``referral_send``): files sent before outcomes
+            # were recorded have none.
+            models.CheckConstraint(
+                condition=models.Q(justice_outcome__isnull=True)
+                | models.Q(kind="prosecution_file"),
+                name="referral_outcome_only_on_prosecution_file",
+            )
         ]
 
     def __str__(self) -> str:

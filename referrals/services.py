@@ -17,7 +17,7 @@ from agencies import access
 from agencies.errors import IllegalTransition
 from agencies.models import Agency, AgencyKind, User
 from audit.record import record
-from casework.models import Case, Consent, ConsentScope
+from casework.models import Case, Consent, ConsentScope, JusticeOutcome
 from notifications.services import notify, notify_agency
 
 from .models import (
@@ -74,14 +74,35 @@ def referral_send(
     reason: str,
     urgency: str = Urgency.ROUTINE,
     share_identity: bool = False,
+    justice_outcome: JusticeOutcome | None = None,
 ) -> Referral:
-    """Refer a case to another agency's inbox. Nothing is granted until it accepts."""
-    if not access.user_may(actor, "referrals.add_referral"):
-        raise PermissionDenied(_("Only caseworkers and case managers make referrals."))
-    if not access.can(actor, "casework.change_case", case):
-        raise PermissionDenied(_("Only the lead agency refers this case."))
+    """Refer a case to another agency's inbox. Nothing is granted until it accepts.
+
+    A file to prosecutors carries a justice outcome recorded on the case; the lead agency
+    sends it, or the officer's or prosecutor's agency that recorded the outcome.
+    """
     membership = access.require_membership(actor)
+    files_own_outcome = (
+        kind == ReferralKind.PROSECUTION_FILE
+        and justice_outcome is not None
+        and justice_outcome.recorded_by_agency_id == membership.agency_id
+        and access.user_may(actor, "casework.record_justice_outcome")
+        and access.can(actor, "casework.view_case", case)
+    )
+    if not files_own_outcome:
+        if not access.user_may(actor, "referrals.add_referral"):
+            raise PermissionDenied(_("Only caseworkers and case managers make referrals."))
+        if not access.can(actor, "casework.change_case", case):
+            raise PermissionDenied(_("Only the lead agency refers this case."))
     errors: dict[str, str] = {}
+    if kind == ReferralKind.PROSECUTION_FILE:
+        if justice_outcome is None or justice_outcome.case_id != case.pk:
+            errors["justice_outcome"] = _(
+                "A file to prosecutors carries a justice outcome recorded on this case: "
+                "record the outcome first."
+            )
+    elif justice_outcome is not None:
+        errors["justice_outcome"] = _("Only a file to prosecutors carries a justice outcome.")
     if to_agency.pk == membership.agency_id:
         errors["to_agency"] = _("Refer to another agency, not your own.")
     elif not to_agency.active:
@@ -117,6 +138,7 @@ def referral_send(
             reason=reason,
             share_identity=share_identity,
             identity_basis=basis,
+            justice_outcome=justice_outcome,
             sent_by=actor,
             sent_at=now,
             respond_by=respond_by_for(urgency, now, to_agency.country),
@@ -132,8 +154,12 @@ def referral_send(
                 "kind": kind,
                 "urgency": urgency,
                 "share_identity": share_identity,
+                "justice_outcome_id": justice_outcome.pk if justice_outcome else None,
             },
         )
+        if justice_outcome is not None and justice_outcome.referred_to_prosecutor_on is None:
+            justice_outcome.referred_to_prosecutor_on = timezone.localdate(now)
+            justice_outcome.save(update_fields=["referred_to_prosecutor_on"])
         notify_agency(
             agency=to_agency,
             roles=ANSWERING_ROLES,
@@ -250,8 +276,9 @@ def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referra
 def referral_withdraw(*, actor: User, referral: Referral) -> Referral:
     """The referring agency takes back a referral not yet answered."""
     membership = access.require_membership(actor)
-    if membership.agency_id != referral.from_agency_id or not access.role_may(
-        membership.role, "referrals.add_referral"
+    if membership.agency_id != referral.from_agency_id or not (
+        access.role_may(membership.role, "referrals.add_referral")
+        or actor.pk == referral.sent_by_id  # an officer's own file to prosecutors
     ):
         raise PermissionDenied(_("Only the referring agency withdraws a referral."))
     with transaction.atomic():

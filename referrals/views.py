@@ -20,7 +20,7 @@ from . import services
 from .api.views import visible_referrals
 from .deadlines import deadlines_for
 from .forms import DeclineForm, DutyToNotifyForm, NRMDecisionForm, ReferralForm
-from .models import NRMReferral, Referral, ReferralStatus, Urgency
+from .models import NRMReferral, Referral, ReferralKind, ReferralStatus, Urgency
 
 
 def _referral(request: HttpRequest, pk: int) -> Referral:
@@ -138,12 +138,29 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = access.get_visible_or_404(
         Case.objects.all(), request.user, "casework.view_case", pk=case_pk
     )
-    if not access.user_may(request.user, "referrals.add_referral") or not access.can(
-        request.user, "casework.change_case", case
-    ):
-        raise PermissionDenied(_("Only the lead agency's caseworkers refer this case."))
     membership = access.active_membership(request.user)
-    form = ReferralForm(request.POST or None, own_agency=membership.agency)  # type: ignore[union-attr]
+    lead = access.user_may(request.user, "referrals.add_referral") and access.can(
+        request.user, "casework.change_case", case
+    )
+    # An officer or prosecutor sends a file to prosecutors carrying their agency's outcome.
+    file_only = (
+        not lead
+        and membership is not None
+        and access.user_may(request.user, "casework.record_justice_outcome")
+        and case.justice_outcomes.filter(recorded_by_agency_id=membership.agency_id).exists()
+    )
+    if not (lead or file_only):
+        raise PermissionDenied(_("Only the lead agency's caseworkers refer this case."))
+    initial = {}
+    if request.GET.get("outcome", "").isdigit():
+        initial = {"kind": ReferralKind.PROSECUTION_FILE, "justice_outcome": request.GET["outcome"]}
+    form = ReferralForm(
+        request.POST or None,
+        initial=initial,
+        own_agency=membership.agency,  # type: ignore[union-attr]
+        case=case,
+        file_only=file_only,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             referral = services.referral_send(actor=request.user, case=case, **form.cleaned_data)

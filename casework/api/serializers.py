@@ -353,14 +353,7 @@ class JusticeOutcomeSerializer(serializers.ModelSerializer):
             "id",
             "case",
             "recorded_by_agency",
-            "crime_recorded",
-            "crime_reference",
-            "suspects_identified",
-            "referred_to_prosecutor_on",
-            "charged_on",
-            "offences",
-            "court_outcome",
-            "sentence",
+            *JusticeOutcome.RECORDED_FIELDS,
             "recorded_at",
         ]
         read_only_fields = ["id", "case", "recorded_by_agency", "recorded_at"]

@@ -287,9 +287,14 @@ def test_access_ends_at_expiry_and_beat_marks_it_expired(
     # Three days before the end the officer is told, once.
     soon = request.expires_at - datetime.timedelta(days=2)
     assert evidence.evidence_requests_expire(now=soon) == 0
-    evidence.evidence_requests_expire(now=soon)
+    evidence.evidence_requests_expire(now=soon + datetime.timedelta(minutes=15))
     notification_worker()
     assert police_officer.notifications.filter(kind="evidence.expiring").count() == 1
+    # Beat runs every 15 minutes in the window: one warning on the record, not one a run.
+    warned = AuditEvent.objects.filter(action="evidence.expiry_warned", case_id=shared.pk)
+    assert warned.count() == 1
+    request.refresh_from_db()
+    assert request.expiry_warned_at == soon
 
     # Time moves past the end (the grants carry the request's expiry): the grant no longer
     # counts, even before beat runs...

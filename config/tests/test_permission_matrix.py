@@ -630,6 +630,46 @@ MATRIX.update(
                 note="the officer who asked and the lead agency's care roles",
             )
         ],
+        "casework:break_glass_open": [
+            Expect(
+                "GET",
+                only({"officer": 200, "case_manager": 200, "outsider": 200}, 403, HTML_LOGIN),
+                note="a role's power: officers and case managers",
+            ),
+            Expect(
+                "POST",
+                only({"officer": 302, "case_manager": 302, "outsider": 200}, 403, HTML_LOGIN),
+                data=lambda w, r: {
+                    "reference": w.parts["bg_case"].reference,
+                    "reason": "Threat to life",
+                    "confirm": "on",
+                },
+                note="outside the lead agency's partnership: the form says no such case",
+            ),
+        ],
+        "casework:break_glass": [
+            Expect(
+                "GET",
+                only({"case_manager": 200}, 404, HTML_LOGIN),
+                kwargs=lambda w: {
+                    "pk": w.parts["bg_case"].pk,
+                    "bg_id": w.parts["break_glass"].pk,
+                },
+                note="the lead agency's case managers review; the opener sees their own",
+            )
+        ],
+        "casework:outcome_add": [
+            Expect(
+                "GET",
+                only(
+                    {"officer": 200, "caseworker": 403, "case_manager": 403, "analyst": 403},
+                    404,
+                    HTML_LOGIN,
+                ),
+                kwargs=lambda w: {"pk": w.parts["shared_case"].pk},
+                note="officers and prosecutors who see the case record outcomes",
+            )
+        ],
         "casework:case_access": [
             Expect("GET", care_page(), kwargs=case_pk, note="lead agency's care roles")
         ],

@@ -14,6 +14,12 @@ class ReferralSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ReferralKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
     case_reference = serializers.CharField(source="case.reference", read_only=True)
+    justice_outcome = serializers.IntegerField(
+        source="justice_outcome_id",
+        required=False,
+        allow_null=True,
+        help_text="For a file to prosecutors: the id of a justice outcome on the case.",
+    )
 
     class Meta:
         model = Referral
@@ -27,6 +33,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "urgency",
             "reason",
             "share_identity",
+            "justice_outcome",
             "status",
             "respond_by",
             "sent_at",

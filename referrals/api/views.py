@@ -51,6 +51,15 @@ class ReferralViewSet(
         case = access.get_visible_or_404(
             Case.objects.all(), request.user, "casework.view_case", pk=data.pop("case").pk
         )
+        outcome_id = data.pop("justice_outcome_id", None)
+        if outcome_id is not None:
+            # Only an outcome on this case: any other id is the same "no such outcome".
+            data["justice_outcome"] = case.justice_outcomes.filter(pk=outcome_id).first()
+            if data["justice_outcome"] is None:
+                return Response(
+                    {"justice_outcome": ["There is no such justice outcome on this case."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
         referral = services.referral_send(actor=request.user, case=case, **data)
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
