@@ -1,0 +1,1242 @@
+"""Every write of the intelligence app, and the audited read of a report.
+
+Each service checks its rule, changes state in one transaction, writes the audit event
+and queues notifications on commit (``notifications.services``). A report the actor may
+not read answers ``Http404`` (and the attempt is audited); one they may read but not
+change answers ``PermissionDenied``; bad input is a ``ValidationError`` with field errors.
+
+Reports
+    Written by contributors (``intelligence.add_report``: analysts, officers, caseworkers,
+    case managers) for their own agency, as drafts. The originating agency changes them
+    while they are drafts or submitted, never once archived (``report_update``). A
+    submitted report's grading changes only through ``report_regrade``, with a reason
+    kept in ``GradingChange``; a draft's grading is simply edited. Status moves
+    draft → submitted → archived (a draft may also be archived, i.e. abandoned).
+
+Matching (issue 7, item 2)
+    When a report is submitted, and whenever a submitted report's entities change, each
+    of its entities is compared, by kind and normal form, with the entities of the
+    *submitted* reports of *other* agencies that the submitter *cannot read* (a report
+    they can read, they can simply search). Each pair of reports and entity makes one
+    ``Match`` (never twice, in either direction). Content never travels:
+
+    - the **existing report's agency is always told**: its analysts and the report's
+      author get "Another agency has reported on this phone number", with the
+      submitting agency's name as the contact route. That is the purpose of matching:
+      the earlier agency learns that someone else holds something on the same entity.
+    - the **submitter is told** only where the existing report's *distribution* reaches
+      the submitter's agency (the sharing group, the partnership or all agencies),
+      whatever its TLP. Distribution is the originating agency's choice of which
+      agencies it works with on this report; TLP limits who reads the content. So a
+      partner whose reading was narrowed away by TLP:RED or AMBER+STRICT (or whose role
+      does not read intelligence) may learn that a match exists and whom to call, and
+      an agency outside the distribution learns nothing at all.
+
+    Notifications name the kind of entity and an agency, never the value, a title or
+    any text of either report.
+
+Operations and premises visits
+    An operation is led by the creator's agency with partner agencies; visits are
+    recorded by members of the lead or partner agencies (or outside any operation, seen
+    by the recording agency alone). From a visit, ``visit_start_case`` and
+    ``visit_start_report`` return the initial data of the case or report form, and
+    ``visit_link`` records the case or report made from it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Case as SqlCase
+from django.db.models import F, Q, QuerySet, When
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies import access
+from agencies.errors import IllegalTransition
+from agencies.models import Agency, AgencyKind, Membership, SharingGroup, User
+from audit import actions
+from audit.record import record
+from casework.models import Case, ExploitationType, HowIdentified
+from notifications.services import notify, notify_agency
+
+from . import audience
+from .entities import is_postcode_district, normalise
+from .models import (
+    TLP,
+    ConditionsAcknowledgement,
+    Distribution,
+    Entity,
+    EntityKind,
+    GradingChange,
+    HandlingCode,
+    Indicator,
+    IntelligenceAssessment,
+    IntelligenceReport,
+    Match,
+    Operation,
+    PremisesType,
+    PremisesVisit,
+    ReportStatus,
+    SourceEvaluation,
+    VisitOutcome,
+)
+from .permissions import MATCH_NOTIFIED_ROLES
+
+VIEW = "intelligence.view_report"
+ADD = "intelligence.add_report"
+GRADE = "intelligence.grade_report"
+VIEW_MATCH = "intelligence.view_match"
+ADD_OPERATION = "intelligence.add_operation"
+ADD_VISIT = "intelligence.add_visit"
+
+# A report is reviewed a year after it is written unless its author says otherwise.
+DEFAULT_REVIEW_PERIOD = datetime.timedelta(days=365)
+# Where a match notification leads (the inbox the views step mounts at this path).
+MATCH_INBOX_URL = "/intelligence/matches/"
+
+# The fields of a report a writer sets (the API's names, issue 7 item 6).
+REPORT_FIELDS = (
+    "title",
+    "summary",
+    "full_text",
+    "source_description",
+    "source_evaluation",
+    "intelligence_assessment",
+    "handling_code",
+    "handling_conditions",
+    "tlp",
+    "tlp_recipients",
+    "distribution",
+    "sharing_group",
+    "exploitation_types",
+    "area",
+    "review_on",
+    "linked_cases",
+    "entities",
+)
+# Changed on a submitted report only by a re-grade (with a reason and history).
+GRADING_FIELDS = (
+    "source_evaluation",
+    "intelligence_assessment",
+    "handling_code",
+    "handling_conditions",
+    "tlp",
+)
+_TEXT_FIELDS = ("title", "summary", "full_text", "source_description", "handling_conditions")
+
+
+# --- Access helpers -------------------------------------------------------------------
+
+
+def _deny(actor: Any, report: IntelligenceReport, perm: str) -> Http404:
+    """The report does not exist for this actor; the trail keeps the attempt."""
+    record(actions.ACCESS_DENIED, actor=actor, target=report, detail={"permission": perm})
+    return Http404()
+
+
+def _require_readable(actor: Any, report: IntelligenceReport, perm: str = VIEW) -> Membership:
+    membership = access.active_membership(actor)
+    if membership is None or not audience.is_readable(actor, report):
+        raise _deny(actor, report, perm)
+    return membership
+
+
+def report_get(user: Any, pk: Any) -> IntelligenceReport:
+    """One report the user may read, or 404 (audited when it exists but is hidden)."""
+    try:
+        return audience.readable_reports(user).select_related("originating_agency").get(pk=pk)
+    except (IntelligenceReport.DoesNotExist, ValueError, TypeError):
+        hidden = None
+        if str(pk).isdigit():
+            hidden = IntelligenceReport.objects.filter(pk=pk).first()
+        if hidden is not None:
+            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": VIEW})
+        raise Http404 from None
+
+
+def _require_editor(actor: Any, report: IntelligenceReport) -> Membership:
+    """The originating agency's contributors who may read the report change it."""
+    membership = _require_readable(actor, report, ADD)
+    if membership.agency_id != report.originating_agency_id or not access.role_may(
+        membership.role, ADD
+    ):
+        record(actions.FORBIDDEN, actor=actor, target=report, detail={"permission": ADD})
+        raise PermissionDenied(_("Only the originating agency may change this report."))
+    if report.status == ReportStatus.ARCHIVED:
+        raise IllegalTransition(_("An archived report cannot be changed."))
+    return membership
+
+
+def _require_contributor(actor: Any) -> Membership:
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, ADD):
+        raise PermissionDenied(
+            _("Only analysts, officers, caseworkers and case managers write intelligence.")
+        )
+    return membership
+
+
+# --- Validating what a writer sends ---------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Relations to write once the report row is saved (None: leave as they are)."""
+
+    recipients: list[Agency] | None = None
+    cases: list[Case] | None = None
+    entities: list[tuple[str, str, str]] | None = None  # (kind, value, normalised)
+    changed: list[str] = field(default_factory=list)
+
+
+def _ids(values: Any, name: str) -> list[int]:
+    """Records or their ids, as ids; anything else is the writer's mistake (a 400)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        values = [values]
+    ids = []
+    for value in values:
+        pk = getattr(value, "pk", value)
+        if isinstance(pk, bool) or not (isinstance(pk, int) or str(pk).isdigit()):
+            raise ValidationError({name: _("“%(value)s” is not an id.") % {"value": pk}})
+        ids.append(int(pk))
+    return ids
+
+
+def _distribution_reaches(report: IntelligenceReport, agency: Agency) -> bool:
+    """Does the (possibly unsaved) report's distribution reach ``agency``?"""
+    if report.distribution == Distribution.ALL:
+        return True
+    if report.distribution == Distribution.SHARING_GROUP and report.sharing_group is not None:
+        group = report.sharing_group
+        return group.owner_id == agency.pk or group.members.filter(pk=agency.pk).exists()
+    if report.distribution == Distribution.PARTNERSHIP:
+        return (
+            audience.partner_agency_ids(report.originating_agency_id)
+            .filter(agency_id=agency.pk)
+            .exists()
+        )
+    return False
+
+
+def _clean_entities(raw: Any, region: str) -> list[tuple[str, str, str]]:
+    """``[{"kind": ..., "value": ...}]`` → (kind, value, normalised), one per normal form."""
+    if not isinstance(raw, list | tuple):
+        raise ValidationError(
+            {"entities": _('Send a list of {"kind": ..., "value": ...} entries.')}
+        )
+    cleaned: dict[tuple[str, str], tuple[str, str, str]] = {}
+    problems: list[str] = []
+    for position, item in enumerate(raw, start=1):
+        if not isinstance(item, Mapping) or set(item) != {"kind", "value"}:
+            problems.append(
+                _('Entity %(n)d: write it as {"kind": ..., "value": ...}.') % {"n": position}
+            )
+            continue
+        kind, value = item["kind"], item["value"]
+        try:
+            normal = normalise(kind, value, region=region)
+        except ValidationError as error:
+            problems.append(
+                _("Entity %(n)d: %(problem)s")
+                % {"n": position, "problem": " ".join(error.messages)}
+            )
+            continue
+        cleaned.setdefault((kind, normal), (kind, value.strip(), normal))
+    if problems:
+        raise ValidationError({"entities": problems})
+    return list(cleaned.values())
+
+
+_RELATIONS = ("tlp_recipients", "linked_cases", "entities")
+
+
+def _scalars(report: IntelligenceReport) -> dict[str, Any]:
+    values = {
+        n: getattr(report, n) for n in REPORT_FIELDS if n not in (*_RELATIONS, "sharing_group")
+    }
+    values["sharing_group"] = report.sharing_group_id
+    return values
+
+
+def _apply(
+    *,
+    actor: Any,
+    membership: Membership,
+    report: IntelligenceReport,
+    fields: dict[str, Any],
+    creating: bool,
+) -> _Plan:
+    """Set ``fields`` on ``report`` (unsaved), validate everything, and say what else to
+    write. Raises one ValidationError with every field's problem."""
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise ValueError(f"not report fields: {sorted(unknown)}")
+    errors: dict[str, Any] = {}
+    plan = _Plan()
+    before = _scalars(report)
+
+    for name in _TEXT_FIELDS:
+        if name in fields:
+            setattr(report, name, (fields[name] or "").strip())
+    for name in ("source_evaluation", "intelligence_assessment", "handling_code", "tlp"):
+        if name in fields:
+            setattr(report, name, fields[name])
+    if (
+        "handling_code" in fields
+        and "handling_conditions" not in fields
+        and report.handling_code == HandlingCode.PERMITTED
+    ):
+        report.handling_conditions = ""
+
+    if "distribution" in fields:
+        report.distribution = fields["distribution"]
+        if "sharing_group" not in fields and report.distribution != Distribution.SHARING_GROUP:
+            report.sharing_group = None
+    if "sharing_group" in fields:
+        group = fields["sharing_group"]
+        if group is None or group == "":
+            report.sharing_group = None
+        else:
+            visible = SharingGroup.objects.for_agency(membership.agency)
+            found = visible.filter(pk=_ids(group, "sharing_group")[0]).first()
+            if found is None:
+                errors["sharing_group"] = _(
+                    "Choose a sharing group your agency owns or belongs to."
+                )
+            else:
+                report.sharing_group = found
+
+    if "exploitation_types" in fields:
+        types = list(fields["exploitation_types"] or [])
+        bad = [str(t) for t in types if t not in ExploitationType.values]
+        if bad:
+            errors["exploitation_types"] = _("Unknown exploitation type: %s") % ", ".join(bad)
+        else:
+            report.exploitation_types = sorted(set(types))
+
+    if "area" in fields:
+        area = " ".join((fields["area"] or "").split())
+        report.area = area.upper() if is_postcode_district(area) else area
+
+    today = timezone.localdate()
+    if "review_on" in fields and fields["review_on"] is not None:
+        review_on = fields["review_on"]
+        if not isinstance(review_on, datetime.date):
+            errors["review_on"] = _("Give the review date as a date.")
+        elif review_on < today and review_on != before.get("review_on"):
+            errors["review_on"] = _("The review date cannot be in the past.")
+        else:
+            report.review_on = review_on
+    elif creating:
+        report.review_on = today + DEFAULT_REVIEW_PERIOD
+
+    # Named recipients go with TLP:RED, and only within the distribution.
+    if report.tlp != TLP.RED:
+        if fields.get("tlp_recipients"):
+            errors["tlp_recipients"] = _("Name recipient agencies only for TLP:RED.")
+        elif not creating and report.pk is not None and report.tlp_recipients.exists():
+            plan.recipients = []
+    else:
+        if "tlp_recipients" in fields:
+            wanted = _ids(fields["tlp_recipients"] or [], "tlp_recipients")
+            recipients = list(Agency.objects.filter(pk__in=wanted, active=True))
+        elif report.pk is not None:
+            recipients = list(report.tlp_recipients.all())
+        else:
+            recipients = []
+        if "tlp_recipients" in fields and len(recipients) != len(set(wanted)):
+            errors["tlp_recipients"] = _("Name active agencies on Concord only.")
+        elif not recipients:
+            errors["tlp_recipients"] = _("Name the agencies that may read a TLP:RED report.")
+        elif any(agency.pk == membership.agency_id for agency in recipients):
+            errors["tlp_recipients"] = _(
+                "Your own agency always reads its reports: name only other agencies."
+            )
+        elif "sharing_group" not in errors:
+            outside = sorted(a.name for a in recipients if not _distribution_reaches(report, a))
+            if outside:
+                errors["tlp_recipients"] = _(
+                    "The distribution does not reach %(agencies)s: widen the distribution "
+                    "or name other agencies."
+                ) % {"agencies": ", ".join(outside)}
+        if "tlp_recipients" not in errors and ("tlp_recipients" in fields or report.pk is None):
+            plan.recipients = recipients
+
+    if "linked_cases" in fields:
+        wanted_cases = _ids(fields["linked_cases"] or [], "linked_cases")
+        seen_cases = Case.objects.visible_to(actor, "casework.view_case")
+        cases = list(seen_cases.filter(pk__in=wanted_cases))
+        if len(cases) != len(set(wanted_cases)):
+            errors["linked_cases"] = _("You can link only cases you can see.")
+        else:
+            # Links a colleague made to cases this writer cannot see were never shown to
+            # them, so their list cannot have meant to remove them.
+            kept = report.linked_cases.exclude(pk__in=seen_cases.values("pk")) if report.pk else []
+            plan.cases = [*cases, *kept]
+
+    if "entities" in fields:
+        try:
+            plan.entities = _clean_entities(fields["entities"] or [], membership.agency.country)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+
+    if not report.title:
+        errors.setdefault("title", _("Give the report a title."))
+    try:
+        # The check constraints say what clean() says, field by field.
+        report.full_clean(
+            exclude=[*errors, "author", "originating_agency"], validate_constraints=False
+        )
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, messages)
+    if errors:
+        raise ValidationError(errors)
+
+    after = _scalars(report)
+    plan.changed = sorted(
+        {n for n in after if before[n] != after[n]}
+        | {n for n in ("tlp_recipients", "linked_cases", "entities") if n in fields}
+    )
+    return plan
+
+
+def _write_relations(report: IntelligenceReport, plan: _Plan) -> None:
+    if plan.recipients is not None:
+        report.tlp_recipients.set(plan.recipients)
+    if plan.cases is not None:
+        report.linked_cases.set(plan.cases)
+    if plan.entities is not None:
+        report.entities.all().delete()
+        Entity.objects.bulk_create(
+            [
+                Entity(report=report, kind=kind, value=value, normalised=normal)
+                for kind, value, normal in plan.entities
+            ]
+        )
+
+
+# --- Reports --------------------------------------------------------------------------
+
+
+def report_create(
+    *,
+    actor: User,
+    title: str,
+    source_evaluation: str,
+    intelligence_assessment: str,
+    handling_code: str,
+    tlp: str,
+    distribution: str,
+    summary: str = "",
+    full_text: str = "",
+    source_description: str = "",
+    handling_conditions: str = "",
+    tlp_recipients: Iterable[Any] = (),
+    sharing_group: Any = None,
+    exploitation_types: Iterable[str] = (),
+    area: str = "",
+    review_on: datetime.date | None = None,
+    linked_cases: Iterable[Any] = (),
+    entities: Iterable[Mapping[str, Any]] = (),
+) -> IntelligenceReport:
+    """Write a draft report for the actor's agency (contributors only).
+
+    The review date defaults to a year ahead. Named recipients go with TLP:RED and must be
+    within the distribution; a sharing group must be one the agency owns or belongs to;
+    linked cases must be cases the actor can see; entities are normalised (see
+    ``intelligence.entities``). Nothing is matched or shared until it is submitted.
+    """
+    membership = _require_contributor(actor)
+    report = IntelligenceReport(
+        originating_agency=membership.agency, author=actor, status=ReportStatus.DRAFT
+    )
+    plan = _apply(
+        actor=actor,
+        membership=membership,
+        report=report,
+        creating=True,
+        fields={
+            "title": title,
+            "summary": summary,
+            "full_text": full_text,
+            "source_description": source_description,
+            "source_evaluation": source_evaluation,
+            "intelligence_assessment": intelligence_assessment,
+            "handling_code": handling_code,
+            "handling_conditions": handling_conditions,
+            "tlp": tlp,
+            "tlp_recipients": list(tlp_recipients),
+            "distribution": distribution,
+            "sharing_group": sharing_group,
+            "exploitation_types": list(exploitation_types),
+            "area": area,
+            "review_on": review_on,
+            "linked_cases": list(linked_cases),
+            "entities": list(entities),
+        },
+    )
+    with transaction.atomic():
+        report.save()
+        _write_relations(report, plan)
+        record(
+            "intelligence.report_created",
+            actor=actor,
+            target=report,
+            detail={"grading": report.grading, "tlp": report.tlp, "entities": _kinds(plan)},
+        )
+    return report
+
+
+def _kinds(plan: _Plan) -> list[str]:
+    return sorted(kind for kind, _value, _normal in plan.entities or [])
+
+
+def _locked(report: IntelligenceReport) -> IntelligenceReport:
+    """Re-read the report under a row lock, so two writers cannot interleave."""
+    return IntelligenceReport.objects.select_for_update().get(pk=report.pk)
+
+
+def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> IntelligenceReport:
+    """Change a draft or submitted report (the originating agency only).
+
+    A submitted report's grading changes only through ``report_regrade``. When a
+    submitted report's entities change, they are matched again.
+    """
+    membership = _require_editor(actor, report)
+    if report.status == ReportStatus.SUBMITTED:
+        regraded = [
+            name
+            for name in GRADING_FIELDS
+            if name in fields and fields[name] != getattr(report, name)
+        ]
+        if regraded:
+            raise ValidationError(
+                {
+                    name: _("Re-grade a submitted report, with a reason, to change this.")
+                    for name in regraded
+                }
+            )
+    with transaction.atomic():
+        report = _locked(report)
+        plan = _apply(
+            actor=actor, membership=membership, report=report, fields=fields, creating=False
+        )
+        if not plan.changed:
+            return report
+        report.save()
+        _write_relations(report, plan)
+        record(
+            "intelligence.report_updated",
+            actor=actor,
+            target=report,
+            detail={"fields": plan.changed},
+        )
+        if report.status == ReportStatus.SUBMITTED and plan.entities is not None:
+            _match(actor=actor, report=report)
+    return report
+
+
+def report_submit(*, actor: User, report: IntelligenceReport) -> IntelligenceReport:
+    """Draft → submitted: the report reaches its audience, and its entities are matched."""
+    _require_editor(actor, report)
+    with transaction.atomic():
+        report = _locked(report)
+        if report.status != ReportStatus.DRAFT:
+            raise IllegalTransition(_("Only a draft can be submitted."))
+        if not report.summary.strip():
+            raise ValidationError(
+                {"summary": _("Write the sanitised summary other agencies will read.")}
+            )
+        report.status = ReportStatus.SUBMITTED
+        report.submitted_at = timezone.now()
+        report.submitted_by = actor
+        report.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
+        record(
+            "intelligence.report_submitted",
+            actor=actor,
+            target=report,
+            detail={
+                "grading": report.grading,
+                "tlp": report.tlp,
+                "distribution": report.distribution,
+            },
+        )
+        _match(actor=actor, report=report)
+    return report
+
+
+def report_archive(
+    *, actor: User, report: IntelligenceReport, reason: str = ""
+) -> IntelligenceReport:
+    """Draft or submitted → archived: it leaves every other agency's view; the originating
+    agency keeps it, read-only."""
+    _require_editor(actor, report)
+    with transaction.atomic():
+        report = _locked(report)
+        if report.status == ReportStatus.ARCHIVED:
+            raise IllegalTransition(_("The report is archived already."))
+        previous = report.status
+        report.status = ReportStatus.ARCHIVED
+        report.archived_at = timezone.now()
+        report.save(update_fields=["status", "archived_at", "updated_at"])
+        record(
+            "intelligence.report_archived",
+            actor=actor,
+            target=report,
+            detail={"from": previous, "reason": reason.strip()},
+        )
+    return report
+
+
+def report_regrade(
+    *,
+    actor: User,
+    report: IntelligenceReport,
+    reason: str,
+    source_evaluation: str | None = None,
+    intelligence_assessment: str | None = None,
+    handling_code: str | None = None,
+    handling_conditions: str | None = None,
+    tlp: str | None = None,
+    tlp_recipients: Iterable[Any] | None = None,
+) -> GradingChange:
+    """Change a report's grading, keeping what it was and why (originating agency only).
+
+    Only analysts, officers and case managers of the originating agency re-grade. Arguments
+    left as None keep their value. Moving to P drops the conditions; new conditions must
+    be acknowledged again by every reader; leaving TLP:RED drops the named recipients;
+    moving to it needs them.
+    """
+    membership = _require_editor(actor, report)
+    if not access.role_may(membership.role, GRADE):
+        raise PermissionDenied(
+            _("Only analysts, officers and case managers of the originating agency re-grade.")
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the grading changes.")})
+    wanted = {
+        name: value
+        for name, value in {
+            "source_evaluation": source_evaluation,
+            "intelligence_assessment": intelligence_assessment,
+            "handling_code": handling_code,
+            "handling_conditions": handling_conditions,
+            "tlp": tlp,
+        }.items()
+        if value is not None
+    }
+    if tlp_recipients is not None:
+        wanted["tlp_recipients"] = list(tlp_recipients)
+    with transaction.atomic():
+        report = _locked(report)
+        old = {name: getattr(report, name) for name in GRADING_FIELDS}
+        old_recipients = sorted(report.tlp_recipients.values_list("pk", flat=True))
+        plan = _apply(
+            actor=actor, membership=membership, report=report, fields=wanted, creating=False
+        )
+        new = {name: getattr(report, name) for name in GRADING_FIELDS}
+        new_recipients = (
+            sorted(a.pk for a in plan.recipients) if plan.recipients is not None else old_recipients
+        )
+        if old == new and old_recipients == new_recipients:
+            raise ValidationError({"__all__": _("That is the grading the report has already.")})
+        if old["handling_conditions"] != new["handling_conditions"]:
+            report.conditions_version += 1
+        report.save()
+        _write_relations(report, plan)
+        change = GradingChange.objects.create(
+            report=report,
+            changed_by=actor,
+            reason=reason.strip(),
+            **{f"old_{name}": value for name, value in old.items()},
+            **{f"new_{name}": value for name, value in new.items()},
+        )
+        record(
+            "intelligence.report_regraded",
+            actor=actor,
+            target=report,
+            detail={
+                "grading_change_id": change.pk,
+                "from": _grading_code(old),
+                "to": _grading_code(new),
+                "conditions_changed": old["handling_conditions"] != new["handling_conditions"],
+                "recipients_from": old_recipients,
+                "recipients_to": new_recipients,
+            },
+        )
+    return change
+
+
+def _grading_code(values: Mapping[str, str]) -> str:
+    return (
+        f"{values['source_evaluation']}/{values['intelligence_assessment']}/"
+        f"{values['handling_code']} {values['tlp']}"
+    )
+
+
+# --- Reading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportReading:
+    """What one reader gets of one report, now.
+
+    ``level`` is ``full`` (the originating agency), ``summary`` (another agency), or
+    ``conditions`` (another agency, a C report whose current conditions this reader has
+    not acknowledged: ``data`` holds the envelope and the conditions, no summary).
+    ``data`` holds exactly the fields the reader may see, under the API's names.
+    """
+
+    report: IntelligenceReport
+    level: Literal["full", "summary", "conditions"]
+    data: dict[str, Any]
+
+    @property
+    def must_acknowledge(self) -> bool:
+        return self.level == "conditions"
+
+
+def report_read(user: Any, report: IntelligenceReport) -> ReportReading:
+    """The audited read of a report: 404 outside its audience; the envelope and the
+    conditions only, until a C report's reader acknowledges them; the full text and
+    source only in the originating agency. A linked case shows only if the reader can see
+    that case. Every read writes an audit event, with the level read."""
+    membership = _require_readable(user, report)
+    if membership.agency_id == report.originating_agency_id:
+        level: Literal["full", "summary", "conditions"] = "full"
+        names = audience.ALL_FIELDS
+    elif audience.must_acknowledge(user, report):
+        level, names = "conditions", audience.ENVELOPE_FIELDS
+    else:
+        level, names = "summary", audience.SUMMARY_FIELDS
+    data: dict[str, Any] = {}
+    for name in sorted(names):
+        if name == "entities":
+            data[name] = [
+                {"kind": e.kind, "value": e.value} for e in report.entities.order_by("kind", "pk")
+            ]
+        elif name == "linked_cases":
+            data[name] = list(
+                report.linked_cases.filter(
+                    pk__in=Case.objects.visible_to(user, "casework.view_case").values("pk")
+                ).order_by("reference")
+            )
+        elif name == "tlp_recipients":
+            data[name] = list(report.tlp_recipients.order_by("name"))
+        elif name == "grading_changes":
+            data[name] = list(report.grading_changes.select_related("changed_by"))
+        else:
+            data[name] = getattr(report, name)
+    record(
+        "intelligence.report_viewed",
+        actor=user,
+        target=report,
+        detail={"level": level, "conditions_version": report.conditions_version}
+        if report.handling_code == HandlingCode.CONDITIONS
+        else {"level": level},
+    )
+    return ReportReading(report=report, level=level, data=data)
+
+
+def acknowledge_conditions(*, actor: User, report: IntelligenceReport) -> ConditionsAcknowledgement:
+    """A reader in another agency accepts a C report's current conditions. Idempotent: a
+    second call returns the first acknowledgement; only the first is audited. New
+    conditions (a re-grade) need a new acknowledgement."""
+    membership = _require_readable(actor, report)
+    if report.handling_code != HandlingCode.CONDITIONS:
+        raise ValidationError(
+            {"handling_conditions": _("This report has no handling conditions to acknowledge.")}
+        )
+    if membership.agency_id == report.originating_agency_id:
+        raise ValidationError(
+            {"handling_conditions": _("Your own agency's reports need no acknowledgement.")}
+        )
+    with transaction.atomic():
+        acknowledgement, created = ConditionsAcknowledgement.objects.get_or_create(
+            report=report,
+            user=actor,
+            conditions_version=report.conditions_version,
+            defaults={"conditions": report.handling_conditions},
+        )
+        if created:
+            record(
+                "intelligence.conditions_acknowledged",
+                actor=actor,
+                target=report,
+                detail={"conditions_version": report.conditions_version},
+            )
+    return acknowledgement
+
+
+def entities_set(
+    *, actor: User, report: IntelligenceReport, entities: Iterable[Mapping[str, Any]]
+) -> IntelligenceReport:
+    """Replace the report's entities (normalised); a submitted report is matched again."""
+    return report_update(actor=actor, report=report, entities=list(entities))
+
+
+# --- Matching -------------------------------------------------------------------------
+
+
+def _entity_word(kind: str) -> str:
+    return str(EntityKind(kind).label).lower()
+
+
+def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
+    """Match the submitted ``report``'s entities against other agencies' submitted reports
+    the actor cannot read; create the matches and tell whoever may be told (see the
+    module docstring). Returns the new matches."""
+    own = list(report.entities.values_list("kind", "normalised"))
+    if not own:
+        return []
+    same_entity = Q()
+    for kind, normal in own:
+        same_entity |= Q(kind=kind, normalised=normal)
+    candidates = list(
+        Entity.objects.filter(same_entity, report__status=ReportStatus.SUBMITTED)
+        .exclude(report__originating_agency_id=report.originating_agency_id)
+        .exclude(report_id__in=audience.readable_reports(actor).values("pk"))
+        .select_related("report__originating_agency", "report__author")
+        .order_by("report_id", "kind", "normalised")
+    )
+    if not candidates:
+        return []
+    membership = access.require_membership(actor)
+    others = {e.report_id for e in candidates}
+    # Does the other report's distribution (TLP aside) reach the submitter's agency?
+    reaches = set(
+        IntelligenceReport.objects.filter(
+            audience.distribution_reaches(membership.agency_id), pk__in=others
+        ).values_list("pk", flat=True)
+    )
+    # A pair already matched the other way round (the other report named it later).
+    reverse = set(
+        Match.objects.filter(new_report_id__in=others, existing_report=report).values_list(
+            "new_report_id", "kind", "normalised"
+        )
+    )
+    created: list[Match] = []
+    for entity in candidates:
+        if (entity.report_id, entity.kind, entity.normalised) in reverse:
+            continue
+        match, new = Match.objects.get_or_create(
+            new_report=report,
+            existing_report=entity.report,
+            kind=entity.kind,
+            normalised=entity.normalised,
+            defaults={"existing_agency_told": True, "new_agency_told": entity.report_id in reaches},
+        )
+        if not new:
+            continue
+        created.append(match)
+        record(
+            "intelligence.match_created",
+            actor=actor,
+            target=match,
+            detail={
+                "new_report_id": report.pk,
+                "existing_report_id": entity.report_id,
+                "kind": entity.kind,
+                "existing_agency_told": match.existing_agency_told,
+                "new_agency_told": match.new_agency_told,
+            },
+        )
+    _tell(actor=actor, report=report, matches=created, candidates=candidates)
+    return created
+
+
+def _tell(
+    *, actor: User, report: IntelligenceReport, matches: list[Match], candidates: list[Entity]
+) -> None:
+    """One notification per agency and kind of entity on each side, naming only the kind
+    and the agency to contact."""
+    existing = {e.report_id: e.report for e in candidates}
+    told_existing: dict[tuple[int, str], Match] = {}
+    told_new: dict[tuple[int, str], Match] = {}
+    for match in matches:
+        other = existing[match.existing_report_id]
+        told_existing.setdefault((other.originating_agency_id, match.kind), match)
+        if match.new_agency_told:
+            told_new.setdefault((other.originating_agency_id, match.kind), match)
+
+    for (agency_id, kind), match in told_existing.items():
+        other = existing[match.existing_report_id]
+        message = _("Another agency has reported on this %(entity)s. Contact: %(agency)s.") % {
+            "entity": _entity_word(kind),
+            "agency": report.originating_agency.name,
+        }
+        dedup_key = f"intelligence-match:{report.pk}:{agency_id}:{kind}"
+        notify_agency(
+            agency=other.originating_agency,
+            roles=MATCH_NOTIFIED_ROLES,
+            kind="intelligence.match",
+            target=match,
+            message=message,
+            url=MATCH_INBOX_URL,
+            dedup_key=dedup_key,
+        )
+        author = other.author
+        author_membership = access.active_membership(author)
+        if (
+            author_membership is not None
+            and author_membership.agency_id == agency_id
+            and access.role_may(author_membership.role, VIEW_MATCH)
+        ):
+            # The same key: an analyst author is told once.
+            notify(
+                recipients=[author],
+                kind="intelligence.match",
+                target=match,
+                message=message,
+                url=MATCH_INBOX_URL,
+                dedup_key=dedup_key,
+            )
+
+    for (agency_id, kind), match in told_new.items():
+        other = existing[match.existing_report_id]
+        notify(
+            recipients=[actor],
+            kind="intelligence.match",
+            target=match,
+            message=_("Another agency has reported on this %(entity)s. Contact: %(agency)s.")
+            % {"entity": _entity_word(kind), "agency": other.originating_agency.name},
+            url=MATCH_INBOX_URL,
+            dedup_key=f"intelligence-match:{report.pk}:{agency_id}:{kind}:submitter",
+        )
+
+
+def visible_matches(user: Any) -> QuerySet[Match]:
+    """The match inbox: matches on the user's own agency's reports that the user may read,
+    on the side that was told, newest first. One SQL query.
+
+    Each row carries ``own_report_id`` and ``other_agency_id`` (the contact route); the
+    other report's id is on the row but must never be shown.
+    """
+    membership = access.active_membership(user)
+    if membership is None or not access.role_may(membership.role, VIEW_MATCH):
+        return Match.objects.none()
+    mine = (
+        audience.readable_reports(user)
+        .filter(originating_agency_id=membership.agency_id)
+        .values("pk")
+    )
+    existing_side = Q(existing_agency_told=True, existing_report_id__in=mine)
+    new_side = Q(new_agency_told=True, new_report_id__in=mine)
+    ours = Q(existing_report__originating_agency_id=membership.agency_id)
+    return Match.objects.filter(existing_side | new_side).annotate(
+        own_report_id=SqlCase(When(ours, then=F("existing_report_id")), default=F("new_report_id")),
+        other_agency_id=SqlCase(
+            When(ours, then=F("new_report__originating_agency_id")),
+            default=F("existing_report__originating_agency_id"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """One match as its reader sees it: their report, the entity (their own spelling),
+    and the agency to contact. Nothing of the other report."""
+
+    match: Match
+    own_report: IntelligenceReport
+    kind: str
+    value: str
+    contact_agency: Agency
+
+
+def match_open(user: Any, match_id: Any) -> MatchView:
+    """One match from the user's inbox (404 otherwise); audited."""
+    try:
+        match = visible_matches(user).get(pk=match_id)
+    except (Match.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    own_report = IntelligenceReport.objects.get(pk=match.own_report_id)
+    entity = own_report.entities.filter(kind=match.kind, normalised=match.normalised).first()
+    record(
+        "intelligence.match_viewed",
+        actor=user,
+        target=match,
+        detail={"own_report_id": own_report.pk},
+    )
+    return MatchView(
+        match=match,
+        own_report=own_report,
+        kind=match.kind,
+        value=entity.value if entity is not None else match.normalised,
+        contact_agency=Agency.objects.get(pk=match.other_agency_id),
+    )
+
+
+# --- Operations and premises visits ---------------------------------------------------
+
+
+def operation_create(
+    *,
+    actor: User,
+    name: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None = None,
+    partner_agencies: Iterable[Any] = (),
+) -> Operation:
+    """Start an operation led by the actor's agency (officers, analysts, case managers)."""
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, ADD_OPERATION):
+        raise PermissionDenied(_("Only officers, analysts and case managers start operations."))
+    errors: dict[str, str] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = _("Name the operation.")
+    elif Operation.objects.filter(lead_agency=membership.agency, name__iexact=name).exists():
+        errors["name"] = _("Your agency already has an operation with this name.")
+    if ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = _("An operation cannot end before it starts.")
+    wanted = set(_ids(partner_agencies, "partner_agencies"))
+    partners = list(Agency.objects.filter(pk__in=wanted, active=True))
+    if len(partners) != len(wanted):
+        errors["partner_agencies"] = _("Choose active agencies on Concord.")
+    elif membership.agency_id in wanted:
+        errors["partner_agencies"] = _("Your agency leads the operation; choose other agencies.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        operation = Operation.objects.create(
+            lead_agency=membership.agency,
+            name=name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_by=actor,
+        )
+        operation.partner_agencies.set(partners)
+        record(
+            "intelligence.operation_created",
+            actor=actor,
+            target=operation,
+            detail={"partner_agency_ids": sorted(a.pk for a in partners)},
+        )
+    return operation
+
+
+def _visible_operation(actor: Any, operation: Operation | None) -> None:
+    if (
+        operation is not None
+        and not Operation.objects.visible_to(actor).filter(pk=operation.pk).exists()
+    ):
+        record(
+            actions.ACCESS_DENIED,
+            actor=actor,
+            target=operation,
+            detail={"permission": "intelligence.view_operation"},
+        )
+        raise Http404
+
+
+def visit_record(
+    *,
+    actor: User,
+    premises_type: str,
+    postcode_district: str,
+    visited_on: datetime.date,
+    outcome: str,
+    operation: Operation | None = None,
+    workers_present: int | None = None,
+    indicators: Iterable[str] = (),
+    notes: str = "",
+) -> PremisesVisit:
+    """Record a premises visit by the actor's agency, in an operation it leads or
+    partners (or outside any operation). The date must not be in the future, and within
+    the operation's dates."""
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, ADD_VISIT):
+        raise PermissionDenied(_("Your role does not record premises visits."))
+    _visible_operation(actor, operation)
+    errors: dict[str, str] = {}
+    if premises_type not in PremisesType.values:
+        errors["premises_type"] = _("Choose the type of premises.")
+    if outcome not in VisitOutcome.values:
+        errors["outcome"] = _("Choose the outcome of the visit.")
+    district = "".join((postcode_district or "").split()).upper()
+    if not district:
+        errors["postcode_district"] = _("Give the postcode district, e.g. NE1.")
+    elif membership.agency.country == "GB" and not is_postcode_district(district):
+        errors["postcode_district"] = _(
+            "“%(value)s” is not a UK postcode district: give the outward code only, e.g. NE1."
+        ) % {"value": postcode_district}
+    elif len(district) > 8:
+        errors["postcode_district"] = _("A postcode district is at most 8 characters.")
+    if visited_on > timezone.localdate():
+        errors["visited_on"] = _("The visit cannot be in the future.")
+    elif operation is not None and (
+        visited_on < operation.starts_on
+        or (operation.ends_on is not None and visited_on > operation.ends_on)
+    ):
+        errors["visited_on"] = _("The visit date falls outside the operation's dates.")
+    if workers_present is not None and workers_present < 0:
+        errors["workers_present"] = _("The number of workers cannot be negative.")
+    seen = list(indicators)
+    bad = [str(i) for i in seen if i not in Indicator.values]
+    if bad:
+        errors["indicators"] = _("Unknown indicator: %s") % ", ".join(bad)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        visit = PremisesVisit.objects.create(
+            operation=operation,
+            agency=membership.agency,
+            premises_type=premises_type,
+            postcode_district=district,
+            visited_on=visited_on,
+            workers_present=workers_present,
+            indicators=[i for i in Indicator.values if i in set(seen)],
+            outcome=outcome,
+            notes=notes.strip(),
+            recorded_by=actor,
+        )
+        record(
+            "intelligence.visit_recorded",
+            actor=actor,
+            target=visit,
+            detail={"operation_id": operation.pk if operation else None, "outcome": outcome},
+        )
+    return visit
+
+
+def _require_visit(actor: Any, visit: PremisesVisit) -> None:
+    if not PremisesVisit.objects.visible_to(actor).filter(pk=visit.pk).exists():
+        record(
+            actions.ACCESS_DENIED,
+            actor=actor,
+            target=visit,
+            detail={"permission": "intelligence.view_operation"},
+        )
+        raise Http404
+
+
+def _likely_exploitation(visit: PremisesVisit) -> list[str]:
+    # Workplaces suggest labour exploitation; a home could be anything (domestic
+    # servitude, sexual exploitation...), so nothing is assumed there.
+    if visit.premises_type in {PremisesType.RESIDENTIAL, PremisesType.OTHER}:
+        return []
+    return [ExploitationType.LABOUR]
+
+
+def visit_start_case(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
+    """The initial data of the case form opened from a visit (nothing is created here:
+    the caseworker completes the form and ``casework.services.case_create`` opens it,
+    then ``visit_link`` records it on the visit)."""
+    _require_visit(actor, visit)
+    if not access.user_may(actor, "casework.add_case"):
+        raise PermissionDenied(_("Only caseworkers and case managers open cases."))
+    kind = visit.agency.kind
+    if kind == AgencyKind.POLICE:
+        how = HowIdentified.POLICE_OPERATION
+    elif kind in {AgencyKind.CHARITY, AgencyKind.COMMUNITY_GROUP}:
+        how = HowIdentified.NGO_OUTREACH
+    else:
+        how = HowIdentified.INSPECTION
+    return {
+        "exploitation_types": _likely_exploitation(visit),
+        "how_identified": how,
+        "region": visit.agency.region,
+        "visit": visit.pk,
+    }
+
+
+def visit_start_report(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
+    """The initial data of the report form opened from a visit, under the API's names.
+
+    The summary (which travels) holds only what was observed: premises type, district,
+    date, number of workers, indicators and outcome; the visit's notes, which may name
+    people, go to the full text, which stays in the agency. Seen by the agency's own
+    staff, the information is graded 1/A/P to start with; TLP:AMBER to the partnership.
+    """
+    _require_visit(actor, visit)
+    if not access.user_may(actor, ADD):
+        raise PermissionDenied(
+            _("Only analysts, officers, caseworkers and case managers write intelligence.")
+        )
+    premises = str(PremisesType(visit.premises_type).label).lower()
+    seen = [str(Indicator(i).label).lower() for i in visit.indicators]
+    lines = [
+        _("Visit to a %(premises)s in %(district)s on %(date)s.")
+        % {"premises": premises, "district": visit.postcode_district, "date": visit.visited_on},
+    ]
+    if visit.workers_present is not None:
+        lines.append(_("Workers present: %(n)d.") % {"n": visit.workers_present})
+    lines.append(
+        _("Indicators observed: %(list)s.") % {"list": ", ".join(seen)}
+        if seen
+        else _("No indicators observed.")
+    )
+    lines.append(
+        _("Outcome: %(outcome)s.") % {"outcome": str(VisitOutcome(visit.outcome).label).lower()}
+    )
+    return {
+        "title": _("Premises visit: %(premises)s, %(district)s, %(date)s")
+        % {"premises": premises, "district": visit.postcode_district, "date": visit.visited_on},
+        "summary": " ".join(lines),
+        "full_text": visit.notes,
+        "source_description": _("Premises visit by %(agency)s staff (visit %(id)d).")
+        % {"agency": visit.agency.name, "id": visit.pk},
+        "source_evaluation": SourceEvaluation.RELIABLE,
+        "intelligence_assessment": IntelligenceAssessment.KNOWN_DIRECTLY,
+        "handling_code": HandlingCode.PERMITTED,
+        "handling_conditions": "",
+        "tlp": TLP.AMBER,
+        "tlp_recipients": [],
+        "distribution": Distribution.PARTNERSHIP,
+        "sharing_group": None,
+        "exploitation_types": _likely_exploitation(visit),
+        "area": visit.postcode_district,
+        "entities": [],
+        "visit": visit.pk,
+    }
+
+
+def visit_link(
+    *,
+    actor: User,
+    visit: PremisesVisit,
+    case: Case | None = None,
+    report: IntelligenceReport | None = None,
+) -> PremisesVisit:
+    """Record the case or report made from a visit. The actor must see the visit and the
+    case, and the report must be their own agency's."""
+    if (case is None) == (report is None):
+        raise ValueError("Link exactly one of a case or a report.")
+    _require_visit(actor, visit)
+    membership = access.require_membership(actor)
+    if case is not None:
+        if not Case.objects.visible_to(actor, "casework.view_case").filter(pk=case.pk).exists():
+            raise Http404
+        if visit.case_id is not None and visit.case_id != case.pk:
+            raise ValidationError({"case": _("A case has already been opened from this visit.")})
+        visit.case = case
+        changed = "case"
+    else:
+        assert report is not None
+        _require_readable(actor, report)
+        if report.originating_agency_id != membership.agency_id:
+            raise PermissionDenied(_("Link a report of your own agency."))
+        if visit.report_id is not None and visit.report_id != report.pk:
+            raise ValidationError(
+                {"report": _("A report has already been written from this visit.")}
+            )
+        visit.report = report
+        changed = "report"
+    with transaction.atomic():
+        visit.save(update_fields=[changed])
+        record(
+            "intelligence.visit_linked",
+            actor=actor,
+            target=visit,
+            detail={f"{changed}_id": getattr(visit, f"{changed}_id")},
+        )
+    return visit

@@ -1,0 +1,88 @@
+"""Fixtures of the intelligence stories.
+
+Northshire Police (``analyst``, ``police_officer``) writes most reports. Its partners
+(root conftest: Harbour Trust, the Council, Crown Prosecution) and the Labour
+Inspectorate share the Northshire Partnership; the police own the sharing group "Labour
+Exploitation Cell" (the police, the inspectorate and the Regional Crime Unit, which is not
+in the partnership). Southshire Police is outside everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
+from agencies.tests.factories import AgencyFactory, member
+from intelligence import services
+from intelligence.models import IntelligenceReport
+
+
+@pytest.fixture
+def inspectorate(partnership: Partnership) -> Agency:
+    agency = AgencyFactory(name="Labour Inspectorate", kind=AgencyKind.LABOUR_INSPECTORATE)
+    partnership.agencies.add(agency)
+    return agency
+
+
+@pytest.fixture
+def crime_unit(db: None) -> Agency:
+    return AgencyFactory(name="Regional Crime Unit", kind=AgencyKind.NATIONAL_AGENCY)
+
+
+@pytest.fixture
+def cell(police: Agency, inspectorate: Agency, crime_unit: Agency) -> SharingGroup:
+    group = SharingGroup.objects.create(name="Labour Exploitation Cell", owner=police)
+    group.members.set([police, inspectorate, crime_unit])
+    return group
+
+
+@pytest.fixture
+def council_analyst(council: Agency, partnership: Partnership) -> User:
+    return member(council, Role.ANALYST, username="council-analyst")
+
+
+@pytest.fixture
+def inspector(inspectorate: Agency) -> User:
+    return member(inspectorate, Role.OFFICER, username="inspector")
+
+
+@pytest.fixture
+def outside_analyst(outside_police: Agency) -> User:
+    return member(outside_police, Role.ANALYST, username="outside-analyst")
+
+
+@pytest.fixture
+def other_caseworker(harbour: Agency) -> User:
+    """A colleague of ``caseworker`` at Harbour Trust."""
+    return member(harbour, Role.CASEWORKER, username="dora")
+
+
+REPORT_DEFAULTS: dict[str, Any] = {
+    "title": "Car wash workers sleeping on site",
+    "summary": "Six workers appear to live at the car wash and hand over their wages.",
+    "full_text": "Informant SECRET-SOURCE-42 says the manager takes passports.",
+    "source_description": "Registered informant SECRET-SOURCE-42, met twice.",
+    "source_evaluation": "2",
+    "intelligence_assessment": "B",
+    "handling_code": "P",
+    "tlp": "AMBER",
+    "distribution": "partnership",
+    "exploitation_types": ["labour"],
+    "area": "ne1",
+}
+
+
+@pytest.fixture
+def make_report(partnership: Partnership) -> Callable[..., IntelligenceReport]:
+    """Write a report through the services (submitted unless ``submit=False``)."""
+
+    def make(actor: User, *, submit: bool = True, **fields: Any) -> IntelligenceReport:
+        report = services.report_create(actor=actor, **{**REPORT_DEFAULTS, **fields})
+        if submit:
+            report = services.report_submit(actor=actor, report=report)
+        return report
+
+    return make

@@ -1,0 +1,197 @@
+"""Matching: the same entity in another agency's report the submitter cannot read.
+
+Content never travels: the earlier report's agency is told there is a match and whom to
+contact; the submitter is told only where the earlier report's distribution reaches them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from agencies.models import Agency, User
+from audit.models import AuditEvent
+from intelligence import services
+from intelligence.models import Match
+from notifications.models import NotificationEvent
+
+PHONE = [{"kind": "phone", "value": "07911 123456"}]
+SAME_PHONE = [{"kind": "phone", "value": "+44 7911 123 456"}]
+
+
+def events() -> list[NotificationEvent]:
+    return list(NotificationEvent.objects.filter(kind="intelligence.match").order_by("id"))
+
+
+@pytest.fixture
+def police_report(make_report: Any, analyst: User) -> Any:
+    """The police's report on a phone number, kept to the police."""
+    return make_report(analyst, distribution="agency", entities=PHONE)
+
+
+def test_a_later_report_matches_and_the_earlier_agency_is_told(
+    police_report: Any, make_report: Any, caseworker: User, police: Agency
+) -> None:
+    charity_report = make_report(caseworker, entities=SAME_PHONE)
+    match = Match.objects.get()
+    assert (match.new_report, match.existing_report) == (charity_report, police_report)
+    assert (match.kind, match.normalised) == ("phone", "+447911123456")
+    assert match.existing_agency_told and not match.new_agency_told
+
+    told = events()
+    # The police's analysts, and the report's author (the same key: told once).
+    assert {(e.agency_id, tuple(e.roles), tuple(e.recipient_ids)) for e in told} == {
+        (police.pk, ("analyst",), ()),
+        (None, (), (police_report.author_id,)),
+    }
+    for event in told:
+        assert event.message == (
+            "Another agency has reported on this phone number. Contact: Harbour Trust."
+        )
+        assert event.url == services.MATCH_INBOX_URL
+    audited = AuditEvent.objects.for_target(match).get(action="intelligence.match_created")
+    assert audited.detail["kind"] == "phone"
+    assert "7911" not in str(audited.detail)
+
+
+def test_notifications_carry_no_content(make_report: Any, analyst: User, caseworker: User) -> None:
+    make_report(
+        analyst,
+        distribution="agency",
+        entities=[
+            {"kind": "person", "value": "Jan Kowalski, 1984-03-09"},
+            {"kind": "vehicle", "value": "AB12 CDE"},
+        ],
+    )
+    charity = make_report(
+        caseworker,
+        entities=[
+            {"kind": "person", "value": "jan kowalski, 1984-03-09"},
+            {"kind": "vehicle", "value": "ab12cde"},
+        ],
+    )
+    messages = {e.message for e in events()}
+    assert messages == {
+        "Another agency has reported on this person of interest. Contact: Harbour Trust.",
+        "Another agency has reported on this vehicle registration. Contact: Harbour Trust.",
+    }
+    for forbidden in ("Kowalski", "kowalski", "1984", "AB12", "Car wash", charity.title):
+        assert all(forbidden not in m for m in messages)
+
+
+def test_matching_works_in_both_directions(
+    make_report: Any, caseworker: User, analyst: User, harbour: Agency
+) -> None:
+    # The charity reported first, kept to itself; the police name the same phone later.
+    charity_report = make_report(caseworker, distribution="agency", entities=PHONE)
+    police_report = make_report(analyst, entities=SAME_PHONE)
+    match = Match.objects.get()
+    assert (match.new_report, match.existing_report) == (police_report, charity_report)
+    # Harbour has no analysts: its caseworker, the author, is told in person.
+    (event,) = [e for e in events() if e.recipient_ids]
+    assert event.recipient_ids == [caseworker.pk]
+    assert event.message.endswith("Contact: Northshire Police.")
+    assert list(services.visible_matches(caseworker)) == [match]
+    assert not services.visible_matches(analyst).exists()  # the charity kept it to itself
+
+
+def test_no_match_with_a_report_the_submitter_can_read(
+    make_report: Any, analyst: User, council_analyst: User
+) -> None:
+    make_report(analyst, distribution="partnership", entities=PHONE)
+    make_report(council_analyst, entities=SAME_PHONE)
+    assert not Match.objects.exists()
+    assert not events()
+
+
+def test_no_match_with_drafts_or_ones_own_agency(
+    make_report: Any, analyst: User, police_officer: User, caseworker: User
+) -> None:
+    make_report(analyst, submit=False, distribution="agency", entities=PHONE)
+    make_report(caseworker, entities=SAME_PHONE)
+    # The police's own draft is not a match, and the charity's report the officer reads.
+    make_report(police_officer, entities=SAME_PHONE)
+    assert not Match.objects.exists()
+
+
+def test_the_submitter_is_told_where_the_distribution_reaches_them(
+    make_report: Any, analyst: User, caseworker: User, council: Agency
+) -> None:
+    # Distributed to the partnership, but TLP:RED narrows the reading to the council.
+    earlier = make_report(analyst, tlp="RED", tlp_recipients=[council], entities=PHONE)
+    later = make_report(caseworker, entities=SAME_PHONE)
+    match = Match.objects.get()
+    assert match.new_agency_told
+    submitter_events = [e for e in events() if e.recipient_ids == [caseworker.pk]]
+    assert [e.message for e in submitter_events] == [
+        "Another agency has reported on this phone number. Contact: Northshire Police."
+    ]
+    assert list(services.visible_matches(caseworker)) == [match]
+    seen = services.match_open(caseworker, match.pk)
+    assert seen.own_report == later
+    assert seen.value == SAME_PHONE[0]["value"]  # their own spelling
+    assert seen.contact_agency.name == "Northshire Police"
+    assert seen.own_report != earlier
+    assert AuditEvent.objects.for_target(match).filter(action="intelligence.match_viewed").exists()
+
+
+def test_outside_the_distribution_the_submitter_learns_nothing(
+    police_report: Any, make_report: Any, outside_analyst: User, analyst: User
+) -> None:
+    make_report(outside_analyst, distribution="agency", entities=SAME_PHONE)
+    match = Match.objects.get()
+    assert not match.new_agency_told
+    assert all(e.recipient_ids != [outside_analyst.pk] for e in events())
+    assert not services.visible_matches(outside_analyst).exists()
+    with pytest.raises(Http404):
+        services.match_open(outside_analyst, match.pk)
+    # The police see it, and whom to contact.
+    seen = services.match_open(analyst, match.pk)
+    assert seen.own_report == police_report
+    assert seen.contact_agency.name == "Southshire Police"
+
+
+def test_matches_are_made_once(
+    police_report: Any, make_report: Any, caseworker: User, analyst: User
+) -> None:
+    later = make_report(caseworker, entities=SAME_PHONE)
+    services.entities_set(
+        actor=caseworker, report=later, entities=[*SAME_PHONE, {"kind": "vehicle", "value": "X1"}]
+    )
+    # The police report names the phone again (a later edit): not a second, reversed match.
+    services.entities_set(actor=analyst, report=police_report, entities=PHONE)
+    assert Match.objects.count() == 1
+    assert len([e for e in events() if e.agency_id]) == 1
+
+
+def test_changing_a_submitted_reports_entities_matches_them(
+    police_report: Any, make_report: Any, caseworker: User
+) -> None:
+    later = make_report(caseworker, entities=[{"kind": "vehicle", "value": "X1"}])
+    assert not Match.objects.exists()
+    services.entities_set(actor=caseworker, report=later, entities=SAME_PHONE)
+    assert Match.objects.get().new_report == later
+
+
+def test_the_inbox_is_one_query(
+    police_report: Any,
+    make_report: Any,
+    caseworker: User,
+    analyst: User,
+    django_assert_num_queries: Any,
+) -> None:
+    make_report(caseworker, entities=SAME_PHONE)
+    with django_assert_num_queries(1):
+        rows = list(services.visible_matches(analyst))
+    assert [(r.own_report_id, r.other_agency_id) for r in rows] == [
+        (police_report.pk, caseworker.membership.agency_id)
+    ]
+
+
+def test_roles_without_match_capability_see_no_inbox(
+    police_report: Any, make_report: Any, caseworker: User, manager: User
+) -> None:
+    make_report(caseworker, entities=SAME_PHONE)
+    assert not services.visible_matches(manager).exists()
