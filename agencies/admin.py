@@ -33,6 +33,7 @@ class AgencyAdmin(admin.ModelAdmin):
             country=obj.country,
             region=obj.region,
             is_first_responder=obj.is_first_responder,
+            intelligence_contact=obj.intelligence_contact,
         )
         obj.pk, obj.group_id = created.pk, created.group_id
 

@@ -21,6 +21,7 @@ AGENCIES: list[dict[str, Any]] = [
         "country": "GB",
         "region": "Northshire",
         "is_first_responder": True,
+        "intelligence_contact": "intel.desk@northshire-police.example",
     },
     {
         "name": "Northshire Council Adult Social Care",
@@ -28,6 +29,7 @@ AGENCIES: list[dict[str, Any]] = [
         "country": "GB",
         "region": "Northshire",
         "is_first_responder": True,
+        "intelligence_contact": "mash@northshire-council.example",
     },
     {
         "name": "Harbour Trust",
@@ -35,6 +37,7 @@ AGENCIES: list[dict[str, Any]] = [
         "country": "GB",
         "region": "Northshire",
         "is_first_responder": True,
+        "intelligence_contact": "safeguarding@harbourtrust.example",
     },
     {
         "name": "Northshire Health",
@@ -56,6 +59,7 @@ AGENCIES: list[dict[str, Any]] = [
         "country": "GB",
         "region": "",
         "is_first_responder": True,
+        "intelligence_contact": "intelligence@labour-inspectorate.example",
     },
     {
         "name": "Ljubljana Police Directorate",
@@ -118,6 +122,10 @@ def seed(log: Any = print) -> None:
             if agency is None:
                 agency = services.agency_create(actor=None, **spec)
                 log(f"  agency {agency.name}")
+            elif spec.get("intelligence_contact") and not agency.intelligence_contact:
+                # A demo database from before agencies had an intelligence contact.
+                agency.intelligence_contact = spec["intelligence_contact"]
+                agency.save(update_fields=["intelligence_contact"])
             agencies[agency.name] = agency
 
         partnership, created = Partnership.objects.get_or_create(

@@ -91,6 +91,14 @@ class Agency(models.Model):
         default=False,
         help_text=_("Designated first responders may make National Referral Mechanism referrals."),
     )
+    intelligence_contact = models.EmailField(
+        _("intelligence contact"),
+        blank=True,
+        help_text=_(
+            "Where another agency asks about an intelligence match (a team mailbox, not a "
+            "person's address)."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
     # Every object grant to "the agency" is a grant to this group; a user reaches it
     # through their membership, never through auth's user.groups (see access.py).

@@ -35,6 +35,7 @@ def agency_create(
     country: str,
     region: str = "",
     is_first_responder: bool = False,
+    intelligence_contact: str = "",
 ) -> Agency:
     """Create an agency with the group that will hold its object grants.
 
@@ -52,6 +53,7 @@ def agency_create(
             country=country,
             region=region,
             is_first_responder=is_first_responder,
+            intelligence_contact=intelligence_contact,
             group=group,
         )
         agency.full_clean()

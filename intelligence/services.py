@@ -853,6 +853,13 @@ def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
     return created
 
 
+def _contact_route(agency: Agency) -> str:
+    """The agency and its intelligence mailbox (a team address, never a person's)."""
+    if agency.intelligence_contact:
+        return f"{agency.name} ({agency.intelligence_contact})"
+    return agency.name
+
+
 def _tell(
     *, actor: User, report: IntelligenceReport, matches: list[Match], candidates: list[Entity]
 ) -> None:
@@ -871,7 +878,7 @@ def _tell(
         other = existing[match.existing_report_id]
         message = _("Another agency has reported on this %(entity)s. Contact: %(agency)s.") % {
             "entity": _entity_word(kind),
-            "agency": report.originating_agency.name,
+            "agency": _contact_route(report.originating_agency),
         }
         dedup_key = f"intelligence-match:{report.pk}:{agency_id}:{kind}"
         notify_agency(
@@ -907,7 +914,7 @@ def _tell(
             kind="intelligence.match",
             target=match,
             message=_("Another agency has reported on this %(entity)s. Contact: %(agency)s.")
-            % {"entity": _entity_word(kind), "agency": other.originating_agency.name},
+            % {"entity": _entity_word(kind), "agency": _contact_route(other.originating_agency)},
             url=MATCH_INBOX_URL,
             dedup_key=f"intelligence-match:{report.pk}:{agency_id}:{kind}:submitter",
         )

@@ -36,7 +36,15 @@ class TokenSerializer(serializers.Serializer):
 class AgencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Agency
-        fields = ["id", "name", "kind", "country", "region", "is_first_responder"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "country",
+            "region",
+            "is_first_responder",
+            "intelligence_contact",
+        ]
 
 
 class MeSerializer(serializers.Serializer):

@@ -195,3 +195,17 @@ def test_roles_without_match_capability_see_no_inbox(
 ) -> None:
     make_report(caseworker, entities=SAME_PHONE)
     assert not services.visible_matches(manager).exists()
+
+
+def test_the_contact_route_names_the_agency_mailbox_when_it_has_one(
+    make_report: Any, analyst: User, caseworker: User, police: Agency
+) -> None:
+    police.intelligence_contact = "intel.desk@police.example"
+    police.save(update_fields=["intelligence_contact"])
+    make_report(analyst, tlp="RED", tlp_recipients=[caseworker.membership.agency], entities=PHONE)
+    make_report(caseworker, entities=SAME_PHONE)
+    messages = {e.message for e in events() if e.recipient_ids == [caseworker.pk]}
+    assert messages == {
+        "Another agency has reported on this phone number. "
+        "Contact: Northshire Police (intel.desk@police.example)."
+    }
