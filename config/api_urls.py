@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from agencies.api import views as agencies
 from casework.api import views as casework
+from intelligence.api import views as intelligence
 from notifications.api import views as notifications
 from referrals.api import views as referrals
 
@@ -19,6 +20,10 @@ router.register("cases", casework.CaseViewSet, basename="case")
 router.register("evidence-requests", casework.EvidenceRequestViewSet, basename="evidence-request")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("referrals", referrals.ReferralViewSet, basename="referral")
+router.register(
+    "intelligence", intelligence.IntelligenceReportViewSet, basename="intelligence-report"
+)
+router.register("operations", intelligence.OperationViewSet, basename="operation")
 
 urlpatterns = [
     path("", api_root, name="root"),

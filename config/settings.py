@@ -267,6 +267,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Two "kind"/"status" enums of different apps would otherwise get generated names.
+    "ENUM_NAME_OVERRIDES": {
+        "EntityKindEnum": "intelligence.models.EntityKind",
+        "ReportStatusEnum": "intelligence.models.ReportStatus",
+    },
 }
 
 # guardian supplies the base classes of our direct foreign-key grant tables; access

@@ -96,6 +96,10 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "referrals": link("api:referral-list"),
             "deadlines": link("api:deadlines"),
             "notifications": link("api:notification-list"),
+            "evidence_requests": link("api:evidence-request-list"),
+            "intelligence": link("api:intelligence-report-list"),
+            "intelligence_matches": link("api:intelligence-report-matches"),
+            "operations": link("api:operation-list"),
             "schema": link("schema"),
             "docs": link("api-docs"),
         }

@@ -161,7 +161,7 @@ def report_get(user: Any, pk: Any) -> IntelligenceReport:
         raise Http404 from None
 
 
-def _require_editor(actor: Any, report: IntelligenceReport) -> Membership:
+def require_editor(actor: Any, report: IntelligenceReport) -> Membership:
     """The originating agency's contributors who may read the report change it."""
     membership = _require_readable(actor, report, ADD)
     if membership.agency_id != report.originating_agency_id or not access.role_may(
@@ -510,7 +510,7 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
     A submitted report's grading changes only through ``report_regrade``. When a
     submitted report's entities change, they are matched again.
     """
-    membership = _require_editor(actor, report)
+    membership = require_editor(actor, report)
     if report.status == ReportStatus.SUBMITTED:
         regraded = [
             name
@@ -546,7 +546,7 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
 
 def report_submit(*, actor: User, report: IntelligenceReport) -> IntelligenceReport:
     """Draft → submitted: the report reaches its audience, and its entities are matched."""
-    _require_editor(actor, report)
+    require_editor(actor, report)
     with transaction.atomic():
         report = _locked(report)
         if report.status != ReportStatus.DRAFT:
@@ -578,7 +578,7 @@ def report_archive(
 ) -> IntelligenceReport:
     """Draft or submitted → archived: it leaves every other agency's view; the originating
     agency keeps it, read-only."""
-    _require_editor(actor, report)
+    require_editor(actor, report)
     with transaction.atomic():
         report = _locked(report)
         if report.status == ReportStatus.ARCHIVED:
@@ -615,7 +615,7 @@ def report_regrade(
     be acknowledged again by every reader; leaving TLP:RED drops the named recipients;
     moving to it needs them.
     """
-    membership = _require_editor(actor, report)
+    membership = require_editor(actor, report)
     if not access.role_may(membership.role, GRADE):
         raise PermissionDenied(
             _("Only analysts, officers and case managers of the originating agency re-grade.")

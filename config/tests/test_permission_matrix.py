@@ -10,6 +10,7 @@ of a force outside the partnership, and an anonymous visitor.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
@@ -82,6 +84,7 @@ def build_world() -> World:
     world = World(agencies, users, partnership, group, colleague)
     build_case(world)
     build_evidence(world)
+    build_intelligence(world)
     return world
 
 
@@ -1010,6 +1013,316 @@ MATRIX.update(
             ),
         ],
         "referrals:case_nrm": [Expect("GET", care_page(), kwargs=lambda w: {"case_pk": w.case.pk})],
+    }
+)
+
+
+# --- intelligence (issue 7) ---------------------------------------------------------
+
+
+def build_intelligence(world: World) -> None:
+    """A report by the police analyst (partnership, AMBER); a C report by Harbour's case
+    manager (partnership, AMBER: the police read it once they accept its conditions); an
+    operation led by the police with Harbour as partner."""
+    from intelligence import services as intelligence
+
+    analyst, case_manager = world.users["analyst"], world.users["case_manager"]
+    common = {
+        "summary": "Workers live on site.",
+        "source_evaluation": "2",
+        "intelligence_assessment": "B",
+        "tlp": "AMBER",
+        "distribution": "partnership",
+    }
+    report = intelligence.report_create(
+        actor=analyst, title="Car wash", handling_code="P", **common
+    )
+    world.parts["report"] = intelligence.report_submit(actor=analyst, report=report)
+    conditioned = intelligence.report_create(
+        actor=case_manager,
+        title="Nail bar",
+        handling_code="C",
+        handling_conditions="Police contact before any visit.",
+        **common,
+    )
+    world.parts["c_report"] = intelligence.report_submit(actor=case_manager, report=conditioned)
+    world.parts["operation"] = intelligence.operation_create(
+        actor=world.users["officer"],
+        name="Operation Clearwater",
+        starts_on=timezone.localdate() - datetime.timedelta(days=7),
+        partner_agencies=[world.agencies["harbour"]],
+    )
+    build_intelligence_pages(world)
+
+
+INTELLIGENCE_READERS = {"officer": 200, "analyst": 200}
+CONTRIBUTOR_ROLES = ("caseworker", "case_manager", "officer", "analyst", "outsider")
+
+
+def contributors(status: int, others: int = 403, **overrides: int) -> Statuses:
+    """Roles that write intelligence and take part in operations get ``status`` (the
+    outsider too: an officer of another force has the role, just not the records)."""
+    return only({**{r: status for r in CONTRIBUTOR_ROLES}, **overrides}, others, API_ANON)
+
+
+report_pk = lambda w: {"pk": w.parts["report"].pk}  # noqa: E731
+operation_pk = lambda w: {"pk": w.parts["operation"].pk}  # noqa: E731
+REPORT_BODY = {
+    "title": "Farm",
+    "summary": "Pickers sleep in a barn.",
+    "source_evaluation": "2",
+    "intelligence_assessment": "B",
+    "handling_code": "P",
+    "tlp": "AMBER",
+    "distribution": "partnership",
+}
+
+MATRIX.update(
+    {
+        "api:intelligence-report-list": [
+            Expect(
+                "GET",
+                contributors(200),
+                api=True,
+                note="search; a contributor who does not read intelligence finds their own",
+            ),
+            Expect("POST", contributors(201), api=True, data=lambda w, r: REPORT_BODY),
+        ],
+        "api:intelligence-report-detail": [
+            Expect(
+                "GET",
+                only(INTELLIGENCE_READERS, 404, API_ANON),
+                api=True,
+                kwargs=report_pk,
+                note="partnership AMBER: read by intelligence roles of partners; 404 otherwise",
+            ),
+            Expect(
+                "PATCH",
+                only(INTELLIGENCE_READERS, 404, API_ANON),
+                api=True,
+                kwargs=report_pk,
+                data=lambda w, r: {"title": "Hand car wash"},
+                note="the police's own report",
+            ),
+            Expect("PUT", everyone(405, API_ANON), api=True, kwargs=report_pk, note="PATCH only"),
+        ],
+        "api:intelligence-report-acknowledge-conditions": [
+            Expect(
+                "POST",
+                only({"officer": 200, "analyst": 200, "case_manager": 400}, 404, API_ANON),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["c_report"].pk},
+                note="Harbour's C report: the police accept; its own author has nothing to accept",
+            )
+        ],
+        "api:intelligence-report-matches": [Expect("GET", contributors(200), api=True)],
+        "api:operation-list": [
+            Expect("GET", contributors(200), api=True),
+            Expect(
+                "POST",
+                contributors(201, caseworker=403),
+                api=True,
+                data=lambda w, r: {"name": "Operation Harvest", "starts_on": "2026-01-05"},
+                note="officers, analysts and case managers lead operations",
+            ),
+        ],
+        "api:operation-visits": [
+            Expect(
+                "GET",
+                contributors(200, outsider=404),
+                api=True,
+                kwargs=operation_pk,
+                note="the lead (police) and the partner (Harbour)",
+            ),
+            Expect(
+                "POST",
+                contributors(201, outsider=404),
+                api=True,
+                kwargs=operation_pk,
+                data=lambda w, r: {
+                    "premises_type": "car_wash",
+                    "postcode_district": "NE1",
+                    "visited_on": timezone.localdate().isoformat(),
+                    "outcome": "no_concerns",
+                },
+            ),
+        ],
+    }
+)
+
+
+# --- Intelligence (issue 7): pages ----------------------------------------------------
+
+
+def build_intelligence_pages(world: World) -> None:
+    """What the pages need besides build_intelligence's report, c_report and operation: a
+    police draft; a match the police are told of (Harbour's caseworker named the phone of
+    a police-only report, which Harbour cannot read); a visit in the operation."""
+    from intelligence import services as intelligence
+    from intelligence.models import Match
+
+    analyst, cw = world.users["analyst"], world.users["caseworker"]
+    base = {
+        "source_evaluation": "2",
+        "intelligence_assessment": "B",
+        "handling_code": "P",
+        "tlp": "AMBER",
+        "distribution": "partnership",
+        "summary": "Workers live on site.",
+    }
+    world.parts["draft"] = intelligence.report_create(actor=analyst, title="Draft", **base)
+    phone = [{"kind": "phone", "value": "+44 7400 123456"}]
+    police_only = intelligence.report_create(
+        actor=analyst, title="Phone", **{**base, "distribution": "agency"}, entities=phone
+    )
+    intelligence.report_submit(actor=analyst, report=police_only)
+    harbour = intelligence.report_create(actor=cw, title="Same phone", **base, entities=phone)
+    intelligence.report_submit(actor=cw, report=harbour)
+    world.parts["match"] = Match.objects.get(existing_report=police_only)
+    world.parts["visit"] = intelligence.visit_record(
+        actor=world.users["officer"],
+        operation=world.parts["operation"],
+        premises_type="car_wash",
+        postcode_district="NE1",
+        visited_on=timezone.localdate(),
+        outcome="potential_victims",
+        indicators=["living_on_site"],
+    )
+
+
+# Roles that never use intelligence: agency admins, prosecutors, partnership managers.
+NO_INTELLIGENCE = {"agency_admin": 403, "prosecutor": 403, "partnership_manager": 403}
+INTEL_USERS = {"caseworker": 200, "case_manager": 200, "officer": 200, "analyst": 200}
+POLICE_READ = {**NO_INTELLIGENCE, "officer": 200, "analyst": 200}  # others: 404
+OPERATION_SEEN = {**NO_INTELLIGENCE, **INTEL_USERS}  # police lead, Harbour partners; outsider 404
+NEW_REPORT = {
+    "title": "Nail bar",
+    "summary": "Cash only.",
+    "source_evaluation": "3",
+    "intelligence_assessment": "D",
+    "handling_code": "P",
+    "tlp": "GREEN",
+    "distribution": "all",
+    "action": "draft",
+}
+
+
+def intel_pk(part: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"pk": w.parts[part].pk}
+
+
+MATRIX.update(
+    {
+        "intelligence:report_list": [
+            Expect("GET", only({**NO_INTELLIGENCE, "outsider": 200}, 200, HTML_LOGIN)),
+            Expect(
+                "POST",
+                only({**NO_INTELLIGENCE, "outsider": 200}, 200, HTML_LOGIN),
+                data=lambda w, r: {"q": "car wash", "tlp": "AMBER"},
+                note="the search is posted, so its words never travel in a URL",
+            ),
+        ],
+        "intelligence:report_create": [
+            Expect("GET", only(NO_INTELLIGENCE, 200, HTML_LOGIN)),
+            Expect(
+                "POST",
+                only(NO_INTELLIGENCE, 302, HTML_LOGIN),
+                data=lambda w, r: NEW_REPORT,
+                note="a draft for the writer's own agency",
+            ),
+        ],
+        "intelligence:report_detail": [
+            Expect(
+                "GET",
+                only(POLICE_READ, 404, HTML_LOGIN),
+                kwargs=intel_pk("report"),
+                note="contributors read only their own reports; outside the partnership: 404",
+            )
+        ],
+        "intelligence:report_edit": [
+            Expect("GET", only(POLICE_READ, 404, HTML_LOGIN), kwargs=intel_pk("report"))
+        ],
+        "intelligence:report_regrade": [
+            Expect(
+                "GET",
+                only({**POLICE_READ, "caseworker": 403}, 404, HTML_LOGIN),
+                kwargs=intel_pk("report"),
+                note="caseworkers never re-grade; case managers do, on their own agency's",
+            )
+        ],
+        "intelligence:report_submit": [
+            Expect(
+                "POST",
+                only({**NO_INTELLIGENCE, "officer": 302, "analyst": 302}, 404, HTML_LOGIN),
+                kwargs=intel_pk("draft"),
+            ),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=intel_pk("draft")),
+        ],
+        "intelligence:report_archive": [
+            Expect(
+                "POST",
+                only({**NO_INTELLIGENCE, "officer": 302, "analyst": 302}, 404, HTML_LOGIN),
+                kwargs=intel_pk("report"),
+            )
+        ],
+        "intelligence:report_acknowledge": [
+            Expect(
+                "POST",
+                only(
+                    {
+                        **NO_INTELLIGENCE,
+                        "caseworker": 403,
+                        "case_manager": 403,
+                        "officer": 302,
+                        "analyst": 302,
+                    },
+                    404,
+                    HTML_LOGIN,
+                ),
+                kwargs=intel_pk("c_report"),
+                note="readers of another agency's C report; contributors read no others",
+            )
+        ],
+        "intelligence:match_list": [
+            Expect("GET", only({**NO_INTELLIGENCE, "outsider": 200}, 200, HTML_LOGIN))
+        ],
+        "intelligence:match_detail": [
+            Expect(
+                "GET",
+                only(POLICE_READ, 404, HTML_LOGIN),
+                kwargs=intel_pk("match"),
+                note="the police were told (their police-only report); Harbour was not",
+            )
+        ],
+        "intelligence:operation_list": [
+            Expect("GET", only({**NO_INTELLIGENCE, "outsider": 200}, 200, HTML_LOGIN))
+        ],
+        "intelligence:operation_create": [
+            Expect(
+                "GET",
+                only({**NO_INTELLIGENCE, "caseworker": 403, "outsider": 200}, 200, HTML_LOGIN),
+            )
+        ],
+        "intelligence:operation_detail": [
+            Expect("GET", only(OPERATION_SEEN, 404, HTML_LOGIN), kwargs=intel_pk("operation"))
+        ],
+        "intelligence:visit_create": [
+            Expect("GET", only(OPERATION_SEEN, 404, HTML_LOGIN), kwargs=intel_pk("operation"))
+        ],
+        "intelligence:visit_detail": [
+            Expect("GET", only(OPERATION_SEEN, 404, HTML_LOGIN), kwargs=intel_pk("visit"))
+        ],
+        "intelligence:visit_start_case": [
+            Expect(
+                "POST",
+                only({"caseworker": 302, "case_manager": 302}, 403, HTML_LOGIN),
+                kwargs=intel_pk("visit"),
+                note="caseworkers and case managers of an agency in the operation",
+            )
+        ],
+        "intelligence:visit_start_report": [
+            Expect("GET", only(OPERATION_SEEN, 404, HTML_LOGIN), kwargs=intel_pk("visit"))
+        ],
     }
 )
 

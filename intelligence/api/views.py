@@ -1,0 +1,361 @@
+"""The intelligence API: the same audience, search and services as the pages.
+
+- ``/intelligence/``: search and list (``search.search_reports``), and write a report.
+- ``/intelligence/{id}/``: read a report as its reader may (``services.report_read``:
+  fields the reader may not see are absent); change it, re-grade it, submit or archive
+  it (PATCH).
+- ``/intelligence/{id}/acknowledge-conditions/``: accept a C report's conditions.
+- ``/intelligence/matches/``: the match inbox, without the other report's content.
+- ``/operations/`` and ``/operations/{id}/visits/``: operations and premises visits.
+
+A role without the capability answers 403; a report or operation the caller may not see
+answers 404 (the services audit the attempt); bad input answers 400 with field errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, Subquery, Value, When
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_filters import filters as django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agencies import access
+from agencies.errors import IllegalTransition
+from agencies.models import Agency
+from audit import actions
+from audit.record import record
+
+from .. import audience, services
+from ..filters import ReportFilter
+from ..models import (
+    Entity,
+    IntelligenceReport,
+    Operation,
+    PremisesVisit,
+    ReportStatus,
+)
+from ..search import search_reports
+from . import serializers as s
+
+VIEW_REPORT = "intelligence.view_report"
+ADD_REPORT = "intelligence.add_report"
+VIEW_MATCH = "intelligence.view_match"
+VIEW_OPERATION = "intelligence.view_operation"
+ADD_OPERATION = "intelligence.add_operation"
+ADD_VISIT = "intelligence.add_visit"
+
+
+def _require_role(user: Any, *perms: str, message: str) -> None:
+    """403 (audited by the API's exception handler) unless the role holds one of ``perms``."""
+    if not any(access.user_may(user, perm) for perm in perms):
+        raise PermissionDenied(message)
+
+
+def _filter_parameters() -> list[OpenApiParameter]:
+    """The query parameters of the report list, read from ``ReportFilter`` itself."""
+    parameters = []
+    for name, declared in ReportFilter.base_filters.items():
+        kind = OpenApiTypes.DATE if isinstance(declared, django_filters.DateFilter) else str
+        choices = declared.extra.get("choices")
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                description=str(declared.extra.get("help_text") or declared.label),
+                enum=[value for value, _label in choices] if choices else None,
+            )
+        )
+    return parameters
+
+
+def reading_data(user: Any, report: IntelligenceReport) -> dict[str, Any]:
+    """The audited read of ``report`` as JSON: only the fields the reader may see."""
+    reading = services.report_read(user, report)
+    data: dict[str, Any] = {
+        **reading.data,
+        "level": reading.level,
+        "must_acknowledge": reading.must_acknowledge,
+        "grading": reading.report.grading,
+    }
+    if "entities" in data:
+        # With their normal form (E.164 for a phone), which the reader may see too.
+        data["entities"] = list(
+            reading.report.entities.order_by("kind", "pk").values("kind", "value", "normalised")
+        )
+    return s.ReportSerializer(data).data
+
+
+class IntelligenceReportViewSet(viewsets.GenericViewSet):
+    """Intelligence reports, scoped by the audience rule (distribution, TLP, role)."""
+
+    serializer_class = s.ReportSerializer
+    queryset = IntelligenceReport.objects.none()  # every read goes through the services
+    filter_backends: list[Any] = []  # ``search_reports`` filters, with ReportFilter
+
+    @extend_schema(parameters=_filter_parameters(), responses=s.ReportListSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        """Search the reports you may read: newest first, or best match first with ``q``.
+        One audit event per search, without the words searched."""
+        _require_role(
+            request.user,
+            VIEW_REPORT,
+            ADD_REPORT,
+            message=_("Your role does not read or write intelligence."),
+        )
+        filterset, reports = search_reports(request.user, request.query_params)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page = self.paginate_queryset(reports)
+        rows = s.ReportListSerializer(page, many=True, context={"request": request}).data
+        return self.get_paginated_response(rows)
+
+    @extend_schema(request=s.ReportWriteSerializer, responses={201: s.ReportSerializer})
+    def create(self, request: Request) -> Response:
+        """Write a report for your agency: a draft, or submitted with ``"status":
+        "submitted"``. Answers with your full view of it."""
+        _require_role(
+            request.user,
+            ADD_REPORT,
+            message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
+        )
+        body = s.ReportWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        target = data.pop("status", ReportStatus.DRAFT)
+        for reason in ("regrade_reason", "archive_reason"):
+            if data.pop(reason, ""):
+                raise ValidationError(
+                    {reason: [_("A new report has nothing to re-grade or archive.")]}
+                )
+        if target == ReportStatus.ARCHIVED:
+            raise ValidationError(
+                {"status": [_("A new report is a draft or submitted; archive it later.")]}
+            )
+        with transaction.atomic():
+            report = services.report_create(actor=request.user, **data)
+            if target == ReportStatus.SUBMITTED:
+                report = services.report_submit(actor=request.user, report=report)
+        return Response(reading_data(request.user, report), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.ReportSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        """A report as you may read it; 404 outside its audience."""
+        return Response(reading_data(request.user, services.report_get(request.user, pk)))
+
+    @extend_schema(request=s.ReportWriteSerializer, responses=s.ReportSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change a report of your agency. All of the change happens, or none of it:
+
+        1. on a submitted report, grading fields that change are a re-grade
+           (``regrade_reason`` required; the old grading is kept in ``grading_changes``);
+        2. the other fields are changed (a submitted report's new entities are matched);
+        3. ``status``: ``submitted`` submits a draft, ``archived`` archives it.
+        """
+        user = request.user
+        report = services.report_get(user, pk)
+        # The service's own check (403 outside the originating agency, 409 once archived),
+        # first, and outside the transaction: a refusal's audit row must not be rolled
+        # back with it.
+        services.require_editor(user, report)
+        body = s.ReportWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        target = data.pop("status", None)
+        regrade_reason = data.pop("regrade_reason", "").strip()
+        archive_reason = data.pop("archive_reason", "")
+        with transaction.atomic():
+            if report.status == ReportStatus.SUBMITTED:
+                self._regrade(user, report, data, regrade_reason)
+                report.refresh_from_db()
+            if data:
+                report = services.report_update(actor=user, report=report, **data)
+            if target is not None and target != report.status:
+                if target == ReportStatus.SUBMITTED:
+                    report = services.report_submit(actor=user, report=report)
+                elif target == ReportStatus.ARCHIVED:
+                    report = services.report_archive(
+                        actor=user, report=report, reason=archive_reason
+                    )
+                else:
+                    raise IllegalTransition(_("A submitted report does not go back to draft."))
+        return Response(reading_data(user, report))
+
+    def _regrade(
+        self, user: Any, report: IntelligenceReport, data: dict[str, Any], reason: str
+    ) -> None:
+        """Take the grading fields out of ``data``; re-grade with those that change."""
+        sent = {name: data.pop(name) for name in services.GRADING_FIELDS if name in data}
+        changed = {name: value for name, value in sent.items() if value != getattr(report, name)}
+        if not changed:
+            return
+        if not reason:
+            raise ValidationError(
+                {
+                    "regrade_reason": [
+                        _("Say why the grading changes: %(fields)s.")
+                        % {"fields": ", ".join(sorted(changed))}
+                    ]
+                }
+            )
+        services.report_regrade(
+            actor=user,
+            report=report,
+            reason=reason,
+            tlp_recipients=data.pop("tlp_recipients", None),
+            **changed,
+        )
+
+    @extend_schema(request=None, responses=s.ReportSerializer)
+    @action(detail=True, methods=["post"], url_path="acknowledge-conditions")
+    def acknowledge_conditions(self, request: Request, pk: str) -> Response:
+        """Accept a C report's current conditions; answers with the report, now readable."""
+        report = services.report_get(request.user, pk)
+        services.acknowledge_conditions(actor=request.user, report=report)
+        return Response(reading_data(request.user, report))
+
+    @extend_schema(responses=s.MatchSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def matches(self, request: Request) -> Response:
+        """Matches on your agency's reports: the kind of entity, your report, and the
+        agency to contact. Never the other report's content, title or value."""
+        user = request.user
+        _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
+        page = self.paginate_queryset(match_rows(user))
+        rows = s.MatchSerializer(page, many=True).data
+        record(
+            "intelligence.matches_listed",
+            actor=user,
+            detail={"match_ids": [row["id"] for row in rows]},
+        )
+        return self.get_paginated_response(rows)
+
+
+def match_rows(user: Any) -> QuerySet[Any]:
+    """``services.visible_matches`` with what a row shows, in the same query."""
+    own_is_existing = When(own_report_id=F("existing_report_id"), then=Value("existing"))
+    return (
+        services.visible_matches(user)
+        .annotate(
+            own_side=Case(own_is_existing, default=Value("new")),
+            other_report_id=Case(
+                When(own_report_id=F("existing_report_id"), then=F("new_report_id")),
+                default=F("existing_report_id"),
+            ),
+        )
+        .annotate(
+            own_report_title=Subquery(
+                IntelligenceReport.objects.filter(pk=OuterRef("own_report_id")).values("title")[:1]
+            ),
+            own_value=Subquery(
+                Entity.objects.filter(
+                    report_id=OuterRef("own_report_id"),
+                    kind=OuterRef("kind"),
+                    normalised=OuterRef("normalised"),
+                ).values("value")[:1]
+            ),
+            other_agency_name=Subquery(
+                Agency.objects.filter(pk=OuterRef("other_agency_id")).values("name")[:1]
+            ),
+            other_agency_contact=Subquery(
+                Agency.objects.filter(pk=OuterRef("other_agency_id")).values(
+                    "intelligence_contact"
+                )[:1]
+            ),
+            other_report_readable=Exists(
+                audience.readable_reports(user).filter(pk=OuterRef("other_report_id"))
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- Operations and premises visits ---------------------------------------------------
+
+
+class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Operations led or partnered by the caller's agency, and their premises visits."""
+
+    serializer_class = s.OperationSerializer
+
+    def get_queryset(self) -> QuerySet[Operation]:
+        return (
+            Operation.objects.visible_to(self.request.user)
+            .select_related("lead_agency")
+            .prefetch_related("partner_agencies")
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require_role(
+            request.user, VIEW_OPERATION, message=_("Your role does not take part in operations.")
+        )
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.OperationSerializer, responses={201: s.OperationSerializer})
+    def create(self, request: Request) -> Response:
+        """Start an operation led by your agency (officers, analysts, case managers)."""
+        _require_role(
+            request.user,
+            ADD_OPERATION,
+            message=_("Only officers, analysts and case managers start operations."),
+        )
+        body = s.OperationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        operation = services.operation_create(actor=request.user, **body.validated_data)
+        return Response(
+            s.OperationSerializer(self.get_queryset().get(pk=operation.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def _operation(self, request: Request, pk: str) -> Operation:
+        """The operation if the caller's agency leads or partners it; 404 (audited when it
+        exists) otherwise."""
+        found = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        if found is None:
+            hidden = Operation.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+            if hidden is not None:
+                record(
+                    actions.ACCESS_DENIED,
+                    actor=request.user,
+                    target=hidden,
+                    detail={"permission": VIEW_OPERATION},
+                )
+            raise Http404
+        return found
+
+    @extend_schema(methods=["GET"], responses=s.VisitSerializer(many=True))
+    @extend_schema(methods=["POST"], request=s.VisitSerializer, responses={201: s.VisitSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def visits(self, request: Request, pk: str) -> Response:
+        """Premises visits of the operation, newest first; POST records one."""
+        user = request.user
+        _require_role(
+            user, VIEW_OPERATION, message=_("Your role does not take part in operations.")
+        )
+        operation = self._operation(request, pk)
+        context = {"agency_id": access.require_membership(user).agency_id}
+        if request.method == "POST":
+            _require_role(user, ADD_VISIT, message=_("Your role does not record premises visits."))
+            body = s.VisitSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            visit = services.visit_record(actor=user, operation=operation, **body.validated_data)
+            return Response(
+                s.VisitSerializer(visit, context=context).data, status=status.HTTP_201_CREATED
+            )
+        visits = (
+            PremisesVisit.objects.visible_to(user)
+            .filter(operation=operation)
+            .select_related("agency")
+            .order_by("-visited_on", "-id")
+        )
+        page = self.paginate_queryset(visits)
+        return self.get_paginated_response(s.VisitSerializer(page, many=True, context=context).data)

@@ -1,0 +1,727 @@
+"""Intelligence in the browser (the API's twin): thin views over ``intelligence.services``.
+
+Each view first asks whether the user's role may ever do this (403 otherwise), then
+fetches the record through the same scoping as the API (404 when it is not the user's
+to see; the services audit the attempt), then calls a service for every write and for
+every read of a report (``report_read`` and ``match_open`` are audited). Nothing here
+decides who reads what: a report's page shows exactly the fields ``report_read`` gives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count
+from django.forms import DateField, Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from agencies import access
+from agencies.errors import IllegalTransition
+from agencies.forms import apply_service_errors
+from agencies.models import Agency
+from audit import actions
+from audit.record import record
+from casework import services as casework
+from casework.models import Case, ExploitationType
+from config.pagination import page_size
+
+from . import audience, services
+from .forms import (
+    ArchiveForm,
+    OperationForm,
+    RegradeForm,
+    ReportForm,
+    VisitForm,
+    entity_lines,
+    report_initial,
+)
+from .models import (
+    GRADING_HELP,
+    TLP,
+    Distribution,
+    EntityKind,
+    HandlingCode,
+    Indicator,
+    IntelligenceAssessment,
+    IntelligenceReport,
+    Operation,
+    PremisesVisit,
+    ReportStatus,
+    SourceEvaluation,
+)
+from .search import search_reports, visible_summary
+
+VIEW = services.VIEW
+ADD = services.ADD
+GRADE = services.GRADE
+VIEW_MATCH = services.VIEW_MATCH
+VIEW_OPERATION = "intelligence.view_operation"
+ADD_OPERATION = services.ADD_OPERATION
+ADD_VISIT = services.ADD_VISIT
+ADD_CASE = "casework.add_case"
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+
+def _data(request: HttpRequest) -> Any:
+    """Bind forms on POST only (an empty POST is still a submission, with its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _require_any(request: HttpRequest, *perms: str, message: str) -> None:
+    """The role may never do this, whatever the record: 403."""
+    if not any(access.user_may(request.user, perm) for perm in perms):
+        raise PermissionDenied(message)
+
+
+def _require_reader_or_writer(request: HttpRequest) -> None:
+    _require_any(
+        request,
+        VIEW,
+        ADD,
+        message=_("Only analysts, officers, caseworkers and case managers use intelligence."),
+    )
+
+
+def _exploitation_labels(values: list[str]) -> list[str]:
+    known = dict(ExploitationType.choices)
+    return [str(known.get(value, value)) for value in values]
+
+
+def _is_originating(request: HttpRequest, report: IntelligenceReport) -> bool:
+    membership = access.active_membership(request.user)
+    return membership is not None and membership.agency_id == report.originating_agency_id
+
+
+def _require_originating(request: HttpRequest, report: IntelligenceReport) -> None:
+    """The user reads the report but may not change it: 403."""
+    if not _is_originating(request, report) or not access.user_may(request.user, ADD):
+        raise PermissionDenied(_("Only the originating agency may change this report."))
+    if report.status == ReportStatus.ARCHIVED:
+        raise PermissionDenied(_("An archived report cannot be changed."))
+
+
+def _to_report(report: IntelligenceReport) -> HttpResponse:
+    return redirect("intelligence:report_detail", pk=report.pk)
+
+
+def _error_message(request: HttpRequest, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+# --- Reports: list and search ------------------------------------------------------------
+
+
+def _word_the_filter_form(form: Form) -> None:
+    """Say "Any" where a filter is unset (django-filter's default is a row of dashes), and
+    let the browser offer a calendar for dates. The form is this request's own copy."""
+    for field in form.fields.values():
+        if hasattr(field, "empty_label"):
+            field.empty_label = _("Any")
+            field.widget.choices = field.choices  # the widget still lists the class's field
+        elif isinstance(field, DateField):
+            field.widget.input_type = "date"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_list(request: HttpRequest) -> HttpResponse:
+    """The reports the user may read, searched and filtered in SQL, one page at a time in
+    a fixed number of queries; a summary only where the reader may see it now.
+
+    The search form is POSTed, and its pages too, so the words typed (a name, say) never
+    travel in a URL: not in the browser's history, a Referer or a server's access log
+    (search.py keeps them out of the audit trail for the same reason). A plain GET lists
+    everything, and coded filters still work as links (``?tlp=RED``).
+    """
+    _require_reader_or_writer(request)
+    posted = request.method == "POST"
+    params = request.POST if posted else request.GET
+    report_filter, reports = search_reports(request.user, params)
+    _word_the_filter_form(report_filter.form)
+    page = Paginator(reports.select_related("originating_agency"), page_size(request)).get_page(
+        params.get("page")
+    )
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.summary_shown = visible_summary(row, request.user)
+        row.exploitation_labels = _exploitation_labels(row.exploitation_types)
+    used = [(name, params[name]) for name in report_filter.form.fields if params.get(name)]
+    context = {
+        "filter": report_filter,
+        "page": page,
+        "searching": bool(used),
+        # A POSTed search's pages are POSTed again with the same filters.
+        "posted_filters": used if posted else None,
+        "may_write": access.user_may(request.user, ADD),
+        "reads_others": access.user_may(request.user, VIEW),
+    }
+    return render(request, "intelligence/report_list.html", context)
+
+
+# --- Reports: writing ---------------------------------------------------------------------
+
+
+def _agency(request: HttpRequest) -> Agency:
+    return access.require_membership(request.user).agency
+
+
+def _create_from_form(
+    request: HttpRequest, form: ReportForm, *, visit: PremisesVisit | None = None
+) -> IntelligenceReport | None:
+    """Create (and submit, if asked) a report from a valid form; link the visit it came
+    from. All or nothing: a refused submission leaves no draft behind."""
+    submit = request.POST.get("action") == "submit"
+    try:
+        with transaction.atomic():
+            report = services.report_create(actor=request.user, **form.report_fields())
+            if submit:
+                report = services.report_submit(actor=request.user, report=report)
+            if visit is not None:
+                services.visit_link(actor=request.user, visit=visit, report=report)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+    if submit:
+        messages.success(request, _("The report was submitted."))
+    else:
+        messages.success(request, _("The report was saved as a draft."))
+    return report
+
+
+def _changed_only(
+    request: HttpRequest, report: IntelligenceReport, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Leave out the relations the writer did not change, so that saving a submitted
+    report's title neither rewrites its entities (and matches them again) nor records
+    every relation as changed in the trail."""
+    current = {
+        "entities": {(e.kind, e.value) for e in report.entities.all()},
+        "linked_cases": set(
+            report.linked_cases.filter(
+                pk__in=Case.objects.visible_to(request.user, "casework.view_case").values("pk")
+            ).values_list("pk", flat=True)
+        ),
+        "tlp_recipients": set(report.tlp_recipients.values_list("pk", flat=True)),
+    }
+    wanted = {
+        "entities": {(e["kind"], e["value"]) for e in fields.get("entities", [])},
+        "linked_cases": set(fields.get("linked_cases", [])),
+        "tlp_recipients": set(fields.get("tlp_recipients", [])),
+    }
+    return {
+        name: value
+        for name, value in fields.items()
+        if name not in current or current[name] != wanted[name]
+    }
+
+
+def _report_form_page(request: HttpRequest, form: ReportForm, **context: Any) -> HttpResponse:
+    return render(request, "intelligence/report_form.html", {"form": form, **context})
+
+
+@login_required
+def report_create(request: HttpRequest) -> HttpResponse:
+    _require_any(
+        request,
+        ADD,
+        message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
+    )
+    form = ReportForm(_data(request), user=request.user, agency=_agency(request))
+    if request.method == "POST" and form.is_valid():
+        report = _create_from_form(request, form)
+        if report is not None:
+            return _to_report(report)
+    return _report_form_page(request, form, title=_("Write an intelligence report"), new=True)
+
+
+@login_required
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The originating agency changes a draft (grading included) or a submitted report
+    (not its grading: that is a re-grade, with a reason)."""
+    _require_any(request, ADD, message=_("Only the originating agency may change this report."))
+    report = services.report_get(request.user, pk)
+    _require_originating(request, report)
+    draft = report.status == ReportStatus.DRAFT
+    form = ReportForm(
+        _data(request),
+        user=request.user,
+        agency=report.originating_agency,
+        grading=draft,
+        editing=True,
+        initial=report_initial(report, request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        submit = draft and request.POST.get("action") == "submit"
+        try:
+            with transaction.atomic():
+                report = services.report_update(
+                    actor=request.user,
+                    report=report,
+                    **_changed_only(request, report, form.report_fields()),
+                )
+                if submit:
+                    report = services.report_submit(actor=request.user, report=report)
+        except IllegalTransition as error:
+            _error_message(request, error)
+            return _to_report(report)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The report was submitted.") if submit else _("The report was saved."),
+            )
+            return _to_report(report)
+    return _report_form_page(
+        request,
+        form,
+        title=_("Edit: %(title)s") % {"title": report.title},
+        report=report,
+        new=draft,
+    )
+
+
+@login_required
+def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new grading for a report, with the reason, kept in its history."""
+    _require_any(
+        request,
+        GRADE,
+        message=_("Only analysts, officers and case managers of the originating agency re-grade."),
+    )
+    report = services.report_get(request.user, pk)
+    _require_originating(request, report)
+    initial = {
+        "source_evaluation": report.source_evaluation,
+        "intelligence_assessment": report.intelligence_assessment,
+        "handling_code": report.handling_code,
+        "handling_conditions": report.handling_conditions,
+        "tlp": report.tlp,
+        "tlp_recipients": list(report.tlp_recipients.values_list("pk", flat=True)),
+    }
+    form = RegradeForm(_data(request), agency=report.originating_agency, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_regrade(actor=request.user, report=report, **form.grading())
+        except IllegalTransition as error:
+            _error_message(request, error)
+            return _to_report(report)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("The report was re-graded."))
+            return _to_report(report)
+    history = list(report.grading_changes.select_related("changed_by"))
+    return render(
+        request,
+        "intelligence/report_regrade.html",
+        {"form": form, "report": report, "history": history},
+    )
+
+
+@login_required
+@require_POST
+def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_any(request, ADD, message=_("Only the originating agency may submit this report."))
+    report = services.report_get(request.user, pk)
+    _require_originating(request, report)
+    try:
+        services.report_submit(actor=request.user, report=report)
+    except ValidationError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, _("The report was submitted."))
+    return _to_report(report)
+
+
+@login_required
+@require_POST
+def report_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_any(request, ADD, message=_("Only the originating agency may archive this report."))
+    report = services.report_get(request.user, pk)
+    _require_originating(request, report)
+    form = ArchiveForm(request.POST)
+    form.is_valid()  # the reason is optional: nothing can be wrong with it
+    try:
+        services.report_archive(
+            actor=request.user, report=report, reason=form.cleaned_data.get("reason", "")
+        )
+    except ValidationError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, _("The report was archived: other agencies no longer see it."))
+    return _to_report(report)
+
+
+# --- Reports: reading ----------------------------------------------------------------
+
+# What a TLP colour asks of whoever reads the report (FIRST TLP 2.0), for the banner at
+# the top of a report. GRADING_HELP says the same to the writer choosing it.
+TLP_READER_MEANING: dict[str, str] = {
+    TLP.CLEAR: gettext_lazy("Disclosure is not limited, within the law."),
+    TLP.GREEN: gettext_lazy(
+        "Share it within the partner agencies of your community; never publicly."
+    ),
+    TLP.AMBER: gettext_lazy(
+        "Share it only within your agency, with those who need to know to act on it."
+    ),
+    TLP.AMBER_STRICT: gettext_lazy("Do not share it outside the originating agency."),
+    TLP.RED: gettext_lazy(
+        "For the named recipients only: do not share it with anyone else, even in your agency."
+    ),
+}
+
+
+def _grading_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(what, the code in words, what it means) for the report page."""
+    source, assessment = data["source_evaluation"], data["intelligence_assessment"]
+    return [
+        (
+            _("Source evaluation"),
+            str(SourceEvaluation(source).label),
+            str(GRADING_HELP["source_evaluation"].get(source, "")),
+        ),
+        (
+            _("Intelligence assessment"),
+            str(IntelligenceAssessment(assessment).label),
+            str(GRADING_HELP["intelligence_assessment"].get(assessment, "")),
+        ),
+        (_("Handling code"), str(HandlingCode(data["handling_code"]).label), ""),
+        (_("TLP"), str(TLP(data["tlp"]).label), str(TLP_READER_MEANING[data["tlp"]])),
+        (_("Distribution"), str(Distribution(data["distribution"]).label), ""),
+    ]
+
+
+@login_required
+@require_safe
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One report, as ``report_read`` gives it: the conditions first (a C report not yet
+    acknowledged), the sanitised summary (another agency), or in full (the originating
+    agency). Every opening is audited by the service."""
+    _require_reader_or_writer(request)
+    report = services.report_get(request.user, pk)
+    reading = services.report_read(request.user, report)
+    data = reading.data
+    full = reading.level == "full"
+    editable = (
+        full and access.user_may(request.user, ADD) and report.status != ReportStatus.ARCHIVED
+    )
+    kinds = dict(EntityKind.choices)
+    context: dict[str, Any] = {
+        "report": report,
+        "level": reading.level,
+        "data": data,
+        "grading": _grading_rows(data),
+        "tlp_help": TLP_READER_MEANING[data["tlp"]],
+        "exploitation_labels": _exploitation_labels(data.get("exploitation_types", [])),
+        "entities": [
+            {"kind": str(kinds.get(e["kind"], e["kind"])), "value": e["value"]}
+            for e in data.get("entities", [])
+        ],
+        "may_edit": editable,
+        "may_submit": editable and report.status == ReportStatus.DRAFT,
+        "may_regrade": editable
+        and report.status == ReportStatus.SUBMITTED
+        and access.user_may(request.user, GRADE),
+        "archive_form": ArchiveForm(auto_id="archive_%s") if editable else None,
+    }
+    if full:
+        context["visits"] = list(report.premises_visits.all().order_by("-visited_on"))
+    return render(request, "intelligence/report_detail.html", context)
+
+
+@login_required
+@require_POST
+def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reader in another agency accepts a C report's conditions, then reads it."""
+    _require_any(request, VIEW, message=_("Only analysts and officers read intelligence."))
+    report = services.report_get(request.user, pk)
+    try:
+        services.acknowledge_conditions(actor=request.user, report=report)
+    except ValidationError as error:
+        _error_message(request, error)
+    else:
+        messages.success(request, _("You acknowledged the handling conditions."))
+    return _to_report(report)
+
+
+# --- Matches -----------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def match_list(request: HttpRequest) -> HttpResponse:
+    """Matches on the user's agency's reports. The other agency is named only when a match
+    is opened (audited); nothing of the other report is ever shown."""
+    _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
+    matches = services.visible_matches(request.user)
+    page = Paginator(matches, page_size(request)).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    titles = dict(
+        IntelligenceReport.objects.filter(
+            pk__in={m.own_report_id for m in page.object_list}
+        ).values_list("pk", "title")
+    )
+    for row in page.object_list:
+        row.own_title = titles.get(row.own_report_id, "")
+    return render(request, "intelligence/match_list.html", {"page": page})
+
+
+@login_required
+@require_safe
+def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
+    view = services.match_open(request.user, pk)
+    return render(
+        request,
+        "intelligence/match_detail.html",
+        {"view": view, "kind_label": str(EntityKind(view.kind).label).lower()},
+    )
+
+
+# --- Operations and visits ---------------------------------------------------------------
+
+
+def _operation(request: HttpRequest, pk: int) -> Operation:
+    """An operation the user's agency leads or partners; otherwise 404 (audited)."""
+    found = (
+        Operation.objects.visible_to(request.user)
+        .select_related("lead_agency", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        hidden = Operation.objects.filter(pk=pk).first()
+        if hidden is not None:
+            record(
+                actions.ACCESS_DENIED,
+                actor=request.user,
+                target=hidden,
+                detail={"permission": VIEW_OPERATION},
+            )
+        raise Http404
+    return found
+
+
+def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
+    """A visit the user may see; otherwise 404 (audited)."""
+    found = (
+        PremisesVisit.objects.visible_to(request.user)
+        .select_related("operation", "agency", "recorded_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        hidden = PremisesVisit.objects.filter(pk=pk).first()
+        if hidden is not None:
+            record(
+                actions.ACCESS_DENIED,
+                actor=request.user,
+                target=hidden,
+                detail={"permission": VIEW_OPERATION},
+            )
+        raise Http404
+    return found
+
+
+def _require_operations(request: HttpRequest) -> None:
+    _require_any(
+        request,
+        VIEW_OPERATION,
+        message=_(
+            "Only analysts, officers, caseworkers and case managers take part in operations."
+        ),
+    )
+
+
+@login_required
+@require_safe
+def operation_list(request: HttpRequest) -> HttpResponse:
+    _require_operations(request)
+    operations = (
+        Operation.objects.visible_to(request.user)
+        .select_related("lead_agency")
+        .annotate(visit_count=Count("visits"))
+        .order_by("-starts_on", "-id")
+    )
+    page = Paginator(operations, page_size(request)).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intelligence/operation_list.html",
+        {"page": page, "may_create": access.user_may(request.user, ADD_OPERATION)},
+    )
+
+
+@login_required
+def operation_create(request: HttpRequest) -> HttpResponse:
+    _require_any(
+        request,
+        ADD_OPERATION,
+        message=_("Only officers, analysts and case managers start operations."),
+    )
+    form = OperationForm(_data(request), agency=_agency(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            operation = services.operation_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s was started.") % {"name": operation.name})
+            return redirect("intelligence:operation_detail", pk=operation.pk)
+    return render(request, "intelligence/operation_form.html", {"form": form})
+
+
+def _indicator_labels(values: list[str]) -> list[str]:
+    known = dict(Indicator.choices)
+    return [str(known.get(value, value)) for value in values]
+
+
+@login_required
+@require_safe
+def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_operations(request)
+    operation = _operation(request, pk)
+    visits = list(operation.visits.select_related("agency").order_by("-visited_on", "-id"))
+    for visit in visits:
+        visit.indicator_labels = _indicator_labels(visit.indicators)
+    may_record = access.user_may(request.user, ADD_VISIT)
+    context = {
+        "operation": operation,
+        "partners": list(operation.partner_agencies.order_by("name")),
+        "visits": visits,
+        "visit_form": VisitForm(auto_id="visit_%s") if may_record else None,
+    }
+    return render(request, "intelligence/operation_detail.html", context)
+
+
+@login_required
+def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a premises visit in the operation, with the indicator checklist."""
+    _require_any(request, ADD_VISIT, message=_("Your role does not record premises visits."))
+    operation = _operation(request, pk)
+    form = VisitForm(_data(request), auto_id="visit_%s")
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.visit_record(
+                actor=request.user, operation=operation, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("The visit was recorded."))
+            return redirect("intelligence:visit_detail", pk=visit.pk)
+    return render(request, "intelligence/visit_form.html", {"form": form, "operation": operation})
+
+
+@login_required
+@require_safe
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_operations(request)
+    visit = _visit(request, pk)
+    user = request.user
+    case = None
+    if visit.case_id is not None:
+        case = Case.objects.visible_to(user, "casework.view_case").filter(pk=visit.case_id).first()
+    report = None
+    if visit.report_id is not None:
+        report = (
+            audience.readable_reports(user).filter(pk=visit.report_id).only("pk", "title").first()
+        )
+    context = {
+        "visit": visit,
+        "indicator_labels": _indicator_labels(visit.indicators),
+        "case": case,
+        "report": report,
+        "may_start_case": visit.case_id is None and access.user_may(user, ADD_CASE),
+        "may_start_report": visit.report_id is None and access.user_may(user, ADD),
+    }
+    return render(request, "intelligence/visit_detail.html", context)
+
+
+@login_required
+@require_POST
+def visit_start_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click: open a case from the visit (its likely exploitation, how the person was
+    identified, the region), link it to the visit, and go to the new case."""
+    _require_any(request, ADD_CASE, message=_("Only caseworkers and case managers open cases."))
+    visit = _visit(request, pk)
+    if visit.case_id is not None:
+        messages.info(request, _("A case has already been opened from this visit."))
+        return redirect("intelligence:visit_detail", pk=visit.pk)
+    initial = services.visit_start_case(actor=request.user, visit=visit)
+    initial.pop("visit", None)
+    try:
+        with transaction.atomic():
+            case = casework.case_create(actor=request.user, **initial)
+            services.visit_link(actor=request.user, visit=visit, case=case)
+    except ValidationError as error:
+        _error_message(request, error)
+        return redirect("intelligence:visit_detail", pk=visit.pk)
+    messages.success(
+        request,
+        _("Case %(reference)s was opened from the visit. Add what you know about the person.")
+        % {"reference": case.reference},
+    )
+    return redirect("casework:case_detail", pk=case.pk)
+
+
+def _visit_report_initial(request: HttpRequest, visit: PremisesVisit) -> dict[str, Any]:
+    initial = services.visit_start_report(actor=request.user, visit=visit)
+    initial.pop("visit", None)
+    initial["entities"] = entity_lines(initial.get("entities") or [])
+    initial["sharing_group"] = None
+    linked = ""
+    if visit.case_id is not None:
+        found = (
+            Case.objects.visible_to(request.user, "casework.view_case")
+            .filter(pk=visit.case_id)
+            .values_list("reference", flat=True)
+            .first()
+        )
+        linked = found or ""
+    initial["linked_cases"] = linked
+    return initial
+
+
+@login_required
+def visit_start_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report form, filled in from the visit; saving it links the report to the visit."""
+    _require_any(
+        request,
+        ADD,
+        message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
+    )
+    visit = _visit(request, pk)
+    if visit.report_id is not None:
+        messages.info(request, _("A report has already been written from this visit."))
+        return redirect("intelligence:visit_detail", pk=visit.pk)
+    form = ReportForm(
+        _data(request),
+        user=request.user,
+        agency=_agency(request),
+        initial=_visit_report_initial(request, visit),
+    )
+    if request.method == "POST" and form.is_valid():
+        report = _create_from_form(request, form, visit=visit)
+        if report is not None:
+            return _to_report(report)
+    return _report_form_page(
+        request,
+        form,
+        title=_("Write an intelligence report from a visit"),
+        new=True,
+        visit=visit,
+        cancel_url=reverse("intelligence:visit_detail", args=[visit.pk]),
+    )
