@@ -1,0 +1,142 @@
+"""Who may open which dashboard (``dashboards.scope``): a partnership manager their
+partnerships' dashboards and their agencies'; a case manager their own agency's; anyone
+else, and any other dashboard, 404 (audited when the partnership or agency exists)."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+
+from agencies import access
+from agencies.models import Role
+from audit import actions
+from audit.models import AuditEvent
+from dashboards.permissions import CAPABILITIES, VIEW_AGENCY, VIEW_PARTNERSHIP
+from dashboards.scope import AGENCY, PARTNERSHIP, agency_scope, dashboards_for, partnership_scope
+from dashboards.tables import ScopeInfo
+
+
+def denials(user) -> list[tuple[str, str, str]]:
+    return list(
+        AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=user).values_list(
+            "target_type", "target_id", "detail__permission"
+        )
+    )
+
+
+def test_the_capabilities_are_declared_for_the_matrix():
+    assert CAPABILITIES[VIEW_PARTNERSHIP] == {Role.PARTNERSHIP_MANAGER}
+    assert CAPABILITIES[VIEW_AGENCY] == {Role.CASE_MANAGER, Role.PARTNERSHIP_MANAGER}
+    assert set(CAPABILITIES) == {VIEW_PARTNERSHIP, VIEW_AGENCY}
+    declared = access.capabilities()
+    assert declared[VIEW_PARTNERSHIP] == {Role.PARTNERSHIP_MANAGER}
+    assert "dashboards.view_partnership_dashboard" in access.capability_matrix_markdown()
+
+
+def test_a_partnership_manager_opens_their_partnership(manager, partnership):
+    scope = partnership_scope(manager, partnership.pk)
+    assert (scope.kind, scope.id, scope.name) == (PARTNERSHIP, partnership.pk, partnership.name)
+    assert sorted(a.name for a in scope.agencies) == [
+        "Crown Prosecution",
+        "Harbour Trust",
+        "Northshire Council",
+        "Northshire Police",
+    ]
+
+
+def test_a_manager_of_another_partnership_gets_404_and_the_attempt_is_audited(
+    south_manager, partnership
+):
+    with pytest.raises(Http404):
+        partnership_scope(south_manager, partnership.pk)
+    assert denials(south_manager) == [
+        ("agencies.partnership", str(partnership.pk), VIEW_PARTNERSHIP)
+    ]
+
+
+def test_a_partnership_manager_gets_404_for_another_partnership(manager, south_partnership):
+    with pytest.raises(Http404):
+        partnership_scope(manager, south_partnership.pk)
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.CASEWORKER, Role.CASE_MANAGER, Role.OFFICER, Role.ANALYST, Role.AGENCY_ADMIN],
+)
+def test_other_roles_of_a_member_agency_get_404_for_the_partnership(role, council, partnership):
+    from agencies.tests.factories import member
+
+    user = member(council, role)
+    with pytest.raises(Http404):
+        partnership_scope(user, partnership.pk)
+    assert denials(user) == [("agencies.partnership", str(partnership.pk), VIEW_PARTNERSHIP)]
+
+
+@pytest.mark.parametrize("missing", [999_999, "abc", None])
+def test_a_missing_partnership_or_agency_is_404_without_an_audit(manager, missing):
+    with pytest.raises(Http404):
+        partnership_scope(manager, missing)
+    with pytest.raises(Http404):
+        agency_scope(manager, missing)
+    assert denials(manager) == []
+
+
+def test_an_anonymous_or_inactive_user_gets_404(partnership, manager, harbour):
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(Http404):
+        partnership_scope(AnonymousUser(), partnership.pk)
+    manager.is_active = False
+    with pytest.raises(Http404):
+        partnership_scope(manager, partnership.pk)
+    with pytest.raises(Http404):
+        agency_scope(manager, harbour.pk)
+
+
+def test_a_partnership_manager_of_an_inactive_agency_gets_404(manager, council, partnership):
+    council.active = False
+    council.save()
+    manager.membership.agency.refresh_from_db()
+    with pytest.raises(Http404):
+        partnership_scope(manager, partnership.pk)
+
+
+def test_a_case_manager_opens_their_own_agency_only(case_manager, harbour, council):
+    scope = agency_scope(case_manager, harbour.pk)
+    assert (scope.kind, scope.id, scope.agency_ids) == (AGENCY, harbour.pk, (harbour.pk,))
+    with pytest.raises(Http404):
+        agency_scope(case_manager, council.pk)
+    assert denials(case_manager) == [("agencies.agency", str(council.pk), VIEW_AGENCY)]
+
+
+def test_a_caseworker_may_not_open_even_their_own_agency(caseworker, harbour):
+    with pytest.raises(Http404):
+        agency_scope(caseworker, harbour.pk)
+
+
+def test_a_partnership_manager_opens_any_agency_of_their_partnerships(
+    manager, harbour, council, police, south_charity, south_partnership, partnership
+):
+    assert agency_scope(manager, harbour.pk).agency_ids == (harbour.pk,)
+    assert agency_scope(manager, council.pk).agency_ids == (council.pk,)  # their own
+    with pytest.raises(Http404):
+        agency_scope(manager, south_charity.pk)
+
+
+def test_dashboards_for_lists_what_a_user_may_open(
+    manager, case_manager, caseworker, partnership, south_partnership, council, harbour
+):
+    assert dashboards_for(manager) == [
+        ScopeInfo(PARTNERSHIP, partnership.pk, "Northshire Partnership"),
+        ScopeInfo(AGENCY, council.pk, "Northshire Council"),
+    ]
+    assert dashboards_for(case_manager) == [ScopeInfo(AGENCY, harbour.pk, "Harbour Trust")]
+    assert dashboards_for(caseworker) == []
+
+
+def test_a_change_of_role_applies_at_once(manager, partnership):
+    assert partnership_scope(manager, partnership.pk).id == partnership.pk
+    manager.membership.role = Role.CASEWORKER
+    manager.membership.save()
+    with pytest.raises(Http404):
+        partnership_scope(manager, partnership.pk)
