@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -34,13 +35,15 @@ def as_drf_validation_error(error: DjangoValidationError) -> exceptions.Validati
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
-    """DRF's handler, plus: service ValidationErrors become 400s, and every 403 is audited."""
+    """DRF's handler, plus: service ValidationErrors become 400s, and every 403 is audited,
+    whether DRF's PermissionDenied (a view's role check) or Django's (a service's rule,
+    which DRF turns into the same 403; the HTML middleware never sees the API's)."""
     if isinstance(exc, IllegalTransition):
         return Response({"detail": " ".join(exc.messages)}, status=409)
     if isinstance(exc, DjangoValidationError):
         exc = as_drf_validation_error(exc)
     response = drf_exception_handler(exc, context)
-    if isinstance(exc, exceptions.PermissionDenied):
+    if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
         request = context.get("request")
         record(
             actions.FORBIDDEN,

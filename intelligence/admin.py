@@ -64,7 +64,7 @@ class IntelligenceReportAdmin(ReadOnlyAdmin):
 @admin.register(GradingChange)
 class GradingChangeAdmin(ReadOnlyAdmin):
     list_display = ["report", "changed_at", "changed_by", "__str__"]
-    list_select_related = ["changed_by"]
+    list_select_related = ["changed_by", "report"]
     fields = [
         "report",
         "changed_by",

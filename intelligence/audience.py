@@ -27,6 +27,12 @@ The rule (issue 7; DOMAIN.md, "Intelligence grading"):
    summary, entities and linked cases follow once the reader has acknowledged the
    current conditions. A linked case shows only to a reader who can see that case.
 
+5. **An agency that closes** (``Agency.active`` false): the reports it wrote stay
+   readable by their audience, as they were distributed. Intelligence does not stop
+   being true when its author's agency closes, and nothing else in Concord hides an
+   inactive agency's records from the agencies it shared them with. Its own people read
+   nothing: without an active membership, a user is in no audience (``access``).
+
 Superusers get no bypass here: TLP:RED and the source are not platform-admin business.
 Nothing is cached: a change of membership, role, partnership or sharing group applies
 on the next request.

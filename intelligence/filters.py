@@ -14,11 +14,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +32,7 @@ from .models import (
     IntelligenceAssessment,
     IntelligenceReport,
     SourceEvaluation,
+    title_search_vector,
 )
 
 MAX_QUERY_LENGTH = 200
@@ -52,11 +52,6 @@ class ReportFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("submitted_to", _("The end date is before the start date."))
         return cleaned
-
-
-def _start_of(day: datetime.date) -> datetime.datetime:
-    """Midnight at the start of ``day`` in the project's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class ReportFilter(FilterSet):
@@ -134,9 +129,15 @@ class ReportFilter(FilterSet):
 
         A C report whose current conditions the reader has not acknowledged is matched on
         its title alone, and ranked on its title alone: its summary is not the reader's to
-        see yet, so neither whether it contains a word nor how often may show. Every match
-        still goes through ``search_vector`` (its GIN index); the title condition is a
-        second test on those rows, since a title match is always a ``search_vector`` match.
+        see yet, so neither whether it contains a word nor how often may show. Such a row
+        must not be tested against ``search_vector`` at all: "a title match is a
+        ``search_vector`` match" is false for a negated word ("car -passports" matches the
+        title but not title and summary when the summary says passports), so requiring
+        both would let the reader test any word of the summary.
+
+        Each side of the OR has its GIN index (``intelligence_search_idx``, and the partial
+        ``intel_c_title_search_idx`` on C reports' titles), so PostgreSQL answers it with a
+        BitmapOr of the two rather than by reading every report in the audience.
         """
         if "reader_must_acknowledge" not in queryset.query.annotations:
             raise ImproperlyConfigured(
@@ -144,11 +145,13 @@ class ReportFilter(FilterSet):
                 "(annotated by audience.with_reader_state)."
             )
         query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
-        title_vector = SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        title_vector = title_search_vector()
         return (
             queryset.alias(title_vector=title_vector)
-            .filter(search_vector=query)
-            .filter(Q(reader_must_acknowledge=False) | Q(title_vector=query))
+            .filter(
+                Q(reader_must_acknowledge=False, search_vector=query)
+                | Q(reader_must_acknowledge=True, title_vector=query)
+            )
             .annotate(
                 rank=Case(
                     When(reader_must_acknowledge=True, then=SearchRank(title_vector, query)),
@@ -177,13 +180,14 @@ class ReportFilter(FilterSet):
             return queryset
         return queryset.alias(dated_at=Coalesce("submitted_at", "created_at"))
 
+    # Days in the project's time zone; compared as dates in SQL, so no boundary is
+    # computed here (the day after 9999-12-31 does not exist in Python).
     def filter_submitted_from(
         self, queryset: QuerySet[Any], name: str, value: datetime.date
     ) -> QuerySet[Any]:
-        return self._dated(queryset).filter(dated_at__gte=_start_of(value))
+        return self._dated(queryset).filter(dated_at__date__gte=value)
 
     def filter_submitted_to(
         self, queryset: QuerySet[Any], name: str, value: datetime.date
     ) -> QuerySet[Any]:
-        next_day = value + datetime.timedelta(days=1)
-        return self._dated(queryset).filter(dated_at__lt=_start_of(next_day))
+        return self._dated(queryset).filter(dated_at__date__lte=value)

@@ -17,6 +17,7 @@ from casework.models import Case, ExploitationType
 from .entities import EXAMPLES, normalise
 from .models import (
     GRADING_HELP,
+    MAX_WORKERS_PRESENT,
     TLP,
     Distribution,
     EntityKind,
@@ -479,7 +480,7 @@ class VisitForm(forms.Form):
     )
     visited_on = forms.DateField(label=_("Date of the visit"), widget=_date_input())
     workers_present = forms.IntegerField(
-        label=_("Workers present"), required=False, min_value=0, max_value=10000
+        label=_("Workers present"), required=False, min_value=0, max_value=MAX_WORKERS_PRESENT
     )
     indicators = forms.MultipleChoiceField(
         label=_("Indicators observed"),
@@ -498,7 +499,8 @@ class VisitForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "Seen by the operation's agencies. A report started from this visit keeps them "
-            "in its full text, which stays in your agency."
+            "Read by your agency only, not by the operation's other agencies. A report your "
+            "agency starts from this visit keeps them in its full text, which stays in your "
+            "agency."
         ),
     )

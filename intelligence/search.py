@@ -13,19 +13,23 @@ What can be found is what can be read:
   report itself);
 - a C report whose current conditions the reader has not acknowledged is found by the
   words of its title only, ranked by its title only, and shown without its summary: its
-  summary is not theirs to read yet, and being found by a word of it would tell them
-  that the word is there (``ReportFilter.filter_q``).
+  summary is not theirs to read yet, and being found by a word of it (or left out by
+  one, "car -passports") would tell them that the word is there
+  (``ReportFilter.filter_q``).
 
-Each search writes one audit event, ``intelligence.searched``: ``filters`` holds the
-coded filters used and their values (grading, TLP, type, dates), ``text_filters`` the
-names of the free-text ones used (``q``, ``area``) without their values, and
-``results`` the number of reports found. The words typed are never stored: a search for
-a person's name must not put that name in the trail.
+Every page of a list or search writes one audit event, ``intelligence.searched``
+(``record_search``, once the page is cut): ``report_ids`` holds the ids of the reports
+on the page the reader was given, whose summaries they may have read there, so the
+trail answers "who read report X" for lists as it does for the report's own page;
+``filters`` holds the coded filters used and their values (grading, TLP, type, dates),
+``text_filters`` the names of the free-text ones used (``q``, ``area``) without their
+values, and ``results`` the number of reports found. The words typed are never stored:
+a search for a person's name must not put that name in the trail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -50,9 +54,9 @@ def search_reports(
     Rows carry ``reader_is_originating`` and ``reader_must_acknowledge``
     (``audience.with_reader_state``) and, with words to search, ``rank``. Ordered best
     match first then newest with words, newest first without. Invalid filters (a
-    ``filterset.errors`` to show) find nothing rather than everything. One audit event;
-    two queries here (the count for the audit event, the event), whatever the number of
-    results, and the returned queryset is one query per page.
+    ``filterset.errors`` to show) find nothing rather than everything. No query here:
+    the returned queryset is one query per page (and one to count). The caller cuts the
+    page it shows, then calls ``record_search`` with it.
     """
     base = (
         audience.with_reader_state(audience.readable_reports(user), user)
@@ -65,7 +69,17 @@ def search_reports(
     filterset = ReportFilter(data, queryset=base)
     if not filterset.is_valid():
         return filterset, base.none()
-    results = filterset.qs
+    return filterset, filterset.qs
+
+
+def record_search(
+    user: Any, filterset: ReportFilter, *, found: int, shown: Iterable[IntelligenceReport]
+) -> None:
+    """The audit event of one page of a valid search: ``found`` reports in all (the
+    paginator's count), ``shown`` the rows of the page given to the reader. One query,
+    whatever the size of the page; nothing for an invalid search, which shows nothing."""
+    if not filterset.is_valid():
+        return
     used = {
         name: value
         for name, value in filterset.form.cleaned_data.items()
@@ -78,10 +92,10 @@ def search_reports(
             if name not in _FREE_TEXT_FILTERS
         },
         "text_filters": sorted(name for name in used if name in _FREE_TEXT_FILTERS),
-        "results": results.count(),
+        "results": found,
+        "report_ids": [row.pk for row in shown],
     }
     record(SEARCHED, actor=user, detail=detail)
-    return filterset, results
 
 
 def visible_summary(report_row: IntelligenceReport, user: Any) -> str | None:

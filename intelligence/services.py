@@ -9,9 +9,11 @@ Reports
     Written by contributors (``intelligence.add_report``: analysts, officers, caseworkers,
     case managers) for their own agency, as drafts. The originating agency changes them
     while they are drafts or submitted, never once archived (``report_update``). A
-    submitted report's grading changes only through ``report_regrade``, with a reason
-    kept in ``GradingChange``; a draft's grading is simply edited. Status moves
-    draft → submitted → archived (a draft may also be archived, i.e. abandoned).
+    submitted report's grading, and the agencies named to read it at TLP:RED, change
+    only through ``report_regrade``, by a role that grades, with a reason kept in
+    ``GradingChange``; a draft's grading is simply edited (a draft is not re-graded).
+    Status moves draft → submitted → archived (a draft may also be archived, i.e.
+    abandoned).
 
 Matching (issue 7, item 2)
     When a report is submitted, and whenever a submitted report's entities change, each
@@ -34,6 +36,11 @@ Matching (issue 7, item 2)
 
     Notifications name the kind of entity and an agency, never the value, a title or
     any text of either report.
+
+    A match is a historical fact: it stays in both inboxes when either report is later
+    archived, re-graded or distributed more narrowly. It never carried content, so
+    nothing is withdrawn; the contact route (ask the other agency) still applies, and
+    the other agency decides then what it may share.
 
 Operations and premises visits
     An operation is led by the creator's agency with partner agencies; visits are
@@ -69,6 +76,7 @@ from notifications.services import notify, notify_agency
 from . import audience
 from .entities import is_postcode_district, normalise
 from .models import (
+    MAX_WORKERS_PRESENT,
     TLP,
     ConditionsAcknowledgement,
     Distribution,
@@ -148,14 +156,28 @@ def _require_readable(actor: Any, report: IntelligenceReport, perm: str = VIEW) 
     return membership
 
 
+def as_id(value: Any) -> int | None:
+    """An id from a URL or a form, or None when it is not one. ASCII digits only:
+    ``"²".isdigit()`` is true, but ``int("²")`` fails."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def report_get(user: Any, pk: Any) -> IntelligenceReport:
     """One report the user may read, or 404 (audited when it exists but is hidden)."""
+    report_id = as_id(pk)
+    if report_id is None:
+        raise Http404
     try:
-        return audience.readable_reports(user).select_related("originating_agency").get(pk=pk)
-    except (IntelligenceReport.DoesNotExist, ValueError, TypeError):
-        hidden = None
-        if str(pk).isdigit():
-            hidden = IntelligenceReport.objects.filter(pk=pk).first()
+        return (
+            audience.readable_reports(user).select_related("originating_agency").get(pk=report_id)
+        )
+    except IntelligenceReport.DoesNotExist:
+        hidden = IntelligenceReport.objects.filter(pk=report_id).first()
         if hidden is not None:
             record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": VIEW})
         raise Http404 from None
@@ -202,11 +224,18 @@ def _ids(values: Any, name: str) -> list[int]:
         values = [values]
     ids = []
     for value in values:
-        pk = getattr(value, "pk", value)
-        if isinstance(pk, bool) or not (isinstance(pk, int) or str(pk).isdigit()):
-            raise ValidationError({name: _("“%(value)s” is not an id.") % {"value": pk}})
-        ids.append(int(pk))
+        given = getattr(value, "pk", value)
+        pk = as_id(given)
+        if pk is None:
+            raise ValidationError({name: _("“%(value)s” is not an id.") % {"value": given}})
+        ids.append(pk)
     return ids
+
+
+def tlp_recipients_differ(report: IntelligenceReport, wanted: Iterable[Any]) -> bool:
+    """Would ``wanted`` (agencies or their ids) change the report's named recipients?"""
+    current = set(report.tlp_recipients.values_list("pk", flat=True))
+    return set(_ids(list(wanted), "tlp_recipients")) != current
 
 
 def _distribution_reaches(report: IntelligenceReport, agency: Agency) -> bool:
@@ -507,7 +536,9 @@ def _locked(report: IntelligenceReport) -> IntelligenceReport:
 def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> IntelligenceReport:
     """Change a draft or submitted report (the originating agency only).
 
-    A submitted report's grading changes only through ``report_regrade``. When a
+    A submitted report's grading and named recipients change only through
+    ``report_regrade`` (a reason, the history, a role that grades): naming another
+    agency widens who reads a TLP:RED report as surely as a new colour does. When a
     submitted report's entities change, they are matched again.
     """
     membership = require_editor(actor, report)
@@ -517,6 +548,10 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
             for name in GRADING_FIELDS
             if name in fields and fields[name] != getattr(report, name)
         ]
+        if "tlp_recipients" in fields and tlp_recipients_differ(
+            report, fields["tlp_recipients"] or []
+        ):
+            regraded.append("tlp_recipients")
         if regraded:
             raise ValidationError(
                 {
@@ -608,17 +643,23 @@ def report_regrade(
     tlp: str | None = None,
     tlp_recipients: Iterable[Any] | None = None,
 ) -> GradingChange:
-    """Change a report's grading, keeping what it was and why (originating agency only).
+    """Change a submitted report's grading, keeping what it was and why (originating
+    agency only).
 
     Only analysts, officers and case managers of the originating agency re-grade. Arguments
     left as None keep their value. Moving to P drops the conditions; new conditions must
     be acknowledged again by every reader; leaving TLP:RED drops the named recipients;
-    moving to it needs them.
+    moving to it needs them. A draft is refused: nobody outside the agency has read it,
+    so its grading is simply edited, with no history to keep.
     """
     membership = require_editor(actor, report)
     if not access.role_may(membership.role, GRADE):
         raise PermissionDenied(
             _("Only analysts, officers and case managers of the originating agency re-grade.")
+        )
+    if report.status == ReportStatus.DRAFT:
+        raise IllegalTransition(
+            _("A draft is not re-graded: edit the draft instead, grading and all.")
         )
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the grading changes.")})
@@ -746,32 +787,47 @@ def report_read(user: Any, report: IntelligenceReport) -> ReportReading:
     return ReportReading(report=report, level=level, data=data)
 
 
-def acknowledge_conditions(*, actor: User, report: IntelligenceReport) -> ConditionsAcknowledgement:
-    """A reader in another agency accepts a C report's current conditions. Idempotent: a
-    second call returns the first acknowledgement; only the first is audited. New
-    conditions (a re-grade) need a new acknowledgement."""
+def acknowledge_conditions(
+    *, actor: User, report: IntelligenceReport, conditions_version: int | None = None
+) -> ConditionsAcknowledgement:
+    """A reader in another agency accepts the conditions of a C report they were shown.
+
+    ``conditions_version`` is the version the reader was shown: the page always sends
+    it, so a re-grade between showing and clicking never records acceptance of text the
+    reader did not see; when it is no longer the current version nothing is recorded
+    and ``IllegalTransition`` (a 409 in the API, a message on the page) asks them to
+    read the new conditions. An API client may leave it out to accept the conditions as
+    they stand now (its answer shows which). Idempotent: a second call returns the first
+    acknowledgement; only the first is audited. New conditions (a re-grade) need a new
+    acknowledgement."""
     membership = _require_readable(actor, report)
-    if report.handling_code != HandlingCode.CONDITIONS:
-        raise ValidationError(
-            {"handling_conditions": _("This report has no handling conditions to acknowledge.")}
-        )
     if membership.agency_id == report.originating_agency_id:
         raise ValidationError(
             {"handling_conditions": _("Your own agency's reports need no acknowledgement.")}
         )
     with transaction.atomic():
+        # Under the row lock a re-grade takes: the version checked is the one recorded.
+        current = _locked(report)
+        if current.handling_code != HandlingCode.CONDITIONS:
+            raise ValidationError(
+                {"handling_conditions": _("This report has no handling conditions to acknowledge.")}
+            )
+        if conditions_version is not None and conditions_version != current.conditions_version:
+            raise IllegalTransition(
+                _("The conditions changed since you read them: read them again.")
+            )
         acknowledgement, created = ConditionsAcknowledgement.objects.get_or_create(
-            report=report,
+            report=current,
             user=actor,
-            conditions_version=report.conditions_version,
-            defaults={"conditions": report.handling_conditions},
+            conditions_version=current.conditions_version,
+            defaults={"conditions": current.handling_conditions},
         )
         if created:
             record(
                 "intelligence.conditions_acknowledged",
                 actor=actor,
-                target=report,
-                detail={"conditions_version": report.conditions_version},
+                target=current,
+                detail={"conditions_version": current.conditions_version},
             )
     return acknowledgement
 
@@ -961,9 +1017,12 @@ class MatchView:
 
 def match_open(user: Any, match_id: Any) -> MatchView:
     """One match from the user's inbox (404 otherwise); audited."""
+    pk = as_id(match_id)
+    if pk is None:
+        raise Http404
     try:
-        match = visible_matches(user).get(pk=match_id)
-    except (Match.DoesNotExist, ValueError, TypeError):
+        match = visible_matches(user).get(pk=pk)
+    except Match.DoesNotExist:
         raise Http404 from None
     own_report = IntelligenceReport.objects.get(pk=match.own_report_id)
     entity = own_report.entities.filter(kind=match.kind, normalised=match.normalised).first()
@@ -983,6 +1042,13 @@ def match_open(user: Any, match_id: Any) -> MatchView:
 
 
 # --- Operations and premises visits ---------------------------------------------------
+
+# Reading operations and visits is audited like reading reports: one event per page or
+# list, naming what was shown by id (never a visit's notes or a premises' details).
+OPERATIONS_LISTED = "intelligence.operations_listed"
+OPERATION_VIEWED = "intelligence.operation_viewed"
+VISITS_LISTED = "intelligence.visits_listed"
+VISIT_VIEWED = "intelligence.visit_viewed"
 
 
 def operation_create(
@@ -1087,6 +1153,10 @@ def visit_record(
         errors["visited_on"] = _("The visit date falls outside the operation's dates.")
     if workers_present is not None and workers_present < 0:
         errors["workers_present"] = _("The number of workers cannot be negative.")
+    elif workers_present is not None and workers_present > MAX_WORKERS_PRESENT:
+        errors["workers_present"] = _("A visit records at most %(max)d workers present.") % {
+            "max": MAX_WORKERS_PRESENT
+        }
     seen = list(indicators)
     bad = [str(i) for i in seen if i not in Indicator.values]
     if bad:
@@ -1160,12 +1230,16 @@ def visit_start_report(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
     """The initial data of the report form opened from a visit, under the API's names.
 
     The summary (which travels) holds only what was observed: premises type, district,
-    date, number of workers, indicators and outcome; the visit's notes, which may name
-    people, go to the full text, which stays in the agency. Seen by the agency's own
-    staff, the information is graded 1/A/P to start with; TLP:AMBER to the partnership.
+    date, number of workers, indicators and outcome. The visit's notes, which may name
+    people, are read by the visiting agency alone (as on the visit's page and in the
+    API): they go to the full text, which stays in the agency, only when the actor's
+    agency made the visit; another agency of the operation starts with an empty full
+    text. Seen by the agency's own staff, the information is graded 1/A/P to start
+    with; TLP:AMBER to the partnership.
     """
     _require_visit(actor, visit)
-    if not access.user_may(actor, ADD):
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, ADD):
         raise PermissionDenied(
             _("Only analysts, officers, caseworkers and case managers write intelligence.")
         )
@@ -1189,7 +1263,7 @@ def visit_start_report(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
         "title": _("Premises visit: %(premises)s, %(district)s, %(date)s")
         % {"premises": premises, "district": visit.postcode_district, "date": visit.visited_on},
         "summary": " ".join(lines),
-        "full_text": visit.notes,
+        "full_text": visit.notes if visit.agency_id == membership.agency_id else "",
         "source_description": _("Premises visit by %(agency)s staff (visit %(id)d).")
         % {"agency": visit.agency.name, "id": visit.pk},
         "source_evaluation": SourceEvaluation.RELIABLE,

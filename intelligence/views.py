@@ -59,7 +59,7 @@ from .models import (
     ReportStatus,
     SourceEvaluation,
 )
-from .search import search_reports, visible_summary
+from .search import record_search, search_reports, visible_summary
 
 VIEW = services.VIEW
 ADD = services.ADD
@@ -157,6 +157,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     for row in page.object_list:
         row.summary_shown = visible_summary(row, request.user)
         row.exploitation_labels = _exploitation_labels(row.exploitation_types)
+    record_search(request.user, report_filter, found=page.paginator.count, shown=page.object_list)
     used = [(name, params[name]) for name in report_filter.form.fields if params.get(name)]
     context = {
         "filter": report_filter,
@@ -303,6 +304,11 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
     )
     report = services.report_get(request.user, pk)
     _require_originating(request, report)
+    if report.status == ReportStatus.DRAFT:
+        messages.info(
+            request, _("A draft is not re-graded: edit the draft instead, grading and all.")
+        )
+        return redirect("intelligence:report_edit", pk=report.pk)
     initial = {
         "source_evaluation": report.source_evaluation,
         "intelligence_assessment": report.intelligence_assessment,
@@ -445,11 +451,17 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    """A reader in another agency accepts a C report's conditions, then reads it."""
+    """A reader in another agency accepts the conditions the page showed them (the form
+    posts their version), then reads the report. Conditions changed since are shown
+    again instead, to be read and acknowledged."""
     _require_any(request, VIEW, message=_("Only analysts and officers read intelligence."))
     report = services.report_get(request.user, pk)
+    shown = services.as_id(request.POST.get("conditions_version", ""))
+    if shown is None:
+        messages.error(request, _("Read the conditions on the report, then acknowledge them."))
+        return _to_report(report)
     try:
-        services.acknowledge_conditions(actor=request.user, report=report)
+        services.acknowledge_conditions(actor=request.user, report=report, conditions_version=shown)
     except ValidationError as error:
         _error_message(request, error)
     else:
@@ -536,6 +548,11 @@ def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
     return found
 
 
+def _is_own_visit(request: HttpRequest, visit: PremisesVisit) -> bool:
+    membership = access.active_membership(request.user)
+    return membership is not None and membership.agency_id == visit.agency_id
+
+
 def _require_operations(request: HttpRequest) -> None:
     _require_any(
         request,
@@ -557,6 +574,12 @@ def operation_list(request: HttpRequest) -> HttpResponse:
         .order_by("-starts_on", "-id")
     )
     page = Paginator(operations, page_size(request)).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    record(
+        services.OPERATIONS_LISTED,
+        actor=request.user,
+        detail={"operation_ids": [operation.pk for operation in page.object_list]},
+    )
     return render(
         request,
         "intelligence/operation_list.html",
@@ -596,6 +619,12 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     visits = list(operation.visits.select_related("agency").order_by("-visited_on", "-id"))
     for visit in visits:
         visit.indicator_labels = _indicator_labels(visit.indicators)
+    record(
+        services.OPERATION_VIEWED,
+        actor=request.user,
+        target=operation,
+        detail={"visit_ids": [visit.pk for visit in visits]},
+    )
     may_record = access.user_may(request.user, ADD_VISIT)
     context = {
         "operation": operation,
@@ -639,8 +668,17 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         report = (
             audience.readable_reports(user).filter(pk=visit.report_id).only("pk", "title").first()
         )
+    notes_shown = _is_own_visit(request, visit)
+    record(
+        services.VISIT_VIEWED,
+        actor=user,
+        target=visit,
+        detail={"operation_id": visit.operation_id, "notes_shown": notes_shown},
+    )
     context = {
         "visit": visit,
+        # Notes may name people: the visiting agency alone reads them (as in the API).
+        "notes_shown": notes_shown,
         "indicator_labels": _indicator_labels(visit.indicators),
         "case": case,
         "report": report,
@@ -723,5 +761,6 @@ def visit_start_report(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Write an intelligence report from a visit"),
         new=True,
         visit=visit,
+        visit_notes_carried=_is_own_visit(request, visit),
         cancel_url=reverse("intelligence:visit_detail", args=[visit.pk]),
     )

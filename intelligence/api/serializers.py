@@ -18,6 +18,7 @@ from rest_framework import serializers
 from casework.models import ExploitationType
 
 from ..models import (
+    MAX_WORKERS_PRESENT,
     TLP,
     Distribution,
     EntityKind,
@@ -185,8 +186,10 @@ class ReportWriteSerializer(serializers.Serializer):
     ``status``: ``submitted`` submits (on create, right after writing the draft);
     ``archived`` archives (PATCH only, with an optional ``archive_reason``). On a
     submitted report, changing a grading field (source evaluation, intelligence
-    assessment, handling code or conditions, TLP) is a re-grade and needs
-    ``regrade_reason``; the old grading is kept in ``grading_changes``.
+    assessment, handling code or conditions, TLP) or the named recipients
+    (``tlp_recipients``) is a re-grade: it needs ``regrade_reason`` and a role that
+    grades (analysts, officers, case managers), and the old grading is kept in
+    ``grading_changes``.
     """
 
     title = serializers.CharField(max_length=200)
@@ -250,6 +253,15 @@ class ReportWriteSerializer(serializers.Serializer):
 
     def validate_entities(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"kind": item["kind"], "value": item["value"]} for item in value]
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    conditions_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version of the conditions you read (the report's "
+        "conditions_version). If they changed since, nothing is accepted: 409.",
+    )
 
 
 # --- matches --------------------------------------------------------------------------
@@ -321,7 +333,9 @@ class OperationSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.Serializer):
     """A premises visit. ``notes`` may name people: only the visiting agency reads them
-    (absent for the operation's other agencies), as they go to a report's full text."""
+    (absent for the operation's other agencies), as they go to a report's full text.
+    ``case`` and ``report`` are absent when a case or report was made from the visit but
+    the reader may not see it (null when none was); as on the visit's page."""
 
     id = serializers.IntegerField(read_only=True)
     operation = serializers.IntegerField(source="operation_id", read_only=True)
@@ -329,18 +343,38 @@ class VisitSerializer(serializers.Serializer):
     premises_type = _choice(PremisesType.choices, _("type of premises"))
     postcode_district = serializers.CharField(max_length=16, help_text="The outward code, e.g. NE1")
     visited_on = serializers.DateField()
-    workers_present = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    workers_present = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_WORKERS_PRESENT
+    )
     indicators = serializers.ListField(
         child=_choice(Indicator.choices, _("indicator")), required=False
     )
     outcome = _choice(VisitOutcome.choices, _("outcome"))
     notes = serializers.CharField(required=False, allow_blank=True)
     recorded_at = serializers.DateTimeField(read_only=True)
-    case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
-    report = serializers.IntegerField(source="report_id", read_only=True, allow_null=True)
+    case = serializers.IntegerField(
+        source="case_id",
+        read_only=True,
+        allow_null=True,
+        required=False,
+        help_text="Present only when you may see the case.",
+    )
+    report = serializers.IntegerField(
+        source="report_id",
+        read_only=True,
+        allow_null=True,
+        required=False,
+        help_text="Present only when you may read the report.",
+    )
 
     def to_representation(self, visit: Any) -> dict[str, Any]:
         data = super().to_representation(visit)
         if visit.agency_id != self.context.get("agency_id"):
             data.pop("notes", None)
+        # The list annotates what the reader may follow; a visit without the annotation
+        # (just recorded) has nothing linked yet.
+        if visit.case_id is not None and not getattr(visit, "case_visible", False):
+            data.pop("case", None)
+        if visit.report_id is not None and not getattr(visit, "report_readable", False):
+            data.pop("report", None)
         return data

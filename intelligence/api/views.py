@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import filters as django_filters
@@ -34,6 +35,7 @@ from agencies.errors import IllegalTransition
 from agencies.models import Agency
 from audit import actions
 from audit.record import record
+from casework.models import Case
 
 from .. import audience, services
 from ..filters import ReportFilter
@@ -44,7 +46,7 @@ from ..models import (
     PremisesVisit,
     ReportStatus,
 )
-from ..search import search_reports
+from ..search import record_search, search_reports
 from . import serializers as s
 
 VIEW_REPORT = "intelligence.view_report"
@@ -105,7 +107,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=_filter_parameters(), responses=s.ReportListSerializer(many=True))
     def list(self, request: Request) -> Response:
         """Search the reports you may read: newest first, or best match first with ``q``.
-        One audit event per search, without the words searched."""
+        One audit event per page, naming the reports given, without the words searched."""
         _require_role(
             request.user,
             VIEW_REPORT,
@@ -117,6 +119,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(reports)
         rows = s.ReportListSerializer(page, many=True, context={"request": request}).data
+        record_search(
+            request.user, filterset, found=self.paginator.page.paginator.count, shown=page
+        )
         return self.get_paginated_response(rows)
 
     @extend_schema(request=s.ReportWriteSerializer, responses={201: s.ReportSerializer})
@@ -156,8 +161,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, pk: str) -> Response:
         """Change a report of your agency. All of the change happens, or none of it:
 
-        1. on a submitted report, grading fields that change are a re-grade
-           (``regrade_reason`` required; the old grading is kept in ``grading_changes``);
+        1. on a submitted report, grading fields and named recipients (``tlp_recipients``)
+           that change are a re-grade (``regrade_reason`` required, and a role that
+           grades; the old grading is kept in ``grading_changes``);
         2. the other fields are changed (a submitted report's new entities are matched);
         3. ``status``: ``submitted`` submits a draft, ``archived`` archives it.
         """
@@ -193,34 +199,45 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     def _regrade(
         self, user: Any, report: IntelligenceReport, data: dict[str, Any], reason: str
     ) -> None:
-        """Take the grading fields out of ``data``; re-grade with those that change."""
+        """Take the grading fields and the named recipients out of ``data``; re-grade
+        with those that change (the browser's rule: a submitted report's readers are
+        widened or narrowed only by a re-grade, with a reason)."""
         sent = {name: data.pop(name) for name in services.GRADING_FIELDS if name in data}
         changed = {name: value for name, value in sent.items() if value != getattr(report, name)}
-        if not changed:
+        recipients = data.pop("tlp_recipients", None)
+        new_recipients = recipients is not None and services.tlp_recipients_differ(
+            report, recipients
+        )
+        if not changed and not new_recipients:
             return
         if not reason:
+            named = sorted([*changed, *(["tlp_recipients"] if new_recipients else [])])
             raise ValidationError(
                 {
                     "regrade_reason": [
-                        _("Say why the grading changes: %(fields)s.")
-                        % {"fields": ", ".join(sorted(changed))}
+                        _("Say why the grading changes: %(fields)s.") % {"fields": ", ".join(named)}
                     ]
                 }
             )
         services.report_regrade(
-            actor=user,
-            report=report,
-            reason=reason,
-            tlp_recipients=data.pop("tlp_recipients", None),
-            **changed,
+            actor=user, report=report, reason=reason, tlp_recipients=recipients, **changed
         )
 
-    @extend_schema(request=None, responses=s.ReportSerializer)
+    @extend_schema(request=s.AcknowledgeSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"], url_path="acknowledge-conditions")
     def acknowledge_conditions(self, request: Request, pk: str) -> Response:
-        """Accept a C report's current conditions; answers with the report, now readable."""
+        """Accept a C report's conditions; answers with the report, now readable. Send
+        the ``conditions_version`` you read: if the report was re-graded since, nothing
+        is accepted and the answer is a 409 (read the new conditions first)."""
         report = services.report_get(request.user, pk)
-        services.acknowledge_conditions(actor=request.user, report=report)
+        body = s.AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.acknowledge_conditions(
+            actor=request.user,
+            report=report,
+            conditions_version=body.validated_data.get("conditions_version"),
+        )
+        report.refresh_from_db()
         return Response(reading_data(request.user, report))
 
     @extend_schema(responses=s.MatchSerializer(many=True))
@@ -246,8 +263,8 @@ def match_rows(user: Any) -> QuerySet[Any]:
     return (
         services.visible_matches(user)
         .annotate(
-            own_side=Case(own_is_existing, default=Value("new")),
-            other_report_id=Case(
+            own_side=SqlCase(own_is_existing, default=Value("new")),
+            other_report_id=SqlCase(
                 When(own_report_id=F("existing_report_id"), then=F("new_report_id")),
                 default=F("existing_report_id"),
             ),
@@ -295,10 +312,17 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Operations your agency leads or partners; one audit event per page."""
         _require_role(
             request.user, VIEW_OPERATION, message=_("Your role does not take part in operations.")
         )
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.get_queryset())
+        record(
+            services.OPERATIONS_LISTED,
+            actor=request.user,
+            detail={"operation_ids": [operation.pk for operation in page]},
+        )
+        return self.get_paginated_response(s.OperationSerializer(page, many=True).data)
 
     @extend_schema(request=s.OperationSerializer, responses={201: s.OperationSerializer})
     def create(self, request: Request) -> Response:
@@ -319,9 +343,12 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _operation(self, request: Request, pk: str) -> Operation:
         """The operation if the caller's agency leads or partners it; 404 (audited when it
         exists) otherwise."""
-        found = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        operation_id = services.as_id(pk)
+        if operation_id is None:
+            raise Http404
+        found = self.get_queryset().filter(pk=operation_id).first()
         if found is None:
-            hidden = Operation.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+            hidden = Operation.objects.filter(pk=operation_id).first()
             if hidden is not None:
                 record(
                     actions.ACCESS_DENIED,
@@ -355,7 +382,24 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             PremisesVisit.objects.visible_to(user)
             .filter(operation=operation)
             .select_related("agency")
+            .annotate(
+                # What the reader may follow from a visit, as on the visit's page.
+                case_visible=Exists(
+                    Case.objects.visible_to(user, "casework.view_case").filter(
+                        pk=OuterRef("case_id")
+                    )
+                ),
+                report_readable=Exists(
+                    audience.readable_reports(user).filter(pk=OuterRef("report_id"))
+                ),
+            )
             .order_by("-visited_on", "-id")
         )
         page = self.paginate_queryset(visits)
+        record(
+            services.VISITS_LISTED,
+            actor=user,
+            target=operation,
+            detail={"visit_ids": [visit.pk for visit in page]},
+        )
         return self.get_paginated_response(s.VisitSerializer(page, many=True, context=context).data)

@@ -260,8 +260,10 @@ def test_a_c_report_shows_its_conditions_first_then_the_summary_once_acknowledge
     assert "I acknowledge these conditions" in first
     assert report.summary not in first
     assert 'id="h-entities"' not in first
+    # The form names the version of the conditions it showed.
+    assert '<input type="hidden" name="conditions_version" value="1">' in first
 
-    response = client.post(f"/intelligence/{report.pk}/acknowledge/")
+    response = client.post(f"/intelligence/{report.pk}/acknowledge/", {"conditions_version": "1"})
     assert response.status_code == 302 and response["Location"] == f"/intelligence/{report.pk}/"
     then = text(client.get(f"/intelligence/{report.pk}/"))
     assert report.summary in then
@@ -599,15 +601,21 @@ def test_one_click_from_a_visit_to_a_case(login, caseworker, police_officer, vis
 
 
 def test_one_click_from_a_visit_to_a_report(login, inspector, analyst, visit):
+    # The police made the visit: their own form carries its notes into the full text,
+    # which stays in their agency.
+    own_form = text(login(analyst).get(f"/intelligence/visits/{visit.pk}/start-report/"))
+    assert "a Mr Example" in own_form
     client = login(inspector)
     form = text(client.get(f"/intelligence/visits/{visit.pk}/start-report/"))
     assert "Indicators observed: no identity documents, living on site." in form
-    assert "a Mr Example" in form  # the notes go to the full text, kept in the agency
+    # The inspectorate, a partner in the operation, does not read the police's notes.
+    assert "Mr Example" not in form
+    assert "stay with Northshire Police, which made the visit" in form
     data = {
         **FORM,
         "title": "Premises visit: car wash, NE1",
         "summary": "Six workers, living on site, no identity documents.",
-        "full_text": "The manager, a Mr Example, answered for the workers.",
+        "full_text": "The manager answered for the workers; he gave no name.",
         "source_description": "Visit",
         "source_evaluation": "1",
         "intelligence_assessment": "A",
@@ -621,9 +629,9 @@ def test_one_click_from_a_visit_to_a_report(login, inspector, analyst, visit):
     assert report.status == ReportStatus.SUBMITTED
     # The visit now leads to the report; a second report from it is refused.
     assert client.get(f"/intelligence/visits/{visit.pk}/start-report/").status_code == 302
-    # The police read the sanitised report, not the notes in its full text.
+    # The police read the sanitised report, not its full text.
     police_page = text(login(analyst).get(f"/intelligence/{report.pk}/"))
-    assert report.summary in police_page and "Mr Example" not in police_page
+    assert report.summary in police_page and "he gave no name" not in police_page
 
 
 # --- Query budget -------------------------------------------------------------------------
