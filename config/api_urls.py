@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from agencies.api import views as agencies
 from casework.api import views as casework
+from dashboards.api import views as dashboards
 from intelligence.api import views as intelligence
 from notifications.api import views as notifications
 from referrals.api import views as referrals
@@ -45,5 +46,15 @@ urlpatterns = [
         name="case-duty-to-notify",
     ),
     path("deadlines/", referrals.DeadlinesView.as_view(), name="deadlines"),
+    path(
+        "dashboards/partnership/<int:partnership_id>/",
+        dashboards.PartnershipDashboardView.as_view(),
+        name="dashboard-partnership",
+    ),
+    path(
+        "dashboards/agency/<int:agency_id>/",
+        dashboards.AgencyDashboardView.as_view(),
+        name="dashboard-agency",
+    ),
     *router.urls,
 ]

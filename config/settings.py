@@ -307,6 +307,12 @@ CELERY_TIMEZONE = env.str("CONCORD_TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Notifications whose on-commit task was lost (a killed worker, a restarted broker) are
 # queued again; a run that waited longer than a minute is dropped, the next one covers it.
+# Dashboard exports are kept for a day; beat removes the expired files.
+CELERY_BEAT_SCHEDULE["dashboards-purge-exports"] = {
+    "task": "dashboards.tasks.purge_expired_exports",
+    "schedule": 3600.0,
+    "options": {"expires": 3500.0},
+}
 CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
     "task": "notifications.tasks.requeue_undelivered",
     "schedule": 60.0,

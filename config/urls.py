@@ -42,6 +42,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("referrals/", include("referrals.urls")),
     path("intelligence/", include("intelligence.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -18,6 +18,7 @@ from rest_framework.reverse import reverse
 
 from agencies import access
 from agencies.models import Partnership, SharingGroup
+from dashboards.scope import dashboards_for
 
 
 @login_required
@@ -79,10 +80,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request: Request, format: str | None = None) -> Response:
-    """Where to start: the resources of API v1, its schema and documentation."""
+    """Where to start: the resources of API v1, its schema and documentation, and the
+    dashboards the caller may open."""
 
-    def link(name: str) -> str:
-        return reverse(name, request=request, format=format)
+    def link(name: str, **kwargs: Any) -> str:
+        return reverse(name, kwargs=kwargs or None, request=request, format=format)
 
     return Response(
         {
@@ -100,6 +102,10 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "intelligence": link("api:intelligence-report-list"),
             "intelligence_matches": link("api:intelligence-report-matches"),
             "operations": link("api:operation-list"),
+            "dashboards": [
+                link(f"api:dashboard-{info.kind}", **{f"{info.kind}_id": info.id})
+                for info in dashboards_for(request.user)
+            ],
             "schema": link("schema"),
             "docs": link("api-docs"),
         }

@@ -85,7 +85,23 @@ def build_world() -> World:
     build_case(world)
     build_evidence(world)
     build_intelligence(world)
+    build_dashboards(world)
     return world
+
+
+def build_dashboards(world: World) -> None:
+    """One export of the partnership manager's, built (so its file exists)."""
+    from dashboards import exports
+    from dashboards.models import ExportJob
+
+    job = ExportJob.objects.create(
+        requested_by=world.users["partnership_manager"],
+        scope_kind="partnership",
+        scope_id=world.partnership.pk,
+        filters={},
+    )
+    exports.export_build(job_id=job.pk)
+    world.parts["export_job"] = job
 
 
 def build_referrals(world: World, case: Any) -> None:
@@ -1322,6 +1338,115 @@ MATRIX.update(
         ],
         "intelligence:visit_start_report": [
             Expect("GET", only(OPERATION_SEEN, 404, HTML_LOGIN), kwargs=intel_pk("visit"))
+        ],
+    }
+)
+
+
+# --- dashboards (issue 8) --------------------------------------------------------------
+
+DASHBOARD_ROLES = {"partnership_manager": 200, "case_manager": 200}
+partnership_pk = lambda w: {"pk": w.partnership.pk}  # noqa: E731
+harbour_pk = lambda w: {"pk": w.agencies["harbour"].pk}  # noqa: E731
+export_pk = lambda w: {"pk": w.parts["export_job"].pk}  # noqa: E731
+
+
+def _table(kwargs: Callable[[World], dict[str, Any]]) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {**kwargs(w), "table_key": "cases_by_month"}
+
+
+MATRIX.update(
+    {
+        "dashboards:list": [
+            Expect(
+                "GET",
+                only(DASHBOARD_ROLES, 403, HTML_LOGIN),
+                note="partnership and case managers; other roles open no dashboard",
+            )
+        ],
+        **{
+            f"dashboards:partnership_{name}": [
+                Expect(
+                    "GET",
+                    only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                    kwargs=kwargs,
+                    note="the partnership's managers only; anyone else: 404 (audited)",
+                )
+            ]
+            for name, kwargs in (
+                ("dashboard", partnership_pk),
+                ("report", partnership_pk),
+                ("csv", _table(partnership_pk)),
+            )
+        },
+        **{
+            f"dashboards:agency_{name}": [
+                Expect(
+                    "GET",
+                    only(DASHBOARD_ROLES, 404, HTML_LOGIN),
+                    kwargs=kwargs,
+                    note="Harbour's case manager, and the manager of its partnership",
+                )
+            ]
+            for name, kwargs in (
+                ("dashboard", harbour_pk),
+                ("report", harbour_pk),
+                ("csv", _table(harbour_pk)),
+            )
+        },
+        "dashboards:partnership_export": [
+            Expect(
+                "POST", only({"partnership_manager": 302}, 404, HTML_LOGIN), kwargs=partnership_pk
+            ),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=partnership_pk),
+        ],
+        "dashboards:agency_export": [
+            Expect(
+                "POST",
+                only({"partnership_manager": 302, "case_manager": 302}, 404, HTML_LOGIN),
+                kwargs=harbour_pk,
+            ),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=harbour_pk),
+        ],
+        "dashboards:export_detail": [
+            Expect(
+                "GET",
+                only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                kwargs=export_pk,
+                note="the requester only",
+            )
+        ],
+        "dashboards:export_download": [
+            Expect(
+                "GET",
+                only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                kwargs=export_pk,
+                note="the requester only (audited)",
+            )
+        ],
+    }
+)
+
+
+MATRIX.update(
+    {
+        "api:dashboard-partnership": [
+            Expect(
+                "GET",
+                only({"partnership_manager": 200, "case_manager": 404}, 403, API_ANON),
+                api=True,
+                kwargs=lambda w: {"partnership_id": w.partnership.pk},
+                note="a case manager opens dashboards, but not a partnership's",
+            )
+        ],
+        "api:dashboard-agency": [
+            Expect(
+                "GET",
+                only({"partnership_manager": 200, "case_manager": 200}, 403, API_ANON),
+                api=True,
+                kwargs=lambda w: {"agency_id": w.agencies["harbour"].pk},
+                note="Harbour's own case manager; the partnership's manager",
+            )
         ],
     }
 )

@@ -1,7 +1,9 @@
 """python manage.py bench: measure the synthetic partnership, write bench/results/latest.md.
 
 Run ``seed_synthetic`` first (see README, "Performance"). The users measured are the ones
-``seed_synthetic`` names in var/synthetic-summary.json.
+``seed_synthetic`` names in var/synthetic-summary.json; P8 (the dashboard) measures the
+busiest partnership and one of its partnership managers, and needs no summary, so
+``--only dashboard`` runs it alone and rewrites only its section of the output.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from agencies.backends import MembershipBackend
-from agencies.models import Agency, User
+from agencies.models import Agency, Role, User
 from bench import measure, side_effects, throughput
 from casework.models import Case, CaseStatus
+from dashboards import benchmark as dashboard_benchmark
+from dashboards.filters import Filters, default_period
+from dashboards.scope import Scope
 
 RESULTS = Path(settings.BASE_DIR) / "bench" / "results" / "latest.md"
+P8_HEADING = "## P8"
 
 
 def ratio(a: float, b: float) -> float:
@@ -47,6 +54,15 @@ class Command(BaseCommand):
             "--skip-load", action="store_true", help="skip P7 (gunicorn under load)"
         )
         parser.add_argument(
+            "--skip-dashboard", action="store_true", help="skip P8 (the partnership dashboard)"
+        )
+        parser.add_argument(
+            "--only",
+            choices=["dashboard"],
+            help="measure only this part (dashboard: P8, without the summary file) and "
+            "replace only its section of the output, keeping the others",
+        )
+        parser.add_argument(
             "--load-seconds", type=float, default=20.0, help="P7: seconds per path (default 20)"
         )
         parser.add_argument(
@@ -54,6 +70,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["only"] == "dashboard":
+            lines: list[str] = []
+            self._dashboard(lines.append, options["runs"], standalone=True)
+            self._write_section(Path(options["output"]), lines)
+            return
         summary_path = Path(options["summary"])
         if not summary_path.exists():
             raise CommandError(f"{summary_path} is missing: run `manage.py seed_synthetic` first.")
@@ -200,6 +221,13 @@ class Command(BaseCommand):
             say("Not measured (`--skip-load`).")
         else:
             self._throughput(say, users, options["load_seconds"], options["concurrency"])
+        if options["skip_dashboard"]:
+            say("## P8 — partnership dashboard")
+            say("")
+            say("Not measured (`--skip-dashboard`).")
+            say("")
+        else:
+            self._dashboard(say, runs)
 
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -365,6 +393,81 @@ class Command(BaseCommand):
             f"throughput; case list: {ratio(runs[2].rps, trivial):.2f}."
         )
         say("")
+
+    def _dashboard(self, say: Any, runs: int, *, standalone: bool = False) -> None:
+        """P8: the busiest partnership's dashboard, published, against the SQL aggregates
+        it is built from run through a bare cursor; and the same dashboard read through
+        the API by one of its partnership managers, when the data has one."""
+        partnership = dashboard_benchmark.largest_partnership()
+        scope = Scope.of_partnership(partnership)
+        filters = Filters(*default_period())
+        calls = dashboard_benchmark.comparison(scope, filters)
+        manager = (
+            User.objects.filter(
+                is_active=True,
+                membership__role=Role.PARTNERSHIP_MANAGER,
+                membership__agency_id__in=scope.agency_ids,
+                membership__agency__active=True,
+            )
+            .order_by("username")
+            .first()
+        )
+        api_queries = None
+        if manager is not None:
+            client = measure.client_for(manager)
+            url = reverse("api:dashboard-partnership", kwargs={"partnership_id": partnership.pk})
+            api_queries = measure.count_queries(client, url)
+            calls[f"the API, as `{manager.username}` (test client, audited)"] = lambda: (
+                measure.get_ok(client, url)
+            )
+        dash, raw, *api = measure.compare(calls, runs=runs)
+        led = Case.objects.filter(lead_agency_id__in=scope.agency_ids).count()
+
+        say("## P8 — partnership dashboard / the raw SQL aggregates it is built from")
+        say("")
+        if standalone:
+            say(
+                f"Run {timezone.now():%Y-%m-%d %H:%M} on {platform.node()} (Python "
+                f"{platform.python_version()}, PostgreSQL {connection.pg_version // 10000}) "
+                f"with `bench --only dashboard`; {Case.objects.count():,} cases; {runs} timed "
+                "runs after 3 warm-ups; times in milliseconds."
+            )
+            say("")
+        say(
+            f"{partnership.name} ({len(scope.agencies)} agencies, {led:,} cases led by them), "
+            f"the default period {filters.date_from} to {filters.date_to}. The raw side is "
+            "the dashboard's own SQL, captured once and sent again through a bare cursor; "
+            "the dashboard side builds it through the ORM, arranges the grouped rows and "
+            "suppresses it."
+            + (
+                f" The API side is the whole request: session, scope, the same queries, "
+                f"JSON and an audit row ({api_queries} queries)."
+                if api
+                else " The data has no partnership manager in this partnership, so the "
+                "API was not measured."
+            )
+        )
+        say("")
+        self._table(say, [dash, raw, *api])
+        say(f"Ratio: median {ratio(dash.median, raw.median):.2f}x (target ≤ 3x).")
+        if api:
+            say(f"API / raw SQL: median {ratio(api[0].median, raw.median):.2f}x (reported).")
+        say("")
+
+    def _write_section(self, output: Path, section: list[str]) -> None:
+        """Put ``section`` (P8) in place of its namesake in ``output``, or at its end."""
+        text = output.read_text() if output.exists() else "# Benchmark results\n"
+        start = text.find(P8_HEADING)
+        if start == -1:
+            head, tail = text.rstrip("\n") + "\n\n", ""
+        else:
+            end = text.find("\n## ", start + len(P8_HEADING))
+            head, tail = text[:start], "" if end == -1 else text[end + 1 :]
+        merged = head + "\n".join(section).rstrip("\n") + "\n" + ("\n" + tail if tail else "")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(merged)
+        self.stdout.write("\n".join(section))
+        self.stdout.write(self.style.SUCCESS(f"P8 written to {output}"))
 
     @staticmethod
     def _table(say: Any, timings: list[measure.Timing]) -> None:
