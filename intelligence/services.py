@@ -55,12 +55,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import F, Q, QuerySet, When
+from django.db.models import F, Model, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -156,6 +156,9 @@ def _require_readable(actor: Any, report: IntelligenceReport, perm: str = VIEW) 
     return membership
 
 
+M = TypeVar("M", bound=Model)
+
+
 def as_id(value: Any) -> int | None:
     """An id from a URL or a form, or None when it is not one. ASCII digits only:
     ``"²".isdigit()`` is true, but ``int("²")`` fails."""
@@ -167,20 +170,25 @@ def as_id(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def visible_or_404(visible: QuerySet[M], user: Any, pk: Any, perm: str) -> M:
+    """One row of ``visible`` (what the user's rule lets them see), or 404 as if it did not
+    exist; a hidden row that exists is audited (the trail learns what the user does not)."""
+    row_id = as_id(pk)
+    if row_id is None:
+        raise Http404
+    found = visible.filter(pk=row_id).first()
+    if found is None:
+        hidden = visible.model.objects.filter(pk=row_id).first()
+        if hidden is not None:
+            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": perm})
+        raise Http404
+    return found
+
+
 def report_get(user: Any, pk: Any) -> IntelligenceReport:
     """One report the user may read, or 404 (audited when it exists but is hidden)."""
-    report_id = as_id(pk)
-    if report_id is None:
-        raise Http404
-    try:
-        return (
-            audience.readable_reports(user).select_related("originating_agency").get(pk=report_id)
-        )
-    except IntelligenceReport.DoesNotExist:
-        hidden = IntelligenceReport.objects.filter(pk=report_id).first()
-        if hidden is not None:
-            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": VIEW})
-        raise Http404 from None
+    readable = audience.readable_reports(user).select_related("originating_agency")
+    return visible_or_404(readable, user, pk, VIEW)
 
 
 def require_editor(actor: Any, report: IntelligenceReport) -> Membership:

@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.forms import DateField, Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +29,6 @@ from agencies import access
 from agencies.errors import IllegalTransition
 from agencies.forms import apply_service_errors
 from agencies.models import Agency
-from audit import actions
 from audit.record import record
 from casework import services as casework
 from casework.models import Case, ExploitationType
@@ -508,44 +507,16 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _operation(request: HttpRequest, pk: int) -> Operation:
     """An operation the user's agency leads or partners; otherwise 404 (audited)."""
-    found = (
-        Operation.objects.visible_to(request.user)
-        .select_related("lead_agency", "created_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if found is None:
-        hidden = Operation.objects.filter(pk=pk).first()
-        if hidden is not None:
-            record(
-                actions.ACCESS_DENIED,
-                actor=request.user,
-                target=hidden,
-                detail={"permission": VIEW_OPERATION},
-            )
-        raise Http404
-    return found
+    visible = Operation.objects.visible_to(request.user).select_related("lead_agency", "created_by")
+    return services.visible_or_404(visible, request.user, pk, VIEW_OPERATION)
 
 
 def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
     """A visit the user may see; otherwise 404 (audited)."""
-    found = (
-        PremisesVisit.objects.visible_to(request.user)
-        .select_related("operation", "agency", "recorded_by")
-        .filter(pk=pk)
-        .first()
+    visible = PremisesVisit.objects.visible_to(request.user).select_related(
+        "operation", "agency", "recorded_by"
     )
-    if found is None:
-        hidden = PremisesVisit.objects.filter(pk=pk).first()
-        if hidden is not None:
-            record(
-                actions.ACCESS_DENIED,
-                actor=request.user,
-                target=hidden,
-                detail={"permission": VIEW_OPERATION},
-            )
-        raise Http404
-    return found
+    return services.visible_or_404(visible, request.user, pk, VIEW_OPERATION)
 
 
 def _is_own_visit(request: HttpRequest, visit: PremisesVisit) -> bool:

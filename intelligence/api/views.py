@@ -19,7 +19,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Value, When
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import filters as django_filters
 from drf_spectacular.types import OpenApiTypes
@@ -33,7 +32,6 @@ from rest_framework.response import Response
 from agencies import access
 from agencies.errors import IllegalTransition
 from agencies.models import Agency
-from audit import actions
 from audit.record import record
 from casework.models import Case
 
@@ -343,21 +341,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _operation(self, request: Request, pk: str) -> Operation:
         """The operation if the caller's agency leads or partners it; 404 (audited when it
         exists) otherwise."""
-        operation_id = services.as_id(pk)
-        if operation_id is None:
-            raise Http404
-        found = self.get_queryset().filter(pk=operation_id).first()
-        if found is None:
-            hidden = Operation.objects.filter(pk=operation_id).first()
-            if hidden is not None:
-                record(
-                    actions.ACCESS_DENIED,
-                    actor=request.user,
-                    target=hidden,
-                    detail={"permission": VIEW_OPERATION},
-                )
-            raise Http404
-        return found
+        return services.visible_or_404(self.get_queryset(), request.user, pk, VIEW_OPERATION)
 
     @extend_schema(methods=["GET"], responses=s.VisitSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.VisitSerializer, responses={201: s.VisitSerializer})
