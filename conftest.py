@@ -19,6 +19,9 @@ from agencies.tests.factories import AgencyFactory, member
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A real Celery worker on real Redis (notifications' delivery, dashboard exports).
+pytest_plugins = ["tests.real_worker"]
+
 
 def need_service(reason: str) -> None:
     """Skip a test whose service is absent on a developer's machine; fail it in CI."""

@@ -27,13 +27,7 @@ from dashboards.suppression import publish
 from dashboards.tasks import build_export, purge_expired_exports
 
 # A real worker on real Redis, started as notifications' tests start theirs.
-from notifications.tests.test_real_worker import (  # noqa: F401 (fixtures)
-    mail_dir,
-    queue,
-    redis_client,
-    start_worker,
-    wait_for,
-)
+from tests.real_worker import wait_for
 
 YEAR = {"from": "2025-01-01", "to": "2025-12-31"}
 
@@ -320,7 +314,7 @@ def test_a_real_worker_builds_the_export_and_only_the_requester_downloads_it(
     data,
     northshire,
     year,
-    start_worker,  # noqa: F811 (the notifications' fixture)
+    start_worker,
     private_root,
 ):
     client = login(manager)
@@ -358,7 +352,7 @@ def test_a_real_worker_refuses_the_export_of_a_requester_who_lost_the_role(
     manager,
     partnership,
     data,
-    start_worker,  # noqa: F811 (the notifications' fixture)
+    start_worker,
     private_root,
 ):
     # Asked for while no worker runs: the job's id waits on Redis.
