@@ -6,6 +6,7 @@ access engine (``agencies.access``).
 
 from __future__ import annotations
 
+import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -160,6 +161,14 @@ def role_mismatch_message(role: str, kind: str) -> str:
 
 
 class PartnershipQuerySet(models.QuerySet["Partnership"]):
+    def current(self, today: datetime.date | None = None) -> PartnershipQuerySet:
+        """Partnerships whose information-sharing agreement is in force: started, not
+        ended. A lapsed agreement shares nothing (break-glass, intelligence)."""
+        today = today or timezone.localdate()
+        return self.filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today), starts_on__lte=today
+        )
+
     def of_agency(self, agency: Agency | None) -> PartnershipQuerySet:
         if agency is None:
             return self.none()

@@ -471,7 +471,8 @@ def evidence_requests_expire(*, now: datetime.datetime | None = None) -> int:
 
 
 def _shares_a_partnership(agency: Agency, other: Agency) -> bool:
-    return Partnership.objects.filter(agencies=agency).filter(agencies=other).exists()
+    """In a partnership with ``other`` whose agreement is in force today."""
+    return Partnership.objects.current().filter(agencies=agency).filter(agencies=other).exists()
 
 
 def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent:

@@ -45,7 +45,6 @@ from functools import reduce
 from typing import Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from agencies import access
 from agencies.models import Membership, Partnership, SharingGroup
@@ -113,13 +112,10 @@ def _groups_of(agency_id: int) -> QuerySet[Any]:
 def partner_agency_ids(agency_id: int) -> QuerySet[Any]:
     """Agencies sharing a current partnership with the agency (itself included), as a
     subquery of ids."""
-    today = timezone.localdate()
     joined = Partnership.agencies.through.objects.filter(agency_id=agency_id).values(
         "partnership_id"
     )
-    current = Partnership.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today), starts_on__lte=today, pk__in=joined
-    ).values("pk")
+    current = Partnership.objects.current().filter(pk__in=joined).values("pk")
     return Partnership.agencies.through.objects.filter(partnership_id__in=current).values(
         "agency_id"
     )

@@ -426,6 +426,16 @@ def test_break_glass_is_never_open_outside_the_partnership_or_to_other_roles(
             evidence.break_glass_open(actor=role_without_it, case=case, reason="Threat to life")
 
 
+def test_break_glass_ends_with_the_partnership_agreement(case, partnership, police_officer):
+    partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
+    partnership.save(update_fields=["ends_on"])
+    with pytest.raises(Http404):
+        evidence.break_glass_open(actor=police_officer, case=case, reason="Threat to life")
+    partnership.ends_on = timezone.localdate()  # in force to the end of its last day
+    partnership.save(update_fields=["ends_on"])
+    assert evidence.break_glass_open(actor=police_officer, case=case, reason="Threat to life")
+
+
 def test_a_lead_case_manager_may_break_the_glass_on_their_own_case(case, case_manager):
     event = evidence.break_glass_open(actor=case_manager, case=case, reason="Threat to life")
     assert event.agency == case_manager.membership.agency
