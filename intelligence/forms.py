@@ -161,6 +161,23 @@ def _radio(name: str, label: str, choices: Any) -> forms.ChoiceField:
     )
 
 
+def _other_agencies(agency: Agency) -> Any:
+    """Active agencies other than the user's own, by name (recipients, partners)."""
+    return Agency.objects.filter(active=True).exclude(pk=agency.pk).order_by("name")
+
+
+def _require_conditions(form: forms.Form, data: dict[str, Any]) -> None:
+    """Handling code C is not valid without its conditions (the service says so too)."""
+    if (
+        data.get("handling_code") == HandlingCode.CONDITIONS
+        and not (data.get("handling_conditions") or "").strip()
+    ):
+        form.add_error(
+            "handling_conditions",
+            _("Handling code C needs its conditions: write what readers may and may not do."),
+        )
+
+
 class ReportForm(DescribedChoicesMixin, forms.Form):
     """A report, new or changed. ``grading=False`` leaves out the grading (a submitted
     report is re-graded through ``RegradeForm``, with a reason)."""
@@ -280,7 +297,7 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
             agency
         ).order_by("name")
         self.fields["tlp_recipients"].queryset = (  # type: ignore[attr-defined]
-            Agency.objects.filter(active=True).exclude(pk=agency.pk).order_by("name")
+            _other_agencies(agency)
         )
         if not grading:
             for name in ("source_evaluation", "intelligence_assessment", "handling_code"):
@@ -311,15 +328,8 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if (
-            "handling_code" in self.fields
-            and data.get("handling_code") == HandlingCode.CONDITIONS
-            and not (data.get("handling_conditions") or "").strip()
-        ):
-            self.add_error(
-                "handling_conditions",
-                _("Handling code C needs its conditions: write what readers may and may not do."),
-            )
+        if "handling_code" in self.fields:
+            _require_conditions(self, data)
         if data.get("distribution") == Distribution.SHARING_GROUP and not data.get("sharing_group"):
             self.add_error("sharing_group", _("Choose the sharing group to distribute to."))
         return data
@@ -396,19 +406,12 @@ class RegradeForm(DescribedChoicesMixin, forms.Form):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["tlp_recipients"].queryset = (  # type: ignore[attr-defined]
-            Agency.objects.filter(active=True).exclude(pk=agency.pk).order_by("name")
+            _other_agencies(agency)
         )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if (
-            data.get("handling_code") == HandlingCode.CONDITIONS
-            and not (data.get("handling_conditions") or "").strip()
-        ):
-            self.add_error(
-                "handling_conditions",
-                _("Handling code C needs its conditions: write what readers may and may not do."),
-            )
+        _require_conditions(self, data)
         return data
 
     def grading(self) -> dict[str, Any]:
@@ -455,7 +458,7 @@ class OperationForm(forms.Form):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["partner_agencies"].queryset = (  # type: ignore[attr-defined]
-            Agency.objects.filter(active=True).exclude(pk=agency.pk).order_by("name")
+            _other_agencies(agency)
         )
 
     def clean(self) -> dict[str, Any]:

@@ -171,6 +171,23 @@ def visit(page: Any, live_server: Any) -> Callable[..., Any]:
 PASSWORD = "a-long-test-password-1"
 
 
+def person(agency: Any, username: str, role: str, *, last_name: str = "Tester") -> Any:
+    """A member of ``agency`` who signs in with ``PASSWORD``, made as an agency admin's
+    invitation would make them (through the service)."""
+    from agencies.services import membership_create
+
+    return membership_create(
+        actor=None,
+        agency=agency,
+        username=username,
+        email=f"{username}@example.org",
+        role=role,
+        first_name=username.title(),
+        last_name=last_name,
+        password=PASSWORD,
+    ).user
+
+
 @pytest.fixture
 def log_in(page: Any, visit: Callable[..., Any]) -> Callable[[str], None]:
     """``log_in("alice")``: sign in through the login page (password ``PASSWORD``)."""

@@ -9,26 +9,16 @@ import pytest
 from playwright.sync_api import expect
 
 from agencies.models import Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
 from audit.models import AuditEvent
 from casework.models import Case
-
-PASSWORD = "a-long-test-password-1"
+from tests.browser.conftest import PASSWORD, person
 
 
 @pytest.fixture
 def caseworker_login(transactional_db: None) -> str:
     agency = agency_create(actor=None, name="Harbour Trust", kind="charity", country="GB")
-    membership_create(
-        actor=None,
-        agency=agency,
-        username="alice",
-        email="alice@example.org",
-        role=Role.CASEWORKER,
-        first_name="Alice",
-        last_name="Adams",
-        password=PASSWORD,
-    )
+    person(agency, "alice", Role.CASEWORKER, last_name="Adams")
     return "alice"
 
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from agencies.models import Partnership, Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
 from casework.models import Case
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import person
 
 LABOUR_CASES = 14
 SEXUAL_CASES = 3
@@ -31,16 +31,7 @@ def story(transactional_db: None, private_root: Any) -> dict[str, Any]:
     )
     partnership = Partnership.objects.create(name="Northshire Partnership", starts_on="2024-04-01")
     partnership.agencies.set([harbour, council])
-    membership_create(
-        actor=None,
-        agency=council,
-        username="pam",
-        email="pam@example.org",
-        role=Role.PARTNERSHIP_MANAGER,
-        first_name="Pam",
-        last_name="Tester",
-        password=PASSWORD,
-    )
+    person(council, "pam", Role.PARTNERSHIP_MANAGER)
     # Within the default period (the last twelve months): most labour cases this week,
     # two of them five weeks ago, so that month's count is hidden ("<10").
     now = timezone.now()

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from agencies import access
 from agencies.models import Partnership, Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
 from casework import services as casework
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import person
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
@@ -30,16 +30,7 @@ def story(transactional_db: None, private_root: Any) -> dict[str, Any]:
         ("alice", harbour, Role.CASEWORKER),
         ("olly", police, Role.OFFICER),
     ):
-        people[username] = membership_create(
-            actor=None,
-            agency=agency,
-            username=username,
-            email=f"{username}@example.org",
-            role=role,
-            first_name=username.title(),
-            last_name="Tester",
-            password=PASSWORD,
-        ).user
+        people[username] = person(agency, username, role)
     alice = people["alice"]
     case = casework.case_create(actor=alice, exploitation_types=["labour"])
     for name, kind in (("statement.png", "statement"), ("medical.png", "medical")):

@@ -14,10 +14,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from agencies.models import Partnership, Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
 from intelligence import services as intelligence
 from intelligence.models import IntelligenceReport, PremisesVisit
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import person
 
 CONDITIONS = "Do not visit the car wash without the Labour Inspectorate: workers may be moved."
 
@@ -35,16 +35,7 @@ def story(transactional_db: None) -> dict[str, Any]:
         ("julia", inspectorate, Role.OFFICER),
         ("grace", police, Role.ANALYST),
     ):
-        people[username] = membership_create(
-            actor=None,
-            agency=agency,
-            username=username,
-            email=f"{username}@example.org",
-            role=role,
-            first_name=username.title(),
-            last_name="Tester",
-            password=PASSWORD,
-        ).user
+        people[username] = person(agency, username, role)
     operation = intelligence.operation_create(
         actor=people["grace"],
         name="Operation Lather",

@@ -12,9 +12,9 @@ from django.shortcuts import resolve_url
 from playwright.sync_api import expect
 
 from agencies.models import Agency, Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
+from tests.browser.conftest import PASSWORD, person
 
-PASSWORD = "a-long-test-password-1"
 LOGIN_PATH = "/accounts/login/"
 
 
@@ -23,16 +23,7 @@ def harbour_caseworker(transactional_db: None) -> tuple[Agency, str]:
     agency = agency_create(
         actor=None, name="Harbour Trust", kind="charity", country="GB", is_first_responder=True
     )
-    membership_create(
-        actor=None,
-        agency=agency,
-        username="alice",
-        email="alice@example.org",
-        role=Role.CASEWORKER,
-        first_name="Alice",
-        last_name="Adams",
-        password=PASSWORD,
-    )
+    person(agency, "alice", Role.CASEWORKER, last_name="Adams")
     return agency, "alice"
 
 

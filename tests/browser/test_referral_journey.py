@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from agencies.models import Role
-from agencies.services import agency_create, membership_create
+from agencies.services import agency_create
 from casework import services as casework
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import person
 
 
 @pytest.fixture
@@ -21,26 +21,8 @@ def story(transactional_db: None) -> dict[str, Any]:
     council = agency_create(
         actor=None, name="Northshire Council", kind="social_services", country="GB"
     )
-    alice = membership_create(
-        actor=None,
-        agency=harbour,
-        username="alice",
-        email="a@example.org",
-        role=Role.CASEWORKER,
-        first_name="Alice",
-        last_name="Adams",
-        password=PASSWORD,
-    ).user
-    membership_create(
-        actor=None,
-        agency=council,
-        username="dana",
-        email="d@example.org",
-        role=Role.CASEWORKER,
-        first_name="Dana",
-        last_name="Whitfield",
-        password=PASSWORD,
-    )
+    alice = person(harbour, "alice", Role.CASEWORKER, last_name="Adams")
+    person(council, "dana", Role.CASEWORKER, last_name="Whitfield")
     case = casework.case_create(
         actor=alice, exploitation_types=["labour"], identity={"given_name": "Mihai"}
     )
