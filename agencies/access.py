@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models, transaction
 from django.db.models.signals import post_migrate
 from django.http import Http404
@@ -107,9 +112,31 @@ def capabilities() -> dict[str, frozenset[str]]:
     return declared
 
 
+def declared(perm: str) -> frozenset[str]:
+    """The roles that may ever hold ``perm``; a name no app declared raises.
+
+    A typo in a permission name must fail loudly in the first test that reaches it, not
+    deny quietly in production (issue 14): use the constants of each app's
+    ``permissions.py`` (``casework.permissions.VIEW_CASE``), never string copies.
+    """
+    try:
+        return capabilities()[perm]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"{perm!r} is not a declared permission: declare it in its app's permissions.py "
+            "or use that module's constant."
+        ) from None
+
+
 def role_may(role: str | None, perm: str) -> bool:
-    """Layer 1 alone: may this role ever hold ``perm``? Undeclared permissions: nobody."""
-    return role is not None and role in capabilities().get(perm, frozenset())
+    """Layer 1 alone: may this role ever hold ``perm``? An undeclared name raises."""
+    roles = declared(perm)
+    return role is not None and role in roles
+
+
+def is_superuser(user: Any) -> bool:
+    """An active, signed-in superuser: unscoped everywhere (the admin's people)."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def active_membership(user: Any) -> Membership | None:
@@ -283,7 +310,7 @@ def granted(model: type[models.Model], user: Any, perm: str) -> Granted | None:
 
 def scope(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
     """``queryset`` narrowed to the rows ``user`` may ``perm``, in one SQL query."""
-    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+    if is_superuser(user):
         return queryset
     grants = granted(queryset.model, user, perm)
     if grants is None:
@@ -339,7 +366,7 @@ class ScopedQuerySet(models.QuerySet[M]):
 
 def can(user: Any, perm: str, obj: models.Model) -> bool:
     """May ``user`` ``perm`` this one object? One query (none when the role refuses)."""
-    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+    if is_superuser(user):
         return True
     grants = granted(type(obj), user, perm)
     if grants is None:
@@ -348,7 +375,13 @@ def can(user: Any, perm: str, obj: models.Model) -> bool:
 
 
 def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
-    """Every permission ``user`` holds on ``obj`` now, loaded at once for a whole page."""
+    """Every permission ``user`` holds on ``obj`` now, loaded at once for a whole page.
+
+    A superuser holds every declared permission, as ``scope`` and ``can`` let them
+    through, so callers never special-case them.
+    """
+    if is_superuser(user):
+        return frozenset(capabilities())
     membership = active_membership(user)
     if membership is None:
         return frozenset()
@@ -366,27 +399,81 @@ def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
     return frozenset(perm for perm in held if role_may(membership.role, perm))
 
 
+def visible(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
+    """``queryset`` narrowed by its model's one scoping entry point,
+    ``Model.objects.visible_to(user, perm)`` (grants for registered models, the model's
+    own rule for agency-scoped ones such as referrals or intelligence)."""
+    visible_to = getattr(queryset, "visible_to", None)
+    if visible_to is None:
+        raise ImproperlyConfigured(
+            f"{queryset.model.__name__}'s QuerySet has no visible_to(user, perm)."
+        )
+    scoped: models.QuerySet[M] = visible_to(user, perm)
+    return scoped
+
+
 def get_visible_or_404(queryset: models.QuerySet[M], user: Any, perm: str, **lookup: Any) -> M:
     """Fetch one record the user may ``perm``; otherwise 404, as if it did not exist.
 
-    When the record exists but is hidden, the attempt is audited (ASVS 16.3.2): the
-    user learns nothing, the trail learns everything.
+    The one door for every single-object read, page and API alike: scoping is the
+    model's ``visible_to``; a lookup that is not even well formed (``"abc"`` for an id)
+    is the same 404; when the record exists but is hidden, the attempt is audited
+    (ASVS 16.3.2): the user learns nothing, the trail learns everything.
     """
-    try:
-        return scope(queryset, user, perm).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
-        hidden = queryset.filter(**lookup).first() if _lookup_is_valid(queryset, lookup) else None
-        if hidden is not None:
-            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": perm})
-        raise Http404 from None
+    if not _lookup_is_valid(queryset, lookup):
+        raise Http404
+    found = visible(queryset, user, perm).filter(**lookup).first()
+    if found is not None:
+        return found
+    hidden = queryset.model._default_manager.filter(**lookup).first()
+    if hidden is not None:
+        refuse(user, hidden, perm)
+    raise Http404
+
+
+def refuse(user: Any, target: models.Model, perm: str) -> None:
+    """Audit a refused attempt on ``target`` (an ``access.denied`` event); the caller then
+    answers 404 exactly as for a record that does not exist."""
+    actor = user if getattr(user, "is_authenticated", False) else None
+    record(actions.ACCESS_DENIED, actor=actor, target=target, detail={"permission": perm})
 
 
 def _lookup_is_valid(queryset: models.QuerySet[Any], lookup: dict[str, Any]) -> bool:
     try:
-        queryset.filter(**lookup).query  # noqa: B018 - builds (and validates) the lookup
-        return True
-    except (ValueError, ValidationError):
+        queryset.model._default_manager.filter(**lookup).query  # noqa: B018 - validates
+    except (ValueError, TypeError, ValidationError):
         return False
+    # Building the query does not convert values; an integer key is checked here
+    # ("abc", "1.5", "²" or 10**30 would fail only when the query runs).
+    for name, value in lookup.items():
+        field_name = name.split("__")[0]
+        if field_name == "pk":
+            field = queryset.model._meta.pk
+        else:
+            try:
+                field = queryset.model._meta.get_field(field_name)
+            except FieldDoesNotExist:
+                continue
+        if "__" in name or not isinstance(
+            field, models.AutoField | models.BigAutoField | models.IntegerField | models.ForeignKey
+        ):
+            continue
+        if isinstance(value, models.Model):
+            continue
+        if not _is_id(value):
+            return False
+    return True
+
+
+def _is_id(value: Any) -> bool:
+    """An integer id PostgreSQL's bigint can hold, from a URL, a form or JSON."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()):
+            return False
+        value = int(value)
+    return isinstance(value, int) and 0 <= value <= 2**63 - 1
 
 
 # --- Grants --------------------------------------------------------------------------
@@ -647,7 +734,7 @@ def explain(user: Any, obj: models.Model) -> list[Decision]:
     all_grants = grants_on(obj)
     decisions = []
     for perm in perms:
-        if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        if is_superuser(user):
             decisions.append(Decision(perm, True, "superuser: unscoped"))
             continue
         if membership is None:

@@ -27,7 +27,10 @@ class MembershipBackend(ModelBackend):
 
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         if obj is None:
-            return super().has_perm(user_obj, perm) or access.user_may(user_obj, perm)
+            # Django's own model permissions (the admin's) are not capabilities.
+            return super().has_perm(user_obj, perm) or (
+                perm in access.capabilities() and access.user_may(user_obj, perm)
+            )
         if isinstance(obj, models.Model):
             try:
                 access.registration_for(type(obj))

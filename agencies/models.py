@@ -117,12 +117,18 @@ class Agency(models.Model):
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def manageable_by(self, user: object) -> MembershipQuerySet:
         """Members whose account ``user`` may manage: their own agency's, if an agency admin."""
+
+        from .permissions import MANAGE_AGENCY_USERS
+
+        return self.visible_to(user, MANAGE_AGENCY_USERS)
+
+    def visible_to(self, user: object, perm: str) -> MembershipQuerySet:
+        """The one scoping rule of memberships: an agency's own members, for a role of that
+        agency that holds ``perm`` (its agency admins)."""
         from . import access
 
         membership = access.active_membership(user)
-        if membership is None or not access.role_may(
-            membership.role, "agencies.manage_agency_users"
-        ):
+        if membership is None or not access.role_may(membership.role, perm):
             return self.none()
         return self.filter(agency_id=membership.agency_id)
 

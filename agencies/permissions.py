@@ -2,6 +2,8 @@
 
 from .models import Role
 
+MANAGE_AGENCY_USERS = "agencies.manage_agency_users"
+
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "agencies.manage_agency_users": frozenset({Role.AGENCY_ADMIN}),
+    MANAGE_AGENCY_USERS: frozenset({Role.AGENCY_ADMIN}),
 }

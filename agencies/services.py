@@ -23,8 +23,7 @@ from .models import (
     role_mismatch_message,
     validate_country_code,
 )
-
-MANAGE_USERS = "agencies.manage_agency_users"
+from .permissions import MANAGE_AGENCY_USERS
 
 
 def agency_create(
@@ -68,7 +67,7 @@ def _require_admin_of(actor: Any, agency: Agency) -> None:
     if actor is None or actor.is_superuser:
         return
     membership = access.active_membership(actor)
-    if membership is None or not access.role_may(membership.role, MANAGE_USERS):
+    if membership is None or not access.role_may(membership.role, MANAGE_AGENCY_USERS):
         raise PermissionDenied(_("Only an agency administrator may manage users."))
     if membership.agency_id != agency.pk:
         raise PermissionDenied(_("You may only manage the users of your own agency."))

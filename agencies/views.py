@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,10 +14,11 @@ from . import access, services
 from .forms import MemberCreateForm, MemberRoleForm
 from .forms import apply_service_errors as _apply_errors
 from .models import Agency, Membership
+from .permissions import MANAGE_AGENCY_USERS
 
 
 def _admin_agency(request: HttpRequest) -> Agency:
-    if not access.user_may(request.user, services.MANAGE_USERS):
+    if not access.user_may(request.user, MANAGE_AGENCY_USERS):
         raise PermissionDenied(_("Only an agency administrator may manage users."))
     membership = access.active_membership(request.user)
     assert membership is not None
@@ -25,14 +26,15 @@ def _admin_agency(request: HttpRequest) -> Agency:
 
 
 def _member(request: HttpRequest, pk: int) -> Membership:
-    try:
-        return (
-            Membership.objects.manageable_by(request.user)
-            .select_related("user", "agency")
-            .get(pk=pk)
-        )
-    except Membership.DoesNotExist:
-        raise Http404 from None
+    """A member of the admin's own agency: 403 for a role that never manages users (before
+    any lookup), 404 (audited) for another agency's member, as in the API."""
+    _admin_agency(request)
+    return access.get_visible_or_404(
+        Membership.objects.select_related("user", "agency"),
+        request.user,
+        MANAGE_AGENCY_USERS,
+        pk=pk,
+    )
 
 
 @login_required

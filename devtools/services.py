@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=int(os.environ.get("CONCORD_PORT", "8000")))
     run = sub.add_parser("run", help="run any command with the services")
     run.add_argument("command", nargs=argparse.REMAINDER)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        # Everything after "test" is pytest's, options first included
+        # (``make test ARGS="-k access -x"``), which argparse would claim as its own.
+        return run_tests(argv[1:])
     args = parser.parse_args(argv)
     if args.what == "test":
         return run_tests(args.pytest_args)

@@ -24,17 +24,25 @@ distribution and TLP (``intelligence.audience``). The role layer still decides f
 
 from agencies.models import Role
 
+VIEW_REPORT = "intelligence.view_report"
+ADD_REPORT = "intelligence.add_report"
+GRADE_REPORT = "intelligence.grade_report"
+VIEW_MATCH = "intelligence.view_match"
+VIEW_OPERATION = "intelligence.view_operation"
+ADD_OPERATION = "intelligence.add_operation"
+ADD_VISIT = "intelligence.add_visit"
+
 READERS = frozenset({Role.ANALYST, Role.OFFICER})
 CONTRIBUTORS = READERS | {Role.CASEWORKER, Role.CASE_MANAGER}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "intelligence.view_report": READERS,
-    "intelligence.add_report": CONTRIBUTORS,
-    "intelligence.grade_report": READERS | {Role.CASE_MANAGER},
-    "intelligence.view_match": CONTRIBUTORS,
-    "intelligence.view_operation": CONTRIBUTORS,
-    "intelligence.add_operation": READERS | {Role.CASE_MANAGER},
-    "intelligence.add_visit": CONTRIBUTORS,
+    VIEW_REPORT: READERS,
+    ADD_REPORT: CONTRIBUTORS,
+    GRADE_REPORT: READERS | {Role.CASE_MANAGER},
+    VIEW_MATCH: CONTRIBUTORS,
+    VIEW_OPERATION: CONTRIBUTORS,
+    ADD_OPERATION: READERS | {Role.CASE_MANAGER},
+    ADD_VISIT: CONTRIBUTORS,
 }
 
 # Who, in an agency whose report matched, is told at once (besides the report's author).

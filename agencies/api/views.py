@@ -19,6 +19,7 @@ from audit.record import record
 
 from .. import access, services
 from ..models import Agency, Membership, Partnership, SharingGroup
+from ..permissions import MANAGE_AGENCY_USERS
 from .serializers import (
     AgencySerializer,
     MemberRoleSerializer,
@@ -128,8 +129,9 @@ class MemberViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Users of the caller's agency, for its agency admins. Other roles get 403 for the
-    list and 404 for any one member, the same as in the browser."""
+    """Users of the caller's agency, for its agency admins. Other roles get 403 on every
+    route (checked before any lookup); another agency's member is 404 and audited, the
+    same as in the browser."""
 
     serializer_class = MemberSerializer
     filterset_fields = ["role"]
@@ -141,8 +143,17 @@ class MemberViewSet(
             .order_by("user__username")
         )
 
+    def get_object(self) -> Membership:
+        self._require_manager()
+        return access.get_visible_or_404(
+            Membership.objects.select_related("user"),
+            self.request.user,
+            MANAGE_AGENCY_USERS,
+            pk=self.kwargs["pk"],
+        )
+
     def _require_manager(self) -> None:
-        if not access.user_may(self.request.user, services.MANAGE_USERS):
+        if not access.user_may(self.request.user, MANAGE_AGENCY_USERS):
             raise PermissionDenied("Only an agency administrator may manage users.")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from agencies import access, services
 from agencies.backends import MembershipBackend
 from agencies.models import Role, User
+from agencies.permissions import MANAGE_AGENCY_USERS
 from audit import actions
 from audit.models import AuditEvent
 from tests.accesstest.models import Dossier, DossierAgencyGrant, Reason
@@ -357,6 +358,32 @@ def test_hidden_record_is_404_and_the_attempt_is_audited(
     assert AuditEvent.objects.filter(action=actions.ACCESS_DENIED).count() == 1
 
 
+@pytest.mark.parametrize(
+    "malformed", ["abc", "1.5", "²", "-1", "false", "null", "", 10**30, True, "1 OR 1=1"]
+)
+def test_a_malformed_id_is_the_same_404_and_never_an_error(dossier, caseworker, malformed):
+    # Every door passes raw URL and body values here: "abc" must not reach the database as
+    # a 500, and must not be told apart from a hidden or missing record.
+    with pytest.raises(Http404):
+        access.get_visible_or_404(Dossier.objects.all(), fresh(caseworker), VIEW, pk=malformed)
+    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
+
+
+def test_the_404_helper_scopes_through_the_models_own_visible_to(caseworker):
+    # One scoping entry point per model: a model without ``visible_to`` cannot be read
+    # through the helper at all, rather than falling back to something unscoped.
+    with pytest.raises(ImproperlyConfigured, match="visible_to"):
+        access.get_visible_or_404(Reason.objects.all(), fresh(caseworker), VIEW, pk=1)
+
+
+def test_superusers_hold_every_permission_in_perms_for_as_in_scope_and_can(dossier):
+    admin = User.objects.create_superuser("root", "root@example.org", "x-long-password-1")
+    held = access.perms_for(admin, dossier)
+    assert {VIEW, SECRET} <= held
+    assert held == frozenset(access.capabilities())
+    assert access.can(admin, SECRET, dossier)
+
+
 def test_perms_for_loads_a_page_worth_of_permissions_in_one_query(
     dossier, lead, harbour, caseworker, police_officer, django_assert_num_queries
 ):
@@ -413,10 +440,26 @@ def test_grants_on_answers_who_can_see_this_and_why(dossier, lead, harbour, poli
     assert grants[1].expires_at == until
 
 
-def test_undeclared_permissions_are_held_by_nobody():
-    assert not access.role_may(Role.AGENCY_ADMIN, "accesstest.delete_dossier")
-    assert access.role_may(Role.AGENCY_ADMIN, "agencies.manage_agency_users")
-    assert not access.role_may(None, "agencies.manage_agency_users")
+def test_an_undeclared_permission_name_fails_loudly_instead_of_denying():
+    # A typo ("casework.view_cases") used to deny quietly; now the first test reaching it fails.
+    for check in (
+        lambda: access.role_may(Role.AGENCY_ADMIN, "accesstest.delete_dossier"),
+        lambda: access.role_may(None, "casework.view_cases"),
+    ):
+        with pytest.raises(ImproperlyConfigured, match="not a declared permission"):
+            check()
+    assert access.role_may(Role.AGENCY_ADMIN, MANAGE_AGENCY_USERS)
+    assert not access.role_may(None, MANAGE_AGENCY_USERS)
+
+
+def test_an_undeclared_permission_name_fails_loudly_in_scoping_and_checks(dossier, caseworker):
+    for check in (
+        lambda: Dossier.objects.visible_to(caseworker, "accesstest.delete_dossier"),
+        lambda: access.can(caseworker, "accesstest.delete_dossier", dossier),
+        lambda: access.user_may(caseworker, "agencies.manage_users"),
+    ):
+        with pytest.raises(ImproperlyConfigured):
+            check()
 
 
 def test_capability_matrix_is_a_markdown_table_of_every_declared_permission():

@@ -382,16 +382,17 @@ MATRIX: dict[str, list[Expect]] = {
         ),
     ],
     "api:member-detail": [
-        Expect("GET", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk),
+        Expect("GET", only(ADMIN_ONLY, 403, API_ANON), api=True, kwargs=member_pk),
         Expect(
             "GET",
-            only({}, 404, API_ANON),
+            only({"agency_admin": 404}, 403, API_ANON),
             api=True,
             kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+            note="another agency's member",
         ),
         Expect(
             "PATCH",
-            only(ADMIN_ONLY, 404, API_ANON),
+            only(ADMIN_ONLY, 403, API_ANON),
             api=True,
             kwargs=member_pk,
             data=lambda w, r: {"role": "case_manager"},
@@ -405,10 +406,22 @@ MATRIX: dict[str, list[Expect]] = {
         ),
     ],
     "api:member-deactivate": [
-        Expect("POST", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk)
+        Expect("POST", only(ADMIN_ONLY, 403, API_ANON), api=True, kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
     ],
     "api:member-reactivate": [
-        Expect("POST", only(ADMIN_ONLY, 404, API_ANON), api=True, kwargs=member_pk)
+        Expect("POST", only(ADMIN_ONLY, 403, API_ANON), api=True, kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
     ],
     "schema": [Expect("GET", everyone(200, API_ANON), api=True)],
     "api-docs": [Expect("GET", everyone(200, API_ANON), api=True)],
