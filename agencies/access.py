@@ -431,6 +431,32 @@ def get_visible_or_404(queryset: models.QuerySet[M], user: Any, perm: str, **loo
     raise Http404
 
 
+def get_visible_or_400(
+    queryset: models.QuerySet[M],
+    user: Any,
+    perm: str,
+    *,
+    field: str,
+    pk: Any,
+    message: str | None = None,
+) -> M:
+    """Resolve an id sent in a request body (a case to refer, an agency to transfer to).
+
+    Like ``get_visible_or_404``, but the URL's resource exists and the input is what is
+    wrong: a 400 field error, the same one whether the row does not exist, is hidden
+    (audited) or the id is malformed, so the answer tells the caller nothing.
+    """
+    try:
+        return get_visible_or_404(queryset, user, perm, pk=pk)
+    except Http404:
+        raise ValidationError(
+            {
+                field: message
+                or _("There is no such %(thing)s.") % {"thing": queryset.model._meta.verbose_name}
+            }
+        ) from None
+
+
 def refuse(user: Any, target: models.Model, perm: str) -> None:
     """Audit a refused attempt on ``target`` (an ``access.denied`` event); the caller then
     answers 404 exactly as for a record that does not exist."""

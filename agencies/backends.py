@@ -4,26 +4,20 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import models
 
 from . import access
+from .auth import user_for_request
 
 
 class MembershipBackend(ModelBackend):
-    """Django's password backend, loading the membership (and whether the user holds any
-    personal grant, see ``access.PERSONAL_GRANTS``) with the user in one query, and
+    """Django's password backend, loading the session's user with its membership and
+    personal-grant flags in one query (``auth.user_for_request``, as the token door does), and
     answering object permissions through the access engine (grants with reasons and
     expiry), so ``user.has_perm(perm, obj)`` and ``access.can`` never disagree."""
 
     def get_user(self, user_id: Any) -> Any:
-        from .models import User
-
-        try:
-            user = (
-                User._default_manager.select_related("membership__agency")
-                .annotate(**access.personal_grant_annotations())
-                .get(pk=user_id)
-            )
-        except User.DoesNotExist:
-            return None
-        return access.remember_personal_grants(user) if self.user_can_authenticate(user) else None
+        # Loaded as every door loads its user (``auth.user_for_request``), so a session
+        # and an API token are scoped alike.
+        user = user_for_request(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         if obj is None:

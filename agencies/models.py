@@ -7,7 +7,7 @@ access engine (``agencies.access``).
 from __future__ import annotations
 
 import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -183,6 +183,27 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
                 "partnership_id"
             )
         )
+
+    def linking(self, agency: Agency, other: Agency) -> PartnershipQuerySet:
+        """Partnerships both agencies belong to. The one test of "may these two agencies
+        share a case": ``Partnership.objects.current().linking(a, b).exists()`` (referrals,
+        lead transfers; break-glass and intelligence ask the same question)."""
+        return self.of_agency(agency).of_agency(other)
+
+    def member_ids(self) -> models.QuerySet[Any]:
+        """Ids of the agencies in these partnerships, as a subquery: with ``current()``
+        and ``of_agency(a)``, the agencies ``a`` may share with (itself included)."""
+        return Partnership.agencies.through.objects.filter(
+            partnership_id__in=self.values("pk")
+        ).values("agency_id")
+
+
+# The one answer for an agency named in a request (a form's choice, an API body's id) that
+# does not exist, is inactive, or shares no partnership in force with the caller's agency:
+# the same words for all three, so that the answer says nothing about which (issue 14).
+NOT_A_CURRENT_PARTNER = _(
+    "Choose an active agency in a partnership with yours whose agreement is in force today."
+)
 
 
 class Partnership(models.Model):

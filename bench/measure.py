@@ -1,8 +1,9 @@
 """The benchmark's measurements (issue 5): query counts, scoped/unscoped ratios, EXPLAIN.
 
 Every measurement runs in this one process against one database, requests go through
-Django's test client (the whole middleware stack, sessions included), and each timing is
-the median and p95 of repeated runs after a warm-up. Ratios compare two medians (or two
+Django's test client (the whole middleware stack, sessions included; P2 and P4 also over
+HTTP and through the token door, ``bench.doors``), and each timing is the median and p95
+of repeated runs after a warm-up. Ratios compare two medians (or two
 p95s) measured the same way, so the machine's speed cancels out.
 """
 
@@ -25,6 +26,7 @@ from agencies.models import User
 from casework.api.views import CaseViewSet
 from casework.filters import case_list_queryset
 from casework.models import Case
+from casework.permissions import VIEW_CASE
 
 
 @dataclass
@@ -82,7 +84,7 @@ def count_queries(client: Client, url: str) -> int:
 
 
 def visible_count(user: User) -> int:
-    return Case.objects.visible_to(user, "casework.view_case").count()
+    return Case.objects.visible_to(user, VIEW_CASE).count()
 
 
 # --- P5: DRF against a plain view returning the same rows as JSON ----------------------

@@ -1,12 +1,14 @@
 """P7 — requests per second under load (issue 5).
 
-gunicorn with 2 sync workers serves the app on the benchmark's database; a load generator
-in this process (threads, one keep-alive connection each) asks for one path for a fixed
-time, then for the next. Both paths are asked with the same signed-in session, so each
-pays for the session middleware alike and the ratio is the page's own cost.
+gunicorn with 2 sync workers serves the app on the benchmark's database; a load
+generator in this process (threads, one connection each: sync workers close it after
+each response, and ``http.client`` opens it again) asks for one path for a fixed time,
+then for the next. Both paths are asked with the same signed-in session, so each pays for
+the session middleware alike and the ratio is the page's own cost.
 
 The generator shares the machine's cores with the server, so absolute numbers are low;
-the ratio between two paths measured the same way is the point.
+the ratio between two paths measured the same way is the point. ``gunicorn`` also serves
+P2 and P4 over HTTP (``bench.doors``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection as database
+
+from devtools.database import url_of
 
 
 @dataclass
@@ -54,25 +59,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def database_url() -> str:
+    """DATABASE_URL of the database this process uses, for the process it starts."""
+    return url_of(database.settings_dict)
+
+
 @contextmanager
-def gunicorn(workers: int = 2) -> Iterator[int]:
-    """The app under gunicorn on a free loopback port; yields the port."""
+def gunicorn(workers: int = 2, threads: int = 0) -> Iterator[int]:
+    """The app under gunicorn on a free loopback port, on this process's database; yields
+    the port.
+
+    Sync workers (the default, as in production) close the connection after every
+    response; with ``threads`` the workers are gthread ones, which keep an HTTP/1.1
+    connection alive between requests (a client's persistent connection, as an API
+    client or a browser keeps one).
+    """
     port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    if threads:
+        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "60"]
     server = subprocess.Popen(  # noqa: S603 (this interpreter, fixed arguments)
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+        command,
         cwd=settings.BASE_DIR,
-        env=dict(os.environ),
+        env={**os.environ, "DATABASE_URL": database_url()},
     )
     try:
         deadline = time.monotonic() + 60

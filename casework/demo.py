@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
 
-from . import services
-from .models import Case
+from . import evidence, services
+from .models import BreakGlassEvent, Case, CaseUserGrant
 
 TODAY = timezone.localdate
 
@@ -264,6 +266,35 @@ def seed(log: Any = print) -> None:
             if Case.objects.filter(lead_agency=agency).exists():
                 continue
             actor = User.objects.select_related("membership__agency").get(username=username)
-            for spec in specs:
-                case = _seed_case(actor, council, spec)
+            seeded = [_seed_case(actor, council, spec) for spec in specs]
+            for case in seeded:
                 log(f"  case {case.reference} at {agency.name} ({case.status})")
+            if agency == council:
+                _seed_break_glass(seeded[0], log)
+
+
+def _seed_break_glass(case: Case, log: Any) -> None:
+    """An overdue, unreviewed break-glass on a Council case (issue 14): the Council has no
+    case manager or agency admin, so the partnership manager reviews it; sign in as
+    ``partnership.manager`` to see it on the home page and the task list."""
+    officer = (
+        User.objects.select_related("membership__agency")
+        .filter(username="ljubljana.officer")
+        .first()
+    )
+    if officer is None:
+        return
+    event = evidence.break_glass_open(
+        actor=officer,
+        case=case,
+        reason="Europol alert at 23:40: the suspected trafficker is back in Northshire; "
+        "welfare check needed tonight.",
+    )
+    # Four days ago: its hour is long over, and its review is overdue.
+    opened = timezone.now() - datetime.timedelta(days=4)
+    ends = opened + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+    BreakGlassEvent.objects.filter(pk=event.pk).update(opened_at=opened, expires_at=ends)
+    CaseUserGrant.objects.filter(
+        reason_type=ContentType.objects.get_for_model(BreakGlassEvent), reason_id=event.pk
+    ).update(expires_at=ends)
+    log(f"  break-glass on {case.reference}, to review by the partnership manager")

@@ -9,37 +9,43 @@ with the request as the reason, until it expires; expiry, revocation by the lead
 and withdrawal of the consent each end it on the next request.
 
 Break-glass opens a case's identity and location to one officer or case manager of the
-lead agency's partnership for BREAK_GLASS_MINUTES, life being at risk; the lead agency's
-case managers are told at once and the event stays flagged until one of them reviews it.
+lead agency's partnership for BREAK_GLASS_MINUTES, life being at risk. Its reviewers (the
+lead agency's case managers, else its agency admins, else the partnership's managers:
+``break_glass_reviewers``) are told at once, and the event stays flagged, on their task
+list and reminded daily once overdue, until one of them reviews it; nobody to review, no
+opening. Use is limited: a fresh reason within the window, a few openings a day (issue 14).
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from agencies import access
 from agencies.errors import IllegalTransition
-from agencies.models import Agency, Partnership, Role, User
-from audit import actions
+from agencies.models import Agency, Membership, Partnership, Role, User
 from audit.models import AuditEvent
 from audit.record import record
 from notifications.services import notify, notify_agency
 
 from .models import (
     GRANTING_STATUSES,
+    REVIEW_TIERS,
     BreakGlassEvent,
     Case,
     CaseNote,
@@ -52,8 +58,11 @@ from .models import (
     EvidenceRequestStatus,
     JusticeOutcome,
     NoteVisibility,
+    break_glass_reviewer_memberships,
 )
-from .permissions import CARE
+from .permissions import BREAK_GLASS, CARE, REVIEW_BREAK_GLASS, VIEW_CASE
+
+logger = logging.getLogger(__name__)
 
 Status = EvidenceRequestStatus
 Kind = EvidenceItemKind
@@ -469,72 +478,311 @@ def evidence_requests_expire(*, now: datetime.datetime | None = None) -> int:
 
 # --- Break-glass ----------------------------------------------------------------------
 
+BREAK_GLASS_REFUSED = "breakglass.refused"
 
-def _shares_a_partnership(agency: Agency, other: Agency) -> bool:
-    """In a partnership with ``other`` whose agreement is in force today."""
-    return Partnership.objects.current().filter(agencies=agency).filter(agencies=other).exists()
+
+@dataclass(frozen=True)
+class BreakGlassReviewers:
+    """Who reviews one break-glass now: the tier holding the duty and its people (no tier
+    and nobody when every tier is empty)."""
+
+    tier: str | None
+    people: tuple[User, ...]
+
+
+def break_glass_reviewers(event: BreakGlassEvent) -> BreakGlassReviewers:
+    """Who reviews this break-glass: the one answer that opening (who is told, and whether
+    anyone could review at all), the review check, the task lists and beat's daily
+    reminders share (``BreakGlassEvent.objects.to_review_by`` is its SQL twin, built
+    from the same ``break_glass_reviewer_memberships``).
+
+    The duty falls, in order, to the active case managers of the agency that led the case
+    when the glass was broken; else its active agency admins; else the managers of the
+    partnerships in force then that the lead agency belongs to (and, when the breaker is
+    of another agency, that both share). The person who broke the glass never reviews it.
+
+    The tier is stored on the event when the glass is broken, not worked out afresh each
+    time: the people told are then the people who may review, and a case manager who
+    joins next week does not take over (and never hears of) an event the agency admins
+    were told to review. Only when nobody at all is left in the stored tier (the lone
+    case manager left, the agency was switched off) does the duty fall to the next tier,
+    here and in ``to_review_by`` at once; beat then stores the move and tells them.
+    """
+    start = REVIEW_TIERS.index(event.review_tier)
+    for tier in REVIEW_TIERS[start:]:
+        members = break_glass_reviewer_memberships(
+            tier, event=event.pk, lead_agency=event.lead_agency_id, breaker=event.opened_by_id
+        )
+        people = tuple(User.objects.filter(pk__in=members.values("user_id")).order_by("pk"))
+        if people:
+            return BreakGlassReviewers(tier, people)
+    return BreakGlassReviewers(None, ())
+
+
+def break_glass_may_review(user: Any, event: BreakGlassEvent) -> bool:
+    """Is reviewing ``event`` ``user``'s duty now? (``break_glass_reviewers``, in SQL.)"""
+    return BreakGlassEvent.objects.to_review_by(user).filter(pk=event.pk).exists()
+
+
+def _in_force_partnerships(lead: Agency, breaker_agency: Agency) -> QuerySet[Partnership]:
+    """Partnerships in force today that the lead agency belongs to and, when the breaker
+    is of another agency, that both share: the ones that allow the opening."""
+    shared = Partnership.objects.current().filter(agencies=lead)
+    if breaker_agency.pk != lead.pk:
+        shared = shared.filter(agencies=breaker_agency)
+    return shared
+
+
+def _normalised(reason: str) -> str:
+    return " ".join(reason.split()).casefold()
+
+
+def break_glass_case(case_id: Any) -> Case:
+    """The case a break-glass names, whatever the caller sees (the breaker usually sees
+    nothing of it yet: ``break_glass_open`` decides). A malformed id ("abc", "false",
+    "null", "1.5", a number no bigint holds) is the same 404 as a case that does not
+    exist, never a 500."""
+    text = str(case_id)
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        raise Http404
+    case = Case.objects.select_related("lead_agency").filter(pk=int(text)).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+NOBODY_TO_REVIEW = _lazy(
+    "Nobody could review this break-glass: the lead agency has no active case manager or "
+    "administrator and its partnership no manager. Contact the lead agency directly."
+)
+
+
+class _NobodyToReview(Exception):
+    """Raised inside the opening's savepoint: the event and its grant are undone."""
+
+
+def _limit_refusal(
+    actor: User, reason: str, now: datetime.datetime
+) -> tuple[str, ValidationError] | None:
+    """The use limits (issue 14), checked with the person's row locked: at most
+    BREAK_GLASS_DAILY_LIMIT openings in BREAK_GLASS_LIMIT_HOURS, and a fresh reason
+    (after folding case and spaces) for another opening within BREAK_GLASS_MINUTES."""
+    mine = BreakGlassEvent.objects.filter(opened_by=actor)
+    since = now - datetime.timedelta(hours=settings.BREAK_GLASS_LIMIT_HOURS)
+    if mine.filter(opened_at__gt=since).count() >= settings.BREAK_GLASS_DAILY_LIMIT:
+        limit = settings.BREAK_GLASS_DAILY_LIMIT
+        return "daily_limit", ValidationError(
+            ngettext(
+                "You have broken the glass %(n)d time in %(hours)d hours, the most allowed.",
+                "You have broken the glass %(n)d times in %(hours)d hours, the most allowed.",
+                limit,
+            )
+            % {"n": limit, "hours": settings.BREAK_GLASS_LIMIT_HOURS}
+            + " "
+            + _(
+                "Your agency's administrators and the partnership managers have been told; "
+                "ask the lead agency directly."
+            ),
+            code="daily_limit",
+        )
+    window = now - datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+    given = mine.filter(opened_at__gt=window).values_list("reason", flat=True)
+    if _normalised(reason) in {_normalised(earlier) for earlier in given}:
+        return "same_reason", ValidationError(
+            {
+                "reason": _(
+                    "You gave this reason for a break-glass in the last %(minutes)d minutes. "
+                    "State why a life is at risk now, in this case."
+                )
+                % {"minutes": settings.BREAK_GLASS_MINUTES}
+            }
+        )
+    return None
+
+
+def _tell_reviewers(event: BreakGlassEvent, people: Iterable[User], *, kind: str, key: str) -> None:
+    """Every reviewer at once, in-app and by email: the case reference and a link, no
+    names and no reason (the reason may describe the person)."""
+    notify(
+        recipients=people,
+        kind=kind,
+        target=event,
+        message=_("A break-glass on case %(ref)s needs your review")
+        % {"ref": event.case.reference},
+        url=reverse("casework:break_glass", args=[event.pk]),
+        dedup_key=f"breakglass:{event.pk}:{key}",
+    )
+
+
+def _tell_of_limit(actor: User, membership: Membership, now: datetime.datetime) -> None:
+    """The breaker's agency admins and the managers of its partnerships in force hear
+    that one of its people was refused for breaking the glass too often: the agency,
+    never the person or the case (the admins' link leads to the member's page)."""
+    agency = membership.agency
+    message = _(
+        "A member of %(agency)s was refused a break-glass: more than %(n)d in %(hours)d hours"
+    ) % {
+        "agency": agency.name,
+        "n": settings.BREAK_GLASS_DAILY_LIMIT,
+        "hours": settings.BREAK_GLASS_LIMIT_HOURS,
+    }
+    day = timezone.localdate(now).isoformat()
+    active = Membership.objects.filter(user__is_active=True, agency__active=True).exclude(
+        user_id=actor.pk
+    )
+    admins = active.filter(agency=agency, role=Role.AGENCY_ADMIN)
+    managers = active.filter(
+        role=Role.PARTNERSHIP_MANAGER,
+        agency__partnerships__in=Partnership.objects.current().of_agency(agency),
+    )
+    notify(
+        recipients=User.objects.filter(pk__in=admins.values("user_id")),
+        kind="breakglass.limit",
+        target=membership,
+        message=message,
+        url=reverse("agencies:member_detail", args=[membership.pk]),
+        dedup_key=f"breakglass:limit:{actor.pk}:{day}:admins",
+    )
+    notify(
+        recipients=User.objects.filter(pk__in=managers.values("user_id")),
+        kind="breakglass.limit",
+        target=membership,
+        message=message,
+        url=reverse("casework:break_glass_reviews"),
+        dedup_key=f"breakglass:limit:{actor.pk}:{day}:managers",
+    )
 
 
 def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent:
-    """Open identity and location to ``actor`` for BREAK_GLASS_MINUTES, life being at risk."""
+    """Open identity and location to ``actor`` for BREAK_GLASS_MINUTES, life being at risk.
+
+    The rules, in order:
+
+    - a role that may never break the glass: 403 if the caller sees the case, else the
+      same audited 404 as for a case that does not exist (the status must not tell an
+      analyst whether the case is in their partnership);
+    - outside every partnership in force shared with the lead agency: audited 404,
+      whatever the role;
+    - a reason is needed (400 on ``reason``);
+    - at most BREAK_GLASS_DAILY_LIMIT openings by one person in BREAK_GLASS_LIMIT_HOURS:
+      the next is refused (400), audited, and the person's agency admins and the
+      partnership managers are told;
+    - a second opening within BREAK_GLASS_MINUTES needs a fresh reason (400 on
+      ``reason``, audited);
+    - someone must be able to review it (``break_glass_reviewers``): else refused (400),
+      audited, and nothing is granted.
+
+    Then the grant to ``actor`` alone until it expires, the audit event, and one
+    notification to every reviewer at once, in the same transaction.
+    """
     membership = access.require_membership(actor)
-    if membership.agency_id != case.lead_agency_id and not _shares_a_partnership(
-        membership.agency, case.lead_agency
-    ):
+    if not access.role_may(membership.role, BREAK_GLASS):
+        if access.can(actor, VIEW_CASE, case):
+            raise PermissionDenied(_("Only police officers and case managers may break the glass."))
+        access.refuse(actor, case, BREAK_GLASS)
+        raise Http404
+    partnerships = list(_in_force_partnerships(case.lead_agency, membership.agency))
+    if membership.agency_id != case.lead_agency_id and not partnerships:
         # Outside the partnership the case does not exist, whatever the role; the trail
         # keeps the attempt.
-        record(
-            actions.ACCESS_DENIED,
-            actor=actor,
-            target=case,
-            detail={"permission": "casework.break_glass"},
-        )
+        access.refuse(actor, case, BREAK_GLASS)
         raise Http404
-    if not access.user_may(actor, "casework.break_glass"):
-        raise PermissionDenied(_("Only police officers and case managers may break the glass."))
     if not reason.strip():
         raise ValidationError({"reason": _("State why a life is at risk.")})
+    reason = reason.strip()
     now = timezone.now()
+    event: BreakGlassEvent | None = None
     with transaction.atomic():
-        event = BreakGlassEvent.objects.create(
-            case=case,
-            opened_by=actor,
-            agency=membership.agency,
-            reason=reason.strip(),
-            opened_at=now,
-            expires_at=now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
-        )
-        access.grant(
-            actor=actor,
-            obj=case,
-            perms=list(BREAK_GLASS_PERMISSIONS),
-            reason=event,
-            user=actor,
-            expires_at=event.expires_at,
-        )
-        record(
-            "breakglass.opened",
-            actor=actor,
-            target=case,
-            detail={"break_glass_id": event.pk, "expires_at": event.expires_at.isoformat()},
-        )
-        notify_agency(
-            agency=case.lead_agency,
-            roles=[Role.CASE_MANAGER],
-            kind="breakglass.opened",
-            target=event,
-            message=_("%(agency)s broke the glass on case %(ref)s: review it")
-            % {"agency": membership.agency.name, "ref": case.reference},
-            url=_case_url(case),
-            dedup_key=f"breakglass:{event.pk}:opened",
-        )
+        # One person's openings are counted and compared one at a time: two at once
+        # cannot both slip under the limit.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        refusal = _limit_refusal(actor, reason, now)
+        if refusal is None:
+            try:
+                with transaction.atomic():
+                    event = _open(actor, membership, case, reason, partnerships, now)
+            except _NobodyToReview:
+                refusal = "no_reviewer", ValidationError(NOBODY_TO_REVIEW, code="no_reviewer")
+        if refusal is not None:
+            # Written in this transaction, which commits: the refusal stays on the trail.
+            why, _error = refusal
+            record(BREAK_GLASS_REFUSED, actor=actor, target=case, detail={"why": why})
+            if why == "daily_limit":
+                _tell_of_limit(actor, membership, now)
+    if refusal is not None:
+        raise refusal[1]
+    assert event is not None
     return event
 
 
+def _open(
+    actor: User,
+    membership: Membership,
+    case: Case,
+    reason: str,
+    partnerships: list[Partnership],
+    now: datetime.datetime,
+) -> BreakGlassEvent:
+    event = BreakGlassEvent.objects.create(
+        case=case,
+        opened_by=actor,
+        agency=membership.agency,
+        reason=reason,
+        opened_at=now,
+        expires_at=now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+        lead_agency=case.lead_agency,
+        review_tier=REVIEW_TIERS[0],
+    )
+    event.partnerships.set(partnerships)
+    reviewers = break_glass_reviewers(event)
+    if reviewers.tier is None:
+        raise _NobodyToReview
+    if reviewers.tier != event.review_tier:
+        event.review_tier = reviewers.tier
+        event.save(update_fields=["review_tier"])
+    access.grant(
+        actor=actor,
+        obj=case,
+        perms=list(BREAK_GLASS_PERMISSIONS),
+        reason=event,
+        user=actor,
+        expires_at=event.expires_at,
+    )
+    record(
+        "breakglass.opened",
+        actor=actor,
+        target=case,
+        detail={
+            "break_glass_id": event.pk,
+            "expires_at": event.expires_at.isoformat(),
+            "review_tier": event.review_tier,
+        },
+    )
+    _tell_reviewers(event, reviewers.people, kind="breakglass.opened", key="opened")
+    return event
+
+
+def break_glass_event(user: Any, bg_id: Any) -> BreakGlassEvent:
+    """One break-glass for its page or endpoint: seen by the person who broke the glass,
+    its reviewers and the lead agency's case managers
+    (``BreakGlassEvent.objects.visible_to``); 404 to everyone else, audited, as for an
+    event that does not exist (a malformed id too)."""
+    return access.get_visible_or_404(
+        BreakGlassEvent.objects.select_related(
+            "case", "opened_by", "agency", "lead_agency", "reviewed_by"
+        ),
+        user,
+        REVIEW_BREAK_GLASS,
+        pk=bg_id,
+    )
+
+
 def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> BreakGlassEvent:
-    """A case manager of the lead agency records a review; the event is no longer flagged."""
-    if not access.can(actor, "casework.review_break_glass", event.case):
-        raise PermissionDenied(_("Only the lead agency's case managers review a break-glass."))
+    """One of the event's reviewers now (``break_glass_reviewers``) records a review; the
+    event is no longer flagged. A reviewer who does not see the case (a partnership
+    manager) reviews the event, never the person. The breaker never reviews their own."""
+    if not break_glass_may_review(actor, event):
+        raise PermissionDenied(_("Only the reviewers of this break-glass review it."))
     if not note.strip():
         raise ValidationError({"note": _("Record what the review found.")})
     with transaction.atomic():
@@ -548,9 +796,62 @@ def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> Bre
             "breakglass.reviewed",
             actor=actor,
             target=event.case,
-            detail={"break_glass_id": event.pk},
+            detail={"break_glass_id": event.pk, "review_tier": event.review_tier},
         )
     return event
+
+
+def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int:
+    """Beat, daily: every unreviewed break-glass whose stored tier has emptied moves to
+    the tier now holding the duty (stored, audited, its people told); the reviewers of
+    every event unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again. Safe
+    to run twice: the move is a conditional UPDATE, and a reminder's dedup key names the
+    day, so each reviewer hears of an event at most once a day. Returns how many
+    overdue events' reviewers were reminded."""
+    now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
+    reminded = 0
+    unreviewed = (
+        BreakGlassEvent.objects.unreviewed().select_related("case").order_by("opened_at", "pk")
+    )
+    for event in unreviewed:
+        with transaction.atomic():
+            reviewers = break_glass_reviewers(event)
+            if reviewers.tier is None:
+                logger.error(
+                    "Break-glass %s has nobody left to review it (every tier is empty).",
+                    event.pk,
+                )
+                continue
+            overdue = event.is_overdue(now)
+            if reviewers.tier != event.review_tier:
+                moved = BreakGlassEvent.objects.filter(
+                    pk=event.pk, review_tier=event.review_tier, reviewed_at__isnull=True
+                ).update(review_tier=reviewers.tier)
+                if moved:
+                    record(
+                        "breakglass.review_moved",
+                        actor=None,
+                        target=event.case,
+                        detail={
+                            "break_glass_id": event.pk,
+                            "from": event.review_tier,
+                            "to": reviewers.tier,
+                        },
+                    )
+                    if not overdue:  # an overdue event's new reviewers hear of it below
+                        _tell_reviewers(
+                            event,
+                            reviewers.people,
+                            kind="breakglass.opened",
+                            key=f"moved:{reviewers.tier}",
+                        )
+            if overdue:
+                _tell_reviewers(
+                    event, reviewers.people, kind="breakglass.overdue", key=f"overdue:{day}"
+                )
+                reminded += 1
+    return reminded
 
 
 # --- Reading ----------------------------------------------------------------------------

@@ -113,7 +113,8 @@ class BreakGlassForm(forms.Form):
         label=_("Why a life is at risk now"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "The lead agency's case managers are told at once and review what you record here."
+            "Its reviewers for the lead agency are told at once and review what you record "
+            "here. Write no names."
         ),
     )
     confirm = forms.BooleanField(

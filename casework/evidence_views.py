@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,6 +33,7 @@ from .evidence_forms import (
     item_label,
 )
 from .models import GRANTING_STATUSES, BreakGlassEvent, Case, EvidenceRequestStatus
+from .permissions import BREAK_GLASS, REVIEW_BREAK_GLASS, VIEW_CASE
 from .views import _case, _child_form, _data
 
 
@@ -46,7 +48,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
         found.item_rows = [(item, item_label(item)) for item in found.items.all()]
     context = {
         "requests": requests,
-        "may_break_glass": access.user_may(request.user, "casework.break_glass"),
+        "may_break_glass": access.user_may(request.user, BREAK_GLASS),
     }
     return render(request, "casework/evidence_list.html", context)
 
@@ -187,7 +189,7 @@ def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> H
 def break_glass_open(request: HttpRequest) -> HttpResponse:
     """Open a case's identity and location for an hour, life being at risk. The case is
     named by its reference: an officer of the partnership may not see the case yet."""
-    if not access.user_may(request.user, "casework.break_glass"):
+    if not access.user_may(request.user, BREAK_GLASS):
         raise PermissionDenied(_("Only police officers and case managers may break the glass."))
     initial = {"reference": request.GET.get("case", "")[:32]}
     form = BreakGlassForm(_data(request), initial=initial)
@@ -213,7 +215,7 @@ def break_glass_open(request: HttpRequest) -> HttpResponse:
                 request,
                 _(
                     "The glass is broken: you see this person's identity and location until "
-                    "%(time)s. The lead agency has been told."
+                    "%(time)s. Its reviewers have been told."
                 )
                 % {"time": timezone.localtime(event.expires_at).strftime("%H:%M")},
             )
@@ -222,23 +224,28 @@ def break_glass_open(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def break_glass_detail(request: HttpRequest, pk: int, bg_id: int) -> HttpResponse:
-    """One break-glass: what was opened, by whom and why; the lead's case managers review."""
-    case = _case(request, pk)
-    event = (
-        BreakGlassEvent.objects.select_related("opened_by", "agency", "reviewed_by")
-        .filter(case=case, pk=bg_id)
-        .first()
-    )
-    may_review = access.can(request.user, "casework.review_break_glass", case)
-    if event is None or not (may_review or event.opened_by_id == request.user.pk):
-        raise Http404
+def break_glass_detail(request: HttpRequest, bg_id: int) -> HttpResponse:
+    """One break-glass: who opened the case, of which agency, when, why, until when and
+    what they read; its reviewers record the review here. Never the case's identity,
+    location or notes: a partnership manager reviews without sight of the person.
+
+    Seen by the person who broke the glass, its reviewers and the lead agency's case
+    managers; 404 to everyone else. A review by a role that never reviews is 403 before
+    the event is looked up; by someone who sees the event but is not its reviewer, 403.
+    """
+    if request.method == "POST" and not access.user_may(request.user, REVIEW_BREAK_GLASS):
+        raise PermissionDenied(_("Your role does not review break-glass openings."))
+    event = evidence.break_glass_event(request.user, bg_id)
+    may_review = evidence.break_glass_may_review(request.user, event)
     form = (
         BreakGlassReviewForm(_data(request)) if may_review and event.reviewed_at is None else None
     )
     if request.method == "POST":
+        if not may_review:
+            raise PermissionDenied(_("Only the reviewers of this break-glass review it."))
         if form is None:
-            raise PermissionDenied(_("Only the lead agency's case managers review a break-glass."))
+            messages.error(request, _("This break-glass was already reviewed."))
+            return redirect("casework:break_glass", bg_id=event.pk)
         if form.is_valid():
             try:
                 evidence.break_glass_review(
@@ -250,16 +257,42 @@ def break_glass_detail(request: HttpRequest, pk: int, bg_id: int) -> HttpRespons
                 apply_service_errors(form, error)
             else:
                 messages.success(request, _("The review is recorded."))
-                return redirect("casework:break_glass", pk=case.pk, bg_id=event.pk)
+                return redirect("casework:break_glass", bg_id=event.pk)
     context = {
-        "case": case,
         "event": event,
+        "case": event.case,
+        # The case's page only for those who see the case; its reference for everyone.
+        "sees_case": access.can(request.user, VIEW_CASE, event.case),
+        "overdue": event.is_overdue(),
         "form": form,
+        "may_review_any": access.user_may(request.user, REVIEW_BREAK_GLASS),
         "reads": evidence.describe_reads(
-            case, evidence.break_glass_reads(event).select_related("actor", "actor_agency")
+            event.case,
+            evidence.break_glass_reads(event).select_related("actor", "actor_agency"),
         ),
     }
     return render(request, "casework/break_glass.html", context)
+
+
+@login_required
+@require_safe
+def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+    """The reviewer's task list: the break-glass openings whose review is theirs, oldest
+    first, those unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS marked overdue. A role
+    that never reviews: 403."""
+    if not access.user_may(request.user, REVIEW_BREAK_GLASS):
+        raise PermissionDenied(_("Your role does not review break-glass openings."))
+    events = list(
+        BreakGlassEvent.objects.to_review_by(request.user)
+        .unreviewed()
+        .select_related("case", "agency")
+        .order_by("opened_at", "pk")[:200]
+    )
+    now = timezone.now()
+    for event in events:
+        event.overdue = event.is_overdue(now)
+    context = {"events": events, "overdue_hours": settings.BREAK_GLASS_REVIEW_OVERDUE_HOURS}
+    return render(request, "casework/break_glass_reviews.html", context)
 
 
 # --- Criminal-justice outcomes -----------------------------------------------------------

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from agencies.models import Agency
+from agencies.models import Agency, Partnership
 
 from .models import (
     AccommodationType,
@@ -275,6 +275,9 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args: Any, lead_agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_agency"].queryset = _active_agencies().exclude(  # type: ignore[attr-defined]
-            pk=lead_agency.pk
+        # Only agencies in a partnership in force with the lead (the service checks again).
+        partners = Partnership.objects.current().of_agency(lead_agency).member_ids()
+        field = self.fields["to_agency"]
+        field.queryset = (  # type: ignore[attr-defined]
+            _active_agencies().filter(pk__in=partners).exclude(pk=lead_agency.pk)
         )

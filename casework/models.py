@@ -7,16 +7,22 @@ an agency or user reach a case lives in ``CaseAgencyGrant`` / ``CaseUserGrant``.
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from agencies import access
 from agencies.access import ScopedQuerySet
-from agencies.models import Agency, AgencyGrant, UserGrant
+from agencies.models import Agency, AgencyGrant, Membership, Partnership, Role, UserGrant
 
+from .permissions import REVIEW_BREAK_GLASS
 from .storage import get_private_storage
 
 # --- Vocabulary ----------------------------------------------------------------------
@@ -771,10 +777,135 @@ class EvidenceRequestItem(models.Model):
         return f"{self.kind} item of request {self.request_id}"
 
 
+class BreakGlassReviewTier(models.TextChoices):
+    """Who reviews a break-glass, in the order the duty falls (issue 14)."""
+
+    CASE_MANAGERS = "case_managers", _("The lead agency's case managers")
+    AGENCY_ADMINS = "agency_admins", _("The lead agency's administrators")
+    PARTNERSHIP_MANAGERS = "partnership_managers", _("The partnership's managers")
+
+
+# The order the duty falls in, and the role that holds it at each step.
+REVIEW_TIERS: tuple[str, ...] = tuple(BreakGlassReviewTier.values)
+REVIEW_TIER_ROLE: dict[str, str] = {
+    BreakGlassReviewTier.CASE_MANAGERS: Role.CASE_MANAGER,
+    BreakGlassReviewTier.AGENCY_ADMINS: Role.AGENCY_ADMIN,
+    BreakGlassReviewTier.PARTNERSHIP_MANAGERS: Role.PARTNERSHIP_MANAGER,
+}
+ROLE_REVIEW_TIER: dict[str, str] = {role: tier for tier, role in REVIEW_TIER_ROLE.items()}
+
+
+def break_glass_reviewer_memberships(
+    tier: str, *, event: Any, lead_agency: Any, breaker: Any
+) -> models.QuerySet[Membership]:
+    """The active members who hold the review duty of one tier of a break-glass.
+
+    The one rule both ``casework.evidence.break_glass_reviewers`` (one event, in Python)
+    and ``BreakGlassEvent.objects.to_review_by`` (every event, in SQL) are built from:
+    ``event``, ``lead_agency`` and ``breaker`` are ids, or ``OuterRef`` expressions.
+
+    - case managers, agency admins: of the agency that led the case when the glass was
+      broken (``BreakGlassEvent.lead_agency``);
+    - partnership managers: of any agency of the partnerships stored on the event (in
+      force when the glass was broken, shared by the lead agency and the breaker's).
+
+    Active means an active user of an active agency; the person who broke the glass never
+    reviews it, whatever their role.
+    """
+    members = Membership.objects.filter(
+        role=REVIEW_TIER_ROLE[tier], user__is_active=True, agency__active=True
+    ).exclude(user_id=breaker)
+    if tier == BreakGlassReviewTier.PARTNERSHIP_MANAGERS:
+        return members.filter(agency__partnerships__break_glass_events=event)
+    return members.filter(agency_id=lead_agency)
+
+
+class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
+    def unreviewed(self) -> BreakGlassEventQuerySet:
+        return self.filter(reviewed_at__isnull=True)
+
+    def to_review_by(self, user: Any) -> BreakGlassEventQuerySet:
+        """The events whose review duty is ``user``'s now (reviewed or not), in one query.
+
+        The SQL twin of ``casework.evidence.break_glass_reviewers``: the duty sits with
+        the tier stored on the event, and falls to the next tier only while every
+        earlier one, from the stored tier on, has nobody active in it (a lone case
+        manager left, the agency was deactivated). So a user of role R reviews an event
+        whose stored tier is R's, or an earlier tier now empty down to R's. A duty is a
+        member's: a superuser sees every event (``visible_to``) but reviews none as such.
+        """
+        membership = access.active_membership(user)
+        if membership is None or not access.role_may(membership.role, REVIEW_BREAK_GLASS):
+            return self.none()
+        mine = ROLE_REVIEW_TIER.get(membership.role)
+        if mine is None:
+            return self.none()
+
+        def nobody_in(tier: str) -> models.Q:
+            return ~models.Q(
+                models.Exists(
+                    break_glass_reviewer_memberships(
+                        tier,
+                        event=models.OuterRef("pk"),
+                        lead_agency=models.OuterRef("lead_agency_id"),
+                        breaker=models.OuterRef("opened_by_id"),
+                    )
+                )
+            )
+
+        position = REVIEW_TIERS.index(mine)
+        falls_to_me = models.Q(review_tier=mine)
+        for start in range(position):
+            fell = models.Q(review_tier=REVIEW_TIERS[start])
+            for tier in REVIEW_TIERS[start:position]:
+                fell &= nobody_in(tier)
+            falls_to_me |= fell
+        if mine == BreakGlassReviewTier.PARTNERSHIP_MANAGERS:
+            reaches_me = models.Q(
+                models.Exists(
+                    BreakGlassEvent.partnerships.through.objects.filter(
+                        breakglassevent_id=models.OuterRef("pk"),
+                        partnership__agencies=membership.agency_id,
+                    )
+                )
+            )
+        else:
+            reaches_me = models.Q(lead_agency_id=membership.agency_id)
+        return self.filter(reaches_me, falls_to_me).exclude(opened_by_id=user.pk)
+
+    def visible_to(self, user: Any, perm: str) -> BreakGlassEventQuerySet:
+        """The events whose record ``user`` may see (``perm``: ``REVIEW_BREAK_GLASS``).
+
+        The record of a break-glass (who, which agency, when, why, until when, what they
+        read; never the case's identity, location or notes) is seen by the person who
+        broke the glass, by those whose review duty it is (``to_review_by``, whoever
+        they are: partnership managers included), and by the lead agency's holders of
+        ``review_break_glass`` on the case (its case managers, who see every opening on
+        their case page). Everyone else: 404, as if it did not exist.
+        """
+        if perm != REVIEW_BREAK_GLASS:
+            raise ImproperlyConfigured(
+                f"Break-glass events are scoped by {REVIEW_BREAK_GLASS!r}, not {perm!r}."
+            )
+        if access.is_superuser(user):
+            return self
+        if access.active_membership(user) is None:
+            return self.none()
+        mine = models.Q(opened_by_id=user.pk)
+        duty = models.Q(pk__in=BreakGlassEvent.objects.to_review_by(user).values("pk"))
+        lead = models.Q(case_id__in=Case.objects.visible_to(user, REVIEW_BREAK_GLASS).values("pk"))
+        return self.filter(mine | duty | lead)
+
+
 class BreakGlassEvent(CaseChild):
     """Identity and location opened to one person for a short time, life being at risk.
 
-    Flagged until a case manager of the lead agency records a review.
+    Flagged until one of its reviewers records a review. Who reviews is fixed when the
+    glass is broken and stored here, so that the people told are the people who may
+    review: the tier (``review_tier``), the agency that led the case then
+    (``lead_agency``) and the partnerships in force that allowed it (``partnerships``).
+    The duty falls to the next tier later only if every one of the stored tier leaves
+    (``BreakGlassEventQuerySet.to_review_by``, ``casework.evidence.break_glass_reviewers``).
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_events")
@@ -785,17 +916,47 @@ class BreakGlassEvent(CaseChild):
     reason = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    review_tier = models.CharField(
+        max_length=32,
+        choices=BreakGlassReviewTier.choices,
+        default=BreakGlassReviewTier.CASE_MANAGERS,
+    )
+    lead_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    partnerships = models.ManyToManyField(
+        Partnership, related_name="break_glass_events", blank=True
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
 
+    objects = BreakGlassEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at", "-id"]
+        indexes = [
+            # Reviewers' task lists, the home page's count and beat's daily scan read only
+            # the (few) unreviewed events.
+            models.Index(
+                fields=["lead_agency", "opened_at"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="break_glass_unreviewed",
+            ),
+            # One person's openings in the last day (the daily limit, the fresh reason).
+            models.Index(fields=["opened_by", "opened_at"], name="break_glass_by_person"),
+        ]
 
     def __str__(self) -> str:
         return f"break-glass {self.pk} on {self.case_id}"
+
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        """Unreviewed longer than BREAK_GLASS_REVIEW_OVERDUE_HOURS: marked on the task
+        lists and reminded daily."""
+        age = (now or timezone.now()) - self.opened_at
+        return self.reviewed_at is None and age >= datetime.timedelta(
+            hours=settings.BREAK_GLASS_REVIEW_OVERDUE_HOURS
+        )
 
 
 # --- Criminal justice (issue 6 builds on it) ---------------------------------------------

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from agencies import access
 from agencies.errors import IllegalTransition
-from agencies.models import Agency, User
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency, Partnership, User
 from audit.record import record
 from notifications.services import notify_agency
 
@@ -53,7 +53,14 @@ from .models import (
     TransferStatus,
     VictimIdentity,
 )
-from .permissions import FORMER_LEAD_PERMISSIONS, LEAD_PERMISSIONS
+from .permissions import (
+    ADD_CASE,
+    ADD_NOTE,
+    FORMER_LEAD_PERMISSIONS,
+    LEAD_PERMISSIONS,
+    MANAGE_CASE,
+    VIEW_CASE,
+)
 
 # --- Helpers ----------------------------------------------------------------------------
 
@@ -98,9 +105,17 @@ CASE_FIELDS = (
 
 
 def _clean_case_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(CASE_FIELDS)
+    """The summary fields a caller may set, checked; anything else is a field error.
+
+    A caller's input is never a 500: the status moves only through the transitions
+    below and the reference, lead agency and dates are the service's, so naming them
+    (or a field a case does not have) is a 400 on that field, at both doors.
+    """
+    unknown = sorted(set(fields) - set(CASE_FIELDS))
     if unknown:
-        raise ValueError(f"not case fields: {sorted(unknown)}")
+        raise ValidationError(
+            {name: _("This is not a field of a case you may set.") for name in unknown}
+        )
     types = fields.get("exploitation_types")
     if types is not None:
         bad = [t for t in types if t not in ExploitationType.values]
@@ -127,7 +142,7 @@ def case_create(
     Only caseworkers and case managers open cases. The lead caseworker, if given, must
     belong to the lead agency.
     """
-    if not access.user_may(actor, "casework.add_case"):
+    if not access.user_may(actor, ADD_CASE):
         raise PermissionDenied(_("Only caseworkers and case managers open cases."))
     agency = _agency_of(actor)
     lead_membership = access.active_membership(lead_caseworker) if lead_caseworker else None
@@ -504,7 +519,9 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Cons
 
 
 def note_add(*, actor: User, case: Case, body: str, visibility: str) -> CaseNote:
-    _require(actor, "casework.add_case_note", case, _("You may not write notes on this case."))
+    """Add a note to a case the actor's agency works on; the writer says who may read it
+    (``visibility`` has no default: both doors require it)."""
+    _require(actor, ADD_NOTE, case, _("You may not write notes on this case."))
     if not body.strip():
         raise ValidationError({"body": _("Write the note.")})
     with transaction.atomic():
@@ -657,13 +674,18 @@ def document_upload(
 
 
 def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str) -> LeadTransfer:
-    """The lead agency proposes that another agency lead the case."""
-    _require(actor, "casework.manage_case", case, _("Only the lead agency may transfer this case."))
+    """The lead agency proposes that another agency lead the case: an active agency that
+    shares with it a partnership whose agreement is in force today. Any other agency (or
+    none) is the one answer ``NOT_A_CURRENT_PARTNER`` on ``to_agency`` (issue 14)."""
+    _require(actor, MANAGE_CASE, case, _("Only the lead agency may transfer this case."))
     errors: dict[str, str] = {}
     if to_agency.pk == case.lead_agency_id:
         errors["to_agency"] = _("That agency already leads the case.")
-    elif not to_agency.active:
-        errors["to_agency"] = _("That agency is no longer active.")
+    elif (
+        not to_agency.active
+        or not Partnership.objects.current().linking(case.lead_agency, to_agency).exists()
+    ):
+        errors["to_agency"] = str(NOT_A_CURRENT_PARTNER)
     if not reason.strip():
         errors["reason"] = _("Say why the lead should move.")
     if errors:
@@ -680,9 +702,7 @@ def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str)
             proposed_by=actor,
         )
         # The receiving agency sees the summary so it can decide; nothing personal.
-        access.grant(
-            actor=actor, obj=case, perms=["casework.view_case"], reason=transfer, agency=to_agency
-        )
+        access.grant(actor=actor, obj=case, perms=[VIEW_CASE], reason=transfer, agency=to_agency)
         record(
             "transfer.proposed",
             actor=actor,
@@ -715,9 +735,17 @@ def _require_receiving_manager(actor: User, transfer: LeadTransfer) -> None:
 
 
 def transfer_accept(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
-    """The receiving agency takes the lead: the grants move, the old lead keeps history."""
+    """The receiving agency takes the lead: the grants move, the old lead keeps history.
+    Only while a partnership in force still links the two agencies (409 otherwise)."""
     _require_receiving_manager(actor, transfer)
     case = transfer.case
+    if not Partnership.objects.current().linking(transfer.from_agency, transfer.to_agency).exists():
+        raise IllegalTransition(
+            _(
+                "Your agencies no longer share a partnership whose agreement is in force, so "
+                "the lead cannot move. Decline the transfer."
+            )
+        )
     with transaction.atomic():
         now = timezone.now()
         old = LeadAssignment.objects.select_for_update().get(case=case, ended_at__isnull=True)

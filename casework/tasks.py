@@ -13,3 +13,13 @@ def expire_evidence_requests() -> int:
     counting at the end already); officers are told a few days before. Returns how many
     expired."""
     return evidence.evidence_requests_expire()
+
+
+@shared_task(acks_late=True)
+def remind_break_glass_reviewers() -> int:
+    """Daily (beat): the reviewers of every break-glass unreviewed after
+    BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again, once a day (the notification's dedup
+    key names the day, so a second run that day tells nobody twice); a review duty whose
+    tier has emptied falls to the next. Takes nothing; returns how many overdue events'
+    reviewers were reminded."""
+    return evidence.break_glass_remind_reviewers()

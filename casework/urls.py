@@ -21,10 +21,12 @@ urlpatterns = [
     ),
     path("evidence/", evidence_views.evidence_list, name="evidence_list"),
     path("break-glass/", evidence_views.break_glass_open, name="break_glass_open"),
+    # Not under the case: a reviewer may not see the case (a partnership manager).
+    path("break-glass/<int:bg_id>/", evidence_views.break_glass_detail, name="break_glass"),
     path(
-        "<int:pk>/break-glass/<int:bg_id>/",
-        evidence_views.break_glass_detail,
-        name="break_glass",
+        "break-glass/to-review/",
+        evidence_views.break_glass_reviews,
+        name="break_glass_reviews",
     ),
     path("<int:pk>/outcomes/new/", evidence_views.outcome_add, name="outcome_add"),
     path("<int:pk>/status/", views.case_status, name="case_status"),

@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -59,6 +59,21 @@ from .models import (
     SafeguardingFlag,
     TransferStatus,
 )
+from .permissions import (
+    CHANGE_CONSENTS,
+    CHANGE_FLAGS,
+    CHANGE_IDENTITY,
+    CHANGE_LOCATION,
+    CHANGE_NEEDS,
+    VIEW_CASE,
+    VIEW_CASE_ACCESS,
+    VIEW_CONSENTS,
+    VIEW_IDENTITY,
+    VIEW_LEAD_NOTES,
+    VIEW_LOCATION,
+    VIEW_NEEDS,
+    VIEW_NOTES,
+)
 from .services import CASE_FIELDS
 
 PAGE_SIZE = 25
@@ -90,10 +105,11 @@ def _require(perms: frozenset[str], perm: str) -> None:
         raise PermissionDenied(_("You may not do this on this case."))
 
 
-def _hidden_unless(perms: frozenset[str], *any_of: str) -> None:
-    """Records of a part of the case the user may not see are 404, as if absent."""
+def _hidden_unless(request: HttpRequest, case: Case, perms: frozenset[str], *any_of: str) -> None:
+    """A part of the case the user may not see is 404, as if absent, and the refused
+    read is audited: the same answer as the API's (``CaseViewSet._hidden_unless``)."""
     if not any(perm in perms for perm in any_of):
-        raise Http404
+        raise reads.hidden(request.user, case, any_of[0])
 
 
 def _to_case(case: Case, section: str = "") -> HttpResponse:
@@ -395,7 +411,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_access(request: HttpRequest, pk: int) -> HttpResponse:
     """Who can see the case and why, and who has viewed the identity and location."""
     case, perms = _case_and_perms(request, pk)
-    _hidden_unless(perms, "casework.view_case_access")
+    _hidden_unless(request, case, perms, VIEW_CASE_ACCESS)
     context = {
         "case": case,
         "grants": _grant_rows(access.grants_on(case)),
@@ -487,9 +503,11 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case_identity")
+    # Changing an identity one may not even read is 404, as reading it is.
+    _hidden_unless(request, case, perms, VIEW_IDENTITY)
+    _require(perms, CHANGE_IDENTITY)
     initial: dict[str, Any] = {}
-    if request.method != "POST" and "casework.view_case_identity" in perms:
+    if request.method != "POST":
         identity = reads.identity(request.user, case, perms=perms, why="editing the identity")
         if identity is not None:
             initial = {
@@ -524,7 +542,8 @@ def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case_location")
+    _hidden_unless(request, case, perms, VIEW_LOCATION)
+    _require(perms, CHANGE_LOCATION)
     form = LocationForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -569,9 +588,11 @@ def need_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _hidden_unless(perms, "casework.view_case_needs")
-    need = get_object_or_404(Need.objects.select_related("case"), pk=need_id, case=case)
-    _require(perms, "casework.change_case_needs")
+    _hidden_unless(request, case, perms, VIEW_NEEDS)
+    _require(perms, CHANGE_NEEDS)  # before the id is looked up, as the API does
+    need = reads.child_or_404(
+        request.user, Need.objects.select_related("case"), case, VIEW_NEEDS, need_id
+    )
     form = NeedEditForm(
         _data(request),
         initial={
@@ -633,8 +654,11 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _hidden_unless(perms, "casework.view_case_consents")
-    consent = get_object_or_404(Consent.objects.select_related("case"), pk=consent_id, case=case)
+    _hidden_unless(request, case, perms, VIEW_CONSENTS)
+    _require(perms, CHANGE_CONSENTS)
+    consent = reads.child_or_404(
+        request.user, Consent.objects.select_related("case"), case, VIEW_CONSENTS, consent_id
+    )
     try:
         services.consent_withdraw(
             actor=request.user, consent=consent, reason=request.POST.get("reason", "").strip()
@@ -672,7 +696,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def note_edit(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _hidden_unless(perms, "casework.view_case_notes", "casework.view_case_lead_notes")
+    _hidden_unless(request, case, perms, VIEW_NOTES, VIEW_LEAD_NOTES)
     note = reads.notes(request.user, case, perms=perms).filter(pk=note_id).first()
     if note is None:
         raise Http404
@@ -721,8 +745,11 @@ def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def flag_clear(request: HttpRequest, pk: int, flag_id: int) -> HttpResponse:
-    case, _perms = _case_and_perms(request, pk)
-    flag = get_object_or_404(SafeguardingFlag.objects.select_related("case"), pk=flag_id, case=case)
+    case, perms = _case_and_perms(request, pk)
+    _require(perms, CHANGE_FLAGS)
+    flag = reads.child_or_404(
+        request.user, SafeguardingFlag.objects.select_related("case"), case, VIEW_CASE, flag_id
+    )
     try:
         services.flag_clear(actor=request.user, flag=flag)
     except ValidationError as error:
@@ -818,8 +845,12 @@ def transfer_propose(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def transfer_answer(request: HttpRequest, pk: int, transfer_id: int) -> HttpResponse:
     case = _case(request, pk)
-    transfer = get_object_or_404(
-        LeadTransfer.objects.select_related("case", "to_agency"), pk=transfer_id, case=case
+    transfer = reads.child_or_404(
+        request.user,
+        LeadTransfer.objects.select_related("case", "to_agency"),
+        case,
+        VIEW_CASE,
+        transfer_id,
     )
     action = request.POST.get("action")
     note = request.POST.get("note", "").strip()

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from agencies.api import views as agencies
 from casework.api import views as casework
+from casework.api.break_glass_views import BreakGlassViewSet
 from dashboards.api import views as dashboards
 from intelligence.api import views as intelligence
 from notifications.api import views as notifications
@@ -19,6 +20,7 @@ router.register("sharing-groups", agencies.SharingGroupViewSet, basename="sharin
 router.register("agency/users", agencies.MemberViewSet, basename="member")
 router.register("cases", casework.CaseViewSet, basename="case")
 router.register("evidence-requests", casework.EvidenceRequestViewSet, basename="evidence-request")
+router.register("break-glass", BreakGlassViewSet, basename="break-glass")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("referrals", referrals.ReferralViewSet, basename="referral")
 router.register(
@@ -47,12 +49,12 @@ urlpatterns = [
     ),
     path("deadlines/", referrals.DeadlinesView.as_view(), name="deadlines"),
     path(
-        "dashboards/partnership/<int:partnership_id>/",
+        "dashboards/partnership/<str:partnership_id>/",
         dashboards.PartnershipDashboardView.as_view(),
         name="dashboard-partnership",
     ),
     path(
-        "dashboards/agency/<int:agency_id>/",
+        "dashboards/agency/<str:agency_id>/",
         dashboards.AgencyDashboardView.as_view(),
         name="dashboard-agency",
     ),

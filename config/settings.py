@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -243,7 +244,7 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "agencies.auth.TokenAuthentication",  # knox, loading the user as sessions do
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -252,6 +253,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # OPTIONS describes each route's own request body, as the schema does (issue 14).
+    "DEFAULT_METADATA_CLASS": "config.api.ActionMetadata",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("CONCORD_AUTH_THROTTLE", "10/minute")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -339,6 +342,14 @@ CELERY_BEAT_SCHEDULE["evidence-expire"] = {
     "schedule": 900.0,
     "options": {"expires": 850.0},
 }
+# Break-glass (issue 14): every morning, the reviewers of each break-glass unreviewed
+# after BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again (once a day: the notification's
+# dedup key names the day), and a duty whose reviewers all left falls to the next tier.
+CELERY_BEAT_SCHEDULE["break-glass-review-reminders"] = {
+    "task": "casework.tasks.remind_break_glass_reviewers",
+    "schedule": crontab(hour=8, minute=0),
+    "options": {"expires": 6 * 3600.0},
+}
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
@@ -413,6 +424,15 @@ EVIDENCE_ACCESS_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_DAYS", 30, minimum=1)
 EVIDENCE_ACCESS_MAX_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_MAX_DAYS", 90, minimum=1)
 EVIDENCE_EXPIRY_WARNING_DAYS = env.int("CONCORD_EVIDENCE_EXPIRY_WARNING_DAYS", 3, minimum=1)
 BREAK_GLASS_MINUTES = env.int("CONCORD_BREAK_GLASS_MINUTES", 60, minimum=1)
+# Break-glass limits (issue 14): one person may break the glass at most this many times
+# in BREAK_GLASS_LIMIT_HOURS (the next is refused and their agency's admins and the
+# partnership managers are told); a second opening within BREAK_GLASS_MINUTES needs a
+# fresh reason; an opening unreviewed this long is overdue (task lists, daily reminders).
+BREAK_GLASS_DAILY_LIMIT = env.int("CONCORD_BREAK_GLASS_DAILY_LIMIT", 3, minimum=1)
+BREAK_GLASS_LIMIT_HOURS = env.int("CONCORD_BREAK_GLASS_LIMIT_HOURS", 24, minimum=1)
+BREAK_GLASS_REVIEW_OVERDUE_HOURS = env.int(
+    "CONCORD_BREAK_GLASS_REVIEW_OVERDUE_HOURS", 72, minimum=1
+)
 if EVIDENCE_ACCESS_DAYS > EVIDENCE_ACCESS_MAX_DAYS:
     raise ImproperlyConfigured(
         "CONCORD_EVIDENCE_ACCESS_DAYS must not be more than CONCORD_EVIDENCE_ACCESS_MAX_DAYS."

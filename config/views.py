@@ -18,6 +18,8 @@ from rest_framework.reverse import reverse
 
 from agencies import access
 from agencies.models import Partnership, SharingGroup
+from casework.models import BreakGlassEvent
+from casework.permissions import REVIEW_BREAK_GLASS
 from dashboards.scope import dashboards_for
 
 
@@ -31,6 +33,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "partnerships": Partnership.objects.of_agency(agency).prefetch_related("agencies"),
         "sharing_groups": SharingGroup.objects.for_agency(agency).select_related("owner"),
         "can_manage_users": access.user_may(request.user, "agencies.manage_agency_users"),
+        # Break-glass openings whose review is this user's (issue 14): one COUNT over the
+        # few unreviewed events, and only for the roles that ever review.
+        "break_glass_to_review": BreakGlassEvent.objects.to_review_by(request.user)
+        .unreviewed()
+        .count()
+        if membership is not None and access.role_may(membership.role, REVIEW_BREAK_GLASS)
+        else 0,
     }
     return render(request, "home.html", context)
 

@@ -22,21 +22,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies import access
 from agencies.models import Agency, Partnership, User
-from audit import actions
 from audit.record import record
 from casework.models import ExploitationType
 
 from .filters import DashboardFilterForm, Filters
 from .measures import build_dashboard
 from .models import ExportJob, ExportStatus
-from .scope import AGENCY, PARTNERSHIP, Scope, agency_scope, partnership_scope
+from .permissions import VIEW_AGENCY, VIEW_PARTNERSHIP
+from .scope import AGENCY, PARTNERSHIP, Scope, agency_scope, partnership_scope, require_role
 from .suppression import publish
 from .tables import PublishedDashboard, PublishedTable
 
@@ -75,7 +77,8 @@ def export_lease() -> timedelta:
 
 
 def scope_for(user: Any, kind: str, scope_id: Any) -> Scope:
-    """The dashboard ``user`` asks for, or Http404 (audited by ``scope``)."""
+    """The dashboard ``user`` asks for: PermissionDenied (403) for a role that opens no
+    dashboard of this kind, Http404 for one they may not open (audited by ``scope``)."""
     if kind == PARTNERSHIP:
         return partnership_scope(user, scope_id)
     if kind == AGENCY:
@@ -93,7 +96,15 @@ def filter_form(scope: Scope, params: Any) -> DashboardFilterForm:
 def audit_target(scope: Scope) -> models.Model:
     """The partnership or agency the dashboard covers, as the audit trail names it (an
     unsaved stand-in with its primary key: no query)."""
-    return Partnership(pk=scope.id) if scope.kind == PARTNERSHIP else Agency(pk=scope.id)
+    return _dashboard_of(scope.kind, scope.id)
+
+
+def _dashboard_of(kind: str, scope_id: int) -> models.Model:
+    return Partnership(pk=scope_id) if kind == PARTNERSHIP else Agency(pk=scope_id)
+
+
+def _permission_of(kind: str) -> str:
+    return VIEW_PARTNERSHIP if kind == PARTNERSHIP else VIEW_AGENCY
 
 
 def audit_read(action: str, *, actor: Any, scope: Scope, filters: Filters, **detail: Any) -> None:
@@ -256,7 +267,12 @@ def export_build(*, job_id: int) -> ExportJob | None:
     user = User.objects.select_related("membership__agency").get(pk=job.requested_by_id)
     try:
         scope = scope_for(user, job.scope_kind, job.scope_id)
-    except Http404:
+    except (Http404, PermissionDenied) as refused:
+        if isinstance(refused, PermissionDenied):
+            # No request here for the 403's own audit: the refusal is recorded as the
+            # refused attempt on the dashboard it is (``scope`` does so for a 404).
+            perm = _permission_of(job.scope_kind)
+            access.refuse(user, _dashboard_of(job.scope_kind, job.scope_id), perm)
         _fail(job_id, _("You may no longer open this dashboard, so the export was not built."))
         return ExportJob.objects.get(pk=job_id)
     form = filter_form(scope, job.filters)
@@ -299,15 +315,17 @@ def export_build(*, job_id: int) -> ExportJob | None:
 
 
 def export_of_requester(user: Any, job_id: int) -> tuple[ExportJob, Scope]:
-    """The requester's job, on a dashboard they may still open; Http404 for anyone else
-    (audited, as a hidden record is) and when the requester may no longer open the
-    dashboard (``scope`` audits that refusal)."""
+    """The requester's job, on a dashboard they may still open.
+
+    PermissionDenied (403) for a role that opens no dashboard, before the job is looked
+    up; Http404 for a job that is not theirs (audited, as a hidden record is) or that
+    does not exist, and when the requester may no longer open its dashboard."""
+    require_role(user)
     job = ExportJob.objects.filter(pk=job_id).first()
     if job is None:
         raise Http404
     if job.requested_by_id != getattr(user, "pk", None):
-        actor = user if getattr(user, "is_authenticated", False) else None
-        record(actions.ACCESS_DENIED, actor=actor, target=job, detail={"export": job.pk})
+        access.refuse(user, job, _permission_of(job.scope_kind))
         raise Http404
     return job, scope_for(user, job.scope_kind, job.scope_id)
 

@@ -10,7 +10,10 @@ which partnership or agency (membership, not grants):
 - ``view_agency_dashboard``: the dashboard of the user's own agency, for its case
   managers and partnership managers.
 
-Anything else answers 404, as a record the user may not see does.
+At both doors (pages and API), as the access contract says: a role that may never open
+this kind of dashboard answers 403, decided before any id is looked up; a partnership or
+agency the user is not part of answers 404, as a record the user may not see does (the
+attempt audited when it exists). See ``dashboards.scope``.
 """
 
 from agencies.models import Role

@@ -2,8 +2,10 @@
 
 Every number shown comes from ``suppression.publish``: tables show "<10" and
 "suppressed" as text, charts plot them as gaps (``null``), CSV files carry them as
-shown. A dashboard the user may not open is 404 (``scope`` audits the attempt); the
-list of dashboards is 403 for roles that may open none. Filters are GET parameters:
+shown. Who may open what is ``scope``'s, as for the API: a role that opens no dashboard
+of the kind asked for gets 403 before anything is looked up (the list and the exports
+too); a partnership or agency the user is not part of is 404 (``scope`` audits the
+attempt), and so is another person's export. Filters are GET parameters:
 coded values (dates, an agency id, a region, an exploitation type), never personal data.
 """
 
@@ -24,15 +26,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from agencies import access
 from agencies.models import Agency, Partnership
+from audit import actions
+from audit.record import record
 
 from . import exports
 from .filters import DATE_FORMAT, DashboardFilterForm, Filters
 from .measures import build_dashboard
 from .models import ExportJob
-from .permissions import VIEW_AGENCY, VIEW_PARTNERSHIP
-from .scope import AGENCY, PARTNERSHIP, Scope, dashboards_for
+from .scope import AGENCY, PARTNERSHIP, Scope, dashboards_for, require_role
 from .suppression import FIGURE_SUPPRESSED, publish
 from .tables import PublishedDashboard, PublishedFigure, PublishedTable
 
@@ -260,8 +262,7 @@ def _name_dashboards(jobs: list[ExportJob]) -> None:
 def dashboard_list(request: HttpRequest) -> HttpResponse:
     """The dashboards the user may open, and their own exports."""
     user = request.user
-    if not (access.user_may(user, VIEW_PARTNERSHIP) or access.user_may(user, VIEW_AGENCY)):
-        raise PermissionDenied(_("Dashboards are for partnership managers and case managers."))
+    require_role(user)
     jobs = list(ExportJob.objects.of_requester(user)[:10])
     _name_dashboards(jobs)
     return render(
@@ -371,11 +372,14 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     polling = bool(getattr(request, "htmx", False))
     try:
         job, scope = exports.export_of_requester(request.user, pk)
-    except Http404:
+    except (Http404, PermissionDenied) as refused:
         if not polling:
             raise
         # 286 tells htmx to stop polling (a role lost while the page was open): one
-        # refusal in the audit trail, not one every two seconds.
+        # refusal in the audit trail, not one every two seconds. A 404 was audited by
+        # ``scope``; a 403 caught here would not reach the middleware that audits it.
+        if isinstance(refused, PermissionDenied):
+            record(actions.FORBIDDEN, detail={"path": request.path, "method": request.method})
         message = _("This export is not available to you.")
         return HttpResponse(f'<p class="mb-0">{message}</p>', status=HTMX_STOP_POLLING)
     context = {"job": job, "scope": scope}

@@ -33,6 +33,10 @@ The rule (issue 7; DOMAIN.md, "Intelligence grading"):
    inactive agency's records from the agencies it shared them with. Its own people read
    nothing: without an active membership, a user is in no audience (``access``).
 
+6. **Matches** follow the same rule (clause 3, ``agency_reads``): a side of a match is
+   told of it, and sees it, only while its agency may read the other side's report
+   (``intelligence.services``, matching; ``Match.objects.visible_to``).
+
 Superusers get no bypass here: TLP:RED and the source are not platform-admin business.
 Nothing is cached: a change of membership, role, partnership or sharing group applies
 on the next request.
@@ -58,9 +62,7 @@ from .models import (
     IntelligenceReportQuerySet,
     ReportStatus,
 )
-
-VIEW = "intelligence.view_report"
-ADD = "intelligence.add_report"
+from .permissions import ADD_REPORT, VIEW_REPORT
 
 # What every reader in the audience sees, before any acknowledgement.
 ENVELOPE_FIELDS: frozenset[str] = frozenset(
@@ -101,44 +103,78 @@ FULL_ONLY_FIELDS: frozenset[str] = frozenset(
 ALL_FIELDS: frozenset[str] = SUMMARY_FIELDS | FULL_ONLY_FIELDS
 
 
-def _groups_of(agency_id: int) -> QuerySet[Any]:
+# An agency as the audience rule sees it: an id, or a column of an enclosing query
+# (``OuterRef("originating_agency_id")``), so that the one rule answers both "which
+# reports does this agency read?" and "does the agency of that row read this report?".
+AgencyRef = int | OuterRef
+
+
+def _outer(agency: AgencyRef, levels: int) -> AgencyRef:
+    """``agency`` as seen ``levels`` subqueries below the report query: an id is the same
+    at every depth; a column of an enclosing query needs one more ``OuterRef`` a level."""
+    if isinstance(agency, int):
+        return agency
+    for _ in range(levels):
+        agency = OuterRef(agency)
+    return agency
+
+
+def _groups_of(agency: AgencyRef, levels: int = 1) -> QuerySet[Any]:
     """Sharing groups the agency belongs to or owns (ids)."""
-    member_of = SharingGroup.members.through.objects.filter(agency_id=agency_id).values(
-        "sharinggroup_id"
-    )
-    return SharingGroup.objects.filter(Q(owner_id=agency_id) | Q(pk__in=member_of)).values("pk")
+    member_of = SharingGroup.members.through.objects.filter(
+        agency_id=_outer(agency, levels + 1)
+    ).values("sharinggroup_id")
+    return SharingGroup.objects.filter(
+        Q(owner_id=_outer(agency, levels)) | Q(pk__in=member_of)
+    ).values("pk")
 
 
-def partner_agency_ids(agency_id: int) -> QuerySet[Any]:
-    """Agencies sharing a current partnership with the agency (itself included), as a
-    subquery of ids."""
-    joined = Partnership.agencies.through.objects.filter(agency_id=agency_id).values(
-        "partnership_id"
-    )
+def _partners_of(agency: AgencyRef, levels: int) -> QuerySet[Any]:
+    joined = Partnership.agencies.through.objects.filter(
+        agency_id=_outer(agency, levels + 2)
+    ).values("partnership_id")
     current = Partnership.objects.current().filter(pk__in=joined).values("pk")
     return Partnership.agencies.through.objects.filter(partnership_id__in=current).values(
         "agency_id"
     )
 
 
-def distribution_reaches(agency_id: int) -> Q:
+def partner_agency_ids(agency_id: int) -> QuerySet[Any]:
+    """Agencies sharing a current partnership with the agency (itself included), as a
+    subquery of ids."""
+    return _partners_of(agency_id, 0)
+
+
+def distribution_reaches(agency: AgencyRef) -> Q:
     """Reports whose *distribution* (not narrowed by TLP, any status) reaches the agency."""
     return (
-        Q(originating_agency_id=agency_id)
+        Q(originating_agency_id=agency)
         | Q(distribution=Distribution.ALL)
-        | Q(distribution=Distribution.SHARING_GROUP, sharing_group_id__in=_groups_of(agency_id))
+        | Q(distribution=Distribution.SHARING_GROUP, sharing_group_id__in=_groups_of(agency))
         | Q(
             distribution=Distribution.PARTNERSHIP,
-            originating_agency_id__in=partner_agency_ids(agency_id),
+            originating_agency_id__in=_partners_of(agency, 1),
         )
     )
 
 
-def _tlp_allows(agency_id: int) -> Q:
-    named = IntelligenceReport.tlp_recipients.through.objects.filter(agency_id=agency_id).values(
-        "intelligencereport_id"
-    )
+def _tlp_allows(agency: AgencyRef) -> Q:
+    named = IntelligenceReport.tlp_recipients.through.objects.filter(
+        agency_id=_outer(agency, 1)
+    ).values("intelligencereport_id")
     return Q(tlp__in=[TLP.CLEAR, TLP.GREEN, TLP.AMBER]) | Q(tlp=TLP.RED, pk__in=named)
+
+
+def agency_reads(agency: AgencyRef) -> Q:
+    """Clause 3 of the rule, for one agency: the reports another agency's readers in
+    ``agency`` may read (submitted, the distribution reaches it, the TLP allows it).
+
+    ``readable_reports`` is built on it, and so is matching (``intelligence.services``):
+    a side is told of a match, and sees it, only while ``agency_reads`` holds for the
+    other side's report. ``agency`` may be an id or ``OuterRef`` to a column of an
+    enclosing query (the agency of a candidate report, of a match's side).
+    """
+    return Q(status=ReportStatus.SUBMITTED) & distribution_reaches(agency) & _tlp_allows(agency)
 
 
 def readable_reports(
@@ -155,14 +191,10 @@ def readable_reports(
         return base.none()
     agency_id = membership.agency_id
     allowed: list[Q] = []
-    if access.role_may(membership.role, VIEW):
+    if access.role_may(membership.role, VIEW_REPORT):
         allowed.append(Q(originating_agency_id=agency_id))
-        allowed.append(
-            Q(status=ReportStatus.SUBMITTED)
-            & distribution_reaches(agency_id)
-            & _tlp_allows(agency_id)
-        )
-    elif access.role_may(membership.role, ADD):
+        allowed.append(agency_reads(agency_id))
+    elif access.role_may(membership.role, ADD_REPORT):
         allowed.append(Q(originating_agency_id=agency_id, author_id=user.pk))
     if not allowed:
         return base.none()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, SharingGroup
 from casework.models import Case, ExploitationType
+from casework.permissions import VIEW_CASE
 
 from .entities import EXAMPLES, normalise
 from .models import (
@@ -315,9 +316,7 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
             return []
         found = {
             case.reference: case
-            for case in Case.objects.visible_to(self.user, "casework.view_case").filter(
-                reference__in=wanted
-            )
+            for case in Case.objects.visible_to(self.user, VIEW_CASE).filter(reference__in=wanted)
         }
         missing = [ref for ref in dict.fromkeys(wanted) if ref not in found]
         if missing:
@@ -349,7 +348,7 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
 
 def report_initial(report: IntelligenceReport, user: Any) -> dict[str, Any]:
     """A report as the form's initial data (the originating agency's view of it)."""
-    visible_cases = Case.objects.visible_to(user, "casework.view_case").values("pk")
+    visible_cases = Case.objects.visible_to(user, VIEW_CASE).values("pk")
     return {
         "title": report.title,
         "summary": report.summary,

@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, SharingGroup
 from casework.models import Case, ExploitationType
 
+from .permissions import VIEW_MATCH, VIEW_OPERATION, VIEW_REPORT
+
 # The text-search configuration of ``search_vector``. It is part of a generated column,
 # so changing it needs a migration (PostgreSQL recomputes every row).
 SEARCH_CONFIG = "english"
@@ -127,16 +129,16 @@ GRADING_HELP: dict[str, dict[str, str]] = {
 
 
 class IntelligenceReportQuerySet(models.QuerySet["IntelligenceReport"]):
-    def visible_to(
-        self, user: Any, perm: str = "intelligence.view_report"
-    ) -> IntelligenceReportQuerySet:
-        """The reports ``user`` may read (summary level), in one SQL query.
+    def visible_to(self, user: Any, perm: str = VIEW_REPORT) -> IntelligenceReportQuerySet:
+        """The reports ``user`` may read (summary level), in one SQL query: the one scoping
+        entry point, which is ``audience.readable_reports`` (the rule lives there; lists,
+        search, single reads and matching all go through it).
 
-        The audience is a rule over distribution and TLP (``intelligence.audience``), not
-        object grants, so only ``intelligence.view_report`` can be asked for here.
+        The audience is a rule over distribution, TLP and status, not object grants, so
+        only ``intelligence.view_report`` can be asked for here.
         """
-        if perm != "intelligence.view_report":
-            raise ValueError(f"Reports are scoped by intelligence.view_report, not {perm!r}.")
+        if perm != VIEW_REPORT:
+            raise ValueError(f"Reports are scoped by {VIEW_REPORT}, not {perm!r}.")
         from .audience import readable_reports
 
         return readable_reports(user, self)
@@ -415,10 +417,70 @@ class Entity(models.Model):
         return f"{self.get_kind_display()} on {self.report}"
 
 
+class MatchQuerySet(models.QuerySet["Match"]):
+    def visible_to(self, user: Any, perm: str = VIEW_MATCH) -> MatchQuerySet:
+        """The matches ``user`` is told of, now: the match inbox, and the one scoping entry
+        point of every match read (list and detail, page and API). One SQL query.
+
+        A side of a match (the agency of one of its two reports) sees it while all hold:
+
+        1. the user's role holds ``intelligence.view_match``;
+        2. the side's report is the user's agency's, and one the user reads (all of the
+           agency's reports for a reader; their own for a contributor);
+        3. the side is told (``existing_agency_told`` / ``new_agency_told``: its agency
+           could read the other report when the match was made, and no write of the
+           other agency has since narrowed it away: ``services._withdraw_notices``);
+        4. its agency may *still* read the other report under the audience rule
+           (``audience.agency_reads``: submitted, distribution, TLP), checked here.
+
+        Rule 4 is applied at read time, in SQL, rather than by deleting match rows: an
+        audience also narrows with no write to the report (a partnership agreement ends
+        on its date, an agency leaves a sharing group or closes), and the match stays true
+        for the side that may still read. A report archived, re-graded or re-distributed
+        away from a side drops out of that side's inbox on the next request; the services
+        also withdraw that side's notification of it (``intelligence.services``).
+
+        Each row carries ``own_report_id`` and ``other_agency_id`` (the contact route,
+        named only when the match is opened: ``services.match_open``).
+        """
+        if perm != VIEW_MATCH:
+            raise ValueError(f"Matches are scoped by {VIEW_MATCH}, not {perm!r}.")
+        from agencies import access
+
+        from .audience import agency_reads, readable_reports
+
+        membership = access.active_membership(user)
+        if membership is None or not access.role_may(membership.role, perm):
+            return self.none()
+        agency_id = membership.agency_id
+        mine = readable_reports(user).filter(originating_agency_id=agency_id).values("pk")
+        theirs = IntelligenceReport.objects.filter(agency_reads(agency_id)).values("pk")
+        existing_side = models.Q(
+            existing_agency_told=True, existing_report_id__in=mine, new_report_id__in=theirs
+        )
+        new_side = models.Q(
+            new_agency_told=True, new_report_id__in=mine, existing_report_id__in=theirs
+        )
+        ours = models.Q(existing_report__originating_agency_id=agency_id)
+        return self.filter(existing_side | new_side).annotate(
+            own_report_id=models.Case(
+                models.When(ours, then=models.F("existing_report_id")),
+                default=models.F("new_report_id"),
+            ),
+            other_agency_id=models.Case(
+                models.When(ours, then=models.F("new_report__originating_agency_id")),
+                default=models.F("existing_report__originating_agency_id"),
+            ),
+        )
+
+
 class Match(models.Model):
-    """Two agencies' reports name the same entity, and the later submitter cannot read the
-    earlier report. Content never travels: each side that is told learns the kind of
-    entity (its own value) and which agency to contact. See ``intelligence.services``."""
+    """Two agencies' submitted reports name the same entity, and at least one of the two
+    agencies may read the other's report under the audience rule (distribution, TLP,
+    status). Content never travels: a side that is told learns the kind of entity (its
+    own value) and, when it opens the match, which agency to contact. A side whose agency
+    may not read the other report is never told and never sees the match. See
+    ``intelligence.services`` (matching) and ``MatchQuerySet.visible_to`` (reading)."""
 
     new_report = models.ForeignKey(
         IntelligenceReport, on_delete=models.CASCADE, related_name="matches_as_new"
@@ -429,10 +491,14 @@ class Match(models.Model):
     kind = models.CharField(max_length=16, choices=EntityKind.choices)
     normalised = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
-    # Which agencies were told: the existing report's agency always; the new report's
-    # agency only where the existing report's distribution reaches it.
-    existing_agency_told = models.BooleanField(default=True)
+    # Which sides are told: a side is told when its agency could read the other side's
+    # report when the match was made, and stops being told (its notification withdrawn)
+    # when the other agency archives, re-grades or re-distributes that report away from
+    # it. Whether it sees the match now is decided at read time (``visible_to``).
+    existing_agency_told = models.BooleanField(default=False)
     new_agency_told = models.BooleanField(default=False)
+
+    objects = MatchQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -456,7 +522,7 @@ class Match(models.Model):
 
 
 class OperationQuerySet(models.QuerySet["Operation"]):
-    def visible_to(self, user: Any, perm: str = "intelligence.view_operation") -> OperationQuerySet:
+    def visible_to(self, user: Any, perm: str = VIEW_OPERATION) -> OperationQuerySet:
         """Operations led by, or partnered with, the user's agency (role permitting)."""
         from agencies import access
 
@@ -536,9 +602,7 @@ class VisitOutcome(models.TextChoices):
 
 
 class PremisesVisitQuerySet(models.QuerySet["PremisesVisit"]):
-    def visible_to(
-        self, user: Any, perm: str = "intelligence.view_operation"
-    ) -> PremisesVisitQuerySet:
+    def visible_to(self, user: Any, perm: str = VIEW_OPERATION) -> PremisesVisitQuerySet:
         """Visits of an operation the user's agency leads or partners, and visits its own
         staff recorded outside any operation."""
         from agencies import access

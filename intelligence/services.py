@@ -15,32 +15,41 @@ Reports
     Status moves draft → submitted → archived (a draft may also be archived, i.e.
     abandoned).
 
-Matching (issue 7, item 2)
+Matching (issue 7, item 2; issue 14, item 3)
     When a report is submitted, and whenever a submitted report's entities change, each
     of its entities is compared, by kind and normal form, with the entities of the
-    *submitted* reports of *other* agencies that the submitter *cannot read* (a report
-    they can read, they can simply search). Each pair of reports and entity makes one
-    ``Match`` (never twice, in either direction). Content never travels:
+    *submitted* reports of *other* agencies. Matching applies the audience rule of
+    reading (``audience.agency_reads``: status, distribution *and* TLP), side by side:
 
-    - the **existing report's agency is always told**: its analysts and the report's
-      author get "Another agency has reported on this phone number", with the
-      submitting agency's name as the contact route. That is the purpose of matching:
-      the earlier agency learns that someone else holds something on the same entity.
-    - the **submitter is told** only where the existing report's *distribution* reaches
-      the submitter's agency (the sharing group, the partnership or all agencies),
-      whatever its TLP. Distribution is the originating agency's choice of which
-      agencies it works with on this report; TLP limits who reads the content. So a
-      partner whose reading was narrowed away by TLP:RED or AMBER+STRICT (or whose role
-      does not read intelligence) may learn that a match exists and whom to call, and
-      an agency outside the distribution learns nothing at all.
+    - the **submitting agency's side** is told of another agency's report only when the
+      submitting agency may read that report;
+    - the **other agency's side** is told of the new report only when it may read the
+      new report (so the owner of a TLP:RED report still learns of a report it may read,
+      while the submitter learns nothing of the RED report it is not named on);
+    - a pair neither side may read makes no ``Match`` at all. The candidate query itself
+      applies the rule in SQL, so a report the submitter may not read, whose agency may
+      not read the new report either, is never even loaded: no row, no notification,
+      nothing counted, and the same queries as if it did not exist.
 
-    Notifications name the kind of entity and an agency, never the value, a title or
-    any text of either report.
+    Each pair of reports and entity makes one ``Match`` (never twice, in either
+    direction). A side that is told gets one notification per agency and kind of entity
+    ("Another agency has reported on this phone number", with the other agency's
+    intelligence contact), naming the kind and an agency, never the value, a title or any
+    text of either report. A side's "agency may read" is the rule for its agency's readers;
+    within the agency, the match inbox follows ``intelligence.view_match`` (contributors
+    see matches on their own reports).
 
-    A match is a historical fact: it stays in both inboxes when either report is later
-    archived, re-graded or distributed more narrowly. It never carried content, so
-    nothing is withdrawn; the contact route (ask the other agency) still applies, and
-    the other agency decides then what it may share.
+    Drafts never match (nobody outside the agency reads a draft), nor do archived reports.
+
+    When a report's audience later narrows (archived, re-graded, re-distributed), a side
+    that may no longer read it loses the match: ``Match.objects.visible_to`` checks the
+    rule again at read time, in SQL, so the match leaves that side's inbox on the next
+    request whatever narrowed the audience (also a partnership agreement ending, or a
+    sharing group losing a member, which write nothing here); and the service that
+    narrowed it withdraws that side's notification (``_withdraw_notices``). An email
+    already sent cannot be withdrawn; it named an agency the side was then allowed to
+    know of, and its link leads to an inbox that no longer shows the match. Match rows
+    are kept: the other side may still read, and the trail names them.
 
 Operations and premises visits
     An operation is led by the creator's agency with partner agencies; visits are
@@ -55,12 +64,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case as SqlCase
-from django.db.models import F, Model, Q, QuerySet, When
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +79,8 @@ from agencies.models import Agency, AgencyKind, Membership, SharingGroup, User
 from audit import actions
 from audit.record import record
 from casework.models import Case, ExploitationType, HowIdentified
-from notifications.services import notify, notify_agency
+from casework.permissions import ADD_CASE, VIEW_CASE
+from notifications.services import notifications_withdraw, notify, notify_agency
 
 from . import audience
 from .entities import is_postcode_district, normalise
@@ -95,19 +104,23 @@ from .models import (
     SourceEvaluation,
     VisitOutcome,
 )
-from .permissions import MATCH_NOTIFIED_ROLES
-
-VIEW = "intelligence.view_report"
-ADD = "intelligence.add_report"
-GRADE = "intelligence.grade_report"
-VIEW_MATCH = "intelligence.view_match"
-ADD_OPERATION = "intelligence.add_operation"
-ADD_VISIT = "intelligence.add_visit"
+from .permissions import (
+    ADD_OPERATION,
+    ADD_REPORT,
+    ADD_VISIT,
+    GRADE_REPORT,
+    MATCH_NOTIFIED_ROLES,
+    VIEW_MATCH,
+    VIEW_OPERATION,
+    VIEW_REPORT,
+)
 
 # A report is reviewed a year after it is written unless its author says otherwise.
 DEFAULT_REVIEW_PERIOD = datetime.timedelta(days=365)
 # Where a match notification leads (the inbox the views step mounts at this path).
 MATCH_INBOX_URL = "/intelligence/matches/"
+# The kind of a match's notifications (what ``_withdraw_notices`` takes back).
+MATCH_NOTIFICATION = "intelligence.match"
 
 # The fields of a report a writer sets (the API's names, issue 7 item 6).
 REPORT_FIELDS = (
@@ -137,26 +150,25 @@ GRADING_FIELDS = (
     "handling_conditions",
     "tlp",
 )
+# The fields that decide who reads a report (with its status): when they change on a
+# submitted report, the sides that may no longer read it lose their match notifications.
+AUDIENCE_FIELDS = ("distribution", "sharing_group", "tlp", "tlp_recipients")
 _TEXT_FIELDS = ("title", "summary", "full_text", "source_description", "handling_conditions")
 
 
 # --- Access helpers -------------------------------------------------------------------
 
 
-def _deny(actor: Any, report: IntelligenceReport, perm: str) -> Http404:
-    """The report does not exist for this actor; the trail keeps the attempt."""
-    record(actions.ACCESS_DENIED, actor=actor, target=report, detail={"permission": perm})
-    return Http404()
-
-
-def _require_readable(actor: Any, report: IntelligenceReport, perm: str = VIEW) -> Membership:
+def _require_readable(
+    actor: Any, report: IntelligenceReport, perm: str = VIEW_REPORT
+) -> Membership:
+    """The actor's membership, when they read ``report`` (a record already in hand);
+    otherwise 404 as if it did not exist, the attempt audited (``access.refuse``)."""
     membership = access.active_membership(actor)
     if membership is None or not audience.is_readable(actor, report):
-        raise _deny(actor, report, perm)
+        access.refuse(actor, report, perm)
+        raise Http404
     return membership
-
-
-M = TypeVar("M", bound=Model)
 
 
 def as_id(value: Any) -> int | None:
@@ -170,34 +182,20 @@ def as_id(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def visible_or_404(visible: QuerySet[M], user: Any, pk: Any, perm: str) -> M:
-    """One row of ``visible`` (what the user's rule lets them see), or 404 as if it did not
-    exist; a hidden row that exists is audited (the trail learns what the user does not)."""
-    row_id = as_id(pk)
-    if row_id is None:
-        raise Http404
-    found = visible.filter(pk=row_id).first()
-    if found is None:
-        hidden = visible.model.objects.filter(pk=row_id).first()
-        if hidden is not None:
-            record(actions.ACCESS_DENIED, actor=user, target=hidden, detail={"permission": perm})
-        raise Http404
-    return found
-
-
 def report_get(user: Any, pk: Any) -> IntelligenceReport:
     """One report the user may read, or 404 (audited when it exists but is hidden)."""
-    readable = audience.readable_reports(user).select_related("originating_agency")
-    return visible_or_404(readable, user, pk, VIEW)
+    return access.get_visible_or_404(
+        IntelligenceReport.objects.select_related("originating_agency"), user, VIEW_REPORT, pk=pk
+    )
 
 
 def require_editor(actor: Any, report: IntelligenceReport) -> Membership:
     """The originating agency's contributors who may read the report change it."""
-    membership = _require_readable(actor, report, ADD)
+    membership = _require_readable(actor, report, ADD_REPORT)
     if membership.agency_id != report.originating_agency_id or not access.role_may(
-        membership.role, ADD
+        membership.role, ADD_REPORT
     ):
-        record(actions.FORBIDDEN, actor=actor, target=report, detail={"permission": ADD})
+        record(actions.FORBIDDEN, actor=actor, target=report, detail={"permission": ADD_REPORT})
         raise PermissionDenied(_("Only the originating agency may change this report."))
     if report.status == ReportStatus.ARCHIVED:
         raise IllegalTransition(_("An archived report cannot be changed."))
@@ -206,7 +204,7 @@ def require_editor(actor: Any, report: IntelligenceReport) -> Membership:
 
 def _require_contributor(actor: Any) -> Membership:
     membership = access.require_membership(actor)
-    if not access.role_may(membership.role, ADD):
+    if not access.role_may(membership.role, ADD_REPORT):
         raise PermissionDenied(
             _("Only analysts, officers, caseworkers and case managers write intelligence.")
         )
@@ -408,7 +406,7 @@ def _apply(
 
     if "linked_cases" in fields:
         wanted_cases = _ids(fields["linked_cases"] or [], "linked_cases")
-        seen_cases = Case.objects.visible_to(actor, "casework.view_case")
+        seen_cases = Case.objects.visible_to(actor, VIEW_CASE)
         cases = list(seen_cases.filter(pk__in=wanted_cases))
         if len(cases) != len(set(wanted_cases)):
             errors["linked_cases"] = _("You can link only cases you can see.")
@@ -584,6 +582,8 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
         )
         if report.status == ReportStatus.SUBMITTED and plan.entities is not None:
             _match(actor=actor, report=report)
+        if report.status == ReportStatus.SUBMITTED and set(plan.changed) & set(AUDIENCE_FIELDS):
+            _withdraw_notices(actor=actor, report=report)
     return report
 
 
@@ -636,6 +636,10 @@ def report_archive(
             target=report,
             detail={"from": previous, "reason": reason.strip()},
         )
+        if previous == ReportStatus.SUBMITTED:
+            # No other agency reads it now: the sides told of a match because they read
+            # it lose their notification (and the match, at read time).
+            _withdraw_notices(actor=actor, report=report)
     return report
 
 
@@ -661,7 +665,7 @@ def report_regrade(
     so its grading is simply edited, with no history to keep.
     """
     membership = require_editor(actor, report)
-    if not access.role_may(membership.role, GRADE):
+    if not access.role_may(membership.role, GRADE_REPORT):
         raise PermissionDenied(
             _("Only analysts, officers and case managers of the originating agency re-grade.")
         )
@@ -721,6 +725,8 @@ def report_regrade(
                 "recipients_to": new_recipients,
             },
         )
+        if old["tlp"] != new["tlp"] or old_recipients != new_recipients:
+            _withdraw_notices(actor=actor, report=report)
     return change
 
 
@@ -775,7 +781,7 @@ def report_read(user: Any, report: IntelligenceReport) -> ReportReading:
         elif name == "linked_cases":
             data[name] = list(
                 report.linked_cases.filter(
-                    pk__in=Case.objects.visible_to(user, "casework.view_case").values("pk")
+                    pk__in=Case.objects.visible_to(user, VIEW_CASE).values("pk")
                 ).order_by("reference")
             )
         elif name == "tlp_recipients":
@@ -854,33 +860,47 @@ def _entity_word(kind: str) -> str:
     return str(EntityKind(kind).label).lower()
 
 
-def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
-    """Match the submitted ``report``'s entities against other agencies' submitted reports
-    the actor cannot read; create the matches and tell whoever may be told (see the
-    module docstring). Returns the new matches."""
-    own = list(report.entities.values_list("kind", "normalised"))
-    if not own:
-        return []
+def _candidates(report: IntelligenceReport, own: list[tuple[str, str]]) -> list[Entity]:
+    """The entities of other agencies' submitted reports that name one of ``own`` (kind,
+    normal form), where at least one side may read the other's report; one SQL query.
+
+    Each is annotated with ``new_side`` (``report``'s agency may read the candidate's
+    report) and ``existing_side`` (the candidate's agency may read ``report``), both by
+    ``audience.agency_reads``, the rule of reading. The rule is applied in the query, not
+    to rows loaded first: a report neither side may read is never loaded, counted or
+    touched, so the submitter's request runs exactly as if it did not exist.
+    """
     same_entity = Q()
     for kind, normal in own:
         same_entity |= Q(kind=kind, normalised=normal)
-    candidates = list(
+    agency_id = report.originating_agency_id
+    submitter_reads = IntelligenceReport.objects.filter(
+        audience.agency_reads(agency_id), pk=OuterRef("report_id")
+    )
+    owner_reads = IntelligenceReport.objects.filter(
+        audience.agency_reads(OuterRef("report__originating_agency_id")), pk=report.pk
+    )
+    return list(
         Entity.objects.filter(same_entity, report__status=ReportStatus.SUBMITTED)
-        .exclude(report__originating_agency_id=report.originating_agency_id)
-        .exclude(report_id__in=audience.readable_reports(actor).values("pk"))
+        .exclude(report__originating_agency_id=agency_id)
+        .annotate(new_side=Exists(submitter_reads), existing_side=Exists(owner_reads))
+        .filter(Q(new_side=True) | Q(existing_side=True))
         .select_related("report__originating_agency", "report__author")
         .order_by("report_id", "kind", "normalised")
     )
+
+
+def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
+    """Match the submitted ``report``'s entities against other agencies' submitted
+    reports, side by side under the audience rule; create the matches and tell each side
+    that may read the other report (see the module docstring). Returns the new matches."""
+    own = list(report.entities.values_list("kind", "normalised"))
+    if not own:
+        return []
+    candidates = _candidates(report, own)
     if not candidates:
         return []
-    membership = access.require_membership(actor)
     others = {e.report_id for e in candidates}
-    # Does the other report's distribution (TLP aside) reach the submitter's agency?
-    reaches = set(
-        IntelligenceReport.objects.filter(
-            audience.distribution_reaches(membership.agency_id), pk__in=others
-        ).values_list("pk", flat=True)
-    )
     # A pair already matched the other way round (the other report named it later).
     reverse = set(
         Match.objects.filter(new_report_id__in=others, existing_report=report).values_list(
@@ -896,7 +916,10 @@ def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
             existing_report=entity.report,
             kind=entity.kind,
             normalised=entity.normalised,
-            defaults={"existing_agency_told": True, "new_agency_told": entity.report_id in reaches},
+            defaults={
+                "existing_agency_told": entity.existing_side,
+                "new_agency_told": entity.new_side,
+            },
         )
         if not new:
             continue
@@ -917,6 +940,84 @@ def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
     return created
 
 
+def _notice_key(match: Match, existing_agency_id: int, side: Literal["existing", "new"]) -> str:
+    """The dedup key of one side's notification of ``match`` (one per new report, other
+    agency and kind of entity: ``_tell``)."""
+    key = f"intelligence-match:{match.new_report_id}:{existing_agency_id}:{match.kind}"
+    return key if side == "existing" else f"{key}:submitter"
+
+
+def _withdraw_notices(*, actor: User, report: IntelligenceReport) -> None:
+    """After ``report``'s audience narrowed (archived, re-graded, re-distributed): a side
+    that was told of a match because it read ``report``, and may no longer read it, loses
+    its notification of it and stops being told (its ``*_agency_told`` flag is cleared),
+    and the trail says so. (The match would leave that side's inbox anyway:
+    ``Match.objects.visible_to`` checks the rule at read time.)
+
+    A side's notification covers every match of one new report with one agency's reports
+    on one kind of entity; the submitter's is kept while another of them is still theirs
+    to see. A handful of queries, run only by the originating agency's own writes.
+    """
+
+    def reads_report(side_agency: str) -> Exists:
+        return Exists(
+            IntelligenceReport.objects.filter(
+                audience.agency_reads(OuterRef(side_agency)), pk=report.pk
+            )
+        )
+
+    # ``report`` as the new report: the existing reports' agencies were told of it.
+    lost_existing = list(
+        Match.objects.filter(new_report=report, existing_agency_told=True)
+        .exclude(reads_report("existing_report__originating_agency_id"))
+        .annotate(existing_agency=F("existing_report__originating_agency_id"))
+    )
+    # ``report`` as the existing report: the new reports' submitters were told of it.
+    lost_new = list(
+        Match.objects.filter(existing_report=report, new_agency_told=True).exclude(
+            reads_report("new_report__originating_agency_id")
+        )
+    )
+    agency_id = report.originating_agency_id
+    still_seen: set[tuple[int, str]] = set()
+    if lost_new:
+        # Another report of this agency, on the same kind, that the submitter still reads.
+        submitter_reads = IntelligenceReport.objects.filter(
+            audience.agency_reads(OuterRef("new_report__originating_agency_id")),
+            pk=OuterRef("existing_report_id"),
+        )
+        still_seen = set(
+            Match.objects.filter(
+                Exists(submitter_reads),
+                new_report_id__in={m.new_report_id for m in lost_new},
+                existing_report__originating_agency_id=agency_id,
+                new_agency_told=True,
+            )
+            .exclude(existing_report=report)
+            .values_list("new_report_id", "kind")
+        )
+    keys = {_notice_key(m, m.existing_agency, "existing") for m in lost_existing}
+    keys |= {
+        _notice_key(m, agency_id, "new")
+        for m in lost_new
+        if (m.new_report_id, m.kind) not in still_seen
+    }
+    notifications_withdraw(kind=MATCH_NOTIFICATION, dedup_keys=keys)
+    # The side is no longer told: it does not see the match again if the report is
+    # later widened (it would be a match it was never notified of), and a second
+    # narrowing finds nothing more to withdraw.
+    Match.objects.filter(pk__in=[m.pk for m in lost_existing]).update(existing_agency_told=False)
+    Match.objects.filter(pk__in=[m.pk for m in lost_new]).update(new_agency_told=False)
+    for side, matches in (("existing", lost_existing), ("new", lost_new)):
+        for match in matches:
+            record(
+                "intelligence.match_withdrawn",
+                actor=actor,
+                target=match,
+                detail={"side": side, "report_id": report.pk, "report_status": report.status},
+            )
+
+
 def _contact_route(agency: Agency) -> str:
     """The agency and its intelligence mailbox (a team address, never a person's)."""
     if agency.intelligence_contact:
@@ -927,14 +1028,15 @@ def _contact_route(agency: Agency) -> str:
 def _tell(
     *, actor: User, report: IntelligenceReport, matches: list[Match], candidates: list[Entity]
 ) -> None:
-    """One notification per agency and kind of entity on each side, naming only the kind
-    and the agency to contact."""
+    """One notification per agency and kind of entity on each side that was told (its
+    agency may read the other report), naming only the kind and the agency to contact."""
     existing = {e.report_id: e.report for e in candidates}
     told_existing: dict[tuple[int, str], Match] = {}
     told_new: dict[tuple[int, str], Match] = {}
     for match in matches:
         other = existing[match.existing_report_id]
-        told_existing.setdefault((other.originating_agency_id, match.kind), match)
+        if match.existing_agency_told:
+            told_existing.setdefault((other.originating_agency_id, match.kind), match)
         if match.new_agency_told:
             told_new.setdefault((other.originating_agency_id, match.kind), match)
 
@@ -944,11 +1046,11 @@ def _tell(
             "entity": _entity_word(kind),
             "agency": _contact_route(report.originating_agency),
         }
-        dedup_key = f"intelligence-match:{report.pk}:{agency_id}:{kind}"
+        dedup_key = _notice_key(match, agency_id, "existing")
         notify_agency(
             agency=other.originating_agency,
             roles=MATCH_NOTIFIED_ROLES,
-            kind="intelligence.match",
+            kind=MATCH_NOTIFICATION,
             target=match,
             message=message,
             url=MATCH_INBOX_URL,
@@ -964,7 +1066,7 @@ def _tell(
             # The same key: an analyst author is told once.
             notify(
                 recipients=[author],
-                kind="intelligence.match",
+                kind=MATCH_NOTIFICATION,
                 target=match,
                 message=message,
                 url=MATCH_INBOX_URL,
@@ -975,64 +1077,51 @@ def _tell(
         other = existing[match.existing_report_id]
         notify(
             recipients=[actor],
-            kind="intelligence.match",
+            kind=MATCH_NOTIFICATION,
             target=match,
             message=_("Another agency has reported on this %(entity)s. Contact: %(agency)s.")
             % {"entity": _entity_word(kind), "agency": _contact_route(other.originating_agency)},
             url=MATCH_INBOX_URL,
-            dedup_key=f"intelligence-match:{report.pk}:{agency_id}:{kind}:submitter",
+            dedup_key=_notice_key(match, agency_id, "new"),
         )
 
 
-def visible_matches(user: Any) -> QuerySet[Match]:
-    """The match inbox: matches on the user's own agency's reports that the user may read,
-    on the side that was told, newest first. One SQL query.
+MATCHES_LISTED = "intelligence.matches_listed"
 
-    Each row carries ``own_report_id`` and ``other_agency_id`` (the contact route); the
-    other report's id is on the row but must never be shown.
-    """
-    membership = access.active_membership(user)
-    if membership is None or not access.role_may(membership.role, VIEW_MATCH):
-        return Match.objects.none()
-    mine = (
-        audience.readable_reports(user)
-        .filter(originating_agency_id=membership.agency_id)
-        .values("pk")
-    )
-    existing_side = Q(existing_agency_told=True, existing_report_id__in=mine)
-    new_side = Q(new_agency_told=True, new_report_id__in=mine)
-    ours = Q(existing_report__originating_agency_id=membership.agency_id)
-    return Match.objects.filter(existing_side | new_side).annotate(
-        own_report_id=SqlCase(When(ours, then=F("existing_report_id")), default=F("new_report_id")),
-        other_agency_id=SqlCase(
-            When(ours, then=F("new_report__originating_agency_id")),
-            default=F("existing_report__originating_agency_id"),
-        ),
-    )
+
+def matches_listed(user: Any, match_ids: list[int]) -> None:
+    """Audit one page of the match inbox, naming the matches given (the page and the API
+    alike). The list names no other agency; opening a match is audited on its own."""
+    record(MATCHES_LISTED, actor=user, detail={"match_ids": match_ids})
 
 
 @dataclass(frozen=True)
 class MatchView:
-    """One match as its reader sees it: their report, the entity (their own spelling),
-    and the agency to contact. Nothing of the other report."""
+    """One match as its reader sees it when they open it (audited): their report, the
+    entity (their own spelling), which side they are, the agency to contact, whether that
+    agency was told too, and the other report's id only when this reader may read it.
+    Never the other report's title, text or value. The page and the API show exactly
+    these fields; the lists show none of the other side."""
 
     match: Match
     own_report: IntelligenceReport
+    own_side: Literal["existing", "new"]
     kind: str
     value: str
     contact_agency: Agency
+    other_agency_told: bool
+    other_report_id: int | None
 
 
 def match_open(user: Any, match_id: Any) -> MatchView:
-    """One match from the user's inbox (404 otherwise); audited."""
-    pk = as_id(match_id)
-    if pk is None:
-        raise Http404
-    try:
-        match = visible_matches(user).get(pk=pk)
-    except Match.DoesNotExist:
-        raise Http404 from None
+    """One match the user is told of (``Match.objects.visible_to``), or 404 as if it did
+    not exist (audited when it exists); the opening is audited."""
+    match = access.get_visible_or_404(Match.objects.all(), user, VIEW_MATCH, pk=match_id)
     own_report = IntelligenceReport.objects.get(pk=match.own_report_id)
+    own_side: Literal["existing", "new"] = (
+        "existing" if match.own_report_id == match.existing_report_id else "new"
+    )
+    other_report_id = match.new_report_id if own_side == "existing" else match.existing_report_id
     entity = own_report.entities.filter(kind=match.kind, normalised=match.normalised).first()
     record(
         "intelligence.match_viewed",
@@ -1043,9 +1132,18 @@ def match_open(user: Any, match_id: Any) -> MatchView:
     return MatchView(
         match=match,
         own_report=own_report,
+        own_side=own_side,
         kind=match.kind,
         value=entity.value if entity is not None else match.normalised,
         contact_agency=Agency.objects.get(pk=match.other_agency_id),
+        other_agency_told=(
+            match.new_agency_told if own_side == "existing" else match.existing_agency_told
+        ),
+        # The agency may read it (or the match would not show); this reader perhaps not
+        # (a contributor reads only their own reports).
+        other_report_id=other_report_id
+        if audience.readable_reports(user).filter(pk=other_report_id).exists()
+        else None,
     )
 
 
@@ -1106,16 +1204,13 @@ def operation_create(
 
 
 def _visible_operation(actor: Any, operation: Operation | None) -> None:
+    """A visit is recorded in an operation the actor's agency leads or partners; any
+    other is 404 as if it did not exist (audited)."""
     if (
         operation is not None
-        and not Operation.objects.visible_to(actor).filter(pk=operation.pk).exists()
+        and not Operation.objects.visible_to(actor, VIEW_OPERATION).filter(pk=operation.pk).exists()
     ):
-        record(
-            actions.ACCESS_DENIED,
-            actor=actor,
-            target=operation,
-            detail={"permission": "intelligence.view_operation"},
-        )
+        access.refuse(actor, operation, VIEW_OPERATION)
         raise Http404
 
 
@@ -1194,13 +1289,8 @@ def visit_record(
 
 
 def _require_visit(actor: Any, visit: PremisesVisit) -> None:
-    if not PremisesVisit.objects.visible_to(actor).filter(pk=visit.pk).exists():
-        record(
-            actions.ACCESS_DENIED,
-            actor=actor,
-            target=visit,
-            detail={"permission": "intelligence.view_operation"},
-        )
+    if not PremisesVisit.objects.visible_to(actor, VIEW_OPERATION).filter(pk=visit.pk).exists():
+        access.refuse(actor, visit, VIEW_OPERATION)
         raise Http404
 
 
@@ -1217,7 +1307,7 @@ def visit_start_case(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
     the caseworker completes the form and ``casework.services.case_create`` opens it,
     then ``visit_link`` records it on the visit)."""
     _require_visit(actor, visit)
-    if not access.user_may(actor, "casework.add_case"):
+    if not access.user_may(actor, ADD_CASE):
         raise PermissionDenied(_("Only caseworkers and case managers open cases."))
     kind = visit.agency.kind
     if kind == AgencyKind.POLICE:
@@ -1247,7 +1337,7 @@ def visit_start_report(*, actor: User, visit: PremisesVisit) -> dict[str, Any]:
     """
     _require_visit(actor, visit)
     membership = access.require_membership(actor)
-    if not access.role_may(membership.role, ADD):
+    if not access.role_may(membership.role, ADD_REPORT):
         raise PermissionDenied(
             _("Only analysts, officers, caseworkers and case managers write intelligence.")
         )
@@ -1303,7 +1393,7 @@ def visit_link(
     _require_visit(actor, visit)
     membership = access.require_membership(actor)
     if case is not None:
-        if not Case.objects.visible_to(actor, "casework.view_case").filter(pk=case.pk).exists():
+        if not Case.objects.visible_to(actor, VIEW_CASE).filter(pk=case.pk).exists():
             raise Http404
         if visit.case_id is not None and visit.case_id != case.pk:
             raise ValidationError({"case": _("A case has already been opened from this visit.")})

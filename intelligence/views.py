@@ -32,6 +32,7 @@ from agencies.models import Agency
 from audit.record import record
 from casework import services as casework
 from casework.models import Case, ExploitationType
+from casework.permissions import ADD_CASE, VIEW_CASE
 from config.pagination import page_size
 
 from . import audience, services
@@ -53,22 +54,22 @@ from .models import (
     Indicator,
     IntelligenceAssessment,
     IntelligenceReport,
+    Match,
     Operation,
     PremisesVisit,
     ReportStatus,
     SourceEvaluation,
 )
+from .permissions import (
+    ADD_OPERATION,
+    ADD_REPORT,
+    ADD_VISIT,
+    GRADE_REPORT,
+    VIEW_MATCH,
+    VIEW_OPERATION,
+    VIEW_REPORT,
+)
 from .search import record_search, search_reports, visible_summary
-
-VIEW = services.VIEW
-ADD = services.ADD
-GRADE = services.GRADE
-VIEW_MATCH = services.VIEW_MATCH
-VIEW_OPERATION = "intelligence.view_operation"
-ADD_OPERATION = services.ADD_OPERATION
-ADD_VISIT = services.ADD_VISIT
-ADD_CASE = "casework.add_case"
-
 
 # --- Helpers ----------------------------------------------------------------------------
 
@@ -87,8 +88,8 @@ def _require_any(request: HttpRequest, *perms: str, message: str) -> None:
 def _require_reader_or_writer(request: HttpRequest) -> None:
     _require_any(
         request,
-        VIEW,
-        ADD,
+        VIEW_REPORT,
+        ADD_REPORT,
         message=_("Only analysts, officers, caseworkers and case managers use intelligence."),
     )
 
@@ -105,7 +106,7 @@ def _is_originating(request: HttpRequest, report: IntelligenceReport) -> bool:
 
 def _require_originating(request: HttpRequest, report: IntelligenceReport) -> None:
     """The user reads the report but may not change it: 403."""
-    if not _is_originating(request, report) or not access.user_may(request.user, ADD):
+    if not _is_originating(request, report) or not access.user_may(request.user, ADD_REPORT):
         raise PermissionDenied(_("Only the originating agency may change this report."))
     if report.status == ReportStatus.ARCHIVED:
         raise PermissionDenied(_("An archived report cannot be changed."))
@@ -164,8 +165,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "searching": bool(used),
         # A POSTed search's pages are POSTed again with the same filters.
         "posted_filters": used if posted else None,
-        "may_write": access.user_may(request.user, ADD),
-        "reads_others": access.user_may(request.user, VIEW),
+        "may_write": access.user_may(request.user, ADD_REPORT),
+        "reads_others": access.user_may(request.user, VIEW_REPORT),
     }
     return render(request, "intelligence/report_list.html", context)
 
@@ -210,7 +211,7 @@ def _changed_only(
         "entities": {(e.kind, e.value) for e in report.entities.all()},
         "linked_cases": set(
             report.linked_cases.filter(
-                pk__in=Case.objects.visible_to(request.user, "casework.view_case").values("pk")
+                pk__in=Case.objects.visible_to(request.user, VIEW_CASE).values("pk")
             ).values_list("pk", flat=True)
         ),
         "tlp_recipients": set(report.tlp_recipients.values_list("pk", flat=True)),
@@ -235,7 +236,7 @@ def _report_form_page(request: HttpRequest, form: ReportForm, **context: Any) ->
 def report_create(request: HttpRequest) -> HttpResponse:
     _require_any(
         request,
-        ADD,
+        ADD_REPORT,
         message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
     )
     form = ReportForm(_data(request), user=request.user, agency=_agency(request))
@@ -250,7 +251,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The originating agency changes a draft (grading included) or a submitted report
     (not its grading: that is a re-grade, with a reason)."""
-    _require_any(request, ADD, message=_("Only the originating agency may change this report."))
+    _require_any(
+        request, ADD_REPORT, message=_("Only the originating agency may change this report.")
+    )
     report = services.report_get(request.user, pk)
     _require_originating(request, report)
     draft = report.status == ReportStatus.DRAFT
@@ -298,7 +301,7 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
     """A new grading for a report, with the reason, kept in its history."""
     _require_any(
         request,
-        GRADE,
+        GRADE_REPORT,
         message=_("Only analysts, officers and case managers of the originating agency re-grade."),
     )
     report = services.report_get(request.user, pk)
@@ -339,7 +342,9 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_any(request, ADD, message=_("Only the originating agency may submit this report."))
+    _require_any(
+        request, ADD_REPORT, message=_("Only the originating agency may submit this report.")
+    )
     report = services.report_get(request.user, pk)
     _require_originating(request, report)
     try:
@@ -354,7 +359,9 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_any(request, ADD, message=_("Only the originating agency may archive this report."))
+    _require_any(
+        request, ADD_REPORT, message=_("Only the originating agency may archive this report.")
+    )
     report = services.report_get(request.user, pk)
     _require_originating(request, report)
     form = ArchiveForm(request.POST)
@@ -421,7 +428,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     data = reading.data
     full = reading.level == "full"
     editable = (
-        full and access.user_may(request.user, ADD) and report.status != ReportStatus.ARCHIVED
+        full
+        and access.user_may(request.user, ADD_REPORT)
+        and report.status != ReportStatus.ARCHIVED
     )
     kinds = dict(EntityKind.choices)
     context: dict[str, Any] = {
@@ -439,7 +448,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_submit": editable and report.status == ReportStatus.DRAFT,
         "may_regrade": editable
         and report.status == ReportStatus.SUBMITTED
-        and access.user_may(request.user, GRADE),
+        and access.user_may(request.user, GRADE_REPORT),
         "archive_form": ArchiveForm(auto_id="archive_%s") if editable else None,
     }
     if full:
@@ -453,7 +462,7 @@ def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     """A reader in another agency accepts the conditions the page showed them (the form
     posts their version), then reads the report. Conditions changed since are shown
     again instead, to be read and acknowledged."""
-    _require_any(request, VIEW, message=_("Only analysts and officers read intelligence."))
+    _require_any(request, VIEW_REPORT, message=_("Only analysts and officers read intelligence."))
     report = services.report_get(request.user, pk)
     shown = services.as_id(request.POST.get("conditions_version", ""))
     if shown is None:
@@ -474,10 +483,12 @@ def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_safe
 def match_list(request: HttpRequest) -> HttpResponse:
-    """Matches on the user's agency's reports. The other agency is named only when a match
-    is opened (audited); nothing of the other report is ever shown."""
+    """Matches on the user's agency's reports (``Match.objects.visible_to``), as the API
+    lists them: the kind and the user's own report, never the other agency, which is
+    named only when a match is opened (audited). The page's matches are audited as in
+    the API."""
     _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
-    matches = services.visible_matches(request.user)
+    matches = Match.objects.visible_to(request.user, VIEW_MATCH)
     page = Paginator(matches, page_size(request)).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     titles = dict(
@@ -487,12 +498,15 @@ def match_list(request: HttpRequest) -> HttpResponse:
     )
     for row in page.object_list:
         row.own_title = titles.get(row.own_report_id, "")
+    services.matches_listed(request.user, [m.pk for m in page.object_list])
     return render(request, "intelligence/match_list.html", {"page": page})
 
 
 @login_required
 @require_safe
 def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One match, opened (audited by ``services.match_open``): the same fields as the
+    API's match detail."""
     _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
     view = services.match_open(request.user, pk)
     return render(
@@ -507,16 +521,14 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _operation(request: HttpRequest, pk: int) -> Operation:
     """An operation the user's agency leads or partners; otherwise 404 (audited)."""
-    visible = Operation.objects.visible_to(request.user).select_related("lead_agency", "created_by")
-    return services.visible_or_404(visible, request.user, pk, VIEW_OPERATION)
+    operations = Operation.objects.select_related("lead_agency", "created_by")
+    return access.get_visible_or_404(operations, request.user, VIEW_OPERATION, pk=pk)
 
 
 def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
     """A visit the user may see; otherwise 404 (audited)."""
-    visible = PremisesVisit.objects.visible_to(request.user).select_related(
-        "operation", "agency", "recorded_by"
-    )
-    return services.visible_or_404(visible, request.user, pk, VIEW_OPERATION)
+    visits = PremisesVisit.objects.select_related("operation", "agency", "recorded_by")
+    return access.get_visible_or_404(visits, request.user, VIEW_OPERATION, pk=pk)
 
 
 def _is_own_visit(request: HttpRequest, visit: PremisesVisit) -> bool:
@@ -539,7 +551,7 @@ def _require_operations(request: HttpRequest) -> None:
 def operation_list(request: HttpRequest) -> HttpResponse:
     _require_operations(request)
     operations = (
-        Operation.objects.visible_to(request.user)
+        Operation.objects.visible_to(request.user, VIEW_OPERATION)
         .select_related("lead_agency")
         .annotate(visit_count=Count("visits"))
         .order_by("-starts_on", "-id")
@@ -633,7 +645,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = None
     if visit.case_id is not None:
-        case = Case.objects.visible_to(user, "casework.view_case").filter(pk=visit.case_id).first()
+        case = Case.objects.visible_to(user, VIEW_CASE).filter(pk=visit.case_id).first()
     report = None
     if visit.report_id is not None:
         report = (
@@ -654,7 +666,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "case": case,
         "report": report,
         "may_start_case": visit.case_id is None and access.user_may(user, ADD_CASE),
-        "may_start_report": visit.report_id is None and access.user_may(user, ADD),
+        "may_start_report": visit.report_id is None and access.user_may(user, ADD_REPORT),
     }
     return render(request, "intelligence/visit_detail.html", context)
 
@@ -694,7 +706,7 @@ def _visit_report_initial(request: HttpRequest, visit: PremisesVisit) -> dict[st
     linked = ""
     if visit.case_id is not None:
         found = (
-            Case.objects.visible_to(request.user, "casework.view_case")
+            Case.objects.visible_to(request.user, VIEW_CASE)
             .filter(pk=visit.case_id)
             .values_list("reference", flat=True)
             .first()
@@ -709,7 +721,7 @@ def visit_start_report(request: HttpRequest, pk: int) -> HttpResponse:
     """The report form, filled in from the visit; saving it links the report to the visit."""
     _require_any(
         request,
-        ADD,
+        ADD_REPORT,
         message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
     )
     visit = _visit(request, pk)

@@ -224,6 +224,25 @@ def notifications_mark_all_read(*, actor: Any) -> int:
     return Notification.objects.for_recipient(actor).unread().update(read_at=timezone.now())
 
 
+def notifications_withdraw(*, kind: str, dedup_keys: Iterable[str]) -> int:
+    """Take back what its audience may no longer be told (an intelligence match whose
+    other report they may no longer read): the events with these keys, expanded or not,
+    and everyone's notifications with them, read or unread. Returns how many
+    notifications went. An email already sent stays sent; a delivery task finds its row
+    gone and does nothing.
+
+    The events go first: an expansion running now holds its event's row lock, so the
+    delete waits for it to commit, and the notifications it wrote go in the next
+    statement; an expansion starting later finds the event locked or gone.
+    """
+    keys = sorted(set(dedup_keys))
+    if not keys:
+        return 0
+    NotificationEvent.objects.filter(kind=kind, dedup_key__in=keys).delete()
+    deleted, _ = Notification.objects.filter(kind=kind, dedup_key__in=keys).delete()
+    return deleted
+
+
 # --- Delivery (run by notifications.tasks.deliver_notification) ------------------------
 
 

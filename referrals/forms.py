@@ -3,17 +3,35 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, AgencyKind
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership
 from casework.models import Case, JusticeOutcome
 
 from .models import Decision, ReferralKind, Urgency
 
 
+def partner_agencies(agency: Agency) -> QuerySet[Agency]:
+    """Active agencies sharing a partnership in force today with ``agency`` (not itself):
+    the only ones a case may be referred to."""
+    return (
+        Agency.objects.filter(
+            active=True, pk__in=Partnership.objects.current().of_agency(agency).member_ids()
+        )
+        .exclude(pk=agency.pk)
+        .order_by("name")
+    )
+
+
 class ReferralForm(forms.Form):
-    to_agency = forms.ModelChoiceField(label=_("Refer to"), queryset=Agency.objects.none())
+    to_agency = forms.ModelChoiceField(
+        label=_("Refer to"),
+        queryset=Agency.objects.none(),
+        error_messages={"invalid_choice": NOT_A_CURRENT_PARTNER},
+        help_text=_("Agencies in a partnership with yours whose agreement is in force."),
+    )
     kind = forms.ChoiceField(label=_("For"), choices=ReferralKind.choices)
     urgency = forms.ChoiceField(
         label=_("Urgency"),
@@ -55,7 +73,7 @@ class ReferralForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        agencies = Agency.objects.filter(active=True).exclude(pk=own_agency.pk)
+        agencies = partner_agencies(own_agency)
         outcomes = (
             case.justice_outcomes.select_related("recorded_by_agency")
             if case is not None

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from agencies import access
 from agencies.models import Agency
 from casework.models import Case, Consent
+from casework.permissions import VIEW_CASE
 
 from .calendar import add_working_days
+from .permissions import CHANGE_NRM, VIEW_NRM
 
 
 class ReferralKind(models.TextChoices):
@@ -42,6 +46,17 @@ class ReferralStatus(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
+    def visible_to(self, user: Any, perm: str) -> ReferralQuerySet:
+        """The referrals ``user`` may ``perm``: those to or from their agency, for a role
+        that may ever hold ``perm`` (a superuser: all). Referrals are agency-scoped, not
+        object-granted: the one scoping entry point of pages and API alike."""
+        if access.is_superuser(user):
+            return self.all()
+        membership = access.active_membership(user)
+        if membership is None or not access.role_may(membership.role, perm):
+            return self.none()
+        return self.for_agency(membership.agency_id)
+
     def for_agency(self, agency_id: int | None) -> ReferralQuerySet:
         """Referrals to or from the agency: its inbox and its outbox."""
         if agency_id is None:
@@ -152,6 +167,35 @@ class Decision(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
 
 
+class NRMReferralQuerySet(models.QuerySet["NRMReferral"]):
+    def visible_to(self, user: Any, perm: str) -> NRMReferralQuerySet:
+        """The NRM records ``user`` may ``perm`` (a superuser: all).
+
+        - ``referrals.view_nrmreferral``: every NRM record of a case the user sees (its
+          summary), for a role that works with the NRM. A first responder must see that a
+          person was already referred before referring them again, and the NRM stage is
+          part of the case's story, not of the person's identity.
+        - ``referrals.change_nrmreferral``: of those, the records the user's agency made
+          (``agency``) or whose case it now leads (after a lead transfer). The competent
+          authority answers the referring first responder; the lead keeps the case's
+          record true. No one else rewrites them, whatever else they see (issue 14).
+        """
+        if perm not in (VIEW_NRM, CHANGE_NRM):
+            raise ValueError(f"NRM records are scoped by {VIEW_NRM} or {CHANGE_NRM}, not {perm!r}.")
+        if access.is_superuser(user):
+            return self.all()
+        membership = access.active_membership(user)
+        if membership is None or not access.role_may(membership.role, perm):
+            return self.none()
+        seen = self.filter(case__in=Case.objects.visible_to(user, VIEW_CASE).values("pk"))
+        if perm == VIEW_NRM:
+            return seen
+        return seen.filter(
+            models.Q(agency_id=membership.agency_id)
+            | models.Q(case__lead_agency_id=membership.agency_id)
+        )
+
+
 class NRMReferral(models.Model):
     """A referral into the National Referral Mechanism by a first-responder agency."""
 
@@ -180,6 +224,8 @@ class NRMReferral(models.Model):
     cg_decided_on = models.DateField(null=True, blank=True)
     support_allocated_at = models.DateTimeField(null=True, blank=True)
     support_contacted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NRMReferralQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

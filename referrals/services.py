@@ -15,9 +15,17 @@ from django.utils.translation import gettext as _
 
 from agencies import access
 from agencies.errors import IllegalTransition
-from agencies.models import Agency, AgencyKind, User
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership, User
 from audit.record import record
 from casework.models import Case, Consent, ConsentScope, JusticeOutcome
+from casework.permissions import (
+    CHANGE_CASE,
+    RECORD_JUSTICE_OUTCOME,
+    VIEW_CASE,
+    VIEW_IDENTITY,
+    VIEW_LOCATION,
+    VIEW_NEEDS,
+)
 from notifications.services import notify, notify_agency
 
 from .models import (
@@ -30,16 +38,23 @@ from .models import (
     Urgency,
     respond_by_for,
 )
-from .permissions import CARE
+from .permissions import (
+    ADD_DUTY_TO_NOTIFY,
+    ADD_NRM,
+    ADD_REFERRAL,
+    ANSWER_REFERRAL,
+    CARE,
+    CHANGE_NRM,
+)
 
 # What an accepted referral lets the receiving agency see (DESIGN.md): summary and needs
 # always, location for accommodation only, never documents or evidence. Identity only
 # with a consent naming the agency (granted with that consent as its reason).
-BASE_PERMISSIONS = ("casework.view_case", "casework.view_case_needs")
+BASE_PERMISSIONS = (VIEW_CASE, VIEW_NEEDS)
 KIND_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    ReferralKind.ACCOMMODATION: ("casework.view_case_location",),
+    ReferralKind.ACCOMMODATION: (VIEW_LOCATION,),
 }
-IDENTITY_PERMISSION = "casework.view_case_identity"
+IDENTITY_PERMISSION = VIEW_IDENTITY
 ANSWERING_ROLES = CARE | {"officer", "prosecutor"}
 
 # Where a kind of referral may go.
@@ -65,6 +80,19 @@ def identity_basis(case: Case, agency: Agency) -> Consent | None:
 # --- Referrals -------------------------------------------------------------------------
 
 
+def may_ever_refer(user: User) -> bool:
+    """Layer 1 of sending a referral, asked before any id in the request is looked up:
+    care roles refer the cases their agency leads; officers and prosecutors send a file
+    to prosecutors carrying the outcome their agency recorded."""
+    return access.user_may(user, ADD_REFERRAL) or access.user_may(user, RECORD_JUSTICE_OUTCOME)
+
+
+def partners_now(agency: Agency, other: Agency) -> bool:
+    """A partnership whose information-sharing agreement is in force today links them:
+    the only way a case crosses from one agency to another by referral (issue 14)."""
+    return Partnership.objects.current().linking(agency, other).exists()
+
+
 def referral_send(
     *,
     actor: User,
@@ -80,19 +108,23 @@ def referral_send(
 
     A file to prosecutors carries a justice outcome recorded on the case; the lead agency
     sends it, or the officer's or prosecutor's agency that recorded the outcome.
+
+    The receiving agency must be active and share with the sender a partnership whose
+    agreement is in force today; otherwise the one answer ``NOT_A_CURRENT_PARTNER`` on
+    ``to_agency``, the same whichever it is.
     """
     membership = access.require_membership(actor)
     files_own_outcome = (
         kind == ReferralKind.PROSECUTION_FILE
         and justice_outcome is not None
         and justice_outcome.recorded_by_agency_id == membership.agency_id
-        and access.user_may(actor, "casework.record_justice_outcome")
-        and access.can(actor, "casework.view_case", case)
+        and access.user_may(actor, RECORD_JUSTICE_OUTCOME)
+        and access.can(actor, VIEW_CASE, case)
     )
     if not files_own_outcome:
-        if not access.user_may(actor, "referrals.add_referral"):
+        if not access.user_may(actor, ADD_REFERRAL):
             raise PermissionDenied(_("Only caseworkers and case managers make referrals."))
-        if not access.can(actor, "casework.change_case", case):
+        if not access.can(actor, CHANGE_CASE, case):
             raise PermissionDenied(_("Only the lead agency refers this case."))
     errors: dict[str, str] = {}
     if kind == ReferralKind.PROSECUTION_FILE:
@@ -105,8 +137,8 @@ def referral_send(
         errors["justice_outcome"] = _("Only a file to prosecutors carries a justice outcome.")
     if to_agency.pk == membership.agency_id:
         errors["to_agency"] = _("Refer to another agency, not your own.")
-    elif not to_agency.active:
-        errors["to_agency"] = _("That agency is no longer active.")
+    elif not to_agency.active or not partners_now(membership.agency, to_agency):
+        errors["to_agency"] = str(NOT_A_CURRENT_PARTNER)
     elif kind in KIND_AGENCIES and to_agency.kind not in KIND_AGENCIES[kind]:
         errors["to_agency"] = _("A %(kind)s goes to a %(agency)s agency.") % {
             "kind": ReferralKind(kind).label.lower(),
@@ -176,7 +208,7 @@ def referral_send(
 def _require_receiver(actor: User, referral: Referral) -> None:
     membership = access.require_membership(actor)
     if membership.agency_id != referral.to_agency_id or not access.role_may(
-        membership.role, "referrals.answer_referral"
+        membership.role, ANSWER_REFERRAL
     ):
         raise PermissionDenied(_("Only the receiving agency answers a referral."))
 
@@ -201,15 +233,29 @@ def _move(referral: Referral, allowed_from: str, to: str) -> None:
 
 
 def referral_accept(*, actor: User, referral: Referral) -> Referral:
-    """The receiving agency takes the referral on, and gets what its kind needs."""
+    """The receiving agency takes the referral on, and gets what its kind needs.
+
+    Only while a partnership in force links the two agencies: a referral sent inside a
+    partnership whose agreement has since ended (or been left) cannot open the case
+    (409; it may still be declined or withdrawn, and expires unanswered otherwise).
+    """
     _require_receiver(actor, referral)
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update()
-            .select_related("case", "to_agency")
+            .select_related("case", "to_agency", "from_agency")
             .get(pk=referral.pk)
         )
         _move(referral, ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+        if not partners_now(referral.from_agency, referral.to_agency):
+            raise IllegalTransition(
+                _(
+                    "%(from)s and %(to)s no longer share a partnership whose agreement is in "
+                    "force, so this referral cannot be accepted. Decline it, or ask them to "
+                    "refer again once an agreement is in force."
+                )
+                % {"from": referral.from_agency.name, "to": referral.to_agency.name}
+            )
         referral.status = ReferralStatus.ACCEPTED
         referral.answered_by = actor
         referral.answered_at = timezone.now()
@@ -277,7 +323,7 @@ def referral_withdraw(*, actor: User, referral: Referral) -> Referral:
     """The referring agency takes back a referral not yet answered."""
     membership = access.require_membership(actor)
     if membership.agency_id != referral.from_agency_id or not (
-        access.role_may(membership.role, "referrals.add_referral")
+        access.role_may(membership.role, ADD_REFERRAL)
         or actor.pk == referral.sent_by_id  # an officer's own file to prosecutors
     ):
         raise PermissionDenied(_("Only the referring agency withdraws a referral."))
@@ -316,7 +362,7 @@ def referral_complete(*, actor: User, referral: Referral) -> Referral:
         access.grant(
             actor=actor,
             obj=referral.case,
-            perms=["casework.view_case"],
+            perms=[VIEW_CASE],
             reason=referral,
             agency=referral.to_agency,
         )
@@ -399,9 +445,27 @@ def _require_case_agency(actor: User, case: Case, capability: str) -> Any:
     membership = access.require_membership(actor)
     if not access.role_may(membership.role, capability):
         raise PermissionDenied(_("Your role may not do this."))
-    if not access.can(actor, "casework.view_case", case):
+    if not access.can(actor, VIEW_CASE, case):
         raise PermissionDenied(_("Your agency does not work on this case."))
     return membership
+
+
+def require_nrm_changer(actor: User, nrm: NRMReferral) -> None:
+    """Only the agency that made the NRM referral, or the case's lead agency now, changes
+    the record (``NRMReferral.objects.visible_to(user, CHANGE_NRM)``). Callers have fetched
+    ``nrm`` through ``visible_to(user, VIEW_NRM)``, so a refusal here is 403, not 404; the
+    doors ask it before reading the request's body, so a refused caller learns nothing
+    from validation either."""
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, CHANGE_NRM):
+        raise PermissionDenied(_("Your role may not do this."))
+    if not NRMReferral.objects.visible_to(actor, CHANGE_NRM).filter(pk=nrm.pk).exists():
+        raise PermissionDenied(
+            _(
+                "Only the agency that made this NRM referral, or the agency that leads the "
+                "case, may change it."
+            )
+        )
 
 
 def nrm_refer(
@@ -410,7 +474,7 @@ def nrm_refer(
     """Record an NRM referral. Only first responders refer; an adult must consent (without
     consent, police and local authorities file a Duty to Notify instead); a child is
     referred without consent."""
-    membership = _require_case_agency(actor, case, "referrals.add_nrmreferral")
+    membership = _require_case_agency(actor, case, ADD_NRM)
     if not membership.agency.is_first_responder:
         raise PermissionDenied(_("Only designated first-responder agencies make NRM referrals."))
     consent = (
@@ -456,8 +520,9 @@ NRM_FIELDS = (
 
 
 def nrm_update(*, actor: User, nrm: NRMReferral, **fields: Any) -> NRMReferral:
-    """Record the competent authority's reference and decisions, and support allocation."""
-    _require_case_agency(actor, nrm.case, "referrals.change_nrmreferral")
+    """Record the competent authority's reference and decisions, and support allocation.
+    Only the referring agency or the case's lead agency (``require_nrm_changer``)."""
+    require_nrm_changer(actor, nrm)
     unknown = set(fields) - set(NRM_FIELDS)
     if unknown:
         raise ValueError(f"not NRM fields: {sorted(unknown)}")
@@ -505,7 +570,7 @@ def duty_to_notify_file(
     *, actor: User, case: Case, anonymous: bool = True, reference: str = ""
 ) -> DutyToNotify:
     """File an MS1 for an adult who does not consent to an NRM referral."""
-    membership = _require_case_agency(actor, case, "referrals.add_dutytonotify")
+    membership = _require_case_agency(actor, case, ADD_DUTY_TO_NOTIFY)
     if membership.agency.kind not in DUTY_TO_NOTIFY_AGENCIES:
         raise PermissionDenied(
             _("The duty to notify falls on police forces and local authorities.")

@@ -7,31 +7,38 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies import access
 from agencies.forms import apply_service_errors as _apply_errors
 from casework.models import Case
+from casework.permissions import CHANGE_CASE, RECORD_JUSTICE_OUTCOME, VIEW_CASE
 
 from . import services
-from .api.views import visible_referrals
 from .deadlines import deadlines_for
 from .forms import DeclineForm, DutyToNotifyForm, NRMDecisionForm, ReferralForm
 from .models import NRMReferral, Referral, ReferralKind, ReferralStatus, Urgency
+from .permissions import ADD_REFERRAL, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
+
+
+def _require_role(request: HttpRequest, perm: str, message: str) -> None:
+    """Layer 1, before any id is looked up: a role that never does this is 403."""
+    if not access.user_may(request.user, perm):
+        raise PermissionDenied(message)
 
 
 def _referral(request: HttpRequest, pk: int) -> Referral:
-    try:
-        return (
-            visible_referrals(request.user)
-            .select_related("from_agency", "to_agency", "sent_by")
-            .get(pk=pk)
-        )
-    except Referral.DoesNotExist:
-        raise Http404 from None
+    """A referral to or from the user's agency; otherwise 404 (audited when it exists)."""
+    _require_role(request, VIEW_REFERRAL, _("Your role does not work with referrals."))
+    return access.get_visible_or_404(
+        Referral.objects.select_related("case", "from_agency", "to_agency", "sent_by"),
+        request.user,
+        VIEW_REFERRAL,
+        pk=pk,
+    )
 
 
 URGENCY_ORDER = When_(
@@ -46,9 +53,11 @@ URGENCY_ORDER = When_(
 def inbox(request: HttpRequest) -> HttpResponse:
     """Incoming referrals waiting for an answer, by urgency and time left; then the rest."""
     membership = access.active_membership(request.user)
-    if membership is None or not access.role_may(membership.role, "referrals.view_referral"):
+    if membership is None or not access.role_may(membership.role, VIEW_REFERRAL):
         raise PermissionDenied(_("Your role does not work with referrals."))
-    mine = visible_referrals(request.user).select_related("from_agency", "to_agency")
+    mine = Referral.objects.visible_to(request.user, VIEW_REFERRAL).select_related(
+        "case", "from_agency", "to_agency"
+    )
     waiting = (
         mine.filter(to_agency_id=membership.agency_id, status=ReferralStatus.SENT)
         .annotate(urgency_rank=URGENCY_ORDER)
@@ -82,7 +91,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "referral": referral,
             "receiving": receiving,
             "decline_form": DeclineForm(),
-            "can_open_case": access.can(request.user, "casework.view_case", referral.case),
+            "can_open_case": access.can(request.user, VIEW_CASE, referral.case),
         },
     )
 
@@ -134,19 +143,20 @@ def referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
-    """Refer a case the user's agency leads to another agency."""
-    case = access.get_visible_or_404(
-        Case.objects.all(), request.user, "casework.view_case", pk=case_pk
-    )
+    """Refer a case the user's agency leads to another agency in a partnership with it
+    (the form offers only those; the service checks again)."""
+    if not services.may_ever_refer(request.user):
+        raise PermissionDenied(_("Your role does not make referrals."))
+    case = access.get_visible_or_404(Case.objects.all(), request.user, VIEW_CASE, pk=case_pk)
     membership = access.active_membership(request.user)
-    lead = access.user_may(request.user, "referrals.add_referral") and access.can(
-        request.user, "casework.change_case", case
+    lead = access.user_may(request.user, ADD_REFERRAL) and access.can(
+        request.user, CHANGE_CASE, case
     )
     # An officer or prosecutor sends a file to prosecutors carrying their agency's outcome.
     file_only = (
         not lead
         and membership is not None
-        and access.user_may(request.user, "casework.record_justice_outcome")
+        and access.user_may(request.user, RECORD_JUSTICE_OUTCOME)
         and case.justice_outcomes.filter(recorded_by_agency_id=membership.agency_id).exists()
     )
     if not (lead or file_only):
@@ -178,12 +188,12 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 @login_required
 def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
-    """The NRM referrals of a case with their clocks; record one, a decision, or an MS1."""
-    case = access.get_visible_or_404(
-        Case.objects.all(), request.user, "casework.view_case", pk=case_pk
-    )
-    if not access.user_may(request.user, "referrals.view_nrmreferral"):
-        raise PermissionDenied(_("Your role does not work with NRM referrals."))
+    """The NRM referrals of a case with their clocks; record one, a decision, or an MS1.
+
+    The same rule as the API: a decision is recorded only by the agency that made the
+    NRM referral or the case's lead agency (403 for anyone else who sees it)."""
+    _require_role(request, VIEW_NRM, _("Your role does not work with NRM referrals."))
+    case = access.get_visible_or_404(Case.objects.all(), request.user, VIEW_CASE, pk=case_pk)
     action = request.POST.get("action") if request.method == "POST" else None
     decision_form = NRMDecisionForm(request.POST if action == "decision" else None)
     ms1_form = DutyToNotifyForm(request.POST if action == "ms1" else None)
@@ -196,11 +206,19 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
                     _("The NRM referral is recorded; the Reasonable Grounds clock is running."),
                 )
                 return redirect("referrals:case_nrm", case_pk=case.pk)
-            if action == "decision" and decision_form.is_valid():
-                nrm = get_object_or_404(NRMReferral, case=case, pk=request.POST.get("nrm_id"))
-                services.nrm_update(actor=request.user, nrm=nrm, **decision_form.cleaned_data)
-                messages.success(request, _("The NRM record is updated."))
-                return redirect("referrals:case_nrm", case_pk=case.pk)
+            if action == "decision":
+                nrm = access.get_visible_or_404(
+                    NRMReferral.objects.select_related("agency", "case"),
+                    request.user,
+                    VIEW_NRM,
+                    case=case,
+                    pk=request.POST.get("nrm_id"),
+                )
+                services.require_nrm_changer(request.user, nrm)
+                if decision_form.is_valid():
+                    services.nrm_update(actor=request.user, nrm=nrm, **decision_form.cleaned_data)
+                    messages.success(request, _("The NRM record is updated."))
+                    return redirect("referrals:case_nrm", case_pk=case.pk)
             if action == "ms1" and ms1_form.is_valid():
                 services.duty_to_notify_file(actor=request.user, case=case, **ms1_form.cleaned_data)
                 messages.success(request, _("The Duty to Notify (MS1) is recorded."))
@@ -211,13 +229,23 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
                 messages.error(request, " ".join(error.messages))
                 return redirect("referrals:case_nrm", case_pk=case.pk)
             _apply_errors(target, error)
-    nrm_referrals = NRMReferral.objects.filter(case=case).select_related("agency")
+    nrm_referrals = (
+        NRMReferral.objects.visible_to(request.user, VIEW_NRM)
+        .filter(case=case)
+        .select_related("agency")
+    )
+    changeable = set(
+        NRMReferral.objects.visible_to(request.user, CHANGE_NRM)
+        .filter(case=case)
+        .values_list("pk", flat=True)
+    )
     return render(
         request,
         "referrals/case_nrm.html",
         {
             "case": case,
             "nrm_referrals": nrm_referrals,
+            "changeable": changeable,
             "decision_form": decision_form,
             "ms1_form": ms1_form,
             "ms1s": case.duty_to_notify.select_related("agency"),

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import kombu.pools
 import pytest
@@ -25,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app
+from devtools.database import url_of
 
 ROOT = Path(settings.BASE_DIR)
 BOUND = 20.0  # seconds any one wait may take before the test fails
@@ -42,19 +42,8 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = BOUND) -> Any
 
 
 def worker_database_url() -> str:
-    """DATABASE_URL of the test database this process uses (test_…), for the worker."""
-    s = connection.settings_dict
-    auth = ""
-    if s["USER"]:
-        auth = quote(s["USER"], safe="")
-        if s["PASSWORD"]:
-            auth += ":" + quote(s["PASSWORD"], safe="")
-        auth += "@"
-    host = quote(s["HOST"] or "", safe="")  # a socket directory is percent-encoded
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    options = {k: v for k, v in s["OPTIONS"].items() if isinstance(v, str | int)}
-    query = f"?{urlencode(options)}" if options else ""
-    return f"postgresql://{auth}{host}{port}/{quote(s['NAME'], safe='')}{query}"
+    """DATABASE_URL of the database this process uses, for the process it starts."""
+    return url_of(connection.settings_dict)
 
 
 # --- The test process publishes to the worker's queue on Redis ----------------------

@@ -4,9 +4,10 @@ from typing import Any
 
 from django.urls import reverse
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import Agency
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency
 
 from ..models import (
     AccommodationType,
@@ -64,6 +65,15 @@ class CaseSerializer(serializers.ModelSerializer):
         if flags is None:
             flags = case.flags.filter(active=True)
         return [flag.kind for flag in flags]
+
+
+class CaseCreateSerializer(CaseSerializer):
+    """Opening a case: every case opens ``open`` and moves on only through its transitions
+    (PATCH ``status``, POST ``close/``), so ``status`` is read-only here, like the
+    reference and the lead agency: sent, it is ignored, as DRF ignores read-only input."""
+
+    class Meta(CaseSerializer.Meta):
+        read_only_fields = [*CaseSerializer.Meta.read_only_fields, "status"]
 
 
 class CaseListSerializer(serializers.Serializer):
@@ -177,6 +187,9 @@ class NoteSerializer(serializers.ModelSerializer):
         model = CaseNote
         fields = ["id", "body", "visibility", "author", "agency", "created_at", "updated_at"]
         read_only_fields = ["id", "author", "agency", "created_at", "updated_at"]
+        # Who may read a note is the writer's choice, as on the browser's form: the
+        # model's default would make it optional here and the service has none.
+        extra_kwargs = {"visibility": {"required": True}}
 
 
 class FlagSerializer(serializers.ModelSerializer):
@@ -226,7 +239,15 @@ class CloseSerializer(serializers.Serializer):
 
 class TransferSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    to_agency = serializers.PrimaryKeyRelatedField(queryset=active_agencies)
+    # A missing, malformed or unknown id answers what an inactive agency or one outside
+    # the lead agency's partnerships does (the service checks those): one answer.
+    to_agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        error_messages={
+            "does_not_exist": NOT_A_CURRENT_PARTNER,
+            "incorrect_type": NOT_A_CURRENT_PARTNER,
+        },
+    )
     reason = serializers.CharField()
     status = serializers.CharField(read_only=True)
 
@@ -325,6 +346,8 @@ class EvidenceApproveSerializer(serializers.Serializer):
 
 
 class BreakGlassSerializer(serializers.ModelSerializer):
+    """A break-glass as its breaker opens it (``reason`` is the only field they send)."""
+
     class Meta:
         model = BreakGlassEvent
         fields = [
@@ -335,11 +358,71 @@ class BreakGlassSerializer(serializers.ModelSerializer):
             "agency",
             "opened_at",
             "expires_at",
+            "review_tier",
             "reviewed_by",
             "reviewed_at",
             "review_note",
         ]
         read_only_fields = [f for f in fields if f != "reason"]
+
+
+class BreakGlassReadSerializer(serializers.Serializer):
+    """What the breaker read while the glass was open: when and what, never its content."""
+
+    occurred_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    what = serializers.CharField()
+
+
+class BreakGlassEventSerializer(serializers.ModelSerializer):
+    """A break-glass as its breaker and reviewers see it (issue 14): who, which agency,
+    when, why, until when, who reviews it and whether it is overdue, and, on one event,
+    what was read. Never the case's identity, location or notes: its reference only."""
+
+    case_reference = serializers.CharField(source="case.reference", read_only=True)
+    opened_by_name = serializers.SerializerMethodField()
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BreakGlassEvent
+        fields = [
+            "id",
+            "case",
+            "case_reference",
+            "reason",
+            "opened_by",
+            "opened_by_name",
+            "agency",
+            "agency_name",
+            "opened_at",
+            "expires_at",
+            "review_tier",
+            "lead_agency",
+            "overdue",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+    def get_opened_by_name(self, event: BreakGlassEvent) -> str:
+        return event.opened_by.get_full_name() or event.opened_by.username
+
+    def get_overdue(self, event: BreakGlassEvent) -> bool:
+        return event.is_overdue()
+
+
+class BreakGlassEventDetailSerializer(BreakGlassEventSerializer):
+    reads = serializers.SerializerMethodField()
+
+    class Meta(BreakGlassEventSerializer.Meta):
+        fields = [*BreakGlassEventSerializer.Meta.fields, "reads"]
+        read_only_fields = fields
+
+    @extend_schema_field(BreakGlassReadSerializer(many=True))
+    def get_reads(self, event: BreakGlassEvent) -> list[dict[str, Any]]:
+        return BreakGlassReadSerializer(self.context.get("reads", []), many=True).data
 
 
 class BreakGlassReviewSerializer(serializers.Serializer):

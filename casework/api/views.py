@@ -1,16 +1,20 @@
 """The casework API: the same scoping, services and audited reads as the pages.
 
-A case the caller may not see is 404 on every path under it; a part of a visible case
-the caller may not touch is 403.
+It answers as the pages do (the access contract): a case the caller may not see is 404
+on every path under it, and so is a part of a visible case the caller may not read
+(identity, location, needs, consents, notes, documents, who can see it), audited; acting
+on a visible case in a way the caller may not (add a need, record consent, close...) is
+403, checked before the body is read or a nested id is looked up; changing a part the
+caller may not even read (PUT identity without sight of it) is 404.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -25,13 +29,33 @@ from audit.models import AuditEvent
 from .. import evidence, reads, services
 from ..filters import CaseFilter, case_list_queryset
 from ..models import (
-    BreakGlassEvent,
     Case,
+    CaseStatus,
     Consent,
     LeadTransfer,
     Need,
     SafeguardingFlag,
     VictimIdentity,
+)
+from ..permissions import (
+    ADD_CASE,
+    ADD_DOCUMENT,
+    ADD_NOTE,
+    CHANGE_CASE,
+    CHANGE_CONSENTS,
+    CHANGE_FLAGS,
+    CHANGE_IDENTITY,
+    CHANGE_LOCATION,
+    CHANGE_NEEDS,
+    MANAGE_CASE,
+    RECORD_JUSTICE_OUTCOME,
+    REQUEST_EVIDENCE,
+    VIEW_CASE,
+    VIEW_CASE_ACCESS,
+    VIEW_CONSENTS,
+    VIEW_IDENTITY,
+    VIEW_LOCATION,
+    VIEW_NEEDS,
 )
 from . import serializers as s
 
@@ -63,25 +87,39 @@ class CaseViewSet(
         return case_list_queryset(self.request.user)
 
     def get_serializer_class(self) -> type[Any]:
-        return s.CaseListSerializer if self.action == "list" else s.CaseSerializer
+        if self.action == "list":
+            return s.CaseListSerializer
+        if self.action == "create":
+            return s.CaseCreateSerializer
+        return s.CaseSerializer
 
     def get_object(self) -> Case:
         case = access.get_visible_or_404(
             Case.objects.select_related("lead_agency"),
             self.request.user,
-            "casework.view_case",
+            VIEW_CASE,
             pk=self.kwargs["pk"],
         )
-        self.perms = (
-            access.perms_for(self.request.user, case)
-            if not self.request.user.is_superuser
-            else frozenset(access.capabilities())
-        )
+        self.perms = access.perms_for(self.request.user, case)
         return case
 
     def _need(self, perm: str) -> None:
+        """The caller sees the case but may not do this to it: 403 (services refuse again).
+
+        Called before the body is validated or a nested id looked up, as the pages do,
+        so the answer depends on the caller and the case only."""
         if perm not in self.perms:
             raise PermissionDenied("You may not do this on this case.")
+
+    def _hidden_unless(self, case: Case, perm: str) -> None:
+        """A part of the case the caller may not read: 404 as if it were absent, the
+        refused read audited (``casework.views._hidden_unless`` is the page's twin)."""
+        if perm not in self.perms:
+            raise reads.hidden(self.request.user, case, perm)
+
+    def _child_or_404(self, queryset: QuerySet[Any], case: Case, perm: str, child_id: str) -> Any:
+        """A record of this case named in the URL: ``reads.child_or_404``, as the pages."""
+        return reads.child_or_404(self.request.user, queryset, case, perm, child_id)
 
     def _page(
         self, queryset: QuerySet[Any], serializer_class: type[Any], **context: Any
@@ -92,12 +130,19 @@ class CaseViewSet(
 
     # --- the case itself -----------------------------------------------------------------
 
+    @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Open a case led by your agency. ``status``, ``reference``, ``lead_agency`` and
+        ``opened_at`` are the service's: sent, they are ignored."""
+        # The role first, as the page does: a role that never opens cases gets 403
+        # whatever its body says.
+        if not access.user_may(request.user, ADD_CASE):
+            raise PermissionDenied("Only caseworkers and case managers open cases.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         case = services.case_create(actor=request.user, **data)
-        return Response(self.get_serializer(case).data, status=status.HTTP_201_CREATED)
+        return Response(s.CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):
@@ -105,55 +150,45 @@ class CaseViewSet(
                 {"detail": "Use PATCH to change a case."}, status=status.HTTP_405_METHOD_NOT_ALLOWED
             )
         case = self.get_object()
+        self._need(CHANGE_CASE)
         serializer = self.get_serializer(case, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         target = data.pop("status", None)
-        if data:
-            services.case_update(actor=request.user, case=case, **data)
-        if target and target != case.status:
-            if target == "closed":
-                return Response(
-                    {"status": ["Close a case with POST /close/ and a reason."]},
-                    status=status.HTTP_400_BAD_REQUEST,
+        changes_status = target is not None and target != case.status
+        # Refused before anything is written: a PATCH is all or nothing.
+        if changes_status and target == CaseStatus.CLOSED:
+            return Response(
+                {"status": ["Close a case with POST /close/ and a reason."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        with transaction.atomic():
+            if data:
+                services.case_update(actor=request.user, case=case, **data)
+            if changes_status:
+                transition = (
+                    services.case_reopen
+                    if case.status == CaseStatus.CLOSED
+                    else services.case_activate
                 )
-            transition = services.case_reopen if case.status == "closed" else services.case_activate
-            transition(actor=request.user, case=case)
+                transition(actor=request.user, case=case)
         return Response(self.get_serializer(case).data)
 
-    @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
     # --- break-glass and justice outcomes (issue 6) --------------------------------------
 
     @extend_schema(request=s.BreakGlassSerializer, responses={201: s.BreakGlassSerializer})
     @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request: Request, pk: str) -> Response:
-        # Not scoped by what the caller sees: the service answers 404 outside the lead
-        # agency's partnership, whatever the role.
-        case = get_object_or_404(Case.objects.select_related("lead_agency"), pk=pk)
+        # Not scoped by what the caller sees (the breaker usually sees nothing of the case
+        # yet): the service answers 404 outside the lead agency's partnership and to a role
+        # without the power that does not see the case. A malformed id is the same 404.
+        case = evidence.break_glass_case(pk)
         body = s.BreakGlassSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        event = evidence.break_glass_open(
-            actor=request.user, case=case, reason=body.validated_data["reason"]
-        )
+        # Who may do this is decided before what they sent: a bad body is the service's
+        # 400 on ``reason``, after its 403/404, so it cannot tell a hidden case apart.
+        reason = body.validated_data["reason"] if body.is_valid() else ""
+        event = evidence.break_glass_open(actor=request.user, case=case, reason=reason)
         return Response(s.BreakGlassSerializer(event).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=s.BreakGlassReviewSerializer, responses=s.BreakGlassSerializer)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"break-glass/(?P<bg_id>\d+)/review",
-        url_name="break-glass-review",
-    )
-    def break_glass_review(self, request: Request, pk: str, bg_id: str) -> Response:
-        case = self.get_object()
-        event = get_object_or_404(BreakGlassEvent, case=case, pk=bg_id)
-        body = s.BreakGlassReviewSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        evidence.break_glass_review(
-            actor=request.user, event=event, note=body.validated_data["note"]
-        )
-        event.refresh_from_db()
-        return Response(s.BreakGlassSerializer(event).data)
 
     @extend_schema(methods=["GET"], responses=s.JusticeOutcomeSerializer(many=True))
     @extend_schema(
@@ -165,6 +200,10 @@ class CaseViewSet(
     def outcomes(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
+            # The role first, as the page does (outcomes are the police's and the
+            # prosecutors' to record, on any case they see).
+            if not access.user_may(request.user, RECORD_JUSTICE_OUTCOME):
+                raise PermissionDenied("Only officers and prosecutors record justice outcomes.")
             body = s.JusticeOutcomeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             outcome = evidence.justice_outcome_record(
@@ -175,9 +214,11 @@ class CaseViewSet(
             )
         return self._page(case.justice_outcomes.all(), s.JusticeOutcomeSerializer)
 
+    @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         case = self.get_object()
+        self._need(MANAGE_CASE)
         body = s.CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.case_close(actor=request.user, case=case, **body.validated_data)
@@ -191,7 +232,8 @@ class CaseViewSet(
     def identity(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "PUT":
-            self._need("casework.change_case_identity")
+            self._hidden_unless(case, VIEW_IDENTITY)
+            self._need(CHANGE_IDENTITY)
             body = s.IdentitySerializer(data=request.data)
             body.is_valid(raise_exception=True)
             found = services.identity_save(actor=request.user, case=case, **body.validated_data)
@@ -208,7 +250,8 @@ class CaseViewSet(
     def location(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "PUT":
-            self._need("casework.change_case_location")
+            self._hidden_unless(case, VIEW_LOCATION)
+            self._need(CHANGE_LOCATION)
             body = s.LocationSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             current = services.location_set(actor=request.user, case=case, **body.validated_data)
@@ -226,12 +269,12 @@ class CaseViewSet(
     def needs(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need("casework.change_case_needs")
+            self._need(CHANGE_NEEDS)
             body = s.NeedSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             need = services.need_add(actor=request.user, case=case, **body.validated_data)
             return Response(s.NeedSerializer(need).data, status=status.HTTP_201_CREATED)
-        self._need("casework.view_case_needs")
+        self._hidden_unless(case, VIEW_NEEDS)
         return self._page(
             Need.objects.filter(case=case).order_by("urgency", "target_date", "id"),
             s.NeedSerializer,
@@ -241,8 +284,9 @@ class CaseViewSet(
     @action(detail=True, methods=["patch"], url_path=r"needs/(?P<need_id>[0-9]+)")
     def need(self, request: Request, pk: str, need_id: str) -> Response:
         case = self.get_object()
-        self._need("casework.view_case_needs")
-        need = get_object_or_404(Need, case=case, pk=need_id)
+        self._hidden_unless(case, VIEW_NEEDS)
+        self._need(CHANGE_NEEDS)
+        need = self._child_or_404(Need.objects.select_related("case"), case, VIEW_NEEDS, need_id)
         body = s.NeedSerializer(need, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         services.need_update(actor=request.user, need=need, **body.validated_data)
@@ -256,20 +300,23 @@ class CaseViewSet(
     def consents(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need("casework.change_case_consents")
+            self._need(CHANGE_CONSENTS)
             body = s.ConsentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             consent = services.consent_record(actor=request.user, case=case, **body.validated_data)
             return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
-        self._need("casework.view_case_consents")
+        self._hidden_unless(case, VIEW_CONSENTS)
         return self._page(Consent.objects.filter(case=case), s.ConsentSerializer)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ConsentSerializer)
     @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9]+)/withdraw")
     def withdraw_consent(self, request: Request, pk: str, consent_id: str) -> Response:
         case = self.get_object()
-        self._need("casework.view_case_consents")
-        consent = get_object_or_404(Consent, case=case, pk=consent_id)
+        self._hidden_unless(case, VIEW_CONSENTS)
+        self._need(CHANGE_CONSENTS)
+        consent = self._child_or_404(
+            Consent.objects.select_related("case"), case, VIEW_CONSENTS, consent_id
+        )
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.consent_withdraw(
@@ -285,6 +332,7 @@ class CaseViewSet(
     def notes(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
+            self._need(ADD_NOTE)
             body = s.NoteSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             note = services.note_add(actor=request.user, case=case, **body.validated_data)
@@ -297,6 +345,7 @@ class CaseViewSet(
     def flags(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
+            self._need(CHANGE_FLAGS)
             body = s.FlagSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             flag = services.flag_raise(actor=request.user, case=case, **body.validated_data)
@@ -308,7 +357,10 @@ class CaseViewSet(
     @action(detail=True, methods=["post"], url_path=r"flags/(?P<flag_id>[0-9]+)/clear")
     def clear_flag(self, request: Request, pk: str, flag_id: str) -> Response:
         case = self.get_object()
-        flag = get_object_or_404(SafeguardingFlag, case=case, pk=flag_id)
+        self._need(CHANGE_FLAGS)
+        flag = self._child_or_404(
+            SafeguardingFlag.objects.select_related("case"), case, VIEW_CASE, flag_id
+        )
         services.flag_clear(actor=request.user, flag=flag)
         return Response(s.FlagSerializer(flag).data)
 
@@ -324,6 +376,7 @@ class CaseViewSet(
     def documents(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
+            self._need(ADD_DOCUMENT)
             body = s.DocumentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = dict(body.validated_data)
@@ -353,6 +406,7 @@ class CaseViewSet(
     @action(detail=True, methods=["post"])
     def transfer(self, request: Request, pk: str) -> Response:
         case = self.get_object()
+        self._need(MANAGE_CASE)
         body = s.TransferSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         transfer = services.transfer_propose(actor=request.user, case=case, **body.validated_data)
@@ -368,7 +422,9 @@ class CaseViewSet(
         self, request: Request, pk: str, transfer_id: str, decision: str
     ) -> Response:
         case = self.get_object()
-        transfer = get_object_or_404(LeadTransfer, case=case, pk=transfer_id)
+        transfer = self._child_or_404(
+            LeadTransfer.objects.select_related("case", "to_agency"), case, VIEW_CASE, transfer_id
+        )
         body = s.TransferAnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if decision == "accept":
@@ -387,7 +443,7 @@ class CaseViewSet(
     @action(detail=True, methods=["get"])
     def access(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        self._need("casework.view_case_access")
+        self._hidden_unless(case, VIEW_CASE_ACCESS)
         data = {"grants": access.grants_on(case), "you": access.explain(request.user, case)}
         return Response(s.AccessSerializer(data).data)
 
@@ -395,7 +451,7 @@ class CaseViewSet(
     @action(detail=True, methods=["get"])
     def audit(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        self._need("casework.view_case_access")
+        self._hidden_unless(case, VIEW_CASE_ACCESS)
         events = AuditEvent.objects.filter(case_id=case.pk).select_related("actor", "actor_agency")
         return self._page(events, s.AuditRowSerializer)
 
@@ -424,15 +480,15 @@ class EvidenceRequestViewSet(
         body = s.EvidenceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        # The role first (403 whatever the case), then the case, resolved like every case
-        # lookup: one that does not exist and one the caller may not see are the same 404
-        # (a 400 "no such case" would tell them apart).
-        if not access.user_may(request.user, "casework.request_evidence"):
+        # The role first (403 whatever the case), then the case, resolved like every id in
+        # a body: one that does not exist and one the caller may not see are the same 400.
+        if not access.user_may(request.user, REQUEST_EVIDENCE):
             raise PermissionDenied("Only police officers ask for evidence.")
-        case = access.get_visible_or_404(
+        case = access.get_visible_or_400(
             Case.objects.select_related("lead_agency"),
             request.user,
-            "casework.view_case",
+            VIEW_CASE,
+            field="case",
             pk=data.pop("case_id"),
         )
         created = evidence.evidence_request_create(

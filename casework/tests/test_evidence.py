@@ -421,11 +421,15 @@ def test_break_glass_is_never_open_outside_the_partnership_or_to_other_roles(
 ):
     with pytest.raises(Http404):
         evidence.break_glass_open(actor=outside_officer, case=case, reason="Threat to life")
-    for role_without_it in (analyst, caseworker):
-        with pytest.raises(PermissionDenied):
-            evidence.break_glass_open(actor=role_without_it, case=case, reason="Threat to life")
+    # A role without the power: 404 when it does not see the case (as outside the
+    # partnership), 403 when it does (issue 14).
+    with pytest.raises(Http404):
+        evidence.break_glass_open(actor=analyst, case=case, reason="Threat to life")
+    with pytest.raises(PermissionDenied):
+        evidence.break_glass_open(actor=caseworker, case=case, reason="Threat to life")
 
 
+@pytest.mark.usefixtures("case_manager")  # someone to review it
 def test_break_glass_ends_with_the_partnership_agreement(case, partnership, police_officer):
     partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
     partnership.save(update_fields=["ends_on"])
@@ -436,9 +440,13 @@ def test_break_glass_ends_with_the_partnership_agreement(case, partnership, poli
     assert evidence.break_glass_open(actor=police_officer, case=case, reason="Threat to life")
 
 
-def test_a_lead_case_manager_may_break_the_glass_on_their_own_case(case, case_manager):
+def test_a_lead_case_manager_may_break_the_glass_on_their_own_case(
+    case, case_manager, agency_admin
+):
     event = evidence.break_glass_open(actor=case_manager, case=case, reason="Threat to life")
     assert event.agency == case_manager.membership.agency
+    # Never their own reviewer: the only case manager broke it, the admin reviews.
+    assert evidence.break_glass_reviewers(event).people == (agency_admin,)
 
 
 def test_notes_granted_one_by_one_never_include_lead_agency_notes(

@@ -60,7 +60,7 @@ def test_break_glass_in_the_browser_from_opening_to_review(
     assert case_manager.notifications.filter(kind="breakglass.opened").exists()
     lead_page = manager.get(f"/cases/{case.pk}/").content.decode()
     assert f'id="break-glass-flag-{event.pk}"' in lead_page
-    review_url = f"/cases/{case.pk}/break-glass/{event.pk}/"
+    review_url = f"/cases/break-glass/{event.pk}/"
     review_page = manager.get(review_url).content.decode()
     assert "Viewed the identity" in review_page  # what was read while it was open
     assert manager.post(review_url, {"note": ""}).status_code == 200  # a note is needed

@@ -451,7 +451,7 @@ def test_a_text_file_is_refused_with_a_message(login, case, caseworker, private_
 
 
 def test_a_transfer_is_answered_by_the_receiving_case_manager(
-    login, case, caseworker, council, other_agency_caseworker
+    login, case, caseworker, council, other_agency_caseworker, partnership
 ):
     council_manager = member(council, Role.CASE_MANAGER, username="dana")
     client = login(caseworker)
@@ -483,7 +483,9 @@ def test_a_transfer_is_answered_by_the_receiving_case_manager(
     assert b"Hoxha" in page.content
 
 
-def test_a_transfer_form_error_and_a_decline(login, case, caseworker, council, harbour):
+def test_a_transfer_form_error_and_a_decline(
+    login, case, caseworker, council, harbour, partnership
+):
     council_manager = member(council, Role.CASE_MANAGER, username="dana")
     client = login(caseworker)
     missing = client.post(f"/cases/{case.pk}/transfer/", {"to_agency": council.pk, "reason": ""})

@@ -92,7 +92,7 @@ def test_consent_rules(case, child_case, caseworker, council):
 
 
 def test_lead_transfer_moves_grants_and_leaves_read_only_history(
-    case, caseworker, case_manager, council, other_agency_caseworker
+    case, caseworker, case_manager, council, other_agency_caseworker, partnership
 ):
     from agencies.models import Role
     from agencies.tests.factories import member
@@ -132,7 +132,7 @@ def test_lead_transfer_moves_grants_and_leaves_read_only_history(
         services.transfer_decline(actor=council_manager, transfer=transfer)
 
 
-def test_declined_transfer_takes_back_the_summary(case, case_manager, council):
+def test_declined_transfer_takes_back_the_summary(case, case_manager, council, partnership):
     from agencies.models import Role
     from agencies.tests.factories import member
 
@@ -217,7 +217,7 @@ def test_flags_raise_and_clear(case, caseworker, other_agency_caseworker):
 
 
 def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
-    case, caseworker, case_manager, council
+    case, caseworker, case_manager, council, partnership
 ):
     from agencies.models import Role
     from agencies.tests.factories import member
@@ -246,7 +246,7 @@ def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
 
 
 def test_a_proposed_transfer_tells_the_receiving_case_managers(
-    case, case_manager, council, other_agency_caseworker, notification_worker
+    case, case_manager, council, other_agency_caseworker, notification_worker, partnership
 ):
     from agencies.models import Role
     from agencies.tests.factories import member

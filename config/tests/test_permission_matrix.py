@@ -673,7 +673,9 @@ MATRIX.update(
                 only({"officer": 302, "case_manager": 302, "outsider": 200}, 403, HTML_LOGIN),
                 data=lambda w, r: {
                     "reference": w.parts["bg_case"].reference,
-                    "reason": "Threat to life",
+                    # A reason of its own: the case manager broke this glass for "Threat to
+                    # life" within the hour, and the same reason again is refused.
+                    "reason": "Threat to life, seen again",
                     "confirm": "on",
                 },
                 note="outside the lead agency's partnership: the form says no such case",
@@ -682,12 +684,33 @@ MATRIX.update(
         "casework:break_glass": [
             Expect(
                 "GET",
-                only({"case_manager": 200}, 404, HTML_LOGIN),
-                kwargs=lambda w: {
-                    "pk": w.parts["bg_case"].pk,
-                    "bg_id": w.parts["break_glass"].pk,
-                },
-                note="the lead agency's case managers review; the opener sees their own",
+                only({"case_manager": 200, "agency_admin": 200}, 404, HTML_LOGIN),
+                kwargs=lambda w: {"bg_id": w.parts["break_glass"].pk},
+                note="the opener (Harbour's only case manager) and its reviewer (Harbour's "
+                "agency admin: the breaker never reviews their own); 404 to the rest",
+            ),
+            Expect(
+                "POST",
+                only(
+                    {"agency_admin": 302, "case_manager": 403, "partnership_manager": 404},
+                    403,
+                    HTML_LOGIN,
+                ),
+                kwargs=lambda w: {"bg_id": w.parts["break_glass"].pk},
+                data=lambda w, r: {"note": "Justified"},
+                note="its reviewer records the review; the opener sees it but may not; a "
+                "role that never reviews: 403 before the lookup",
+            ),
+        ],
+        "casework:break_glass_reviews": [
+            Expect(
+                "GET",
+                only(
+                    {"case_manager": 200, "agency_admin": 200, "partnership_manager": 200},
+                    403,
+                    HTML_LOGIN,
+                ),
+                note="the roles that review break-glass (issue 14)",
             )
         ],
         "casework:outcome_add": [
@@ -772,6 +795,160 @@ MATRIX.update(
 )
 
 
+# --- the parts of a case the police see (issue 14, item 7) ----------------------------
+# The case Harbour shared with the police (an accepted referral): the officer and the
+# analyst see its summary and flags, and the officer the statement an approved evidence
+# request granted. A part they may not read is 404 at both doors (audited); acting on
+# the case is 403 at both doors; changing a part they may not even read is 404.
+shared_pk = lambda w: {"pk": w.parts["shared_case"].pk}  # noqa: E731
+
+
+def police(care: int, officer: int, analyst: int, anonymous: int = API_ANON) -> Statuses:
+    """The shared case: Harbour's care roles, the officer, the analyst; others 404."""
+    statuses = {"caseworker": care, "case_manager": care, "officer": officer, "analyst": analyst}
+    return only(statuses, 404, anonymous)
+
+
+def police_page(care: int, officer: int, analyst: int) -> Statuses:
+    return police(care, officer, analyst, HTML_LOGIN)
+
+
+def shared_document(w: World) -> dict[str, Any]:
+    return {"pk": w.parts["shared_case"].pk, "doc_id": w.parts["evidence_items"][0]["id"]}
+
+
+SHARED_PARTS: dict[str, list[Expect]] = {
+    "api:case-detail": [
+        Expect("GET", police(200, 200, 200), api=True, kwargs=shared_pk),
+        Expect(
+            "PATCH",
+            police(200, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"risk_level": "medium"},
+        ),
+    ],
+    "api:case-identity": [
+        Expect(
+            "GET",
+            police(404, 404, 404),
+            api=True,
+            kwargs=shared_pk,
+            note="none recorded yet: the same 404 as for the police, who may not read it",
+        ),
+        Expect(
+            "PUT",
+            police(200, 404, 404),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"given_name": "Ana"},
+            note="a part they may not read: 404, even to change it",
+        ),
+    ],
+    "api:case-location": [Expect("GET", police(404, 404, 404), api=True, kwargs=shared_pk)],
+    "api:case-needs": [
+        Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk),
+        Expect(
+            "POST",
+            police(201, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"category": "transport"},
+        ),
+    ],
+    "api:case-consents": [
+        Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk),
+        Expect(
+            "POST",
+            police(201, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"scope": "police_contact", "method": "written"},
+        ),
+    ],
+    "api:case-notes": [
+        Expect(
+            "GET",
+            police(200, 200, 404),
+            api=True,
+            kwargs=shared_pk,
+            note="the officer: only notes granted one by one (none here)",
+        ),
+        Expect(
+            "POST",
+            police(201, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"body": "Called", "visibility": "case_team"},
+        ),
+    ],
+    "api:case-flags": [
+        Expect("GET", police(200, 200, 200), api=True, kwargs=shared_pk),
+        Expect(
+            "POST",
+            police(201, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"kind": "other"},
+        ),
+    ],
+    "api:case-documents": [
+        Expect(
+            "GET",
+            police(200, 200, 404),
+            api=True,
+            kwargs=shared_pk,
+            note="the officer: the statement granted",
+        ),
+        Expect("POST", police(400, 403, 403), api=True, kwargs=shared_pk, note="no file: 400"),
+    ],
+    "api:case-document-download": [
+        Expect("GET", police(200, 200, 404), api=True, kwargs=shared_document)
+    ],
+    "api:case-close": [
+        Expect(
+            "POST",
+            police(200, 403, 403),
+            api=True,
+            kwargs=shared_pk,
+            data=lambda w, r: {"reason": "support_complete"},
+        )
+    ],
+    "api:case-access": [Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk)],
+    "api:case-audit": [Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk)],
+    "casework:case_detail": [Expect("GET", police_page(200, 200, 200), kwargs=shared_pk)],
+    "casework:case_edit": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
+    "casework:case_access": [Expect("GET", police_page(200, 404, 404), kwargs=shared_pk)],
+    "casework:identity_edit": [Expect("GET", police_page(200, 404, 404), kwargs=shared_pk)],
+    "casework:location_edit": [Expect("GET", police_page(200, 404, 404), kwargs=shared_pk)],
+    "casework:need_add": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
+    "casework:consent_add": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
+    "casework:note_add": [
+        Expect(
+            "POST",
+            police_page(302, 403, 403),
+            kwargs=shared_pk,
+            data=lambda w, r: {"body": "Hi", "visibility": "case_team"},
+        )
+    ],
+    "casework:flag_add": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
+    "casework:document_upload": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
+    "casework:document_download": [
+        Expect("GET", police_page(200, 200, 404), kwargs=shared_document)
+    ],
+    "casework:case_status": [
+        Expect(
+            "POST",
+            police_page(302, 403, 403),
+            kwargs=shared_pk,
+            data=lambda w, r: {"action": "activate"},
+        )
+    ],
+}
+for _name, _rows in SHARED_PARTS.items():
+    MATRIX[_name].extend(_rows)
+
+
 # --- notifications --------------------------------------------------------------------
 # Everyone has an inbox of their own; a notification of the caseworker's is 404 to
 # everyone else (and marking it read there changes nothing).
@@ -833,8 +1010,9 @@ MATRIX.update(
 
 # --- referrals and the NRM ------------------------------------------------------------
 # A referral from Harbour Trust to Northshire Police: the referring caseworkers and the
-# receiving officer see it; the police analyst (no referral work), the Council's
-# partnership manager and everyone else get 404.
+# receiving officer see it; roles that never work with referrals (the police analyst, the
+# Council's partnership manager, agency admins) get 403 before any id is looked up, at both
+# doors; everyone else gets 404 (issue 14).
 REFERRAL_PARTIES = {"caseworker": 200, "case_manager": 200, "officer": 200}
 
 
@@ -853,7 +1031,7 @@ MATRIX.update(
             Expect("GET", everyone(200, API_ANON), api=True, note="own, or to decide"),
             Expect(
                 "POST",
-                only({"officer": 201, "outsider": 404}, 403, API_ANON),
+                only({"officer": 201, "outsider": 400}, 403, API_ANON),
                 api=True,
                 data=lambda w, r: {
                     "case": w.parts["shared_case"].pk,
@@ -861,7 +1039,7 @@ MATRIX.update(
                     "legal_basis": "MSA 2015",
                     "items": w.parts["evidence_items"],
                 },
-                note="officers who see the case; another force: 404",
+                note="officers who see the case; another force: 400 'no such case'",
             ),
         ],
         "api:evidence-request-detail": [
@@ -900,20 +1078,53 @@ MATRIX.update(
         "api:case-break-glass": [
             Expect(
                 "POST",
-                only({"officer": 201, "case_manager": 201, "outsider": 404}, 403, API_ANON),
+                only(
+                    {"officer": 201, "case_manager": 201, "caseworker": 403},
+                    404,
+                    API_ANON,
+                ),
                 api=True,
                 kwargs=case_pk,
-                data=lambda w, r: {"reason": "Threat to life"},
-                note="the lead agency's partnership only; 404 outside it",
+                data=lambda w, r: {"reason": "Threat to life, seen again"},
+                note="the lead agency's partnership only; a role without the power gets 403 "
+                "only if it sees the case, else 404 like an outsider (issue 14)",
             )
         ],
-        "api:case-break-glass-review": [
+        "api:break-glass-list": [
+            Expect("GET", everyone(200, API_ANON), api=True, note="scoped: each their own"),
+        ],
+        "api:break-glass-detail": [
+            Expect(
+                "GET",
+                only({"case_manager": 200, "agency_admin": 200}, 404, API_ANON),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["break_glass"].pk},
+                note="as the page: its opener and its reviewer",
+            )
+        ],
+        "api:break-glass-to-review": [
+            Expect(
+                "GET",
+                only(
+                    {"case_manager": 200, "agency_admin": 200, "partnership_manager": 200},
+                    403,
+                    API_ANON,
+                ),
+                api=True,
+            )
+        ],
+        "api:break-glass-review": [
             Expect(
                 "POST",
-                only({"case_manager": 200, "caseworker": 403}, 404, API_ANON),
+                only(
+                    {"agency_admin": 200, "case_manager": 403, "partnership_manager": 404},
+                    403,
+                    API_ANON,
+                ),
                 api=True,
-                kwargs=lambda w: {"pk": w.parts["bg_case"].pk, "bg_id": w.parts["break_glass"].pk},
+                kwargs=lambda w: {"pk": w.parts["break_glass"].pk},
                 data=lambda w, r: {"note": "Justified"},
+                note="as the page",
             )
         ],
         "api:case-outcomes": [
@@ -947,17 +1158,38 @@ def referral(key: str = "referral") -> Callable[[World], dict[str, Any]]:
     return lambda w: {"pk": w.parts[key].pk}
 
 
+# Roles that never hold referrals.view_referral (nor make referrals): 403, as the inbox.
+NO_REFERRAL_WORK = {"analyst": 403, "partnership_manager": 403, "agency_admin": 403}
+# Roles that never work with the NRM (no referrals.*_nrmreferral): 403 likewise.
+NO_NRM_WORK = {**NO_REFERRAL_WORK, "prosecutor": 403}
+
+
 def parties(sender: int, receiver: int, anonymous: int = API_ANON) -> Statuses:
-    return only({"caseworker": sender, "case_manager": sender, "officer": receiver}, 404, anonymous)
+    return only(
+        {"caseworker": sender, "case_manager": sender, "officer": receiver, **NO_REFERRAL_WORK},
+        404,
+        anonymous,
+    )
+
+
+def nrm_work(status: int, anonymous: int = API_ANON) -> Statuses:
+    """Harbour's care roles (the lead and the referrer); roles without NRM work 403; the
+    rest do not see the case: 404."""
+    return only({"caseworker": status, "case_manager": status, **NO_NRM_WORK}, 404, anonymous)
 
 
 MATRIX.update(
     {
         "api:referral-list": [
-            Expect("GET", everyone(200, API_ANON), api=True, note="to or from the caller's agency"),
+            Expect(
+                "GET",
+                only(NO_REFERRAL_WORK, 200, API_ANON),
+                api=True,
+                note="to or from the caller's agency; roles without referrals 403, as the inbox",
+            ),
             Expect(
                 "POST",
-                care(201),
+                only({"caseworker": 201, "case_manager": 201, **NO_REFERRAL_WORK}, 400, API_ANON),
                 api=True,
                 data=lambda w, r: {
                     "case": w.case.pk,
@@ -965,6 +1197,7 @@ MATRIX.update(
                     "kind": "health",
                     "reason": "GP",
                 },
+                note="a case id in the body the caller does not see: 400 'no such case'",
             ),
         ],
         "api:referral-detail": [Expect("GET", parties(200, 200), api=True, kwargs=referral())],
@@ -983,13 +1216,13 @@ MATRIX.update(
             Expect("POST", parties(403, 200), api=True, kwargs=referral("accepted_referral"))
         ],
         "api:case-nrm-list": [
-            Expect("GET", care(), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
-            Expect("POST", care(201), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect("GET", nrm_work(200), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect("POST", nrm_work(201), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
         ],
         "api:case-nrm-detail": [
             Expect(
                 "PATCH",
-                care(),
+                nrm_work(200),
                 api=True,
                 kwargs=lambda w: {"case_pk": w.case.pk, "pk": w.parts["nrm"].pk},
                 data=lambda w, r: {"competent_authority_reference": "CA-1"},
@@ -998,7 +1231,7 @@ MATRIX.update(
         "api:case-duty-to-notify": [
             Expect(
                 "POST",
-                care(403),
+                nrm_work(403),
                 api=True,
                 kwargs=lambda w: {"case_pk": w.case.pk},
                 note="a charity has no duty to notify",
@@ -1028,10 +1261,14 @@ MATRIX.update(
             ),
         ],
         "referrals:referral_create": [
-            Expect("GET", care_page(), kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect(
+                "GET",
+                only({**CARE, **NO_REFERRAL_WORK}, 404, HTML_LOGIN),
+                kwargs=lambda w: {"case_pk": w.case.pk},
+            ),
             Expect(
                 "POST",
-                care_page(302),
+                only({"caseworker": 302, "case_manager": 302, **NO_REFERRAL_WORK}, 404, HTML_LOGIN),
                 kwargs=lambda w: {"case_pk": w.case.pk},
                 data=lambda w, r: {
                     "to_agency": w.agencies["council"].pk,
@@ -1041,7 +1278,22 @@ MATRIX.update(
                 },
             ),
         ],
-        "referrals:case_nrm": [Expect("GET", care_page(), kwargs=lambda w: {"case_pk": w.case.pk})],
+        "referrals:case_nrm": [
+            Expect("GET", nrm_work(200, HTML_LOGIN), kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect(
+                "POST",
+                nrm_work(302, HTML_LOGIN),
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                data=lambda w, r: {
+                    "action": "decision",
+                    "nrm_id": w.parts["nrm"].pk,
+                    "competent_authority_reference": "CA-1",
+                    "rg_decision": "pending",
+                    "cg_decision": "pending",
+                },
+                note="a decision on Harbour's NRM record: the PATCH of api:case-nrm-detail",
+            ),
+        ],
     }
 )
 
@@ -1120,14 +1372,15 @@ MATRIX.update(
         "api:intelligence-report-detail": [
             Expect(
                 "GET",
-                only(INTELLIGENCE_READERS, 404, API_ANON),
+                contributors(404, officer=200, analyst=200),
                 api=True,
                 kwargs=report_pk,
-                note="partnership AMBER: read by intelligence roles of partners; 404 otherwise",
+                note="partnership AMBER: read by intelligence roles of partners; 404 otherwise; "
+                "roles that never use intelligence 403 first, as in the browser",
             ),
             Expect(
                 "PATCH",
-                only(INTELLIGENCE_READERS, 404, API_ANON),
+                contributors(404, officer=200, analyst=200),
                 api=True,
                 kwargs=report_pk,
                 data=lambda w, r: {"title": "Hand car wash"},
@@ -1138,13 +1391,23 @@ MATRIX.update(
         "api:intelligence-report-acknowledge-conditions": [
             Expect(
                 "POST",
-                only({"officer": 200, "analyst": 200, "case_manager": 400}, 404, API_ANON),
+                only({"officer": 200, "analyst": 200, "outsider": 404}, 403, API_ANON),
                 api=True,
                 kwargs=lambda w: {"pk": w.parts["c_report"].pk},
-                note="Harbour's C report: the police accept; its own author has nothing to accept",
+                note="Harbour's C report: the police accept; roles that read no other agency's "
+                "intelligence 403 first, as in the browser",
             )
         ],
         "api:intelligence-report-matches": [Expect("GET", contributors(200), api=True)],
+        "api:intelligence-report-match-detail": [
+            Expect(
+                "GET",
+                contributors(404, officer=200, analyst=200),
+                api=True,
+                kwargs=lambda w: {"match_pk": w.parts["match"].pk},
+                note="opening a match names the agency: the police were told; Harbour was not",
+            )
+        ],
         "api:operation-list": [
             Expect("GET", contributors(200), api=True),
             Expect(
@@ -1381,9 +1644,10 @@ MATRIX.update(
             f"dashboards:partnership_{name}": [
                 Expect(
                     "GET",
-                    only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                    only({"partnership_manager": 200}, 403, HTML_LOGIN),
                     kwargs=kwargs,
-                    note="the partnership's managers only; anyone else: 404 (audited)",
+                    note="the partnership's managers; other roles 403 before any lookup, "
+                    "as the API; another partnership's manager would get 404 (audited)",
                 )
             ]
             for name, kwargs in (
@@ -1396,9 +1660,10 @@ MATRIX.update(
             f"dashboards:agency_{name}": [
                 Expect(
                     "GET",
-                    only(DASHBOARD_ROLES, 404, HTML_LOGIN),
+                    only(DASHBOARD_ROLES, 403, HTML_LOGIN),
                     kwargs=kwargs,
-                    note="Harbour's case manager, and the manager of its partnership",
+                    note="Harbour's case manager, and the manager of its partnership; roles "
+                    "that open no dashboard 403, as the API",
                 )
             ]
             for name, kwargs in (
@@ -1409,14 +1674,14 @@ MATRIX.update(
         },
         "dashboards:partnership_export": [
             Expect(
-                "POST", only({"partnership_manager": 302}, 404, HTML_LOGIN), kwargs=partnership_pk
+                "POST", only({"partnership_manager": 302}, 403, HTML_LOGIN), kwargs=partnership_pk
             ),
             Expect("GET", only({}, 405, HTML_LOGIN), kwargs=partnership_pk),
         ],
         "dashboards:agency_export": [
             Expect(
                 "POST",
-                only({"partnership_manager": 302, "case_manager": 302}, 404, HTML_LOGIN),
+                only({"partnership_manager": 302, "case_manager": 302}, 403, HTML_LOGIN),
                 kwargs=harbour_pk,
             ),
             Expect("GET", only({}, 405, HTML_LOGIN), kwargs=harbour_pk),
@@ -1424,17 +1689,17 @@ MATRIX.update(
         "dashboards:export_detail": [
             Expect(
                 "GET",
-                only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                only({"partnership_manager": 200, "case_manager": 404}, 403, HTML_LOGIN),
                 kwargs=export_pk,
-                note="the requester only",
+                note="the requester only; roles that open no dashboard 403 before any lookup",
             )
         ],
         "dashboards:export_download": [
             Expect(
                 "GET",
-                only({"partnership_manager": 200}, 404, HTML_LOGIN),
+                only({"partnership_manager": 200, "case_manager": 404}, 403, HTML_LOGIN),
                 kwargs=export_pk,
-                note="the requester only (audited)",
+                note="the requester only (audited); roles that open no dashboard 403",
             )
         ],
     }
@@ -1446,10 +1711,10 @@ MATRIX.update(
         "api:dashboard-partnership": [
             Expect(
                 "GET",
-                only({"partnership_manager": 200, "case_manager": 404}, 403, API_ANON),
+                only({"partnership_manager": 200}, 403, API_ANON),
                 api=True,
                 kwargs=lambda w: {"partnership_id": w.partnership.pk},
-                note="a case manager opens dashboards, but not a partnership's",
+                note="a case manager's role never opens a partnership's: 403, as the page",
             )
         ],
         "api:dashboard-agency": [

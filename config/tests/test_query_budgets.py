@@ -53,6 +53,22 @@ def test_case_list_html_and_api(login, api, caseworker, many_cases):
     assert counts[100] <= 8
 
 
+def test_case_list_through_an_api_token(caseworker, many_cases):
+    """The token door (issue 14) loads what scoping needs with the user, as a session
+    does: within the session's budget, nothing loaded lazily afterwards."""
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _, token = AuthToken.objects.create(caseworker)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    counts = same_for_every_size(client, lambda n: f"/api/v1/cases/?page_size={n}")
+    # The token and knox's sweep of the user's expired tokens; the user with its
+    # membership, agency and personal-grant flags (one query, not three); the count, the
+    # page and its flags.
+    assert counts[100] <= 6
+
+
 def test_notifications_list_html_and_api(login, api, caseworker, many_cases):
     with transaction.atomic():
         for case in many_cases:
@@ -69,7 +85,7 @@ def test_notifications_list_html_and_api(login, api, caseworker, many_cases):
 
 
 def test_referral_inbox_and_list(
-    login, api, caseworker, council, other_agency_caseworker, many_cases
+    login, api, caseworker, council, other_agency_caseworker, many_cases, partnership
 ):
     small = queries(login(other_agency_caseworker), "/referrals/")
     for case in many_cases[:60]:

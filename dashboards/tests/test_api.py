@@ -172,19 +172,37 @@ def test_a_case_manager_reads_their_own_agency_only(
 ):
     assert api(case_manager).get(agency_url(harbour), YEAR).status_code == 200
     assert api(case_manager).get(agency_url(council), YEAR).status_code == 404
-    assert api(case_manager).get(partnership_url(northshire), YEAR).status_code == 404
     assert api(council_case_manager).get(agency_url(harbour), YEAR).status_code == 404
 
 
-def test_a_role_without_dashboards_gets_403_audited(api, data, caseworker, harbour, northshire):
+def test_a_case_manager_gets_403_for_any_partnership_dashboard_as_in_the_browser(
+    api, login, data, case_manager, northshire
+):
+    # Their role never opens a partnership's dashboard: refused before the id is looked
+    # up, so their own partnership and one that does not exist answer alike.
+    for url in (partnership_url(northshire), "/api/v1/dashboards/partnership/999999/"):
+        response = api(case_manager).get(url, YEAR)
+        assert response.status_code == 403
+        assert "partnership managers" in response.json()["detail"]
+    page = f"/dashboards/partnership/{northshire.id}/"
+    assert login(case_manager).get(page).status_code == 403
+    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
+
+
+def test_a_role_without_dashboards_gets_403_audited(
+    api, login, data, caseworker, harbour, northshire
+):
     client = api(caseworker)
     for url in (partnership_url(northshire), agency_url(harbour)):
         response = client.get(url, YEAR)
         assert response.status_code == 403
-        assert "dashboards" in response.json()["detail"]
+        assert "dashboards" in response.json()["detail"].lower()
+        # The browser answers the same situation the same way (it was 404 there).
+        assert login(caseworker).get(url.removeprefix("/api/v1")).status_code == 403
     forbidden = AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=caseworker)
+    paths = [partnership_url(northshire), agency_url(harbour)]
     assert sorted(event.detail["path"] for event in forbidden) == sorted(
-        [partnership_url(northshire), agency_url(harbour)]
+        paths + [path.removeprefix("/api/v1") for path in paths]
     )
     assert not AuditEvent.objects.filter(action=DASHBOARD_VIEWED).exists()
 
@@ -197,6 +215,16 @@ def test_anonymous_gets_401(api, data, northshire, harbour):
 def test_a_dashboard_that_does_not_exist_is_404(api, data, manager):
     assert api(manager).get("/api/v1/dashboards/partnership/999999/").status_code == 404
     assert api(manager).get("/api/v1/dashboards/agency/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "1.5", "-1", "false", "99999999999999999999999"])
+@pytest.mark.parametrize("kind", ["partnership", "agency"])
+def test_an_id_that_is_not_one_is_a_json_404_like_every_api_route(api, data, manager, kind, bad_id):
+    response = api(manager).get(f"/api/v1/dashboards/{kind}/{bad_id}/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    missing = api(manager).get(f"/api/v1/dashboards/{kind}/999999/")
+    assert response.json() == missing.json()
 
 
 # --- Parameters --------------------------------------------------------------------------

@@ -133,6 +133,19 @@ def test_only_the_requester_sees_or_downloads_the_export(
     assert login(manager).get(reverse("dashboards:export_detail", args=[99_999])).status_code == 404
 
 
+def test_a_role_without_dashboards_gets_403_for_any_export_whether_it_exists(
+    login, manager, caseworker, partnership, data
+):
+    job = ExportJob.objects.create(
+        requested_by=manager, scope_kind="partnership", scope_id=partnership.pk, filters=YEAR
+    )
+    for name in ("export_detail", "export_download"):
+        for pk in (job.pk, 99_999):
+            path = reverse(f"dashboards:{name}", args=[pk])
+            assert login(caseworker).get(path).status_code == 403
+    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=caseworker).exists()
+
+
 def test_the_task_refuses_a_requester_who_lost_the_role(
     login, manager, partnership, data, django_capture_on_commit_callbacks
 ):
@@ -150,9 +163,9 @@ def test_the_task_refuses_a_requester_who_lost_the_role(
     assert AuditEvent.objects.filter(
         action=actions.ACCESS_DENIED, actor=manager, target_type="agencies.partnership"
     ).exists()
-    # The page says so, to... nobody: the dashboard is no longer theirs.
+    # The page says so, to... nobody: their role no longer opens dashboards at all.
     detail = reverse("dashboards:export_detail", args=[job.pk])
-    assert login(manager).get(detail).status_code == 404
+    assert login(manager).get(detail).status_code == 403
 
 
 def test_a_failed_job_says_so(login, manager, partnership, data):
@@ -247,7 +260,8 @@ def test_the_poller_stops_when_the_requester_loses_the_role(login, manager, part
     assert response.status_code == 286  # htmx: stop polling
     assert "hx-trigger" not in response.content.decode()
     assert "not available to you" in response.content.decode()
-    assert client.get(path).status_code == 404  # the page itself
+    assert AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=manager).count() == 1
+    assert client.get(path).status_code == 403  # the page itself: the role opens none
 
 
 def test_expired_files_are_purged_and_no_longer_served(
@@ -280,8 +294,9 @@ def test_bad_filters_send_the_requester_back_to_the_form(login, manager, partner
 
 
 def test_nobody_else_may_ask_for_an_export(login, caseworker, south_manager, partnership, data):
-    for user in (caseworker, south_manager):
-        assert login(user).post(export_url(partnership), YEAR).status_code == 404
+    # A role that opens no dashboard: 403; the manager of another partnership: 404.
+    assert login(caseworker).post(export_url(partnership), YEAR).status_code == 403
+    assert login(south_manager).post(export_url(partnership), YEAR).status_code == 404
     assert login(None).post(export_url(partnership), YEAR).status_code == 302
     assert login(caseworker).get(export_url(partnership)).status_code == 405
     assert not ExportJob.objects.exists()

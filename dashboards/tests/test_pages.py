@@ -134,12 +134,13 @@ def test_anonymous_visitors_are_sent_to_log_in(login, partnership):
     ("person", "status"),
     [
         ("manager", 200),
-        ("south_manager", 404),  # the manager of another partnership
-        ("case_manager", 404),
-        ("caseworker", 404),
-        ("police_officer", 404),
-        ("prosecutor", 404),
-        ("outside_officer", 404),
+        ("south_manager", 404),  # the manager of another partnership: not theirs
+        # Roles that never open a partnership dashboard: 403, as the API answers them.
+        ("case_manager", 403),
+        ("caseworker", 403),
+        ("police_officer", 403),
+        ("prosecutor", 403),
+        ("outside_officer", 403),
     ],
 )
 def test_the_partnership_dashboard_opens_for_its_managers_only(
@@ -173,8 +174,9 @@ def test_a_manager_of_another_partnership_is_refused_and_the_attempt_audited(
         ("manager", "harbour", 200),  # an agency of their partnership
         ("manager", "south_charity", 404),
         ("south_manager", "harbour", 404),
-        ("caseworker", "harbour", 404),
-        ("agency_admin", "harbour", 404),
+        # Roles that open no dashboard: 403 even for their own agency.
+        ("caseworker", "harbour", 403),
+        ("agency_admin", "harbour", 403),
     ],
 )
 def test_agency_dashboards(request, login, partnership, person, agency, status):
@@ -186,6 +188,18 @@ def test_agency_dashboards(request, login, partnership, person, agency, status):
 def test_an_unknown_dashboard_is_404(login, manager):
     assert login(manager).get(url("partnership", 999_999)).status_code == 404
     assert login(manager).get(url("agency", 999_999)).status_code == 404
+
+
+def test_a_role_without_dashboards_gets_the_same_403_whether_the_dashboard_exists(
+    login, caseworker, partnership, harbour
+):
+    client = login(caseworker)
+    for kind, pk in (("partnership", partnership.pk), ("agency", harbour.pk)):
+        for name in ("dashboard", "report"):
+            assert client.get(url(kind, pk, name)).status_code == 403
+            assert client.get(url(kind, 999_999, name)).status_code == 403
+    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
+    assert AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=caseworker).count() == 8
 
 
 def test_the_nav_shows_dashboards_to_managers_only(login, manager, case_manager, caseworker):
@@ -465,7 +479,7 @@ def test_a_changed_role_applies_on_the_next_request(login, manager, partnership,
     assert client.get(url("partnership", partnership.pk)).status_code == 200
     manager.membership.role = Role.CASEWORKER
     manager.membership.save()
-    assert client.get(url("partnership", partnership.pk)).status_code == 404
+    assert client.get(url("partnership", partnership.pk)).status_code == 403
     assert client.get(reverse("dashboards:list")).status_code == 403
 
 

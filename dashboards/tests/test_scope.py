@@ -1,10 +1,15 @@
 """Who may open which dashboard (``dashboards.scope``): a partnership manager their
-partnerships' dashboards and their agencies'; a case manager their own agency's; anyone
-else, and any other dashboard, 404 (audited when the partnership or agency exists)."""
+partnerships' dashboards and their agencies'; a case manager their own agency's.
+
+In the access contract's order (issue 14): a role that may never open this kind of
+dashboard is refused first (PermissionDenied: 403), whatever the id, so the refusal says
+nothing about what exists; then a partnership or agency the user is not part of, or one
+that does not exist, is Http404, audited when it exists."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from agencies import access
@@ -63,16 +68,33 @@ def test_a_partnership_manager_gets_404_for_another_partnership(manager, south_p
     "role",
     [Role.CASEWORKER, Role.CASE_MANAGER, Role.OFFICER, Role.ANALYST, Role.AGENCY_ADMIN],
 )
-def test_other_roles_of_a_member_agency_get_404_for_the_partnership(role, council, partnership):
+def test_other_roles_of_a_member_agency_are_refused_the_partnership_before_any_lookup(
+    role, council, partnership
+):
     from agencies.tests.factories import member
 
     user = member(council, role)
-    with pytest.raises(Http404):
-        partnership_scope(user, partnership.pk)
-    assert denials(user) == [("agencies.partnership", str(partnership.pk), VIEW_PARTNERSHIP)]
+    # The same refusal for their own partnership and for one that does not exist.
+    for pk in (partnership.pk, 999_999, "abc"):
+        with pytest.raises(PermissionDenied):
+            partnership_scope(user, pk)
+    # Nothing was looked up, so no partnership is named in the trail (the 403 itself is
+    # audited where it is answered: the API's exception handler, the pages' middleware).
+    assert denials(user) == []
 
 
-@pytest.mark.parametrize("missing", [999_999, "abc", None])
+@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.OFFICER, Role.ANALYST, Role.AGENCY_ADMIN])
+def test_roles_without_dashboards_are_refused_any_agency_before_any_lookup(role, harbour):
+    from agencies.tests.factories import member
+
+    user = member(harbour, role)
+    for pk in (harbour.pk, 999_999, "abc"):
+        with pytest.raises(PermissionDenied):
+            agency_scope(user, pk)
+    assert denials(user) == []
+
+
+@pytest.mark.parametrize("missing", [999_999, "abc", "1.5", "-1", 10**30, None])
 def test_a_missing_partnership_or_agency_is_404_without_an_audit(manager, missing):
     with pytest.raises(Http404):
         partnership_scope(manager, missing)
@@ -81,23 +103,23 @@ def test_a_missing_partnership_or_agency_is_404_without_an_audit(manager, missin
     assert denials(manager) == []
 
 
-def test_an_anonymous_or_inactive_user_gets_404(partnership, manager, harbour):
+def test_an_anonymous_or_inactive_user_is_refused(partnership, manager, harbour):
     from django.contrib.auth.models import AnonymousUser
 
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         partnership_scope(AnonymousUser(), partnership.pk)
     manager.is_active = False
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         partnership_scope(manager, partnership.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         agency_scope(manager, harbour.pk)
 
 
-def test_a_partnership_manager_of_an_inactive_agency_gets_404(manager, council, partnership):
+def test_a_partnership_manager_of_an_inactive_agency_is_refused(manager, council, partnership):
     council.active = False
     council.save()
     manager.membership.agency.refresh_from_db()
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         partnership_scope(manager, partnership.pk)
 
 
@@ -110,8 +132,18 @@ def test_a_case_manager_opens_their_own_agency_only(case_manager, harbour, counc
 
 
 def test_a_caseworker_may_not_open_even_their_own_agency(caseworker, harbour):
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         agency_scope(caseworker, harbour.pk)
+
+
+def test_a_case_manager_is_refused_partnership_dashboards_whatever_the_id(
+    case_manager, partnership, south_partnership
+):
+    # Harbour is in Northshire, not in Southshire: the answer is the same 403.
+    for pk in (partnership.pk, south_partnership.pk, 999_999):
+        with pytest.raises(PermissionDenied):
+            partnership_scope(case_manager, pk)
+    assert denials(case_manager) == []
 
 
 def test_a_partnership_manager_opens_any_agency_of_their_partnerships(
@@ -121,6 +153,7 @@ def test_a_partnership_manager_opens_any_agency_of_their_partnerships(
     assert agency_scope(manager, council.pk).agency_ids == (council.pk,)  # their own
     with pytest.raises(Http404):
         agency_scope(manager, south_charity.pk)
+    assert denials(manager) == [("agencies.agency", str(south_charity.pk), VIEW_AGENCY)]
 
 
 def test_dashboards_for_lists_what_a_user_may_open(
@@ -138,5 +171,5 @@ def test_a_change_of_role_applies_at_once(manager, partnership):
     assert partnership_scope(manager, partnership.pk).id == partnership.pk
     manager.membership.role = Role.CASEWORKER
     manager.membership.save()
-    with pytest.raises(Http404):
+    with pytest.raises(PermissionDenied):
         partnership_scope(manager, partnership.pk)

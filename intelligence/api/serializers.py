@@ -12,7 +12,6 @@ from typing import Any
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.models import ExploitationType
@@ -252,6 +251,10 @@ class ReportWriteSerializer(serializers.Serializer):
     archive_reason = serializers.CharField(required=False, allow_blank=True)
 
     def validate_entities(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A PATCH is partial, and DRF then requires no field of a nested entity either:
+        # one without its kind or value is a field error, not a KeyError (issue 14).
+        if any("kind" not in item or "value" not in item for item in value):
+            raise serializers.ValidationError(_("Give each entity its kind and its value."))
         return [{"kind": item["kind"], "value": item["value"]} for item in value]
 
 
@@ -268,9 +271,10 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 class MatchSerializer(serializers.Serializer):
-    """A match on one of the reader's agency's reports: the entity (as the reader's own
-    report spells it), the agency to contact, and never anything of the other report,
-    except its id when the reader may read it now."""
+    """A row of the match inbox: a match on one of the reader's agency's reports, with
+    the entity as the reader's own report spells it. Nothing of the other side, not even
+    its agency: that is named when the match is opened (``MatchDetailSerializer``,
+    audited), as in the browser."""
 
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=EntityKind.choices, read_only=True)
@@ -285,9 +289,31 @@ class MatchSerializer(serializers.Serializer):
         read_only=True,
         help_text="existing: your report was there first; new: yours came later.",
     )
-    existing_agency_told = serializers.BooleanField(read_only=True)
-    new_agency_told = serializers.BooleanField(read_only=True)
-    other_agency = serializers.SerializerMethodField()
+
+
+class MatchDetailSerializer(serializers.Serializer):
+    """One match, opened (audited): the browser's match page as JSON. The agency to
+    contact and its intelligence mailbox, whether it was told of the match too, and the
+    other report's id only when you may read it; never its title, text or value."""
+
+    id = serializers.IntegerField(source="match.pk", read_only=True)
+    kind = serializers.ChoiceField(choices=EntityKind.choices, read_only=True)
+    created_at = serializers.DateTimeField(source="match.created_at", read_only=True)
+    own_report = serializers.IntegerField(source="own_report.pk", read_only=True)
+    own_report_title = serializers.CharField(source="own_report.title", read_only=True)
+    own_value = serializers.CharField(
+        source="value", read_only=True, help_text="The entity as your own report names it."
+    )
+    own_side = serializers.ChoiceField(
+        choices=["existing", "new"],
+        read_only=True,
+        help_text="existing: your report was there first; new: yours came later.",
+    )
+    other_agency = ContactAgencySerializer(source="contact_agency", read_only=True)
+    other_agency_told = serializers.BooleanField(
+        read_only=True,
+        help_text="The other agency was told of this match too (it may read your report).",
+    )
     other_report = serializers.IntegerField(
         source="other_report_id",
         read_only=True,
@@ -295,17 +321,9 @@ class MatchSerializer(serializers.Serializer):
         help_text="Present only when you may read the other report.",
     )
 
-    @extend_schema_field(ContactAgencySerializer)
-    def get_other_agency(self, match: Any) -> dict[str, Any]:
-        return {
-            "id": match.other_agency_id,
-            "name": match.other_agency_name,
-            "intelligence_contact": match.other_agency_contact,
-        }
-
-    def to_representation(self, match: Any) -> dict[str, Any]:
-        data = super().to_representation(match)
-        if not match.other_report_readable:
+    def to_representation(self, view: Any) -> dict[str, Any]:
+        data = super().to_representation(view)
+        if view.other_report_id is None:
             del data["other_report"]
         return data
 

@@ -5,11 +5,14 @@
   fields the reader may not see are absent); change it, re-grade it, submit or archive
   it (PATCH).
 - ``/intelligence/{id}/acknowledge-conditions/``: accept a C report's conditions.
-- ``/intelligence/matches/``: the match inbox, without the other report's content.
+- ``/intelligence/matches/``: the match inbox: the kind and your own report, never the
+  other agency (as in the browser); ``/intelligence/matches/{id}/`` opens one match
+  (audited) and names the agency to contact. Never the other report's content.
 - ``/operations/`` and ``/operations/{id}/visits/``: operations and premises visits.
 
-A role without the capability answers 403; a report or operation the caller may not see
-answers 404 (the services audit the attempt); bad input answers 400 with field errors.
+A role without the capability answers 403, checked before any record is looked up (as
+in the browser); a report, match or operation the caller may not see answers 404 (the
+services audit the attempt); bad input answers 400 with field errors.
 """
 
 from __future__ import annotations
@@ -31,34 +34,45 @@ from rest_framework.response import Response
 
 from agencies import access
 from agencies.errors import IllegalTransition
-from agencies.models import Agency
 from audit.record import record
 from casework.models import Case
+from casework.permissions import VIEW_CASE
 
 from .. import audience, services
 from ..filters import ReportFilter
 from ..models import (
     Entity,
     IntelligenceReport,
+    Match,
     Operation,
     PremisesVisit,
     ReportStatus,
 )
+from ..permissions import (
+    ADD_OPERATION,
+    ADD_REPORT,
+    ADD_VISIT,
+    VIEW_MATCH,
+    VIEW_OPERATION,
+    VIEW_REPORT,
+)
 from ..search import record_search, search_reports
 from . import serializers as s
-
-VIEW_REPORT = "intelligence.view_report"
-ADD_REPORT = "intelligence.add_report"
-VIEW_MATCH = "intelligence.view_match"
-VIEW_OPERATION = "intelligence.view_operation"
-ADD_OPERATION = "intelligence.add_operation"
-ADD_VISIT = "intelligence.add_visit"
 
 
 def _require_role(user: Any, *perms: str, message: str) -> None:
     """403 (audited by the API's exception handler) unless the role holds one of ``perms``."""
     if not any(access.user_may(user, perm) for perm in perms):
         raise PermissionDenied(message)
+
+
+def _require_reader_or_writer(user: Any) -> None:
+    _require_role(
+        user,
+        VIEW_REPORT,
+        ADD_REPORT,
+        message=_("Only analysts, officers, caseworkers and case managers use intelligence."),
+    )
 
 
 def _filter_parameters() -> list[OpenApiParameter]:
@@ -152,7 +166,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=s.ReportSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
-        """A report as you may read it; 404 outside its audience."""
+        """A report as you may read it; 404 outside its audience. A role that never uses
+        intelligence is refused (403) before any report is looked up, as in the browser."""
+        _require_reader_or_writer(request.user)
         return Response(reading_data(request.user, services.report_get(request.user, pk)))
 
     @extend_schema(request=s.ReportWriteSerializer, responses=s.ReportSerializer)
@@ -166,6 +182,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         3. ``status``: ``submitted`` submits a draft, ``archived`` archives it.
         """
         user = request.user
+        _require_role(
+            user, ADD_REPORT, message=_("Only the originating agency may change this report.")
+        )
         report = services.report_get(user, pk)
         # The service's own check (403 outside the originating agency, 409 once archived),
         # first, and outside the transaction: a refusal's audit row must not be rolled
@@ -226,7 +245,11 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     def acknowledge_conditions(self, request: Request, pk: str) -> Response:
         """Accept a C report's conditions; answers with the report, now readable. Send
         the ``conditions_version`` you read: if the report was re-graded since, nothing
-        is accepted and the answer is a 409 (read the new conditions first)."""
+        is accepted and the answer is a 409 (read the new conditions first). Roles that
+        read no other agency's intelligence are refused first (403), as in the browser."""
+        _require_role(
+            request.user, VIEW_REPORT, message=_("Only analysts and officers read intelligence.")
+        )
         report = services.report_get(request.user, pk)
         body = s.AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -241,33 +264,49 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     @extend_schema(responses=s.MatchSerializer(many=True))
     @action(detail=False, methods=["get"])
     def matches(self, request: Request) -> Response:
-        """Matches on your agency's reports: the kind of entity, your report, and the
-        agency to contact. Never the other report's content, title or value."""
+        """Matches on your agency's reports: the kind of entity and your report, newest
+        first. The other agency is named only when you open a match (``matches/{id}/``,
+        audited), as in the browser. Never the other report's content, title or value.
+        One audit event per page."""
         user = request.user
         _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
         page = self.paginate_queryset(match_rows(user))
         rows = s.MatchSerializer(page, many=True).data
-        record(
-            "intelligence.matches_listed",
-            actor=user,
-            detail={"match_ids": [row["id"] for row in rows]},
-        )
+        services.matches_listed(user, [row["id"] for row in rows])
         return self.get_paginated_response(rows)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("match_pk", int, OpenApiParameter.PATH, description="Match id")
+        ],
+        responses=s.MatchDetailSerializer,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"matches/(?P<match_pk>[^/.]+)",
+        url_name="match-detail",
+    )
+    def match_detail(self, request: Request, match_pk: str) -> Response:
+        """Open one match (audited): your report and the entity as it names it, and the
+        agency to contact with its intelligence mailbox; the other report's id only when
+        you may read it. 404 for a match you are not told of, as for one that does not
+        exist."""
+        user = request.user
+        _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
+        return Response(s.MatchDetailSerializer(services.match_open(user, match_pk)).data)
 
 
 def match_rows(user: Any) -> QuerySet[Any]:
-    """``services.visible_matches`` with what a row shows, in the same query."""
-    own_is_existing = When(own_report_id=F("existing_report_id"), then=Value("existing"))
+    """``Match.objects.visible_to`` with what a row shows, in the same query: nothing of
+    the other side (its agency is named when the match is opened)."""
     return (
-        services.visible_matches(user)
+        Match.objects.visible_to(user, VIEW_MATCH)
         .annotate(
-            own_side=SqlCase(own_is_existing, default=Value("new")),
-            other_report_id=SqlCase(
-                When(own_report_id=F("existing_report_id"), then=F("new_report_id")),
-                default=F("existing_report_id"),
+            own_side=SqlCase(
+                When(own_report_id=F("existing_report_id"), then=Value("existing")),
+                default=Value("new"),
             ),
-        )
-        .annotate(
             own_report_title=Subquery(
                 IntelligenceReport.objects.filter(pk=OuterRef("own_report_id")).values("title")[:1]
             ),
@@ -277,17 +316,6 @@ def match_rows(user: Any) -> QuerySet[Any]:
                     kind=OuterRef("kind"),
                     normalised=OuterRef("normalised"),
                 ).values("value")[:1]
-            ),
-            other_agency_name=Subquery(
-                Agency.objects.filter(pk=OuterRef("other_agency_id")).values("name")[:1]
-            ),
-            other_agency_contact=Subquery(
-                Agency.objects.filter(pk=OuterRef("other_agency_id")).values(
-                    "intelligence_contact"
-                )[:1]
-            ),
-            other_report_readable=Exists(
-                audience.readable_reports(user).filter(pk=OuterRef("other_report_id"))
             ),
         )
         .order_by("-created_at", "-id")
@@ -304,7 +332,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[Operation]:
         return (
-            Operation.objects.visible_to(self.request.user)
+            Operation.objects.visible_to(self.request.user, VIEW_OPERATION)
             .select_related("lead_agency")
             .prefetch_related("partner_agencies")
         )
@@ -341,7 +369,10 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _operation(self, request: Request, pk: str) -> Operation:
         """The operation if the caller's agency leads or partners it; 404 (audited when it
         exists) otherwise."""
-        return services.visible_or_404(self.get_queryset(), request.user, pk, VIEW_OPERATION)
+        operations = Operation.objects.select_related("lead_agency").prefetch_related(
+            "partner_agencies"
+        )
+        return access.get_visible_or_404(operations, request.user, VIEW_OPERATION, pk=pk)
 
     @extend_schema(methods=["GET"], responses=s.VisitSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.VisitSerializer, responses={201: s.VisitSerializer})
@@ -363,15 +394,13 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 s.VisitSerializer(visit, context=context).data, status=status.HTTP_201_CREATED
             )
         visits = (
-            PremisesVisit.objects.visible_to(user)
+            PremisesVisit.objects.visible_to(user, VIEW_OPERATION)
             .filter(operation=operation)
             .select_related("agency")
             .annotate(
                 # What the reader may follow from a visit, as on the visit's page.
                 case_visible=Exists(
-                    Case.objects.visible_to(user, "casework.view_case").filter(
-                        pk=OuterRef("case_id")
-                    )
+                    Case.objects.visible_to(user, VIEW_CASE).filter(pk=OuterRef("case_id"))
                 ),
                 report_readable=Exists(
                     audience.readable_reports(user).filter(pk=OuterRef("report_id"))

@@ -116,13 +116,20 @@ def test_a_report_outside_the_audience_is_404_and_audited(
     api: Any, make_report: Any, analyst: User, outside_analyst: User, prosecutor: User
 ) -> None:
     report = make_report(analyst)
-    for user in (outside_analyst, prosecutor):
-        client = api(user)
-        assert client.get(detail(report)).status_code == 404
-        assert client.patch(detail(report), {"title": "X"}, format="json").status_code == 404
-        assert client.post(f"{detail(report)}acknowledge-conditions/").status_code == 404
+    client = api(outside_analyst)
+    assert client.get(detail(report)).status_code == 404
+    assert client.patch(detail(report), {"title": "X"}, format="json").status_code == 404
+    assert client.post(f"{detail(report)}acknowledge-conditions/").status_code == 404
     denied = AuditEvent.objects.for_target(report).filter(action=actions.ACCESS_DENIED)
     assert denied.filter(actor=outside_analyst).count() == 3
+    # A role that never uses intelligence is refused before any report is looked up
+    # (403, as in the browser): the same answer for a report that does not exist.
+    for url in (detail(report), f"{REPORTS}999999/"):
+        client = api(prosecutor)
+        assert client.get(url).status_code == 403
+        assert client.patch(url, {"title": "X"}, format="json").status_code == 403
+        assert client.post(f"{url}acknowledge-conditions/").status_code == 403
+    assert not denied.filter(actor=prosecutor).exists()
     assert api(analyst).get(f"{REPORTS}999999/").status_code == 404
     assert api(analyst).get(f"{REPORTS}abc/").status_code == 404
     assert api(None).get(detail(report)).status_code == 401
@@ -528,25 +535,52 @@ PHONE = [{"kind": "phone", "value": "07911 123456"}]
 @pytest.fixture
 def matched(make_report: Any, analyst: User, council_analyst: User) -> tuple[Any, Any]:
     """Two reports, by the police and then the Council, naming the same phone, each
-    AMBER+STRICT to the partnership: neither reads the other, both are told."""
+    AMBER to the partnership: each agency may read the other's, both are told."""
     police_report = make_report(
         analyst,
         title="Police title: minibus driver",
         summary="Police summary: the driver collects workers.",
-        tlp="AMBER+STRICT",
         entities=[{"kind": "phone", "value": "+44 7911 123456"}],
     )
     council_report = make_report(
         council_analyst,
         title="Council title: tenancy concern",
         summary="Council summary: nine people at one flat.",
-        tlp="AMBER+STRICT",
         entities=PHONE,
     )
     return police_report, council_report
 
 
-def test_the_match_inbox_shows_both_sides_without_the_other_report(
+def test_the_match_inbox_shows_each_side_its_own_report_and_nothing_of_the_other(
+    api: Any, matched: tuple[Any, Any], analyst: User, council_analyst: User
+) -> None:
+    police_report, council_report = matched
+
+    police_view = api(analyst).get(MATCHES)
+    assert police_view.status_code == 200, police_view.content
+    [row] = police_view.json()["results"]
+    assert row["kind"] == "phone"
+    assert row["own_report"] == police_report.pk
+    assert row["own_report_title"] == police_report.title
+    assert row["own_value"] == "+44 7911 123456"
+    assert row["own_side"] == "existing"
+    assert "other_agency" not in row and "other_report" not in row
+    body = police_view.content.decode()
+    assert "Council" not in body
+
+    council_view = api(council_analyst).get(MATCHES)
+    [row] = council_view.json()["results"]
+    assert row["own_report"] == council_report.pk
+    assert row["own_value"] == "07911 123456"
+    assert row["own_side"] == "new"
+    body = council_view.content.decode()
+    assert "Police title" not in body and "Northshire Police" not in body
+    assert AuditEvent.objects.filter(
+        action="intelligence.matches_listed", actor=council_analyst
+    ).exists()
+
+
+def test_opening_a_match_names_the_other_agency_and_links_its_report(
     api: Any,
     matched: tuple[Any, Any],
     analyst: User,
@@ -557,54 +591,23 @@ def test_the_match_inbox_shows_both_sides_without_the_other_report(
     police_report, council_report = matched
     police.intelligence_contact = "intel@northshire.police.example"
     police.save()
-
-    police_view = api(analyst).get(MATCHES)
-    assert police_view.status_code == 200, police_view.content
-    [row] = police_view.json()["results"]
-    assert row["kind"] == "phone"
-    assert row["own_report"] == police_report.pk
-    assert row["own_report_title"] == police_report.title
-    assert row["own_value"] == "+44 7911 123456"
-    assert row["own_side"] == "existing"
-    assert row["existing_agency_told"] is True and row["new_agency_told"] is True
-    assert row["other_agency"] == {
-        "id": council.pk,
-        "name": "Northshire Council",
-        "intelligence_contact": "",
-    }
-    assert "other_report" not in row
-    body = police_view.content.decode()
-    assert "Council title" not in body and "Council summary" not in body
-
-    council_view = api(council_analyst).get(MATCHES)
-    [row] = council_view.json()["results"]
-    assert row["own_report"] == council_report.pk
-    assert row["own_value"] == "07911 123456"
-    assert row["own_side"] == "new"
-    assert row["other_agency"] == {
+    [row] = api(council_analyst).get(MATCHES).json()["results"]
+    opened = api(council_analyst).get(f"{MATCHES}{row['id']}/").json()
+    assert opened["other_agency"] == {
         "id": police.pk,
         "name": "Northshire Police",
         "intelligence_contact": "intel@northshire.police.example",
     }
-    assert "other_report" not in row
-    body = council_view.content.decode()
-    assert "Police title" not in body and "Police summary" not in body
-    assert AuditEvent.objects.filter(
-        action="intelligence.matches_listed", actor=council_analyst
-    ).exists()
-
-
-def test_the_other_report_is_linked_once_the_reader_may_read_it(
-    api: Any, matched: tuple[Any, Any], analyst: User, council_analyst: User
-) -> None:
-    police_report, _council_report = matched
-    services.report_regrade(
-        actor=analyst, report=police_report, reason="Wider sharing agreed", tlp="AMBER"
-    )
-    [row] = api(council_analyst).get(MATCHES).json()["results"]
-    assert row["other_report"] == police_report.pk
-    [row] = api(analyst).get(MATCHES).json()["results"]
-    assert "other_report" not in row  # the Council's report is still AMBER+STRICT
+    assert opened["other_agency_told"] is True
+    assert opened["other_report"] == police_report.pk
+    assert "Police summary" not in str(opened)
+    opened = api(analyst).get(f"{MATCHES}{row['id']}/").json()
+    assert opened["other_agency"] == {
+        "id": council.pk,
+        "name": "Northshire Council",
+        "intelligence_contact": "",
+    }
+    assert opened["other_report"] == council_report.pk
 
 
 def test_the_match_inbox_is_for_contributors_only(

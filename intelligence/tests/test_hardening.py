@@ -427,24 +427,24 @@ def test_reports_of_a_deactivated_agency_stay_readable_by_their_audience(
     assert [row["id"] for row in reader.get(REPORTS).json()["results"]] == [report.pk]
     closed = api(analyst)
     assert closed.get(REPORTS).status_code == 403
-    assert closed.get(detail(report)).status_code == 404
+    assert closed.get(detail(report)).status_code == 403  # no role any more, as in the list
 
 
-def test_a_match_stays_in_the_inbox_after_the_other_report_is_archived(
+def test_a_match_leaves_the_inbox_once_the_other_report_is_archived(
     api: Any, analyst: User, caseworker: User, make_report: Any
 ) -> None:
-    # A match is a historical fact, and never carried content: archiving the other
-    # report withdraws nothing. The contact route still applies.
+    # The police were told because they could read Harbour's report; once Harbour
+    # archives it, no other agency reads it, and the match is no longer theirs to see
+    # (issue 14: a match follows the audience rule, now as well as when it was made).
     phone = [{"kind": "phone", "value": "07911 123456"}]
     make_report(analyst, distribution="agency", entities=phone)
     harbour_report = make_report(caseworker, entities=phone)
     match = Match.objects.get()
+    assert [row["id"] for row in api(analyst).get(MATCHES).json()["results"]] == [match.pk]
     services.report_archive(actor=caseworker, report=harbour_report, reason="Closed")
 
-    [row] = api(analyst).get(MATCHES).json()["results"]
-    assert row["id"] == match.pk
-    assert row["other_agency"]["name"] == "Harbour Trust"
-    assert "other_report" not in row
+    assert api(analyst).get(MATCHES).json()["results"] == []
+    assert api(analyst).get(f"{MATCHES}{match.pk}/").status_code == 404
 
 
 # --- The audit trail ------------------------------------------------------------------

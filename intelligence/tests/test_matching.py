@@ -1,7 +1,8 @@
-"""Matching: the same entity in another agency's report the submitter cannot read.
+"""Matching: the same entity in two agencies' submitted reports.
 
-Content never travels: the earlier report's agency is told there is a match and whom to
-contact; the submitter is told only where the earlier report's distribution reaches them.
+Each side is told only when its agency may read the other report (the audience rule of
+reading: status, distribution and TLP; ``test_match_audience`` holds the TLP:RED story).
+Content never travels: a side that is told learns the kind of entity and whom to contact.
 """
 
 from __future__ import annotations
@@ -93,34 +94,39 @@ def test_matching_works_in_both_directions(
     (event,) = [e for e in events() if e.recipient_ids]
     assert event.recipient_ids == [caseworker.pk]
     assert event.message.endswith("Contact: Northshire Police.")
-    assert list(services.visible_matches(caseworker)) == [match]
-    assert not services.visible_matches(analyst).exists()  # the charity kept it to itself
+    assert list(Match.objects.visible_to(caseworker)) == [match]
+    assert not Match.objects.visible_to(analyst).exists()  # the charity kept it to itself
 
 
-def test_no_match_with_a_report_the_submitter_can_read(
+def test_reports_both_agencies_may_read_match_on_both_sides(
     make_report: Any, analyst: User, council_analyst: User
 ) -> None:
-    make_report(analyst, distribution="partnership", entities=PHONE)
-    make_report(council_analyst, entities=SAME_PHONE)
-    assert not Match.objects.exists()
-    assert not events()
+    police_report = make_report(analyst, distribution="partnership", entities=PHONE)
+    council_report = make_report(council_analyst, entities=SAME_PHONE)
+    match = Match.objects.get()
+    assert (match.new_report, match.existing_report) == (council_report, police_report)
+    assert match.existing_agency_told and match.new_agency_told
+    assert list(Match.objects.visible_to(analyst)) == [match]
+    assert list(Match.objects.visible_to(council_analyst)) == [match]
 
 
 def test_no_match_with_drafts_or_ones_own_agency(
     make_report: Any, analyst: User, police_officer: User, caseworker: User
 ) -> None:
     make_report(analyst, submit=False, distribution="agency", entities=PHONE)
-    make_report(caseworker, entities=SAME_PHONE)
-    # The police's own draft is not a match, and the charity's report the officer reads.
-    make_report(police_officer, entities=SAME_PHONE)
-    assert not Match.objects.exists()
+    officers = make_report(police_officer, entities=SAME_PHONE)
+    assert not Match.objects.exists()  # the police's own draft: not a match
+    charity = make_report(caseworker, entities=SAME_PHONE)
+    # Only the officer's submitted report matches the charity's, never the draft.
+    match = Match.objects.get()
+    assert (match.new_report, match.existing_report) == (charity, officers)
 
 
-def test_the_submitter_is_told_where_the_distribution_reaches_them(
-    make_report: Any, analyst: User, caseworker: User, council: Agency
+def test_the_submitter_is_told_where_the_rule_lets_them_read_the_other_report(
+    make_report: Any, analyst: User, caseworker: User, harbour: Agency
 ) -> None:
-    # Distributed to the partnership, but TLP:RED narrows the reading to the council.
-    earlier = make_report(analyst, tlp="RED", tlp_recipients=[council], entities=PHONE)
+    # TLP:RED to the partnership, naming Harbour: Harbour may read it, so it is told.
+    earlier = make_report(analyst, tlp="RED", tlp_recipients=[harbour], entities=PHONE)
     later = make_report(caseworker, entities=SAME_PHONE)
     match = Match.objects.get()
     assert match.new_agency_told
@@ -128,7 +134,7 @@ def test_the_submitter_is_told_where_the_distribution_reaches_them(
     assert [e.message for e in submitter_events] == [
         "Another agency has reported on this phone number. Contact: Northshire Police."
     ]
-    assert list(services.visible_matches(caseworker)) == [match]
+    assert list(Match.objects.visible_to(caseworker)) == [match]
     seen = services.match_open(caseworker, match.pk)
     assert seen.own_report == later
     assert seen.value == SAME_PHONE[0]["value"]  # their own spelling
@@ -140,17 +146,27 @@ def test_the_submitter_is_told_where_the_distribution_reaches_them(
 def test_outside_the_distribution_the_submitter_learns_nothing(
     police_report: Any, make_report: Any, outside_analyst: User, analyst: User
 ) -> None:
-    make_report(outside_analyst, distribution="agency", entities=SAME_PHONE)
+    # Southshire's report goes to every agency, so the police may read it; the police's
+    # report is kept to the police.
+    make_report(outside_analyst, distribution="all", entities=SAME_PHONE)
     match = Match.objects.get()
-    assert not match.new_agency_told
+    assert match.existing_agency_told and not match.new_agency_told
     assert all(e.recipient_ids != [outside_analyst.pk] for e in events())
-    assert not services.visible_matches(outside_analyst).exists()
+    assert not Match.objects.visible_to(outside_analyst).exists()
     with pytest.raises(Http404):
         services.match_open(outside_analyst, match.pk)
     # The police see it, and whom to contact.
     seen = services.match_open(analyst, match.pk)
     assert seen.own_report == police_report
     assert seen.contact_agency.name == "Southshire Police"
+
+
+def test_no_match_when_neither_agency_may_read_the_other_report(
+    police_report: Any, make_report: Any, outside_analyst: User
+) -> None:
+    make_report(outside_analyst, distribution="agency", entities=SAME_PHONE)
+    assert not Match.objects.exists()
+    assert not events()
 
 
 def test_matches_are_made_once(
@@ -184,7 +200,7 @@ def test_the_inbox_is_one_query(
 ) -> None:
     make_report(caseworker, entities=SAME_PHONE)
     with django_assert_num_queries(1):
-        rows = list(services.visible_matches(analyst))
+        rows = list(Match.objects.visible_to(analyst))
     assert [(r.own_report_id, r.other_agency_id) for r in rows] == [
         (police_report.pk, caseworker.membership.agency_id)
     ]
@@ -194,7 +210,7 @@ def test_roles_without_match_capability_see_no_inbox(
     police_report: Any, make_report: Any, caseworker: User, manager: User
 ) -> None:
     make_report(caseworker, entities=SAME_PHONE)
-    assert not services.visible_matches(manager).exists()
+    assert not Match.objects.visible_to(manager).exists()
 
 
 def test_the_contact_route_names_the_agency_mailbox_when_it_has_one(

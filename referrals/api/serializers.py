@@ -1,16 +1,61 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import Http404
 from rest_framework import serializers
 
-from agencies.models import Agency
-from casework.models import Case
+from agencies import access
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency
+from casework.models import Case, JusticeOutcome
+from casework.permissions import VIEW_CASE
 
 from ..models import NRMReferral, Referral, ReferralKind, Urgency
 
+NO_SUCH_CASE = "There is no such case."
+NO_SUCH_OUTCOME = "There is no such justice outcome on this case."
+
+
+class VisibleCaseField(serializers.PrimaryKeyRelatedField):
+    """A case id in a request body, resolved through the caller's scoping: one that does
+    not exist, is not an id at all, or is hidden from the caller gives the same 400 field
+    error; a hidden one is audited (``access.get_visible_or_404``)."""
+
+    default_error_messages = {
+        "required": serializers.Field.default_error_messages["required"],
+        "does_not_exist": NO_SUCH_CASE,
+        "incorrect_type": NO_SUCH_CASE,
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Case.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Case:
+        try:
+            return access.get_visible_or_404(
+                Case.objects.all(), self.context["request"].user, VIEW_CASE, pk=data
+            )
+        except Http404:
+            self.fail("does_not_exist")
+
+
+def agency_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
+    """An agency id in a request body: a missing, malformed or unknown id answers the same
+    words as an inactive agency or one outside the caller's partnerships (checked by the
+    service, which both doors call)."""
+    return serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        error_messages={
+            "does_not_exist": NOT_A_CURRENT_PARTNER,
+            "incorrect_type": NOT_A_CURRENT_PARTNER,
+        },
+        **kwargs,
+    )
+
 
 class ReferralSerializer(serializers.ModelSerializer):
-    case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all())
-    to_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.filter(active=True))
+    case = VisibleCaseField()
+    to_agency = agency_field()
     kind = serializers.ChoiceField(choices=ReferralKind.choices)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
     case_reference = serializers.CharField(source="case.reference", read_only=True)
@@ -18,6 +63,14 @@ class ReferralSerializer(serializers.ModelSerializer):
         source="justice_outcome_id",
         required=False,
         allow_null=True,
+        min_value=0,
+        max_value=2**63 - 1,
+        error_messages={
+            "invalid": NO_SUCH_OUTCOME,
+            "min_value": NO_SUCH_OUTCOME,
+            "max_value": NO_SUCH_OUTCOME,
+            "max_string_length": NO_SUCH_OUTCOME,
+        },
         help_text="For a file to prosecutors: the id of a justice outcome on the case.",
     )
 
@@ -49,6 +102,23 @@ class ReferralSerializer(serializers.ModelSerializer):
             "answered_at",
             "decline_reason",
         ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Resolve the outcome among the chosen case's own: an outcome of another case, or
+        none at all, is the same "no such outcome" (only outcomes of a case the caller
+        sees can be named)."""
+        outcome_id = attrs.pop("justice_outcome_id", None)
+        if outcome_id is not None:
+            outcome = JusticeOutcome.objects.filter(case=attrs["case"], pk=outcome_id).first()
+            if outcome is None:
+                elsewhere = JusticeOutcome.objects.filter(pk=outcome_id).first()
+                user = self.context["request"].user
+                if elsewhere is not None and not access.can(user, VIEW_CASE, elsewhere.case):
+                    # The outcome of a case hidden from the caller: the trail keeps it.
+                    access.refuse(user, elsewhere, VIEW_CASE)
+                raise serializers.ValidationError({"justice_outcome": [NO_SUCH_OUTCOME]})
+            attrs["justice_outcome"] = outcome
+        return attrs
 
 
 class DeclineSerializer(serializers.Serializer):

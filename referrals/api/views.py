@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,19 +15,13 @@ from rest_framework.views import APIView
 
 from agencies import access
 from casework.models import Case
+from casework.permissions import VIEW_CASE
 
 from .. import services
 from ..deadlines import deadlines_for
 from ..models import NRMReferral, Referral
+from ..permissions import ADD_DUTY_TO_NOTIFY, ADD_NRM, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
 from . import serializers as s
-
-
-def visible_referrals(user: Any) -> QuerySet[Referral]:
-    """Referrals to or from the user's agency, for roles that work with referrals."""
-    membership = access.active_membership(user)
-    if membership is None or not access.role_may(membership.role, "referrals.view_referral"):
-        return Referral.objects.none()
-    return Referral.objects.for_agency(membership.agency_id).select_related("case")
 
 
 class ReferralViewSet(
@@ -37,29 +30,41 @@ class ReferralViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Referrals to or from the caller's agency (``Referral.objects.visible_to``), as in
+    the inbox. A role that never works with referrals is refused (403) before any id is
+    looked up; a referral the caller may not see is 404 (audited)."""
+
     serializer_class = s.ReferralSerializer
     filterset_fields = ["status", "kind", "urgency"]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.action == "create":
+            if not services.may_ever_refer(request.user):
+                raise PermissionDenied("Your role does not make referrals.")
+        elif not access.user_may(request.user, VIEW_REFERRAL):
+            raise PermissionDenied("Your role does not work with referrals.")
+
     def get_queryset(self) -> QuerySet[Referral]:
-        return visible_referrals(self.request.user)
+        return Referral.objects.visible_to(self.request.user, VIEW_REFERRAL).select_related("case")
+
+    def get_object(self) -> Referral:
+        referral = access.get_visible_or_404(
+            Referral.objects.select_related("case", "from_agency", "to_agency"),
+            self.request.user,
+            VIEW_REFERRAL,
+            pk=self.kwargs["pk"],
+        )
+        self.check_object_permissions(self.request, referral)
+        return referral
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Every id in the body resolves through the caller's scoping (the serializer):
+        # a hidden case and a missing one are the same 400 field error.
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        # The case must be one the caller sees; otherwise it does not exist for them.
-        case = access.get_visible_or_404(
-            Case.objects.all(), request.user, "casework.view_case", pk=data.pop("case").pk
-        )
-        outcome_id = data.pop("justice_outcome_id", None)
-        if outcome_id is not None:
-            # Only an outcome on this case: any other id is the same "no such outcome".
-            data["justice_outcome"] = case.justice_outcomes.filter(pk=outcome_id).first()
-            if data["justice_outcome"] is None:
-                return Response(
-                    {"justice_outcome": ["There is no such justice outcome on this case."]},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
+        case = data.pop("case")
         referral = services.referral_send(actor=request.user, case=case, **data)
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
@@ -92,27 +97,37 @@ class ReferralViewSet(
         return Response(self.get_serializer(referral).data)
 
 
-def _nrm_case(request: Request, case_pk: str) -> Case:
-    case = access.get_visible_or_404(
-        Case.objects.select_related("lead_agency"), request.user, "casework.view_case", pk=case_pk
-    )
-    if not access.user_may(request.user, "referrals.view_nrmreferral"):
+def _nrm_case(request: Request, case_pk: str, capability: str) -> Case:
+    """The case of an NRM route: the role first (403, before any id is looked up), then
+    the case through the caller's scoping (404, audited when hidden)."""
+    if not access.user_may(request.user, capability):
         raise PermissionDenied("Your role does not work with NRM referrals.")
-    return case
+    return access.get_visible_or_404(
+        Case.objects.select_related("lead_agency"), request.user, VIEW_CASE, pk=case_pk
+    )
 
 
 class CaseNRMViewSet(viewsets.ViewSet):
-    """``/api/v1/cases/{case_pk}/nrm/``: NRM referrals of a case, and their decisions."""
+    """``/api/v1/cases/{case_pk}/nrm/``: NRM referrals of a case, and their decisions.
+
+    Read by everyone who sees the case and works with the NRM; changed only by the agency
+    that made the referral or the case's lead agency (``NRMReferral.objects.visible_to``):
+    anyone else who sees the record gets 403, anyone who does not, 404.
+    """
 
     @extend_schema(responses=s.NRMSerializer(many=True))
     def list(self, request: Request, case_pk: str) -> Response:
-        case = _nrm_case(request, case_pk)
-        rows = NRMReferral.objects.filter(case=case).select_related("agency")
+        case = _nrm_case(request, case_pk, VIEW_NRM)
+        rows = (
+            NRMReferral.objects.visible_to(request.user, VIEW_NRM)
+            .filter(case=case)
+            .select_related("agency")
+        )
         return Response(s.NRMSerializer(rows, many=True).data)
 
     @extend_schema(request=s.NRMSerializer, responses=s.NRMSerializer)
     def create(self, request: Request, case_pk: str) -> Response:
-        case = _nrm_case(request, case_pk)
+        case = _nrm_case(request, case_pk, ADD_NRM)
         body = s.NRMSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         nrm = services.nrm_refer(
@@ -122,10 +137,15 @@ class CaseNRMViewSet(viewsets.ViewSet):
 
     @extend_schema(request=s.NRMSerializer, responses=s.NRMSerializer)
     def partial_update(self, request: Request, case_pk: str, pk: str) -> Response:
-        case = _nrm_case(request, case_pk)
-        nrm = get_object_or_404(
-            NRMReferral.objects.select_related("agency", "case"), case=case, pk=pk
+        case = _nrm_case(request, case_pk, CHANGE_NRM)
+        nrm = access.get_visible_or_404(
+            NRMReferral.objects.select_related("agency", "case"),
+            request.user,
+            VIEW_NRM,
+            case=case,
+            pk=pk,
         )
+        services.require_nrm_changer(request.user, nrm)
         body = s.NRMSerializer(nrm, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         fields = {k: v for k, v in body.validated_data.items() if k in services.NRM_FIELDS}
@@ -136,7 +156,7 @@ class CaseNRMViewSet(viewsets.ViewSet):
 class DutyToNotifyView(APIView):
     @extend_schema(request=s.DutyToNotifySerializer, responses=s.DutyToNotifySerializer)
     def post(self, request: Request, case_pk: str) -> Response:
-        case = _nrm_case(request, case_pk)
+        case = _nrm_case(request, case_pk, ADD_DUTY_TO_NOTIFY)
         body = s.DutyToNotifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ms1 = services.duty_to_notify_file(actor=request.user, case=case, **body.validated_data)

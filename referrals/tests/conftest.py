@@ -2,10 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.models import Agency, Role, User
+from agencies.models import Agency, Partnership, Role, User
 from agencies.tests.factories import member
 from casework import services as casework
 from casework.models import Case
+
+
+@pytest.fixture(autouse=True)
+def _in_partnership(partnership: Partnership) -> Partnership:
+    """Referrals travel only inside a partnership in force (issue 14): in every story here
+    Harbour Trust, the Council, Northshire Police and the prosecutors share one. Stories of
+    the boundary use Southshire Police (outside it) or end the agreement."""
+    return partnership
 
 
 @pytest.fixture

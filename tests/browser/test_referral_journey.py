@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from agencies.models import Role
+from agencies.models import Partnership, Role
 from agencies.services import agency_create
 from casework import services as casework
 from tests.browser.conftest import person
@@ -21,6 +21,9 @@ def story(transactional_db: None) -> dict[str, Any]:
     council = agency_create(
         actor=None, name="Northshire Council", kind="social_services", country="GB"
     )
+    # Referrals travel only inside a partnership in force (issue 14).
+    partnership = Partnership.objects.create(name="Northshire", starts_on="2024-04-01")
+    partnership.agencies.set([harbour, council])
     alice = person(harbour, "alice", Role.CASEWORKER, last_name="Adams")
     person(council, "dana", Role.CASEWORKER, last_name="Whitfield")
     case = casework.case_create(

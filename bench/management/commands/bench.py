@@ -4,12 +4,19 @@ Run ``seed_synthetic`` first (see README, "Performance"). The users measured are
 ``seed_synthetic`` names in var/synthetic-summary.json; P8 (the dashboard) measures the
 busiest partnership and one of its partnership managers, and needs no summary, so
 ``--only dashboard`` runs it alone and rewrites only its section of the output.
+
+P2 and P4 are timed at both doors, a browser session and an API token, each through the
+test client and over real HTTP to gunicorn (``bench.doors``, issue 14); ``--skip-http``
+leaves the HTTP half out.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +28,7 @@ from django.utils import timezone
 
 from agencies.backends import MembershipBackend
 from agencies.models import Agency, Role, User
-from bench import measure, side_effects, throughput
+from bench import doors, measure, side_effects, throughput
 from casework.models import Case, CaseStatus
 from dashboards import benchmark as dashboard_benchmark
 from dashboards.filters import Filters, default_period
@@ -33,6 +40,29 @@ P8_HEADING = "## P8"
 
 def ratio(a: float, b: float) -> float:
     return a / b if b else float("inf")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The targets of one ratio (README, "Performance"): its medians', and its p95s'."""
+
+    median: float
+    p95: float | None = None
+
+    def met(self, top: measure.Timing, bottom: measure.Timing) -> bool:
+        return ratio(top.median, bottom.median) <= self.median and (
+            self.p95 is None or ratio(top.p95, bottom.p95) <= self.p95
+        )
+
+    def describe(self, top: measure.Timing, bottom: measure.Timing) -> str:
+        text = f"median {ratio(top.median, bottom.median):.2f}x (target ≤ {self.median:g}x)"
+        if self.p95 is not None:
+            text += f", p95 {ratio(top.p95, bottom.p95):.2f}x (target ≤ {self.p95:g}x)"
+        return text + "."
+
+
+P2_TARGETS = Targets(median=1.2, p95=1.5)
+P4_TARGETS = Targets(median=1.3)
 
 
 class Command(BaseCommand):
@@ -52,6 +82,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--skip-load", action="store_true", help="skip P7 (gunicorn under load)"
+        )
+        parser.add_argument(
+            "--skip-http",
+            action="store_true",
+            help="time P2 and P4 through the test client only, not also over HTTP (gunicorn)",
         )
         parser.add_argument(
             "--skip-dashboard", action="store_true", help="skip P8 (the partnership dashboard)"
@@ -85,21 +120,38 @@ class Command(BaseCommand):
             key: backend.get_user(User.objects.get(username=name).pk)
             for key, name in summary["bench_users"].items()
         }
-        runs = options["runs"]
-        total_cases = Case.objects.count()
         superuser = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
             "bench-superuser", "bench@example.org", "bench-superuser-password"
         )
         lines: list[str] = []
-        say = lines.append
+        # The API tokens of the token door are made for this run and deleted after it.
+        with doors.tokens_for_run() as tokens:
+            self._measure(lines.append, users, superuser, tokens, options)
 
+        output = Path(options["output"])
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("\n".join(lines) + "\n")
+        self.stdout.write("\n".join(lines))
+        self.stdout.write(self.style.SUCCESS(f"Written to {output}"))
+
+    def _measure(
+        self,
+        say: Any,
+        users: dict[str, User],
+        superuser: User,
+        tokens: doors.Tokens,
+        options: dict[str, Any],
+    ) -> None:
+        runs = options["runs"]
+        total_cases = Case.objects.count()
         say("# Benchmark results")
         say("")
         say(
             f"Run {timezone.now():%Y-%m-%d %H:%M} on {platform.node()} "
             f"(Python {platform.python_version()}, PostgreSQL {connection.pg_version // 10000}); "
             f"{total_cases:,} cases; {runs} timed runs per "
-            "measurement after 3 warm-ups; times in milliseconds, through Django's test client."
+            "measurement after 3 warm-ups; times in milliseconds, through Django's test client "
+            "unless a table says HTTP."
         )
         say("")
         say("| user | agency | cases visible |")
@@ -117,14 +169,15 @@ class Command(BaseCommand):
         say("| page | user | 10 | 50 | 100 |")
         say("| --- | --- | ---: | ---: | ---: |")
         p1_ok = True
-        for label, url in (
-            ("case list (HTML)", "/cases/?page_size={n}"),
-            ("case list (API)", "/api/v1/cases/?page_size={n}"),
-            ("notifications (HTML)", "/notifications/?page_size={n}"),
-            ("referral list (API)", "/api/v1/referrals/?page_size={n}"),
+        for label, url, door in (
+            ("case list (HTML)", "/cases/?page_size={n}", doors.SESSION),
+            ("case list (API)", "/api/v1/cases/?page_size={n}", doors.SESSION),
+            ("case list (API, token)", "/api/v1/cases/?page_size={n}", doors.TOKEN),
+            ("notifications (HTML)", "/notifications/?page_size={n}", doors.SESSION),
+            ("referral list (API)", "/api/v1/referrals/?page_size={n}", doors.SESSION),
         ):
             for key in ("sees_10", "sees_20000"):
-                client = measure.client_for(users[key])
+                client = doors.client_at(users[key], door, tokens)
                 counts = [measure.count_queries(client, url.format(n=n)) for n in (10, 50, 100)]
                 p1_ok &= len(set(counts)) == 1
                 say(f"| {label} | {key} | " + " | ".join(map(str, counts)) + " |")
@@ -142,63 +195,62 @@ class Command(BaseCommand):
             say(f"| case page (HTML) | sees_20000 | {count} | | |")
         say("")
         say(f"Same count for every page size: {'yes' if p1_ok else '**no**'}.")
+        say(
+            "The API case list answers a token in no more queries than a session: "
+            "the user is loaded with what scoping needs in one query at both doors."
+        )
         say("")
 
-        # P2 — scoped/unscoped: a caseworker's 50-row list with its count vs a superuser's.
-        scoped_client = measure.client_for(users["sees_20pct"])
-        unscoped_client = measure.client_for(superuser)
         url = "/api/v1/cases/?page_size=50"
-        scoped, unscoped = measure.compare(
-            {
-                "scoped": lambda: measure.get_ok(scoped_client, url),
-                "unscoped": lambda: measure.get_ok(unscoped_client, url),
-            },
-            runs=runs,
-        )
-        say("## P2 — scoped / unscoped (50-row case list with its count, API)")
-        say("")
-        self._table(say, [scoped, unscoped])
-        say(
-            f"Ratio: median {ratio(scoped.median, unscoped.median):.2f}x (target ≤ 1.2x), "
-            f"p95 {ratio(scoped.p95, unscoped.p95):.2f}x (target ≤ 1.5x)."
-        )
-        say("")
+        with self._server(options) as port:
+            # P2 — scoped/unscoped: a caseworker's 50-row list with its count vs a superuser's.
+            say("## P2 — scoped / unscoped (50-row case list with its count, API)")
+            say("")
+            self._by_door(
+                say,
+                {"scoped": users["sees_20pct"], "unscoped": superuser},
+                url,
+                tokens=tokens,
+                runs=runs,
+                port=port,
+                targets=P2_TARGETS,
+            )
 
-        # P3 — the plan uses the grant indexes.
-        plan = measure.explain_scoped_list(users["sees_20pct"])
-        scans = measure.seq_scans_on_grant_tables(plan)
-        say("## P3 — plan of the scoped list")
-        say("")
-        say(
-            f"Sequential scans on a grant table: {len(scans)}"
-            + (f" ({'; '.join(scans)})" if scans else "")
-            + "."
-        )
-        say("")
-        say("```")
-        say(plan)
-        say("```")
-        say("")
-        if options["skip_growth"]:
-            say("Growth: not measured (`--skip-growth`).")
-        else:
-            self._growth(say, scoped_client, unscoped_client, url, users, runs)
-        say("")
+            # P3 — the plan uses the grant indexes.
+            plan = measure.explain_scoped_list(users["sees_20pct"])
+            scans = measure.seq_scans_on_grant_tables(plan)
+            say("## P3 — plan of the scoped list")
+            say("")
+            say(
+                f"Sequential scans on a grant table: {len(scans)}"
+                + (f" ({'; '.join(scans)})" if scans else "")
+                + "."
+            )
+            say("")
+            say("```")
+            say(plan)
+            say("```")
+            say("")
+            if options["skip_growth"]:
+                say("Growth: not measured (`--skip-growth`).")
+            else:
+                scoped_client = measure.client_for(users["sees_20pct"])
+                unscoped_client = measure.client_for(superuser)
+                self._growth(say, scoped_client, unscoped_client, url, users, runs)
+            say("")
 
-        # P4 — a user who sees 20% of cases against one who sees 1%.
-        small_client = measure.client_for(users["sees_1pct"])
-        big, small = measure.compare(
-            {
-                "sees 20%": lambda: measure.get_ok(scoped_client, url),
-                "sees 1%": lambda: measure.get_ok(small_client, url),
-            },
-            runs=runs,
-        )
-        say("## P4 — 20% / 1%")
-        say("")
-        self._table(say, [big, small])
-        say(f"Ratio: median {ratio(big.median, small.median):.2f}x (target ≤ 1.3x).")
-        say("")
+            # P4 — a user who sees 20% of cases against one who sees 1%.
+            say("## P4 — 20% / 1%")
+            say("")
+            self._by_door(
+                say,
+                {"sees 20%": users["sees_20pct"], "sees 1%": users["sees_1pct"]},
+                url,
+                tokens=tokens,
+                runs=runs,
+                port=port,
+                targets=P4_TARGETS,
+            )
 
         # P5 — DRF against a plain view returning the same rows as JSON.
         user = users["sees_20pct"]
@@ -229,11 +281,63 @@ class Command(BaseCommand):
         else:
             self._dashboard(say, runs)
 
-        output = Path(options["output"])
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text("\n".join(lines) + "\n")
-        self.stdout.write("\n".join(lines))
-        self.stdout.write(self.style.SUCCESS(f"Written to {output}"))
+    @staticmethod
+    @contextmanager
+    def _server(options: dict[str, Any]) -> Iterator[int | None]:
+        """gunicorn for the HTTP half of P2 and P4 (one worker, one thread, keep-alive),
+        or None with ``--skip-http``."""
+        if options["skip_http"]:
+            yield None
+            return
+        with throughput.gunicorn(workers=1, threads=1) as port:
+            yield port
+
+    def _by_door(
+        self,
+        say: Any,
+        sides: dict[str, User],
+        url: str,
+        *,
+        tokens: doors.Tokens,
+        runs: int,
+        port: int | None,
+        targets: Targets,
+    ) -> None:
+        """One ratio at both doors, through the test client and over HTTP: a table per
+        door, then every ratio against its target in one table."""
+        measured = doors.compare_doors(sides, url, tokens=tokens, runs=runs, port=port)
+        say(
+            "At both doors: a browser session and an API token, each through Django's test "
+            "client and "
+            + (
+                "over HTTP to gunicorn (one worker with one thread; a persistent keep-alive "
+                "connection per user and door)"
+                if port is not None
+                else "not over HTTP (`--skip-http`)"
+            )
+            + f". All {sum(len(m.sides) for m in measured)} measurements are timed in turn, "
+            "round after round; each ratio divides two measurements of the same door and "
+            "transport."
+        )
+        say("")
+        for door in doors.DOORS:
+            say(f"### {doors.DOOR_NAMES[door]}")
+            say("")
+            mine = [m for m in measured if m.door == door]
+            self._table(say, [timing for m in mine for timing in m.sides])
+            for m in mine:
+                say(f"{m.transport[0].upper()}{m.transport[1:]}: {targets.describe(*m.sides)}")
+            say("")
+        say("| door | transport | median ratio | p95 ratio | within target |")
+        say("| --- | --- | ---: | ---: | :-: |")
+        for m in measured:
+            top, bottom = m.sides
+            say(
+                f"| {m.door} | {m.transport} | {ratio(top.median, bottom.median):.2f}x "
+                f"| {ratio(top.p95, bottom.p95):.2f}x "
+                f"| {'yes' if targets.met(top, bottom) else '**no**'} |"
+            )
+        say("")
 
     def _growth(
         self, say: Any, scoped_client: Any, unscoped_client: Any, url: str, users: Any, runs: int
@@ -324,12 +428,19 @@ class Command(BaseCommand):
             },
             runs=runs,
         )
+        # A referral travels only inside a partnership in force (issue 14).
         to_agency = (
-            Agency.objects.filter(active=True, name__startswith="Synthetic")
+            Agency.objects.filter(
+                active=True,
+                name__startswith="Synthetic",
+                pk__in=agency.partnerships.current().member_ids(),
+            )
             .exclude(pk=agency.pk)
             .order_by("pk")
             .first()
         )
+        if to_agency is None:
+            raise CommandError(f"{agency} shares no partnership in force to refer within.")
         with_notes, without_notes = side_effects.referral_with_and_without_notification(
             user, case, to_agency, runs=runs
         )
@@ -378,8 +489,9 @@ class Command(BaseCommand):
         say("## P7 — throughput (gunicorn, 2 workers)")
         say("")
         say(
-            f"{concurrency} client threads with keep-alive, {seconds:.0f} s per path, the same "
-            "signed-in session for every path; the load generator shares the 2 cores."
+            f"{concurrency} client threads, one connection each (sync workers close it after "
+            f"each response, as in production), {seconds:.0f} s per path, the same signed-in "
+            "session for every path; the load generator shares the 2 cores."
         )
         say("")
         say("| path | requests/s | p50 ms | p95 ms | errors |")

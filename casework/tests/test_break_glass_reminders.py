@@ -1,0 +1,124 @@
+"""Unreviewed break-glass stays in front of its reviewers (issue 14, item 1): their task
+list (page and API, oldest first, overdue after BREAK_GLASS_REVIEW_OVERDUE_HOURS marked),
+an item on the home page, and beat's daily reminder, once a day per reviewer however often
+it runs."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings as project_settings
+from django.utils import timezone
+
+from agencies.models import User
+from casework import evidence, services
+from casework.models import BreakGlassEvent, Case
+from casework.tasks import remind_break_glass_reviewers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases(caseworker: User, partnership) -> list[Case]:
+    return [services.case_create(actor=caseworker) for _ in range(3)]
+
+
+@pytest.fixture
+def events(cases, police_officer, case_manager) -> list[BreakGlassEvent]:
+    """Three openings by the police on Harbour's cases, reviewed by its case manager: one
+    four days old, one three hours old, one reviewed long ago."""
+    made = [
+        evidence.break_glass_open(actor=police_officer, case=case, reason=f"Threat to life {n}")
+        for n, case in enumerate(cases)
+    ]
+    now = timezone.now()
+    for event, age in zip(made, (96, 3, 120), strict=True):
+        BreakGlassEvent.objects.filter(pk=event.pk).update(
+            opened_at=now - datetime.timedelta(hours=age)
+        )
+    evidence.break_glass_review(actor=case_manager, event=made[2], note="Justified")
+    for event in made:
+        event.refresh_from_db()
+    return made
+
+
+def test_the_task_list_shows_what_to_review_oldest_first_with_the_overdue_marked(
+    events, case_manager, caseworker, agency_admin, login, api
+):
+    old, recent, reviewed = events
+    page = login(case_manager).get("/cases/break-glass/to-review/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index(f'id="break-glass-task-{old.pk}"') < html.index(
+        f'id="break-glass-task-{recent.pk}"'
+    )
+    assert f'id="break-glass-task-{reviewed.pk}"' not in html
+    old_row = html[html.index(f'id="break-glass-task-{old.pk}"') :].split("</tr>")[0]
+    recent_row = html[html.index(f'id="break-glass-task-{recent.pk}"') :].split("</tr>")[0]
+    assert "Overdue" in old_row and "Overdue" not in recent_row
+
+    listed = api(case_manager).get("/api/v1/break-glass/to-review/").json()["results"]
+    assert [(e["id"], e["overdue"]) for e in listed] == [(old.pk, True), (recent.pk, False)]
+
+    # Not theirs (a later tier while the case manager is there), and not a reviewing role.
+    assert login(agency_admin).get("/cases/break-glass/to-review/").status_code == 200
+    assert api(agency_admin).get("/api/v1/break-glass/to-review/").json()["results"] == []
+    assert login(caseworker).get("/cases/break-glass/to-review/").status_code == 403
+    assert api(caseworker).get("/api/v1/break-glass/to-review/").status_code == 403
+
+
+def test_the_home_page_counts_what_is_to_review_for_reviewers_only(
+    events, case_manager, caseworker, agency_admin, login
+):
+    home = login(case_manager).get("/").content.decode()
+    assert 'id="break-glass-to-review"' in home and "Break-glass to review (2)" in home
+    assert 'id="break-glass-to-review"' not in login(caseworker).get("/").content.decode()
+    assert 'id="break-glass-to-review"' not in login(agency_admin).get("/").content.decode()
+
+
+def test_the_count_is_one_query(events, case_manager, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert BreakGlassEvent.objects.to_review_by(case_manager).unreviewed().count() == 2
+
+
+def test_beat_reminds_each_reviewer_once_a_day_of_overdue_events(
+    events, case_manager, police_officer, notification_worker
+):
+    old, recent, _reviewed = events
+
+    def reminders(user: User) -> list[str]:
+        return list(
+            user.notifications.filter(kind="breakglass.overdue").values_list("target_id", flat=True)
+        )
+
+    assert remind_break_glass_reviewers() == 1
+    assert remind_break_glass_reviewers() == 1  # run twice the same day
+    notification_worker()
+    assert reminders(case_manager) == [str(old.pk)]
+    assert reminders(police_officer) == []
+    note = case_manager.notifications.get(kind="breakglass.overdue")
+    assert note.message == f"A break-glass on case {old.case.reference} needs your review"
+    assert note.url == f"/cases/break-glass/{old.pk}/"
+
+    # The next day: one more each, for every event still unreviewed and now overdue.
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    hours = project_settings.BREAK_GLASS_REVIEW_OVERDUE_HOURS
+    assert recent.opened_at > tomorrow - datetime.timedelta(hours=hours)
+    evidence.break_glass_remind_reviewers(now=tomorrow)
+    evidence.break_glass_remind_reviewers(now=tomorrow)
+    notification_worker()
+    assert sorted(reminders(case_manager)) == [str(old.pk), str(old.pk)]
+
+
+def test_the_overdue_age_is_a_setting(events, case_manager, settings, notification_worker):
+    settings.BREAK_GLASS_REVIEW_OVERDUE_HOURS = 2
+    assert remind_break_glass_reviewers() == 2
+    notification_worker()
+    assert case_manager.notifications.filter(kind="breakglass.overdue").count() == 2
+
+
+def test_beat_runs_the_reminder_every_day():
+    entry = project_settings.CELERY_BEAT_SCHEDULE["break-glass-review-reminders"]
+    assert entry["task"] == "casework.tasks.remind_break_glass_reviewers"
+    assert entry["schedule"].hour == {8} and entry["schedule"].minute == {0}
