@@ -374,6 +374,22 @@ def can(user: Any, perm: str, obj: models.Model) -> bool:
     return type(obj)._default_manager.filter(grants.q(), pk=obj.pk).exists()
 
 
+def agency_can(user: Any, perm: str, obj: models.Model) -> bool:
+    """May ``user`` ``perm`` this object through their *agency's* grants alone?
+
+    For acts that reach other agencies on the agency's behalf (recording a justice
+    outcome, filing a case to prosecutors): a personal grant (break-glass, an approved
+    evidence request) lets one person read for a while, and must never become the basis
+    of a lasting grant to another agency (issue 14 review).
+    """
+    if is_superuser(user):
+        return True
+    grants = granted(type(obj), user, perm)
+    if grants is None:
+        return False
+    return type(obj)._default_manager.filter(pk__in=grants.by_agency, pk=obj.pk).exists()
+
+
 def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
     """Every permission ``user`` holds on ``obj`` now, loaded at once for a whole page.
 
@@ -396,7 +412,12 @@ def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
         ).values_list("permission__content_type__app_label", "permission__codename")
     )
     held = {f"{app_label}.{codename}" for app_label, codename in rows}
-    return frozenset(perm for perm in held if role_may(membership.role, perm))
+    # A grant row of a permission no app declares now (a capability since removed) is
+    # held by nobody: it must not turn every read of the record into an error.
+    declared_now = capabilities()
+    return frozenset(
+        perm for perm in held if perm in declared_now and role_may(membership.role, perm)
+    )
 
 
 def visible(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
@@ -538,6 +559,8 @@ def grant(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "A grant cannot expire in the past."})
     perms = sorted(set(perms))
+    for perm in perms:
+        declared(perm)  # a grant of a name no app declares raises, like every other use
     registration = registration_for(type(obj))
     reason_type, reason_id = _reason_key(reason)
     common = {

@@ -60,7 +60,19 @@ from .models import (
     NoteVisibility,
     break_glass_reviewer_memberships,
 )
-from .permissions import BREAK_GLASS, CARE, REVIEW_BREAK_GLASS, VIEW_CASE
+from .permissions import (
+    BREAK_GLASS,
+    CARE,
+    DECIDE_EVIDENCE,
+    RECORD_JUSTICE_OUTCOME,
+    REQUEST_EVIDENCE,
+    REVIEW_BREAK_GLASS,
+    VIEW_CASE,
+    VIEW_CASENOTE,
+    VIEW_DOCUMENT,
+    VIEW_IDENTITY,
+    VIEW_LOCATION,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +81,9 @@ Kind = EvidenceItemKind
 
 # What an approved item grants its officer (documents and notes one by one).
 ITEM_PERMISSION = {
-    Kind.DOCUMENT: "casework.view_document",
-    Kind.NOTE: "casework.view_casenote",
-    Kind.IDENTITY: "casework.view_case_identity",
+    Kind.DOCUMENT: VIEW_DOCUMENT,
+    Kind.NOTE: VIEW_CASENOTE,
+    Kind.IDENTITY: VIEW_IDENTITY,
 }
 # The consent each kind of item needs, and whether the consent must name the force.
 ITEM_CONSENT: dict[str, tuple[str, bool]] = {
@@ -81,9 +93,9 @@ ITEM_CONSENT: dict[str, tuple[str, bool]] = {
     Kind.IDENTITY: (ConsentScope.SHARE_IDENTITY, True),
 }
 BREAK_GLASS_PERMISSIONS = (
-    "casework.view_case",
-    "casework.view_case_identity",
-    "casework.view_case_location",
+    VIEW_CASE,
+    VIEW_IDENTITY,
+    VIEW_LOCATION,
 )
 
 
@@ -155,9 +167,9 @@ def evidence_request_create(
     crime_reference: str = "",
 ) -> EvidenceAccessRequest:
     """An officer asks for evidence on a case shared with the force."""
-    if not access.user_may(actor, "casework.request_evidence"):
+    if not access.user_may(actor, REQUEST_EVIDENCE):
         raise PermissionDenied(_("Only police officers ask for evidence."))
-    if not access.can(actor, "casework.view_case", case):
+    if not access.can(actor, VIEW_CASE, case):
         raise Http404  # a case the officer cannot see does not exist for them
     membership = access.require_membership(actor)
     errors = {}
@@ -203,7 +215,7 @@ def evidence_request_create(
 
 
 def _require_decider(actor: User, request: EvidenceAccessRequest) -> None:
-    if not access.can(actor, "casework.decide_evidence", request.case):
+    if not access.can(actor, DECIDE_EVIDENCE, request.case):
         raise PermissionDenied(
             _("Only the lead agency's caseworkers and case managers decide evidence requests.")
         )
@@ -857,19 +869,29 @@ def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int
 # --- Reading ----------------------------------------------------------------------------
 
 
-def visible_requests(user: Any) -> Any:
-    """Requests the user may see: their own, and those on cases they decide for."""
-    requests = EvidenceAccessRequest.objects.select_related(
+def requests_with_items() -> Any:
+    """Evidence requests with what their pages and the API show, loaded at once."""
+    return EvidenceAccessRequest.objects.select_related(
         "case", "agency", "requested_by", "decided_by"
     ).prefetch_related(
         Prefetch(
             "items", queryset=EvidenceRequestItem.objects.select_related("document", "note__agency")
         )
     )
-    if user.is_superuser:
-        return requests
-    decidable = Case.objects.visible_to(user, "casework.decide_evidence")
-    return requests.filter(Q(requested_by_id=user.pk) | Q(case__in=decidable))
+
+
+def visible_requests(user: Any) -> Any:
+    """Requests the user may see: their own, and those on cases they decide for
+    (``EvidenceAccessRequest.objects.visible_to``)."""
+    return requests_with_items().visible_to(user, DECIDE_EVIDENCE)
+
+
+def evidence_request_get(user: Any, request_id: Any, **lookup: Any) -> EvidenceAccessRequest:
+    """One request the user may see, or 404 (audited when it exists), at both doors."""
+    found: EvidenceAccessRequest = access.get_visible_or_404(
+        requests_with_items(), user, DECIDE_EVIDENCE, pk=request_id, **lookup
+    )
+    return found
 
 
 # Reads of granted material, shown to the lead agency: what an officer holding an
@@ -939,9 +961,9 @@ def break_glass_reads(event: BreakGlassEvent) -> Any:
 
 def justice_outcome_record(*, actor: User, case: Case, **fields: Any) -> JusticeOutcome:
     """An officer or prosecutor of an agency that sees the case records what justice did."""
-    if not access.user_may(actor, "casework.record_justice_outcome"):
+    if not access.user_may(actor, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
-    if not access.can(actor, "casework.view_case", case):
+    if not access.can(actor, VIEW_CASE, case):
         raise Http404
     membership = access.require_membership(actor)
     with transaction.atomic():

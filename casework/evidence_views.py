@@ -33,7 +33,14 @@ from .evidence_forms import (
     item_label,
 )
 from .models import GRANTING_STATUSES, BreakGlassEvent, Case, EvidenceRequestStatus
-from .permissions import BREAK_GLASS, REVIEW_BREAK_GLASS, VIEW_CASE
+from .permissions import (
+    BREAK_GLASS,
+    DECIDE_EVIDENCE,
+    RECORD_JUSTICE_OUTCOME,
+    REQUEST_EVIDENCE,
+    REVIEW_BREAK_GLASS,
+    VIEW_CASE,
+)
 from .views import _case, _child_form, _data
 
 
@@ -56,7 +63,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def evidence_request_new(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    if not access.user_may(request.user, "casework.request_evidence"):
+    if not access.user_may(request.user, REQUEST_EVIDENCE):
         raise PermissionDenied(_("Only police officers ask for evidence."))
     form = EvidenceRequestForm(_data(request), case=case)
     if request.method == "POST" and form.is_valid():
@@ -133,10 +140,8 @@ def _decide(request: HttpRequest, found: Any, action: str) -> Any:
 
 @login_required
 def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> HttpResponse:
-    found = evidence.visible_requests(request.user).filter(case_id=pk, pk=request_id).first()
-    if found is None:
-        raise Http404
-    may_decide = access.can(request.user, "casework.decide_evidence", found.case)
+    found = evidence.evidence_request_get(request.user, request_id, case_id=pk)
+    may_decide = access.can(request.user, DECIDE_EVIDENCE, found.case)
     forms: dict[str, Any] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -301,7 +306,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 @login_required
 def outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
-    if not access.user_may(request.user, "casework.record_justice_outcome"):
+    if not access.user_may(request.user, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
     form = JusticeOutcomeForm(_data(request))
     if request.method == "POST" and form.is_valid():

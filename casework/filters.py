@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from config.filters import FilterSet
 
 from .models import Case, CaseStatus, ExploitationType, Need, RiskLevel, SafeguardingFlag
+from .permissions import VIEW_CASE
 
 # Most urgent first when sorting by risk.
 RISK_ORDER = (RiskLevel.IMMEDIATE, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD)
@@ -30,7 +31,7 @@ RISK_ORDER = (RiskLevel.IMMEDIATE, RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.S
 def case_list_queryset(user: Any) -> QuerySet[Case]:
     """Cases the user may see, with what a list row shows, in a fixed number of queries."""
     return (
-        Case.objects.visible_to(user, "casework.view_case")
+        Case.objects.visible_to(user, VIEW_CASE)
         .annotate(
             risk_rank=When_(
                 *[

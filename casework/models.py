@@ -22,7 +22,7 @@ from agencies import access
 from agencies.access import ScopedQuerySet
 from agencies.models import Agency, AgencyGrant, Membership, Partnership, Role, UserGrant
 
-from .permissions import REVIEW_BREAK_GLASS
+from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS
 from .storage import get_private_storage
 
 # --- Vocabulary ----------------------------------------------------------------------
@@ -698,6 +698,19 @@ class EvidenceItemKind(models.TextChoices):
     MEETING = "meeting", _("A meeting with the person")
 
 
+class EvidenceAccessRequestQuerySet(models.QuerySet["EvidenceAccessRequest"]):
+    def visible_to(self, user: Any, perm: str = DECIDE_EVIDENCE) -> EvidenceAccessRequestQuerySet:
+        """The scoping entry point of evidence requests: the officer's own, and those on
+        cases where the user holds ``perm`` (``DECIDE_EVIDENCE``: the lead agency's care
+        roles, who decide with the person). 404 to everyone else."""
+        if access.is_superuser(user):
+            return self.all()
+        if access.active_membership(user) is None:
+            return self.none()
+        decidable = Case.objects.visible_to(user, perm).values("pk")
+        return self.filter(models.Q(requested_by_id=user.pk) | models.Q(case__in=decidable))
+
+
 class EvidenceAccessRequest(CaseChild):
     """An officer asks for evidence; the lead agency decides with the person."""
 
@@ -727,6 +740,8 @@ class EvidenceAccessRequest(CaseChild):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     end_reason = models.TextField(blank=True)
+
+    objects = EvidenceAccessRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -1,7 +1,7 @@
 """Every write to a case: each checks its rule, changes state, audits, and moves grants.
 
 Callers (views, API, tasks, seeding) have already fetched the case with
-``Case.objects.visible_to(user, "casework.view_case")``; a service refuses what the
+``Case.objects.visible_to(user, VIEW_CASE)``; a service refuses what the
 user may see but not do with ``PermissionDenied`` (403) and bad input with
 ``ValidationError`` (field errors).
 """
@@ -54,8 +54,16 @@ from .models import (
     VictimIdentity,
 )
 from .permissions import (
+    ACCEPT_LEAD_TRANSFER,
     ADD_CASE,
+    ADD_DOCUMENT,
     ADD_NOTE,
+    CHANGE_CASE,
+    CHANGE_CONSENTS,
+    CHANGE_FLAGS,
+    CHANGE_IDENTITY,
+    CHANGE_LOCATION,
+    CHANGE_NEEDS,
     FORMER_LEAD_PERMISSIONS,
     LEAD_PERMISSIONS,
     MANAGE_CASE,
@@ -176,7 +184,7 @@ def case_create(
 
 def case_update(*, actor: User, case: Case, **fields: Any) -> Case:
     """Change the summary of a case (not its status: see the transitions below)."""
-    _require(actor, "casework.change_case", case, _("Only the lead agency may change this case."))
+    _require(actor, CHANGE_CASE, case, _("Only the lead agency may change this case."))
     fields = _clean_case_fields(fields)
     changed = sorted(name for name, value in fields.items() if getattr(case, name) != value)
     if not changed:
@@ -208,9 +216,7 @@ def _transition(case: Case, target: str) -> None:
 
 def case_activate(*, actor: User, case: Case) -> Case:
     """Open → active: support has started."""
-    _require(
-        actor, "casework.manage_case", case, _("Only the lead agency may change the case status.")
-    )
+    _require(actor, MANAGE_CASE, case, _("Only the lead agency may change the case status."))
     _transition(case, CaseStatus.ACTIVE)
     with transaction.atomic():
         previous = case.status
@@ -227,7 +233,7 @@ def case_activate(*, actor: User, case: Case) -> Case:
 
 def case_close(*, actor: User, case: Case, reason: str, note: str = "") -> Case:
     """Close a case; a closure reason is required ("other" needs a note)."""
-    _require(actor, "casework.manage_case", case, _("Only the lead agency may close this case."))
+    _require(actor, MANAGE_CASE, case, _("Only the lead agency may close this case."))
     _transition(case, CaseStatus.CLOSED)
     if reason not in ClosureReason.values:
         raise ValidationError({"reason": _("Choose why the case is being closed.")})
@@ -248,7 +254,7 @@ def case_close(*, actor: User, case: Case, reason: str, note: str = "") -> Case:
 
 def case_reopen(*, actor: User, case: Case) -> Case:
     """Closed → active, when the person comes back for support."""
-    _require(actor, "casework.manage_case", case, _("Only the lead agency may reopen this case."))
+    _require(actor, MANAGE_CASE, case, _("Only the lead agency may reopen this case."))
     _transition(case, CaseStatus.ACTIVE)
     with transaction.atomic():
         case.status = CaseStatus.ACTIVE
@@ -295,7 +301,7 @@ def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
     """Record or correct who the person is. Audited by field name, never by value."""
     _require(
         actor,
-        "casework.change_case_identity",
+        CHANGE_IDENTITY,
         case,
         _("You may not record this person's identity."),
     )
@@ -334,7 +340,7 @@ def location_set(
     """Move the person: the current location ends, a new one starts; history is kept."""
     _require(
         actor,
-        "casework.change_case_location",
+        CHANGE_LOCATION,
         case,
         _("You may not record where this person stays."),
     )
@@ -372,7 +378,7 @@ def need_add(
     status: str = NeedStatus.IDENTIFIED,
 ) -> Need:
     """Record a need; its urgency tier follows the category unless the caseworker says."""
-    _require(actor, "casework.change_case_needs", case, _("You may not record needs on this case."))
+    _require(actor, CHANGE_NEEDS, case, _("You may not record needs on this case."))
     with transaction.atomic():
         need = Need(
             case=case,
@@ -403,9 +409,7 @@ NEED_FIELDS = ("status", "owner_agency", "target_date", "note", "urgency", "cate
 
 def need_update(*, actor: User, need: Need, **fields: Any) -> Need:
     """Change a need; every status change is kept with who and when."""
-    _require(
-        actor, "casework.change_case_needs", need.case, _("You may not change needs on this case.")
-    )
+    _require(actor, CHANGE_NEEDS, need.case, _("You may not change needs on this case."))
     unknown = set(fields) - set(NEED_FIELDS)
     if unknown:
         raise ValueError(f"not need fields: {sorted(unknown)}")
@@ -446,9 +450,7 @@ def consent_record(
     basis_reason: str = "",
 ) -> Consent:
     """Record what the person agreed to, or a child's safeguarding basis with its reason."""
-    _require(
-        actor, "casework.change_case_consents", case, _("You may not record consent on this case.")
-    )
+    _require(actor, CHANGE_CONSENTS, case, _("You may not record consent on this case."))
     errors: dict[str, str] = {}
     if scope == ConsentScope.SHARE_IDENTITY and agency is None:
         errors["agency"] = _("Name the agency the person agreed to share their identity with.")
@@ -492,7 +494,7 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Cons
     """Withdraw consent and, in the same transaction, every grant it justified."""
     _require(
         actor,
-        "casework.change_case_consents",
+        CHANGE_CONSENTS,
         consent.case,
         _("You may not withdraw consent here."),
     )
@@ -543,7 +545,7 @@ def note_edit(*, actor: User, note: CaseNote, body: str) -> CaseNote:
     """Only the author edits a note; the earlier text is kept as a revision."""
     if note.author_id != actor.pk:
         raise PermissionDenied(_("Only the author may edit a note."))
-    _require(actor, "casework.add_case_note", note.case, _("You may not write notes on this case."))
+    _require(actor, ADD_NOTE, note.case, _("You may not write notes on this case."))
     if not body.strip():
         raise ValidationError({"body": _("Write the note.")})
     if body == note.body:
@@ -557,7 +559,7 @@ def note_edit(*, actor: User, note: CaseNote, body: str) -> CaseNote:
 
 
 def flag_raise(*, actor: User, case: Case, kind: str, note: str = "") -> SafeguardingFlag:
-    _require(actor, "casework.change_case_flags", case, _("You may not raise flags on this case."))
+    _require(actor, CHANGE_FLAGS, case, _("You may not raise flags on this case."))
     with transaction.atomic():
         flag = SafeguardingFlag(case=case, kind=kind, note=note, raised_by=actor)
         flag.full_clean()
@@ -567,9 +569,7 @@ def flag_raise(*, actor: User, case: Case, kind: str, note: str = "") -> Safegua
 
 
 def flag_clear(*, actor: User, flag: SafeguardingFlag) -> SafeguardingFlag:
-    _require(
-        actor, "casework.change_case_flags", flag.case, _("You may not clear flags on this case.")
-    )
+    _require(actor, CHANGE_FLAGS, flag.case, _("You may not clear flags on this case."))
     if not flag.active:
         raise IllegalTransition(_("This flag was already cleared."))
     with transaction.atomic():
@@ -608,9 +608,7 @@ def document_upload(
     description: str = "",
 ) -> Document:
     """Store a document privately, after checking its size and what its bytes really are."""
-    _require(
-        actor, "casework.add_case_document", case, _("You may not upload documents to this case.")
-    )
+    _require(actor, ADD_DOCUMENT, case, _("You may not upload documents to this case."))
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if uploaded_file.size is None or uploaded_file.size == 0:
         raise ValidationError({"file": _("The file is empty.")})
@@ -727,7 +725,7 @@ def _require_receiving_manager(actor: User, transfer: LeadTransfer) -> None:
     if (
         membership is None
         or membership.agency_id != transfer.to_agency_id
-        or not access.role_may(membership.role, "casework.accept_lead_transfer")
+        or not access.role_may(membership.role, ACCEPT_LEAD_TRANSFER)
     ):
         raise PermissionDenied(_("Only a case manager of the receiving agency may answer."))
     if transfer.status != TransferStatus.PROPOSED:
@@ -797,7 +795,7 @@ def transfer_decline(*, actor: User, transfer: LeadTransfer, note: str = "") -> 
 def transfer_withdraw(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
     _require(
         actor,
-        "casework.manage_case",
+        MANAGE_CASE,
         transfer.case,
         _("Only the lead agency may withdraw a transfer."),
     )

@@ -60,14 +60,28 @@ from .models import (
     TransferStatus,
 )
 from .permissions import (
+    ACCEPT_LEAD_TRANSFER,
+    ADD_CASE,
+    ADD_DOCUMENT,
+    ADD_NOTE,
+    BREAK_GLASS,
+    CHANGE_CASE,
     CHANGE_CONSENTS,
     CHANGE_FLAGS,
     CHANGE_IDENTITY,
     CHANGE_LOCATION,
     CHANGE_NEEDS,
+    DECIDE_EVIDENCE,
+    MANAGE_CASE,
+    RECORD_JUSTICE_OUTCOME,
+    REQUEST_EVIDENCE,
+    REVIEW_BREAK_GLASS,
     VIEW_CASE,
     VIEW_CASE_ACCESS,
+    VIEW_CASENOTE,
     VIEW_CONSENTS,
+    VIEW_DOCUMENT,
+    VIEW_DOCUMENTS,
     VIEW_IDENTITY,
     VIEW_LEAD_NOTES,
     VIEW_LOCATION,
@@ -91,7 +105,7 @@ def _data(request: HttpRequest) -> Any:
 
 def _case(request: HttpRequest, pk: int) -> Case:
     """The case, if the user may see it at all; otherwise 404 (and the attempt audited)."""
-    return access.get_visible_or_404(CASE_QUERYSET, request.user, "casework.view_case", pk=pk)
+    return access.get_visible_or_404(CASE_QUERYSET, request.user, VIEW_CASE, pk=pk)
 
 
 def _case_and_perms(request: HttpRequest, pk: int) -> tuple[Case, frozenset[str]]:
@@ -124,9 +138,10 @@ def _labels(values: list[str]) -> list[str]:
 
 # Permission names in words, for "who can see this case and why".
 PERMISSION_LABELS: dict[str, str] = {
-    "casework.view_case": gettext_lazy("Can view the case summary and safeguarding flags"),
-    "casework.change_case": gettext_lazy("Can change the case summary"),
-    **{f"casework.{codename}": name for codename, name in Case._meta.permissions},
+    VIEW_CASE: gettext_lazy("Can view the case summary and safeguarding flags"),
+    CHANGE_CASE: gettext_lazy("Can change the case summary"),
+    # The rest are worded in Case.Meta.permissions, where their codenames are declared.
+    **{f"{Case._meta.app_label}.{codename}": name for codename, name in Case._meta.permissions},
 }
 
 
@@ -190,7 +205,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": case_filter,
             "page": page,
-            "can_open": access.user_may(request.user, "casework.add_case"),
+            "can_open": access.user_may(request.user, ADD_CASE),
         },
     )
 
@@ -200,13 +215,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def my_needs(request: HttpRequest) -> HttpResponse:
     """Open needs owned by the user's agency, on cases whose needs the user may see."""
     membership = access.active_membership(request.user)
-    if membership is None or not access.user_may(request.user, "casework.view_case_needs"):
+    if membership is None or not access.user_may(request.user, VIEW_NEEDS):
         raise PermissionDenied(_("Only caseworkers and case managers work on needs."))
     needs = (
         Need.objects.open()
         .filter(
             owner_agency=membership.agency,
-            case__in=Case.objects.visible_to(request.user, "casework.view_case_needs"),
+            case__in=Case.objects.visible_to(request.user, VIEW_NEEDS),
         )
         .select_related("case", "owner_agency")
         .overdue_first()
@@ -230,7 +245,7 @@ def _possible_duplicates(request: HttpRequest, form: CaseCreateForm) -> list[Cas
 
 @login_required
 def case_create(request: HttpRequest) -> HttpResponse:
-    if not access.user_may(request.user, "casework.add_case"):
+    if not access.user_may(request.user, ADD_CASE):
         raise PermissionDenied(_("Only caseworkers and case managers open cases."))
     form = CaseCreateForm(_data(request))
     duplicates: list[Case] = []
@@ -264,7 +279,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case")
+    _require(perms, CHANGE_CASE)
     form = CaseForm(_data(request), initial=_case_initial(case))
     if request.method == "POST" and form.is_valid():
         try:
@@ -290,27 +305,38 @@ def _detail_context(
     membership = access.active_membership(user)
     context: dict[str, Any] = {
         "case": case,
-        "perms": perms,
         "exploitation_labels": _labels(case.exploitation_types),
         "flags": list(case.flags.active().select_related("raised_by")),
+        # What the page offers to do, decided here from the permission constants so that
+        # the template never spells a permission name (issue 14).
+        "may_change_case": CHANGE_CASE in perms,
+        "may_change_flags": CHANGE_FLAGS in perms,
+        "may_change_identity": CHANGE_IDENTITY in perms,
+        "may_change_location": CHANGE_LOCATION in perms,
+        "may_change_needs": CHANGE_NEEDS in perms,
+        "may_change_consents": CHANGE_CONSENTS in perms,
+        "may_add_note": ADD_NOTE in perms,
+        "may_add_document": ADD_DOCUMENT in perms,
+        "may_manage_case": MANAGE_CASE in perms,
+        "may_review_break_glass": REVIEW_BREAK_GLASS in perms,
     }
-    if "casework.view_case_identity" in perms:
+    if VIEW_IDENTITY in perms:
         context["identity"] = reads.identity(user, case, perms=perms)
         context["show_identity"] = True
-    if "casework.view_case_location" in perms:
+    if VIEW_LOCATION in perms:
         context["location"], context["location_history"] = reads.location(user, case, perms=perms)
         context["show_location"] = True
-    if "casework.view_case_needs" in perms:
+    if VIEW_NEEDS in perms:
         context["needs"] = list(case.needs.select_related("owner_agency"))
-    if "casework.view_case_consents" in perms:
+    if VIEW_CONSENTS in perms:
         consents = list(case.consents.select_related("agency", "recorded_by", "withdrawn_by"))
         context["active_consents"] = [c for c in consents if c.is_active]
         context["withdrawn_consents"] = [c for c in consents if not c.is_active]
-    if perms & {"casework.view_case_notes", "casework.view_case_lead_notes"}:
+    if perms & {VIEW_NOTES, VIEW_LEAD_NOTES}:
         context["notes"] = list(reads.notes(user, case, perms=perms))
-    if "casework.add_case_note" in perms:
+    if ADD_NOTE in perms:
         context["note_form"] = forms.get("note_form") or NoteForm(auto_id="note_%s")
-    if "casework.view_case_documents" in perms:
+    if VIEW_DOCUMENTS in perms:
         context["documents"] = list(reads.documents(user, case, perms=perms))
     else:
         _granted_material(user, case, perms, context)
@@ -325,9 +351,9 @@ def _detail_context(
         transfer is not None
         and membership is not None
         and membership.agency_id == transfer.to_agency_id
-        and access.role_may(membership.role, "casework.accept_lead_transfer")
+        and access.role_may(membership.role, ACCEPT_LEAD_TRANSFER)
     )
-    if "casework.manage_case" in perms:
+    if MANAGE_CASE in perms:
         context["close_form"] = forms.get("close_form") or CloseForm(auto_id="close_%s")
         if transfer is None:
             context["transfer_form"] = forms.get("transfer_form") or TransferForm(
@@ -336,7 +362,7 @@ def _detail_context(
 
     # Evidence (issue 6): an officer sees what material exists, not its content, and may
     # ask for it; the requests on the case are listed to those who see them.
-    if access.user_may(user, "casework.request_evidence"):
+    if access.user_may(user, REQUEST_EVIDENCE):
         context["may_request_evidence"] = True
         context["material"] = {
             "documents": [
@@ -353,7 +379,7 @@ def _detail_context(
     )
     # Break-glass: the lead's case managers see every opening (flagged until reviewed);
     # the person who opened one sees their own.
-    if "casework.review_break_glass" in perms:
+    if REVIEW_BREAK_GLASS in perms:
         context["break_glass_events"] = list(
             case.break_glass_events.select_related("opened_by", "agency")[:20]
         )
@@ -362,25 +388,20 @@ def _detail_context(
             case.break_glass_events.filter(opened_by=user).select_related("opened_by", "agency")[:5]
         )
     context["may_break_glass"] = (
-        access.user_may(user, "casework.break_glass")
-        and not {
-            "casework.view_case_identity",
-            "casework.view_case_location",
-        }
-        <= perms
+        access.user_may(user, BREAK_GLASS) and not {VIEW_IDENTITY, VIEW_LOCATION} <= perms
     )
-    if "casework.decide_evidence" in perms:
+    if DECIDE_EVIDENCE in perms:
         context["granted_reads"] = evidence.describe_reads(
             case, evidence.granted_reads(case).select_related("actor", "actor_agency")[:20]
         )
     # Criminal justice: what the police and prosecutors recorded, and files to prosecutors.
     context["justice_outcomes"] = list(case.justice_outcomes.select_related("recorded_by_agency"))
-    context["may_record_outcome"] = access.user_may(user, "casework.record_justice_outcome")
+    context["may_record_outcome"] = access.user_may(user, RECORD_JUSTICE_OUTCOME)
     context["my_agency_id"] = membership.agency_id if membership else None
     # Who can see the case is a page of its own (case_access): the grants with their
     # reasons and the audit of sensitive views are rarely needed on a visit, and were
     # half the time of the case page (issue 5, P7).
-    context["may_view_access"] = "casework.view_case_access" in perms
+    context["may_view_access"] = VIEW_CASE_ACCESS in perms
     return context
 
 
@@ -389,12 +410,12 @@ def _granted_material(
 ) -> None:
     """Notes and documents granted to an officer one by one (an approved evidence
     request): shown, and their reading audited, only when there are some."""
-    if access.user_may(user, "casework.view_casenote") and "notes" not in context:
-        granted = CaseNote.objects.visible_to(user, "casework.view_casenote").filter(case=case)
+    if access.user_may(user, VIEW_CASENOTE) and "notes" not in context:
+        granted = CaseNote.objects.visible_to(user, VIEW_CASENOTE).filter(case=case)
         if granted.exists():
             context["notes"] = list(reads.notes(user, case, perms=perms))
-    if access.user_may(user, "casework.view_document"):
-        granted_docs = Document.objects.visible_to(user, "casework.view_document").filter(case=case)
+    if access.user_may(user, VIEW_DOCUMENT):
+        granted_docs = Document.objects.visible_to(user, VIEW_DOCUMENT).filter(case=case)
         if granted_docs.exists():
             context["documents"] = list(reads.documents(user, case, perms=perms))
 
@@ -461,7 +482,7 @@ def _child_form(
 @require_POST
 def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.manage_case")
+    _require(perms, MANAGE_CASE)
     action = request.POST.get("action")
     if action == "close":
         form = CloseForm(request.POST, auto_id="close_%s")
@@ -570,7 +591,7 @@ def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def need_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case_needs")
+    _require(perms, CHANGE_NEEDS)
     form = NeedAddForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -626,7 +647,7 @@ def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
 @login_required
 def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case_consents")
+    _require(perms, CHANGE_CONSENTS)
     form = ConsentForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -680,7 +701,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResp
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.add_case_note")
+    _require(perms, ADD_NOTE)
     form = NoteForm(request.POST, auto_id="note_%s")
     if form.is_valid():
         try:
@@ -722,7 +743,7 @@ def note_edit(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
 @login_required
 def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.change_case_flags")
+    _require(perms, CHANGE_FLAGS)
     form = FlagForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -767,7 +788,7 @@ def flag_clear(request: HttpRequest, pk: int, flag_id: int) -> HttpResponse:
 @login_required
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.add_case_document")
+    _require(perms, ADD_DOCUMENT)
     form = DocumentForm(_data(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -822,7 +843,7 @@ def document_download(request: HttpRequest, pk: int, doc_id: int) -> FileRespons
 @require_POST
 def transfer_propose(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
-    _require(perms, "casework.manage_case")
+    _require(perms, MANAGE_CASE)
     form = TransferForm(request.POST, lead_agency=case.lead_agency, auto_id="transfer_%s")
     if form.is_valid():
         try:

@@ -18,6 +18,7 @@ from rest_framework.reverse import reverse
 
 from agencies import access
 from agencies.models import Partnership, SharingGroup
+from agencies.permissions import MANAGE_AGENCY_USERS
 from casework.models import BreakGlassEvent
 from casework.permissions import REVIEW_BREAK_GLASS
 from dashboards.scope import dashboards_for
@@ -32,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "agency": agency,
         "partnerships": Partnership.objects.of_agency(agency).prefetch_related("agencies"),
         "sharing_groups": SharingGroup.objects.for_agency(agency).select_related("owner"),
-        "can_manage_users": access.user_may(request.user, "agencies.manage_agency_users"),
+        "can_manage_users": access.user_may(request.user, MANAGE_AGENCY_USERS),
         # Break-glass openings whose review is this user's (issue 14): one COUNT over the
         # few unreviewed events, and only for the roles that ever review.
         "break_glass_to_review": BreakGlassEvent.objects.to_review_by(request.user)
@@ -108,6 +109,8 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "deadlines": link("api:deadlines"),
             "notifications": link("api:notification-list"),
             "evidence_requests": link("api:evidence-request-list"),
+            "break_glass": link("api:break-glass-list"),
+            "break_glass_to_review": link("api:break-glass-to-review"),
             "intelligence": link("api:intelligence-report-list"),
             "intelligence_matches": link("api:intelligence-report-matches"),
             "operations": link("api:operation-list"),

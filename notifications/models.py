@@ -59,12 +59,22 @@ class NotificationEvent(models.Model):
         return f"{self.kind} ({self.dedup_key})"
 
 
+# The name of reading a notification, for the audit trail of a refused attempt.
+VIEW_NOTIFICATION = "notifications.view_notification"
+
+
 class NotificationQuerySet(models.QuerySet["Notification"]):
     def for_recipient(self, user: Any) -> NotificationQuerySet:
         """The user's own notifications: nobody ever sees anyone else's."""
         if user is None or not user.is_authenticated:
             return self.none()
         return self.filter(recipient_id=user.pk)
+
+    def visible_to(self, user: Any, perm: str = VIEW_NOTIFICATION) -> NotificationQuerySet:
+        """The scoping entry point (``access.get_visible_or_404``): a notification is its
+        recipient's alone, whatever the role (no capability decides it; ``perm`` only
+        names the reading in the trail)."""
+        return self.for_recipient(user)
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from agencies import access
 from casework.models import Case
+from casework.permissions import VIEW_CASE
 
 from .models import Decision, NRMReferral, Referral
+from .permissions import ANSWER_REFERRAL, VIEW_NRM
 
 SOON = datetime.timedelta(days=7)
 # Deadlines passed longer ago than this are history, not work.
@@ -45,7 +47,7 @@ def deadlines_for(user: Any, *, now: datetime.datetime | None = None) -> list[De
     oldest = now - STALE
     found: list[Deadline] = []
 
-    if access.role_may(membership.role, "referrals.answer_referral"):
+    if access.role_may(membership.role, ANSWER_REFERRAL):
         for referral in (
             Referral.objects.waiting()
             .filter(to_agency_id=membership.agency_id, respond_by__lte=horizon)
@@ -64,8 +66,8 @@ def deadlines_for(user: Any, *, now: datetime.datetime | None = None) -> list[De
                 )
             )
 
-    if access.role_may(membership.role, "referrals.view_nrmreferral"):
-        visible = Case.objects.visible_to(user, "casework.view_case")
+    if access.role_may(membership.role, VIEW_NRM):
+        visible = Case.objects.visible_to(user, VIEW_CASE)
         for nrm in NRMReferral.objects.filter(
             agency_id=membership.agency_id, case__in=visible
         ).select_related("case", "agency"):

@@ -59,7 +59,7 @@ from casework.models import (
     NoteVisibility,
     VictimIdentity,
 )
-from casework.permissions import LEAD_PERMISSIONS
+from casework.permissions import LEAD_PERMISSIONS, VIEW_CASE
 from referrals.models import Referral, ReferralKind, ReferralStatus, Urgency, respond_by_for
 from referrals.services import BASE_PERMISSIONS, IDENTITY_PERMISSION, KIND_PERMISSIONS
 
@@ -294,7 +294,7 @@ class Generator:
 
         self.lead_perm_ids = [perm(p) for p in sorted(LEAD_PERMISSIONS)]
         self.lead_perm_names = sorted(LEAD_PERMISSIONS)
-        self.view_case_id = perm("casework.view_case")
+        self.view_case_id = perm(VIEW_CASE)
         self.referral_perms = {
             kind: sorted(BASE_PERMISSIONS + KIND_PERMISSIONS.get(kind, ()))
             for kind in ReferralKind.values

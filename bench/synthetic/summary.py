@@ -21,10 +21,9 @@ from django.utils import timezone
 from agencies import access
 from agencies.models import Agency, Membership, Role, User
 from casework.models import Case, CaseAgencyGrant
+from casework.permissions import VIEW_CASE
 
 from . import vocab
-
-VIEW_CASE = "casework.view_case"
 
 
 def targets(total_cases: int) -> dict[str, int]:

@@ -476,14 +476,17 @@ class EvidenceRequestViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         return evidence.visible_requests(self.request.user)
 
+    def get_object(self) -> Any:
+        return evidence.evidence_request_get(self.request.user, self.kwargs["pk"])
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = s.EvidenceRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        # The role first (403 whatever the case), then the case, resolved like every id in
+        # The role first (403 whatever the body), then the case, resolved like every id in
         # a body: one that does not exist and one the caller may not see are the same 400.
         if not access.user_may(request.user, REQUEST_EVIDENCE):
             raise PermissionDenied("Only police officers ask for evidence.")
+        body = s.EvidenceRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
         case = access.get_visible_or_400(
             Case.objects.select_related("lead_agency"),
             request.user,

@@ -9,12 +9,12 @@ from django.utils import timezone
 from agencies import access
 from casework import services
 from casework.models import Case, CaseStatus
-from casework.permissions import LEAD_PERMISSIONS
+from casework.permissions import LEAD_PERMISSIONS, VIEW_CASE
 
 pytestmark = pytest.mark.django_db
 
 
-def visible(user, perm="casework.view_case"):
+def visible(user, perm=VIEW_CASE):
     user.refresh_from_db()
     return set(Case.objects.visible_to(user, perm).values_list("reference", flat=True))
 

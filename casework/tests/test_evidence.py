@@ -24,6 +24,13 @@ from casework.models import (
     DocumentUserGrant,
     EvidenceRequestStatus,
 )
+from casework.permissions import (
+    VIEW_CASE,
+    VIEW_CASENOTE,
+    VIEW_DOCUMENT,
+    VIEW_IDENTITY,
+    VIEW_LOCATION,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
@@ -40,7 +47,7 @@ def fresh(user: User) -> User:
 @pytest.fixture
 def shared(case, police, partnership):
     """The case shared with Northshire Police (as an accepted crime-report referral does)."""
-    access.grant(actor=None, obj=case, perms=["casework.view_case"], reason=case, agency=police)
+    access.grant(actor=None, obj=case, perms=[VIEW_CASE], reason=case, agency=police)
     return case
 
 
@@ -204,11 +211,11 @@ def test_partial_approval_grants_the_officer_alone_exactly_the_approved_items(
     assert docs_seen(police_officer, shared) == {material["statement"].pk}
     notes = {n.pk for n in reads.notes(fresh(police_officer), shared)}
     assert notes == {material["note"].pk}
-    assert "casework.view_case_identity" not in access.perms_for(fresh(police_officer), shared)
+    assert VIEW_IDENTITY not in access.perms_for(fresh(police_officer), shared)
 
     # Not the whole force: a colleague who did not ask holds nothing.
     assert docs_seen(colleague, shared) == set()
-    assert not Document.objects.visible_to(fresh(colleague), "casework.view_document").exists()
+    assert not Document.objects.visible_to(fresh(colleague), VIEW_DOCUMENT).exists()
     with pytest.raises(Http404):
         reads.document_for_download(fresh(colleague), shared, material["statement"].pk)
 
@@ -397,7 +404,7 @@ def test_break_glass_opens_identity_and_location_for_an_hour_and_tells_the_lead(
     CaseUserGrant.objects.filter(reason_id=event.pk).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert not access.can(fresh(police_officer), "casework.view_case_location", case)
+    assert not access.can(fresh(police_officer), VIEW_LOCATION, case)
 
     # Flagged until a case manager of the lead agency reviews it.
     with pytest.raises(PermissionDenied):
@@ -462,10 +469,10 @@ def test_notes_granted_one_by_one_never_include_lead_agency_notes(
     access.grant(
         actor=None,
         obj=material["lead"],
-        perms=["casework.view_casenote"],
+        perms=[VIEW_CASENOTE],
         reason=request,
         user=police_officer,
     )
     seen = {n.pk for n in reads.notes(fresh(police_officer), shared)}
     assert seen == {material["note"].pk}
-    assert CaseNote.objects.visible_to(fresh(police_officer), "casework.view_casenote").count() == 2
+    assert CaseNote.objects.visible_to(fresh(police_officer), VIEW_CASENOTE).count() == 2

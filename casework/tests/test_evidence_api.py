@@ -9,6 +9,7 @@ from agencies import access
 from audit import actions
 from audit.models import AuditEvent
 from casework import services
+from casework.permissions import VIEW_CASE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
@@ -17,7 +18,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 @pytest.fixture
 def shared(case, police, partnership):
-    access.grant(actor=None, obj=case, perms=["casework.view_case"], reason=case, agency=police)
+    access.grant(actor=None, obj=case, perms=[VIEW_CASE], reason=case, agency=police)
     return case
 
 
@@ -104,6 +105,32 @@ def test_asking_on_a_case_that_does_not_exist_or_is_hidden_is_the_same_400(
         format="json",
     )
     assert bad.status_code == 400
+
+
+def test_a_hidden_request_is_the_same_404_as_a_missing_one_and_the_attempt_is_audited(
+    api, login, shared, statement, police_officer, other_agency_caseworker
+):
+    from casework import evidence
+
+    asked = evidence.evidence_request_create(
+        actor=police_officer,
+        case=shared,
+        purpose="Op",
+        legal_basis="Investigation",
+        items=[{"kind": "document", "id": statement.pk}],
+    )
+    stranger = api(other_agency_caseworker)
+    hidden = stranger.get(f"/api/v1/evidence-requests/{asked.pk}/")
+    missing = stranger.get(f"/api/v1/evidence-requests/{asked.pk + 1000}/")
+    malformed = stranger.get("/api/v1/evidence-requests/abc/")
+    assert hidden.status_code == missing.status_code == malformed.status_code == 404
+    assert hidden.json() == missing.json()
+    page = login(other_agency_caseworker).get(f"/cases/{shared.pk}/evidence/{asked.pk}/")
+    assert page.status_code == 404
+    refused = AuditEvent.objects.filter(
+        action=actions.ACCESS_DENIED, actor=other_agency_caseworker, target_id=str(asked.pk)
+    )
+    assert refused.count() == 2  # once at each door; none for the missing or malformed id
 
 
 def test_break_glass_and_its_review_through_the_api(

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from agencies import access
 from casework import services
 from casework.models import EvidenceAccessRequest
+from casework.permissions import VIEW_CASE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 
@@ -18,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 @pytest.fixture
 def shared(case, police, partnership, caseworker):
-    access.grant(actor=None, obj=case, perms=["casework.view_case"], reason=case, agency=police)
+    access.grant(actor=None, obj=case, perms=[VIEW_CASE], reason=case, agency=police)
     for name, kind in (("statement.png", "statement"), ("medical.png", "medical")):
         services.document_upload(
             actor=caseworker,

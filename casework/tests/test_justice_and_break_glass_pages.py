@@ -13,6 +13,7 @@ from agencies import access
 from audit.models import AuditEvent
 from casework import evidence, services
 from casework.models import BreakGlassEvent, JusticeOutcome
+from casework.permissions import VIEW_CASE
 from referrals import services as referral_services
 from referrals.models import Referral, ReferralKind
 
@@ -23,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 @pytest.fixture
 def shared(case, police, partnership):
-    access.grant(actor=None, obj=case, perms=["casework.view_case"], reason=case, agency=police)
+    access.grant(actor=None, obj=case, perms=[VIEW_CASE], reason=case, agency=police)
     return case
 
 

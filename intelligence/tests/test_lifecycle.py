@@ -17,6 +17,7 @@ from agencies.models import Agency, Role, SharingGroup, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
 from casework import services as casework_services
+from casework.permissions import VIEW_CASE
 from intelligence import services
 from intelligence.models import SEARCH_CONFIG, IntelligenceReport, ReportStatus
 from intelligence.tests.conftest import REPORT_DEFAULTS
@@ -295,7 +296,7 @@ def test_links_to_cases_the_editor_cannot_see_are_kept(
     access.grant(
         actor=council_worker,
         obj=council_case,
-        perms=["casework.view_case"],
+        perms=[VIEW_CASE],
         reason=council_case,
         user=caseworker,
     )
