@@ -28,10 +28,22 @@ IS_PRODUCTION = CONCORD_ENV == "production"
 IS_TEST = CONCORD_ENV == "test"
 
 DEBUG = env.bool("CONCORD_DEBUG", False)
+if DEBUG and IS_PRODUCTION:
+    raise ImproperlyConfigured(
+        "CONCORD_DEBUG must not be true in production: debug pages show settings and data."
+    )
 
 
 def _secret_key() -> str:
     key = env.optional_str("CONCORD_SECRET_KEY")
+    if key and IS_PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+        # Django's own deploy check (security.W009) asks the same: sessions, password
+        # reset links and signed values are only as strong as this key.
+        raise ImproperlyConfigured(
+            "CONCORD_SECRET_KEY must be at least 50 random characters (with at least 5 "
+            "different ones) in production: generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
     if key:
         return key
     if IS_PRODUCTION:
@@ -195,6 +207,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "errors/locked_out.html"
 AXES_VERBOSE = False
+# NIST SP 800-63B: a minimum length, a check against commonly used passwords and the
+# account's own details, and no composition rules (so no "not entirely numeric" rule:
+# length is what makes a password hard to guess, not a required kind of character).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -202,7 +217,6 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -225,6 +239,9 @@ if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("CONCORD_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env.int("CONCORD_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a commitment (hstspreload.org; undoing it takes months): opt in.
+    SECURE_HSTS_PRELOAD = env.bool("CONCORD_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -279,6 +296,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EntityKindEnum": "intelligence.models.EntityKind",
         "ReportStatusEnum": "intelligence.models.ReportStatus",
+        "CaseStatusEnum": "casework.models.CaseStatus",
+        "NRMDecisionEnum": "referrals.models.Decision",
     },
 }
 
@@ -292,6 +311,10 @@ SILENCED_SYSTEM_CHECKS = [
     # police station or council office behind one NAT address after five typos.
     "axes.W006",
 ]
+if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
+    # HSTS preload is opt-in (CONCORD_HSTS_PRELOAD); without it the deploy check would
+    # warn on every start. Everything else of `check --deploy` must pass (.ci/run).
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 GUARDIAN_RAISE_403 = False
 
 # --- Celery ------------------------------------------------------------------------

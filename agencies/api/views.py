@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +17,7 @@ from audit import actions
 from audit.record import record
 
 from .. import access, services
+from ..auth import TokenAuthentication
 from ..models import Agency, Membership, Partnership, SharingGroup
 from ..permissions import MANAGE_AGENCY_USERS
 from .serializers import (

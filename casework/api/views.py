@@ -412,7 +412,11 @@ class CaseViewSet(
         transfer = services.transfer_propose(actor=request.user, case=case, **body.validated_data)
         return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.TransferAnswerSerializer, responses=s.TransferSerializer)
+    @extend_schema(
+        request=s.TransferAnswerSerializer,
+        responses=s.TransferSerializer,
+        operation_id="cases_transfer_answer",
+    )
     @action(
         detail=True,
         methods=["post"],

@@ -62,6 +62,10 @@ def _import_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# A key as `secrets.token_urlsafe(64)` makes one: long and varied.
+GOOD_KEY = "k3Y-" + "".join(chr(ord("a") + i % 26) for i in range(60))
+
+
 def test_production_requires_a_secret_key():
     result = _import_settings(CONCORD_ALLOWED_HOSTS="concord.example")
     assert result.returncode != 0
@@ -69,14 +73,14 @@ def test_production_requires_a_secret_key():
 
 
 def test_production_requires_explicit_hosts_and_refuses_a_wildcard():
-    result = _import_settings(CONCORD_SECRET_KEY="x" * 50)
+    result = _import_settings(CONCORD_SECRET_KEY=GOOD_KEY)
     assert result.returncode != 0 and "CONCORD_ALLOWED_HOSTS" in result.stderr
-    result = _import_settings(CONCORD_SECRET_KEY="x" * 50, CONCORD_ALLOWED_HOSTS="*")
+    result = _import_settings(CONCORD_SECRET_KEY=GOOD_KEY, CONCORD_ALLOWED_HOSTS="*")
     assert result.returncode != 0 and "may not contain '*'" in result.stderr
 
 
 def test_production_defaults_are_safe():
-    result = _import_settings(CONCORD_SECRET_KEY="x" * 50, CONCORD_ALLOWED_HOSTS="concord.example")
+    result = _import_settings(CONCORD_SECRET_KEY=GOOD_KEY, CONCORD_ALLOWED_HOSTS="concord.example")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['concord.example'] True"
 
@@ -84,3 +88,81 @@ def test_production_defaults_are_safe():
 def test_a_bad_value_stops_start_up():
     result = _import_settings(CONCORD_ENV="demo", CONCORD_DEBUG="perhaps")
     assert result.returncode != 0 and "CONCORD_DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [("short-but-varied-key-0123456789", "49 characters or fewer"), ("ab" * 40, "2 distinct")],
+)
+def test_production_refuses_a_weak_secret_key(key, why):
+    result = _import_settings(CONCORD_SECRET_KEY=key, CONCORD_ALLOWED_HOSTS="concord.example")
+    assert result.returncode != 0, why
+    assert "at least 50 random characters" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = _import_settings(
+        CONCORD_SECRET_KEY=GOOD_KEY, CONCORD_ALLOWED_HOSTS="concord.example", CONCORD_DEBUG="true"
+    )
+    assert result.returncode != 0 and "CONCORD_DEBUG must not be true" in result.stderr
+    demo = _import_settings(CONCORD_ENV="demo", CONCORD_DEBUG="true")
+    assert demo.returncode == 0, demo.stderr
+
+
+def _deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "CONCORD_ENV": "production",
+            "CONCORD_SECRET_KEY": GOOD_KEY,
+            "CONCORD_ALLOWED_HOSTS": "concord.example",
+            **overrides,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check_with_hsts_on_subdomains():
+    result = _deploy_check()
+    assert result.returncode == 0, result.stderr
+    hsts = _import_settings_value(
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD",
+        CONCORD_SECRET_KEY=GOOD_KEY,
+        CONCORD_ALLOWED_HOSTS="concord.example",
+    )
+    assert hsts == "(True, False)"
+    preload = _import_settings_value(
+        "SECURE_HSTS_PRELOAD",
+        CONCORD_SECRET_KEY=GOOD_KEY,
+        CONCORD_ALLOWED_HOSTS="concord.example",
+        CONCORD_HSTS_PRELOAD="true",
+    )
+    assert preload == "True"
+
+
+def _import_settings_value(expression: str, **overrides: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **overrides})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            f"print((settings.{expression}))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
