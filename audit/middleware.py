@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from . import actions
+from .client import client_ip
 from .context import RequestContext, current
 from .record import record
 
@@ -19,8 +20,9 @@ class RequestIdMiddleware:
 
     The id and the client address travel to every audit row written while serving the
     request, and the id is echoed in the response so a user's report can be traced.
-    Behind a reverse proxy, the proxy must set REMOTE_ADDR correctly (gunicorn's
-    ``--forwarded-allow-ips``); a client-supplied X-Forwarded-For is never trusted here.
+    The client address is ``audit.client.client_ip``: ``REMOTE_ADDR``, or behind
+    ``CONCORD_TRUSTED_PROXIES`` proxies the address the outermost of them saw; a
+    client-supplied X-Forwarded-For is never believed.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -33,7 +35,7 @@ class RequestIdMiddleware:
         token = current.set(
             RequestContext(
                 request_id=request_id,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=client_ip(request),
                 request=request,
             )
         )

@@ -201,6 +201,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "agencies.backends.MembershipBackend",
 ]
+# How many reverse proxies stand between the clients and Concord, each appending to
+# X-Forwarded-For (audit.client.client_ip). 0: clients connect directly (REMOTE_ADDR).
+TRUSTED_PROXIES = env.int("CONCORD_TRUSTED_PROXIES", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "audit.client.client_ip"
 AXES_FAILURE_LIMIT = env.int("CONCORD_LOCKOUT_ATTEMPTS", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CONCORD_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -272,7 +276,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     # OPTIONS describes each route's own request body, as the schema does (issue 14).
     "DEFAULT_METADATA_CLASS": "config.api.ActionMetadata",
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("CONCORD_AUTH_THROTTLE", "10/minute")},
+    # Sign-in (the token endpoint): per client address, high enough for one office behind
+    # one address to sign 30 people in within a minute, and per username, so that
+    # guessing one account's password is slow wherever it comes from (issue 15).
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("CONCORD_AUTH_THROTTLE", "60/minute"),
+        "auth_username": env.str("CONCORD_AUTH_USERNAME_THROTTLE", "5/minute"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 TOKEN_TTL_HOURS = env.int("CONCORD_TOKEN_TTL_HOURS", 10, minimum=1)

@@ -10,7 +10,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from audit import actions
@@ -20,6 +19,7 @@ from .. import access, services
 from ..auth import TokenAuthentication
 from ..models import Agency, Membership, Partnership, SharingGroup
 from ..permissions import MANAGE_AGENCY_USERS
+from ..throttles import SignInAddressThrottle, SignInUsernameThrottle
 from .serializers import (
     AgencySerializer,
     MemberRoleSerializer,
@@ -36,8 +36,7 @@ class TokenView(APIView):
     """``POST`` a username and password for an expiring API token; ``DELETE`` to revoke
     the token the request is made with. Tokens are stored hashed (django-rest-knox)."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [SignInAddressThrottle, SignInUsernameThrottle]
     # Tokens only: logging in must not depend on a browser session (or its CSRF check).
     authentication_classes = [TokenAuthentication]
 
