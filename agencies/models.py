@@ -190,6 +190,20 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
         lead transfers; break-glass and intelligence ask the same question)."""
         return self.of_agency(agency).of_agency(other)
 
+    def link_all(self, agency: Agency, *others: Agency) -> bool:
+        """Does ``agency`` share one of these partnerships with each of ``others``? (Pairs,
+        not one partnership of all.) An agency is always linked to itself.
+
+        A referral reaches into a case its sender may not lead (a file to prosecutors sent
+        by the police): the receiver must share a partnership in force with the sender
+        *and* with the case's lead agency, or the case would leave the lead's agreements
+        through a third agency (issue 14 review): ``current().link_all(to, sender, lead)``.
+        """
+        return all(
+            self.linking(agency, other).exists()
+            for other in {other.pk: other for other in others if other.pk != agency.pk}.values()
+        )
+
     def member_ids(self) -> models.QuerySet[Any]:
         """Ids of the agencies in these partnerships, as a subquery: with ``current()``
         and ``of_agency(a)``, the agencies ``a`` may share with (itself included)."""
@@ -199,10 +213,13 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
 
 
 # The one answer for an agency named in a request (a form's choice, an API body's id) that
-# does not exist, is inactive, or shares no partnership in force with the caller's agency:
-# the same words for all three, so that the answer says nothing about which (issue 14).
+# does not exist, is inactive, or shares no partnership in force with the caller's agency
+# or with the lead agency of the case (the same agency for a lead transfer and most
+# referrals; not for a file to prosecutors sent by the police): the same words for all,
+# so that the answer says nothing about which (issue 14).
 NOT_A_CURRENT_PARTNER = _(
-    "Choose an active agency in a partnership with yours whose agreement is in force today."
+    "Choose an active agency that shares a partnership in force today with your agency "
+    "and with the agency that leads the case."
 )
 
 
@@ -229,6 +246,24 @@ class Partnership(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def partnered_now(agency: Any, other: Any, today: datetime.date | None = None) -> models.Exists:
+    """``EXISTS`` (a partnership whose agreement is in force ``today`` has both agencies
+    among its members), as an SQL expression: ``current().linking(a, b).exists()`` asked
+    of every row of a query at once. ``agency`` and ``other`` are agency ids or
+    ``OuterRef``s (``OuterRef("to_agency_id")``); one semi-join through the membership
+    table, whatever the number of rows (the beat sweep of grants that outlived their
+    partnership, ``referrals.services.sharing_end_outside_partnerships``)."""
+    today = today or timezone.localdate()
+    return models.Exists(
+        Partnership.agencies.through.objects.filter(
+            models.Q(partnership__ends_on__isnull=True) | models.Q(partnership__ends_on__gte=today),
+            partnership__starts_on__lte=today,
+            agency_id=agency,
+            partnership__agencies=other,
+        )
+    )
 
 
 class SharingGroupQuerySet(models.QuerySet["SharingGroup"]):

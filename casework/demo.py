@@ -16,7 +16,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 
 from . import evidence, services
-from .models import BreakGlassEvent, Case, CaseUserGrant
+from .models import BreakGlassEvent, BreakGlassGrounds, Case, CaseUserGrant
 
 TODAY = timezone.localdate
 
@@ -287,6 +287,7 @@ def _seed_break_glass(case: Case, log: Any) -> None:
     event = evidence.break_glass_open(
         actor=officer,
         case=case,
+        grounds=BreakGlassGrounds.SERIOUS_HARM,
         reason="Europol alert at 23:40: the suspected trafficker is back in Northshire; "
         "welfare check needed tonight.",
     )

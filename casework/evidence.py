@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,8 @@ from .models import (
     GRANTING_STATUSES,
     REVIEW_TIERS,
     BreakGlassEvent,
+    BreakGlassEventQuerySet,
+    BreakGlassGrounds,
     Case,
     CaseNote,
     Consent,
@@ -511,7 +514,9 @@ def break_glass_reviewers(event: BreakGlassEvent) -> BreakGlassReviewers:
     The duty falls, in order, to the active case managers of the agency that led the case
     when the glass was broken; else its active agency admins; else the managers of the
     partnerships in force then that the lead agency belongs to (and, when the breaker is
-    of another agency, that both share). The person who broke the glass never reviews it.
+    of another agency, that both share), never those of the breaker's own agency. The
+    person who broke the glass never reviews it; when they are of the lead agency, their
+    colleagues there do (``break_glass_reviewer_memberships`` says why).
 
     The tier is stored on the event when the glass is broken, not worked out afresh each
     time: the people told are then the people who may review, and a case manager who
@@ -523,7 +528,11 @@ def break_glass_reviewers(event: BreakGlassEvent) -> BreakGlassReviewers:
     start = REVIEW_TIERS.index(event.review_tier)
     for tier in REVIEW_TIERS[start:]:
         members = break_glass_reviewer_memberships(
-            tier, event=event.pk, lead_agency=event.lead_agency_id, breaker=event.opened_by_id
+            tier,
+            event=event.pk,
+            lead_agency=event.lead_agency_id,
+            breaker=event.opened_by_id,
+            breaker_agency=event.agency_id,
         )
         people = tuple(User.objects.filter(pk__in=members.values("user_id")).order_by("pk"))
         if people:
@@ -546,7 +555,14 @@ def _in_force_partnerships(lead: Agency, breaker_agency: Agency) -> QuerySet[Par
 
 
 def _normalised(reason: str) -> str:
-    return " ".join(reason.split()).casefold()
+    """What a reason says, for comparing one with another: its letters and digits in
+    order, after folding compatibility forms (NFKC: full-width letters, ligatures,
+    non-breaking spaces), case and accents. Format characters (a zero-width space, a
+    joiner, a direction mark: category Cf), controls, punctuation, symbols and spaces
+    are dropped, so a full stop, an invisible character or "Threat-to-life!" does not
+    make a reason new (issue 14 review)."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", reason).casefold())
+    return "".join(char for char in folded if unicodedata.category(char)[0] in "LN")
 
 
 def break_glass_case(case_id: Any) -> Case:
@@ -561,6 +577,42 @@ def break_glass_case(case_id: Any) -> Case:
     if case is None:
         raise Http404
     return case
+
+
+REASON_NEEDED = _lazy("State why a life is at risk.")
+GROUNDS_NEEDED = _lazy("Choose the grounds for breaking the glass.")
+NO_POWER = _lazy("Only police officers and case managers may break the glass.")
+
+
+def break_glass_require_power(actor: Any, case: Case | None = None) -> Membership:
+    """May ``actor`` break the glass: an active member of an active agency (else 403,
+    asked before any case is looked up, the same for every id) whose role holds
+    ``BREAK_GLASS``.
+
+    A role without the power: 403 on the break-glass form (no case named yet); on a named
+    case, 403 only to someone who already sees the case, and to everyone else the same
+    audited 404 as for a case that does not exist — the status must not tell an analyst
+    or a prosecutor whether a case is in their partnership (issue 14, item 6)."""
+    membership = access.require_membership(actor)
+    if not access.role_may(membership.role, BREAK_GLASS):
+        if case is None or access.can(actor, VIEW_CASE, case):
+            raise PermissionDenied(NO_POWER)
+        access.refuse(actor, case, BREAK_GLASS)
+        raise Http404
+    return membership
+
+
+def break_glass_check_request(*, grounds: str, reason: str) -> None:
+    """What a break-glass must say: grounds among ``BreakGlassGrounds`` and a reason
+    (400, naming the field). Checked before the case is looked up, so that an empty body
+    is the same 400 for every case id and cannot be used to probe which exist."""
+    errors: dict[str, Any] = {}
+    if grounds not in BreakGlassGrounds.values:
+        errors["grounds"] = GROUNDS_NEEDED
+    if not reason.strip():
+        errors["reason"] = REASON_NEEDED
+    if errors:
+        raise ValidationError(errors)
 
 
 NOBODY_TO_REVIEW = _lazy(
@@ -578,7 +630,8 @@ def _limit_refusal(
 ) -> tuple[str, ValidationError] | None:
     """The use limits (issue 14), checked with the person's row locked: at most
     BREAK_GLASS_DAILY_LIMIT openings in BREAK_GLASS_LIMIT_HOURS, and a fresh reason
-    (after folding case and spaces) for another opening within BREAK_GLASS_MINUTES."""
+    (``_normalised``: not the same words again) for another opening within
+    BREAK_GLASS_MINUTES."""
     mine = BreakGlassEvent.objects.filter(opened_by=actor)
     since = now - datetime.timedelta(hours=settings.BREAK_GLASS_LIMIT_HOURS)
     if mine.filter(opened_at__gt=since).count() >= settings.BREAK_GLASS_DAILY_LIMIT:
@@ -665,17 +718,20 @@ def _tell_of_limit(actor: User, membership: Membership, now: datetime.datetime) 
     )
 
 
-def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent:
+def break_glass_open(*, actor: User, case: Case, grounds: str, reason: str) -> BreakGlassEvent:
     """Open identity and location to ``actor`` for BREAK_GLASS_MINUTES, life being at risk.
 
-    The rules, in order:
+    The rules, in order (the doors ask the first two before they look the case up, so
+    that no answer tells whether a case exists):
 
-    - a role that may never break the glass: 403 if the caller sees the case, else the
-      same audited 404 as for a case that does not exist (the status must not tell an
-      analyst whether the case is in their partnership);
-    - outside every partnership in force shared with the lead agency: audited 404,
-      whatever the role;
-    - a reason is needed (400 on ``reason``);
+    - an active member (else 403, whatever the case) whose role holds the power
+      (``break_glass_require_power``): else 403 to someone who sees the case and the
+      audited 404 of a missing case to everyone else;
+    - grounds and a reason (``break_glass_check_request``): else 400 naming the field;
+    - outside every partnership in force shared with the lead agency: audited 404, the
+      same as for a case that does not exist;
+    - an opening of the same case by the same person still open: 409, they already hold
+      it;
     - at most BREAK_GLASS_DAILY_LIMIT openings by one person in BREAK_GLASS_LIMIT_HOURS:
       the next is refused (400), audited, and the person's agency admins and the
       partnership managers are told;
@@ -687,32 +743,27 @@ def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent
     Then the grant to ``actor`` alone until it expires, the audit event, and one
     notification to every reviewer at once, in the same transaction.
     """
-    membership = access.require_membership(actor)
-    if not access.role_may(membership.role, BREAK_GLASS):
-        if access.can(actor, VIEW_CASE, case):
-            raise PermissionDenied(_("Only police officers and case managers may break the glass."))
-        access.refuse(actor, case, BREAK_GLASS)
-        raise Http404
+    membership = break_glass_require_power(actor, case)
+    break_glass_check_request(grounds=grounds, reason=reason)
     partnerships = list(_in_force_partnerships(case.lead_agency, membership.agency))
     if membership.agency_id != case.lead_agency_id and not partnerships:
         # Outside the partnership the case does not exist, whatever the role; the trail
         # keeps the attempt.
         access.refuse(actor, case, BREAK_GLASS)
         raise Http404
-    if not reason.strip():
-        raise ValidationError({"reason": _("State why a life is at risk.")})
     reason = reason.strip()
     now = timezone.now()
     event: BreakGlassEvent | None = None
     with transaction.atomic():
         # One person's openings are counted and compared one at a time: two at once
-        # cannot both slip under the limit.
+        # cannot both slip under the limit, nor both open the same case.
         User.objects.select_for_update().filter(pk=actor.pk).first()
+        _refuse_while_open(actor, case, now)
         refusal = _limit_refusal(actor, reason, now)
         if refusal is None:
             try:
                 with transaction.atomic():
-                    event = _open(actor, membership, case, reason, partnerships, now)
+                    event = _open(actor, membership, case, grounds, reason, partnerships, now)
             except _NobodyToReview:
                 refusal = "no_reviewer", ValidationError(NOBODY_TO_REVIEW, code="no_reviewer")
         if refusal is not None:
@@ -727,10 +778,30 @@ def break_glass_open(*, actor: User, case: Case, reason: str) -> BreakGlassEvent
     return event
 
 
+def _refuse_while_open(actor: User, case: Case, now: datetime.datetime) -> None:
+    """A second opening of a case by the person whose earlier one is still open gives
+    nothing more and would only add to what its reviewers must look at: 409."""
+    still_open = (
+        BreakGlassEvent.objects.filter(opened_by=actor, case=case, expires_at__gt=now)
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    if still_open is not None:
+        raise IllegalTransition(
+            _(
+                "You broke the glass on this case already: you see the person's identity and "
+                "location until %(time)s."
+            )
+            % {"time": timezone.localtime(still_open).strftime("%H:%M")}
+        )
+
+
 def _open(
     actor: User,
     membership: Membership,
     case: Case,
+    grounds: str,
     reason: str,
     partnerships: list[Partnership],
     now: datetime.datetime,
@@ -739,6 +810,7 @@ def _open(
         case=case,
         opened_by=actor,
         agency=membership.agency,
+        grounds=grounds,
         reason=reason,
         opened_at=now,
         expires_at=now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
@@ -766,6 +838,7 @@ def _open(
         target=case,
         detail={
             "break_glass_id": event.pk,
+            "grounds": event.grounds,
             "expires_at": event.expires_at.isoformat(),
             "review_tier": event.review_tier,
         },
@@ -774,19 +847,26 @@ def _open(
     return event
 
 
+def break_glass_events(user: Any) -> BreakGlassEventQuerySet:
+    """Break-glass events as their pages and the API show them to ``user``: with who and
+    which agency loaded, and each marked with whether ``user`` may read its reason and
+    review note (``BreakGlassEventQuerySet.with_text_for``). Not scoped: callers scope
+    (``visible_to``, ``to_review_by``)."""
+    return BreakGlassEvent.objects.select_related(
+        "case", "opened_by", "agency", "lead_agency", "reviewed_by"
+    ).with_text_for(user)
+
+
 def break_glass_event(user: Any, bg_id: Any) -> BreakGlassEvent:
     """One break-glass for its page or endpoint: seen by the person who broke the glass,
     its reviewers and the lead agency's case managers
     (``BreakGlassEvent.objects.visible_to``); 404 to everyone else, audited, as for an
-    event that does not exist (a malformed id too)."""
-    return access.get_visible_or_404(
-        BreakGlassEvent.objects.select_related(
-            "case", "opened_by", "agency", "lead_agency", "reviewed_by"
-        ),
-        user,
-        REVIEW_BREAK_GLASS,
-        pk=bg_id,
+    event that does not exist (a malformed id too). Its free text only for those who may
+    read it (``break_glass_events``)."""
+    found: BreakGlassEvent = access.get_visible_or_404(
+        break_glass_events(user), user, REVIEW_BREAK_GLASS, pk=bg_id
     )
+    return found
 
 
 def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> BreakGlassEvent:
@@ -814,12 +894,14 @@ def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> Bre
 
 
 def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int:
-    """Beat, daily: every unreviewed break-glass whose stored tier has emptied moves to
-    the tier now holding the duty (stored, audited, its people told); the reviewers of
-    every event unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again. Safe
-    to run twice: the move is a conditional UPDATE, and a reminder's dedup key names the
-    day, so each reviewer hears of an event at most once a day. Returns how many
-    overdue events' reviewers were reminded."""
+    """Beat, hourly: every unreviewed break-glass whose stored tier has emptied moves to
+    the tier now holding the duty (stored, audited, its people told within the hour);
+    the reviewers of every event unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS are
+    told again; an event with nobody left in any tier is told to the system's
+    administrators, so that someone appoints a reviewer. Safe to run twice, and every
+    hour: the move is a conditional UPDATE, and a reminder's dedup key names the day, so
+    each person hears of an event at most once a day. Returns how many overdue events'
+    reviewers were reminded."""
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
     reminded = 0
@@ -834,6 +916,7 @@ def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int
                     "Break-glass %s has nobody left to review it (every tier is empty).",
                     event.pk,
                 )
+                _tell_administrators(event, day)
                 continue
             overdue = event.is_overdue(now)
             if reviewers.tier != event.review_tier:
@@ -864,6 +947,21 @@ def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int
                 )
                 reminded += 1
     return reminded
+
+
+def _tell_administrators(event: BreakGlassEvent, day: str) -> None:
+    """Every tier of ``event`` has emptied (the lead agency and its partnerships have
+    nobody left to review): the active superusers, who run the system, hear of it once a
+    day until someone can review it. The case reference and a link, no names."""
+    notify(
+        recipients=User.objects.filter(is_superuser=True, is_active=True),
+        kind="breakglass.unreviewable",
+        target=event,
+        message=_("A break-glass on case %(ref)s has nobody left to review it: appoint a reviewer")
+        % {"ref": event.case.reference},
+        url=reverse("casework:break_glass", args=[event.pk]),
+        dedup_key=f"breakglass:{event.pk}:nobody:{day}",
+    )
 
 
 # --- Reading ----------------------------------------------------------------------------
@@ -959,12 +1057,32 @@ def break_glass_reads(event: BreakGlassEvent) -> Any:
 # --- Criminal-justice outcomes --------------------------------------------------------
 
 
+OUTCOME_NEEDS_AGENCY_SIGHT = _lazy(
+    "You see this case through a grant to you alone (a break-glass or an evidence "
+    "request): only an agency the case is shared with records its justice outcomes."
+)
+
+
+def justice_outcome_require_agency_sight(actor: Any, case: Case) -> None:
+    """An outcome is recorded for the actor's *agency* (and may then go to prosecutors of
+    another agency, who gain lasting access), so the case must be shared with that agency
+    (``access.agency_can``): a grant to the person alone (a break-glass, an approved
+    evidence request) lets them read for a while, never act for their agency. Not seen
+    at all: 404, as for a case that does not exist; seen personally only: 403."""
+    if access.agency_can(actor, VIEW_CASE, case):
+        return
+    if access.can(actor, VIEW_CASE, case):
+        raise PermissionDenied(OUTCOME_NEEDS_AGENCY_SIGHT)
+    raise Http404
+
+
 def justice_outcome_record(*, actor: User, case: Case, **fields: Any) -> JusticeOutcome:
-    """An officer or prosecutor of an agency that sees the case records what justice did."""
+    """An officer or prosecutor of an agency the case is shared with records what justice
+    did (``justice_outcome_require_agency_sight``: never on the strength of a grant to
+    them alone, issue 14 review)."""
     if not access.user_may(actor, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
-    if not access.can(actor, VIEW_CASE, case):
-        raise Http404
+    justice_outcome_require_agency_sight(actor, case)
     membership = access.require_membership(actor)
     with transaction.atomic():
         outcome = JusticeOutcome(case=case, recorded_by_agency=membership.agency, **fields)

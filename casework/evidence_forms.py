@@ -9,7 +9,9 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .evidence import GROUNDS_NEEDED, REASON_NEEDED
 from .models import (
+    BreakGlassGrounds,
     CaseNote,
     Document,
     EvidenceItemKind,
@@ -104,18 +106,29 @@ class ReasonForm(forms.Form):
 
 
 class BreakGlassForm(forms.Form):
+    """The API's body (``grounds``, ``reason``) and the case by its reference; the
+    service's messages for a missing grounds or reason."""
+
     reference = forms.CharField(
         label=_("Case reference"),
         max_length=32,
         help_text=_("The reference the lead agency gave you, for example NS-2026-0001."),
     )
+    grounds = forms.ChoiceField(
+        label=_("Grounds"),
+        choices=BreakGlassGrounds.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Every reviewer sees the grounds."),
+        error_messages={"required": GROUNDS_NEEDED, "invalid_choice": GROUNDS_NEEDED},
+    )
     reason = forms.CharField(
         label=_("Why a life is at risk now"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "Its reviewers for the lead agency are told at once and review what you record "
-            "here. Write no names."
+            "The lead agency's case team reads this; reviewers outside it see only the "
+            "grounds. Write no names or addresses."
         ),
+        error_messages={"required": REASON_NEEDED},
     )
     confirm = forms.BooleanField(
         label=_("I understand that this opening is recorded and reviewed"), required=True

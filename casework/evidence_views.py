@@ -193,9 +193,10 @@ def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> H
 @login_required
 def break_glass_open(request: HttpRequest) -> HttpResponse:
     """Open a case's identity and location for an hour, life being at risk. The case is
-    named by its reference: an officer of the partnership may not see the case yet."""
-    if not access.user_may(request.user, BREAK_GLASS):
-        raise PermissionDenied(_("Only police officers and case managers may break the glass."))
+    named by its reference: an officer of the partnership may not see the case yet. As
+    the API: who may at all (403) and what the form says (grounds, reason) before the
+    case is looked up; a case outside the partnership is "no such case", as a missing one."""
+    evidence.break_glass_require_power(request.user)
     initial = {"reference": request.GET.get("case", "")[:32]}
     form = BreakGlassForm(_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -207,12 +208,18 @@ def break_glass_open(request: HttpRequest) -> HttpResponse:
             if case is None:
                 raise Http404
             event = evidence.break_glass_open(
-                actor=request.user, case=case, reason=form.cleaned_data["reason"]
+                actor=request.user,
+                case=case,
+                grounds=form.cleaned_data["grounds"],
+                reason=form.cleaned_data["reason"],
             )
         except Http404:
             form.add_error(
                 "reference", _("There is no case with this reference in your partnership.")
             )
+        except IllegalTransition as error:
+            # Already open to them: said on the form, with when it ends (the API's 409).
+            form.add_error(None, error.messages)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -308,6 +315,8 @@ def outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if not access.user_may(request.user, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
+    # Seen through a grant to the officer alone (a break-glass): no form to fill in (403).
+    evidence.justice_outcome_require_agency_sight(request.user, case)
     form = JusticeOutcomeForm(_data(request))
     if request.method == "POST" and form.is_valid():
         try:

@@ -22,7 +22,7 @@ from agencies import access
 from agencies.access import ScopedQuerySet
 from agencies.models import Agency, AgencyGrant, Membership, Partnership, Role, UserGrant
 
-from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS
+from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS, VIEW_IDENTITY
 from .storage import get_private_storage
 
 # --- Vocabulary ----------------------------------------------------------------------
@@ -800,6 +800,19 @@ class BreakGlassReviewTier(models.TextChoices):
     PARTNERSHIP_MANAGERS = "partnership_managers", _("The partnership's managers")
 
 
+class BreakGlassGrounds(models.TextChoices):
+    """Why the glass was broken, in the words a force's control room uses (issue 14
+    review). Structured, so that reviewers who may not read the person's details (a
+    partnership manager, the lead agency's administrators) still know what kind of
+    emergency it was; the free-text reason is for those who may."""
+
+    THREAT_TO_LIFE = "threat_to_life", _("Threat to life")
+    SERIOUS_HARM = "serious_harm", _("Risk of serious harm, imminent")
+    MISSING_AT_RISK = "missing_at_risk", _("Missing person, high risk")
+    MEDICAL_EMERGENCY = "medical_emergency", _("Medical emergency")
+    OTHER = "other", _("Other immediate risk to life or safety")
+
+
 # The order the duty falls in, and the role that holds it at each step.
 REVIEW_TIERS: tuple[str, ...] = tuple(BreakGlassReviewTier.values)
 REVIEW_TIER_ROLE: dict[str, str] = {
@@ -811,18 +824,24 @@ ROLE_REVIEW_TIER: dict[str, str] = {role: tier for tier, role in REVIEW_TIER_ROL
 
 
 def break_glass_reviewer_memberships(
-    tier: str, *, event: Any, lead_agency: Any, breaker: Any
+    tier: str, *, event: Any, lead_agency: Any, breaker: Any, breaker_agency: Any
 ) -> models.QuerySet[Membership]:
     """The active members who hold the review duty of one tier of a break-glass.
 
     The one rule both ``casework.evidence.break_glass_reviewers`` (one event, in Python)
     and ``BreakGlassEvent.objects.to_review_by`` (every event, in SQL) are built from:
-    ``event``, ``lead_agency`` and ``breaker`` are ids, or ``OuterRef`` expressions.
+    ``event``, ``lead_agency``, ``breaker`` and ``breaker_agency`` are ids, or
+    ``OuterRef`` expressions.
 
     - case managers, agency admins: of the agency that led the case when the glass was
-      broken (``BreakGlassEvent.lead_agency``);
+      broken (``BreakGlassEvent.lead_agency``). When the breaker is of the lead agency
+      (a case manager on their own case), their colleagues review them: the lead agency
+      answers for its case, and its case managers and admins are who knows whether the
+      opening was needed;
     - partnership managers: of any agency of the partnerships stored on the event (in
-      force when the glass was broken, shared by the lead agency and the breaker's).
+      force when the glass was broken, shared by the lead agency and the breaker's),
+      except the breaker's own agency (``BreakGlassEvent.agency``): the partnership's
+      check on an agency is never that agency's own manager (issue 14 review).
 
     Active means an active user of an active agency; the person who broke the glass never
     reviews it, whatever their role.
@@ -831,7 +850,9 @@ def break_glass_reviewer_memberships(
         role=REVIEW_TIER_ROLE[tier], user__is_active=True, agency__active=True
     ).exclude(user_id=breaker)
     if tier == BreakGlassReviewTier.PARTNERSHIP_MANAGERS:
-        return members.filter(agency__partnerships__break_glass_events=event)
+        return members.filter(agency__partnerships__break_glass_events=event).exclude(
+            agency_id=breaker_agency
+        )
     return members.filter(agency_id=lead_agency)
 
 
@@ -864,6 +885,7 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
                         event=models.OuterRef("pk"),
                         lead_agency=models.OuterRef("lead_agency_id"),
                         breaker=models.OuterRef("opened_by_id"),
+                        breaker_agency=models.OuterRef("agency_id"),
                     )
                 )
             )
@@ -876,6 +898,7 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
                 fell &= nobody_in(tier)
             falls_to_me |= fell
         if mine == BreakGlassReviewTier.PARTNERSHIP_MANAGERS:
+            # Never a manager of the breaker's own agency (break_glass_reviewer_memberships).
             reaches_me = models.Q(
                 models.Exists(
                     BreakGlassEvent.partnerships.through.objects.filter(
@@ -883,7 +906,7 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
                         partnership__agencies=membership.agency_id,
                     )
                 )
-            )
+            ) & ~models.Q(agency_id=membership.agency_id)
         else:
             reaches_me = models.Q(lead_agency_id=membership.agency_id)
         return self.filter(reaches_me, falls_to_me).exclude(opened_by_id=user.pk)
@@ -911,6 +934,30 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
         lead = models.Q(case_id__in=Case.objects.visible_to(user, REVIEW_BREAK_GLASS).values("pk"))
         return self.filter(mine | duty | lead)
 
+    def with_text_for(self, user: Any) -> BreakGlassEventQuerySet:
+        """Each event marked with whether ``user`` may read its free text, in the same query:
+        ``shows_reason`` and ``shows_review_note``.
+
+        The reason and the review's note may describe the person ("Mira Novak at 7
+        Harbour Row..."), so they are read only by those who may read who the person is:
+        holders of ``VIEW_IDENTITY`` on the case (the lead agency's case team; the breaker
+        while the glass is open) and the breaker, who wrote the reason and answers for it
+        (the review's note too: it judges their opening). The note's author reads what
+        they wrote. Every other viewer (a partnership manager, the lead agency's
+        administrators) sees the grounds and never the text (issue 14 review). A
+        superuser reads everything, as everywhere (``scope``).
+        """
+        if getattr(user, "pk", None) is None:  # nobody signed in reads no text
+            nothing = models.Value(False)
+            return self.annotate(shows_reason=nothing, shows_review_note=nothing)
+        identity = models.Q(case_id__in=Case.objects.visible_to(user, VIEW_IDENTITY).values("pk"))
+        reason = identity | models.Q(opened_by_id=user.pk)
+        note = reason | models.Q(reviewed_by_id=user.pk)
+        return self.annotate(
+            shows_reason=models.ExpressionWrapper(reason, output_field=models.BooleanField()),
+            shows_review_note=models.ExpressionWrapper(note, output_field=models.BooleanField()),
+        )
+
 
 class BreakGlassEvent(CaseChild):
     """Identity and location opened to one person for a short time, life being at risk.
@@ -928,6 +975,9 @@ class BreakGlassEvent(CaseChild):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    # What kind of emergency, for every reviewer; the free text only for those who may
+    # read the person's details (``BreakGlassEventQuerySet.with_text_for``).
+    grounds = models.CharField(max_length=32, choices=BreakGlassGrounds.choices)
     reason = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

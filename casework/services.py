@@ -19,13 +19,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from agencies import access
 from agencies.errors import IllegalTransition
-from agencies.models import NOT_A_CURRENT_PARTNER, Agency, Partnership, User
+from agencies.models import NOT_A_CURRENT_PARTNER, Agency, Partnership, User, partnered_now
 from audit.record import record
 from notifications.services import notify_agency
 
@@ -814,3 +816,85 @@ def transfer_withdraw(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
             detail={"transfer_id": transfer.pk},
         )
     return transfer
+
+
+def transfers_end_outside_partnerships(*, now: datetime.datetime | None = None) -> int:
+    """Beat (hourly, with the referrals' sweep): a proposed lead transfer whose two agencies
+    no longer share a partnership in force (the agreement ended, one left it) can never be
+    accepted (``transfer_accept`` refuses), yet the summary it showed the receiving agency
+    would stay. Each such transfer is withdrawn by Concord (no one decided: ``decided_by``
+    stays empty, the note says why), the grant it justified is revoked (audited), the
+    change is audited as ``transfer.ended``, and the case managers of both agencies are
+    told, without personal data.
+
+    One query finds them (the lead agency is the proposer: only the lead proposes, and
+    only one transfer of a case waits at a time; the lead is asked too, in case it ever is
+    not); each is ended in its own transaction under a row lock, after asking again.
+    Safe to run twice. Returns how many it ended. Why scoping does not ask this itself:
+    ``referrals.services.sharing_end_outside_partnerships``.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    receiver = OuterRef("to_agency_id")
+    lapsed = (
+        LeadTransfer.objects.filter(status=TransferStatus.PROPOSED)
+        .filter(
+            ~partnered_now(receiver, OuterRef("from_agency_id"), today)
+            | ~partnered_now(receiver, OuterRef("case__lead_agency_id"), today)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(_transfer_end_outside_partnership(pk, now) for pk in list(lapsed))
+
+
+def _transfer_end_outside_partnership(transfer_id: int, now: datetime.datetime) -> bool:
+    with transaction.atomic():
+        transfer = (
+            LeadTransfer.objects.select_for_update(of=("self",))
+            .select_related("case__lead_agency", "from_agency", "to_agency")
+            .filter(pk=transfer_id, status=TransferStatus.PROPOSED)
+            .first()
+        )
+        if transfer is None or Partnership.objects.current(timezone.localdate(now)).link_all(
+            transfer.to_agency, transfer.from_agency, transfer.case.lead_agency
+        ):
+            return False  # answered meanwhile, or the agreement is back in force
+        transfer.status = TransferStatus.WITHDRAWN
+        transfer.decided_at = now
+        transfer.decision_note = _(
+            "Ended by Concord: the agencies no longer share a partnership whose agreement "
+            "is in force."
+        )
+        transfer.save(update_fields=["status", "decided_at", "decision_note"])
+        removed = access.revoke_for_reason(actor=None, reason=transfer)
+        record(
+            "transfer.ended",
+            actor=None,
+            target=transfer.case,
+            detail={
+                "transfer_id": transfer.pk,
+                "to_agency_id": transfer.to_agency_id,
+                "grants_removed": removed,
+                "reason": "no partnership in force",
+            },
+        )
+        message = _(
+            "The proposal that %(to)s lead case %(ref)s has ended: the agencies no longer "
+            "share a partnership whose agreement is in force"
+        ) % {"to": transfer.to_agency.name, "ref": transfer.case.reference}
+        # The receiving agency no longer sees the case: its link is its notifications.
+        for agency, url in (
+            (transfer.from_agency, f"/cases/{transfer.case_id}/#transfer"),
+            (transfer.to_agency, reverse("notifications:inbox")),
+        ):
+            notify_agency(
+                agency=agency,
+                roles=["case_manager"],
+                kind="transfer.ended",
+                target=transfer.case,
+                message=message,
+                url=url,
+                dedup_key=f"transfer:{transfer.pk}:ended",
+            )
+    return True

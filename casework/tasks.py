@@ -17,9 +17,10 @@ def expire_evidence_requests() -> int:
 
 @shared_task(acks_late=True)
 def remind_break_glass_reviewers() -> int:
-    """Daily (beat): the reviewers of every break-glass unreviewed after
+    """Hourly (beat): a review duty whose tier has emptied falls to the next, whose
+    people are told within the hour; the reviewers of every break-glass unreviewed after
     BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again, once a day (the notification's dedup
-    key names the day, so a second run that day tells nobody twice); a review duty whose
-    tier has emptied falls to the next. Takes nothing; returns how many overdue events'
-    reviewers were reminded."""
+    key names the day, so the day's other runs tell nobody twice); an event nobody can
+    review is told to the system's administrators, once a day. Takes nothing; returns
+    how many overdue events' reviewers were reminded."""
     return evidence.break_glass_remind_reviewers()

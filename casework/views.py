@@ -378,11 +378,17 @@ def _detail_context(
         evidence.visible_requests(user).filter(case=case).order_by("-requested_at")[:20]
     )
     # Break-glass: the lead's case managers see every opening (flagged until reviewed);
-    # the person who opened one sees their own.
+    # the person who opened one sees their own. "Review it" only on those whose review
+    # is this user's duty now (one query for the page): not the breaker, not a case
+    # manager whose duty moved to the admins; the others say who reviews.
     if REVIEW_BREAK_GLASS in perms:
-        context["break_glass_events"] = list(
-            case.break_glass_events.select_related("opened_by", "agency")[:20]
+        events = list(case.break_glass_events.select_related("opened_by", "agency")[:20])
+        mine = set(
+            case.break_glass_events.to_review_by(user).unreviewed().values_list("pk", flat=True)
         )
+        for event in events:
+            event.review_is_mine = event.pk in mine
+        context["break_glass_events"] = events
     else:
         context["break_glass_events"] = list(
             case.break_glass_events.filter(opened_by=user).select_related("opened_by", "agency")[:5]
@@ -396,7 +402,11 @@ def _detail_context(
         )
     # Criminal justice: what the police and prosecutors recorded, and files to prosecutors.
     context["justice_outcomes"] = list(case.justice_outcomes.select_related("recorded_by_agency"))
-    context["may_record_outcome"] = access.user_may(user, RECORD_JUSTICE_OUTCOME)
+    # Outcomes are recorded for the agency: not on the strength of a grant to the user
+    # alone, such as a break-glass (evidence.justice_outcome_require_agency_sight).
+    context["may_record_outcome"] = access.user_may(
+        user, RECORD_JUSTICE_OUTCOME
+    ) and access.agency_can(user, VIEW_CASE, case)
     context["my_agency_id"] = membership.agency_id if membership else None
     # Who can see the case is a page of its own (case_access): the grants with their
     # reasons and the audit of sensitive views are rarely needed on a visit, and were

@@ -355,6 +355,13 @@ CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
     "schedule": 60.0,
     "options": {"expires": 55.0},
 }
+# Intelligence matching is done by a worker after the submit's commit (issue 14, item 3);
+# a job whose task was lost is published again.
+CELERY_BEAT_SCHEDULE["intelligence-requeue-matching"] = {
+    "task": "intelligence.tasks.requeue_matching",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Referral response times: tell both agencies once when one passes, expire the long dead.
 CELERY_BEAT_SCHEDULE["referrals-overdue"] = {
     "task": "referrals.tasks.flag_overdue_referrals",
@@ -371,18 +378,28 @@ CELERY_BEAT_SCHEDULE["referrals-expire"] = {
     "schedule": 3600.0,
     "options": {"expires": 3500.0},
 }
+# Sharing outlives no agreement (issue 14): a minute past every hour (so a minute past the
+# midnight an agreement ends), what referrals and proposed lead transfers granted between
+# agencies no longer in a partnership in force is taken back.
+CELERY_BEAT_SCHEDULE["referrals-end-outside-partnerships"] = {
+    "task": "referrals.tasks.end_sharing_outside_partnerships",
+    "schedule": crontab(minute=1),
+    "options": {"expires": 3500.0},
+}
 CELERY_BEAT_SCHEDULE["evidence-expire"] = {
     "task": "casework.tasks.expire_evidence_requests",
     "schedule": 900.0,
     "options": {"expires": 850.0},
 }
-# Break-glass (issue 14): every morning, the reviewers of each break-glass unreviewed
-# after BREAK_GLASS_REVIEW_OVERDUE_HOURS are told again (once a day: the notification's
-# dedup key names the day), and a duty whose reviewers all left falls to the next tier.
+# Break-glass (issue 14): every hour, a duty whose reviewers all left falls to the next
+# tier and its people are told (within the hour, not the next morning); the reviewers of
+# each break-glass unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS, and the system's
+# administrators of one nobody can review, are told again once a day (the
+# notification's dedup key names the day, so the other runs that day tell nobody).
 CELERY_BEAT_SCHEDULE["break-glass-review-reminders"] = {
     "task": "casework.tasks.remind_break_glass_reviewers",
-    "schedule": crontab(hour=8, minute=0),
-    "options": {"expires": 6 * 3600.0},
+    "schedule": crontab(minute=5),
+    "options": {"expires": 3500.0},
 }
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.

@@ -91,8 +91,14 @@ CASES_OPENED = "cases_opened"
 REPORTS_SUBMITTED = "reports_submitted"
 TOP_NATIONALITIES = 10
 
-ANSWERED = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED, ReferralStatus.DECLINED)
-ACCEPTED = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
+# A referral ended because its agencies' agreement lapsed had been accepted first.
+ANSWERED = (
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.COMPLETED,
+    ReferralStatus.ENDED,
+    ReferralStatus.DECLINED,
+)
+ACCEPTED = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED, ReferralStatus.ENDED)
 # An evidence request that expired or was revoked had been approved first.
 EVIDENCE_APPROVED = (
     EvidenceRequestStatus.APPROVED,

@@ -518,6 +518,43 @@ class Match(models.Model):
         return f"Match #{self.pk} ({self.get_kind_display()})"
 
 
+class MatchingJob(models.Model):
+    """Matching owed to a report: the outbox of matching (issue 14, item 3).
+
+    Written in the transaction that submits a report, or that changes a submitted
+    report's entities, and nothing else: the request that writes it does the same work
+    whatever other reports exist. After the commit its id goes to a Celery task
+    (``intelligence.tasks.match_report``), which claims it, matches the report against
+    the reports as they are then (``services.report_match``), and marks it done in the
+    same transaction as the matches, their audit and their notifications. A job whose
+    task was lost (the broker or the worker down, a web process gone before publishing)
+    is published again by beat (``tasks.requeue_matching``). Nobody reads these rows but
+    the workers: they carry ids and times, no content.
+    """
+
+    report = models.ForeignKey(IntelligenceReport, on_delete=models.CASCADE, related_name="+")
+    # Who submitted the report or changed its entities: their side of a match is told
+    # to them, and the audit of each match names them as its cause.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The requeue scan touches only the (few) jobs not yet done.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="intel_matching_job_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Matching of report #{self.report_id}"
+
+
 # --- Operations and premises visits ---------------------------------------------------
 
 

@@ -26,10 +26,21 @@ Matching (issue 7, item 2; issue 14, item 3)
     - the **other agency's side** is told of the new report only when it may read the
       new report (so the owner of a TLP:RED report still learns of a report it may read,
       while the submitter learns nothing of the RED report it is not named on);
-    - a pair neither side may read makes no ``Match`` at all. The candidate query itself
-      applies the rule in SQL, so a report the submitter may not read, whose agency may
-      not read the new report either, is never even loaded: no row, no notification,
-      nothing counted, and the same queries as if it did not exist.
+    - a pair neither side may read makes no ``Match`` at all (the candidate query
+      applies the rule in SQL).
+
+    Matching is not done in the submitter's request: whatever it found there (a match
+    row, its audit, a notification of the other side) would make that request slower,
+    longer in queries and a consumer of ids, in exactly the case where another agency
+    holds a report the submitter may not read. So the request writes one
+    ``MatchingJob`` (``_match_later``): the same statements whatever other reports
+    exist. After the commit a worker runs ``report_match``: it claims the job, re-checks
+    that the report is still submitted, matches it against the reports as they are then,
+    and writes both sides' matches, their audit and their notifications, all in one
+    transaction with the job marked done. Safe to run twice (the claim; one ``Match``
+    per pair; a notification's dedup key), and nothing is lost with the broker or the
+    worker down (beat re-queues a job not done after ``MATCHING_GRACE``). The
+    submitter's own side, when they may read the other report, appears seconds later.
 
     Each pair of reports and entity makes one ``Match`` (never twice, in either
     direction). A side that is told gets one notification per agency and kind of entity
@@ -49,7 +60,9 @@ Matching (issue 7, item 2; issue 14, item 3)
     narrowed it withdraws that side's notification (``_withdraw_notices``). An email
     already sent cannot be withdrawn; it named an agency the side was then allowed to
     know of, and its link leads to an inbox that no longer shows the match. Match rows
-    are kept: the other side may still read, and the trail names them.
+    are kept: the other side may still read, and the trail names them. (A narrowing and
+    a matching job on the same report take turns: the job holds the rows of the reports
+    it matches while it runs.)
 
 Operations and premises visits
     An operation is led by the creator's agency with partner agencies; visits are
@@ -62,12 +75,13 @@ Operations and premises visits
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
@@ -97,6 +111,7 @@ from .models import (
     IntelligenceAssessment,
     IntelligenceReport,
     Match,
+    MatchingJob,
     Operation,
     PremisesType,
     PremisesVisit,
@@ -581,7 +596,7 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
             detail={"fields": plan.changed},
         )
         if report.status == ReportStatus.SUBMITTED and plan.entities is not None:
-            _match(actor=actor, report=report)
+            _match_later(actor=actor, report=report)
         if report.status == ReportStatus.SUBMITTED and set(plan.changed) & set(AUDIENCE_FIELDS):
             _withdraw_notices(actor=actor, report=report)
     return report
@@ -612,7 +627,7 @@ def report_submit(*, actor: User, report: IntelligenceReport) -> IntelligenceRep
                 "distribution": report.distribution,
             },
         )
-        _match(actor=actor, report=report)
+        _match_later(actor=actor, report=report)
     return report
 
 
@@ -860,15 +875,17 @@ def _entity_word(kind: str) -> str:
     return str(EntityKind(kind).label).lower()
 
 
-def _candidates(report: IntelligenceReport, own: list[tuple[str, str]]) -> list[Entity]:
-    """The entities of other agencies' submitted reports that name one of ``own`` (kind,
-    normal form), where at least one side may read the other's report; one SQL query.
+def _candidates(
+    report: IntelligenceReport, own: list[tuple[str, str]], within: Iterable[int]
+) -> list[Entity]:
+    """The entities of other agencies' submitted reports (among ``within``) that name one
+    of ``own`` (kind, normal form), where at least one side may read the other's report;
+    one SQL query.
 
     Each is annotated with ``new_side`` (``report``'s agency may read the candidate's
     report) and ``existing_side`` (the candidate's agency may read ``report``), both by
-    ``audience.agency_reads``, the rule of reading. The rule is applied in the query, not
-    to rows loaded first: a report neither side may read is never loaded, counted or
-    touched, so the submitter's request runs exactly as if it did not exist.
+    ``audience.agency_reads``, the rule of reading. The rule is applied in the query: a
+    report neither side may read is never loaded or touched.
     """
     same_entity = Q()
     for kind, normal in own:
@@ -881,7 +898,9 @@ def _candidates(report: IntelligenceReport, own: list[tuple[str, str]]) -> list[
         audience.agency_reads(OuterRef("report__originating_agency_id")), pk=report.pk
     )
     return list(
-        Entity.objects.filter(same_entity, report__status=ReportStatus.SUBMITTED)
+        Entity.objects.filter(
+            same_entity, report_id__in=list(within), report__status=ReportStatus.SUBMITTED
+        )
         .exclude(report__originating_agency_id=agency_id)
         .annotate(new_side=Exists(submitter_reads), existing_side=Exists(owner_reads))
         .filter(Q(new_side=True) | Q(existing_side=True))
@@ -890,14 +909,129 @@ def _candidates(report: IntelligenceReport, own: list[tuple[str, str]]) -> list[
     )
 
 
-def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
-    """Match the submitted ``report``'s entities against other agencies' submitted
-    reports, side by side under the audience rule; create the matches and tell each side
-    that may read the other report (see the module docstring). Returns the new matches."""
-    own = list(report.entities.values_list("kind", "normalised"))
+# A job not done this long after it was written has lost its task (the broker was down,
+# the web process died before publishing, a worker died mid-run): beat publishes it again.
+MATCHING_GRACE = datetime.timedelta(seconds=30)
+# Done jobs are kept this long (to answer "when was this report matched?"), then deleted.
+MATCHING_JOB_RETENTION = datetime.timedelta(days=7)
+# The first key of the advisory locks that matching takes per entity (any constant that
+# no other lock of Concord's uses; the two-key space of PostgreSQL's advisory locks).
+_ENTITY_LOCK_CLASS = 7_140_001
+
+
+def _match_later(*, actor: User, report: IntelligenceReport) -> MatchingJob:
+    """Owe ``report`` a matching, done by a worker after the commit (``report_match``).
+
+    One row and one on-commit publish, whatever other reports exist: nothing the
+    submitter's request does depends on reports it may not read. The publish is
+    ``robust``: with the broker down the commit stands, the error is logged, and beat
+    publishes the job later (``matching_jobs_to_requeue``).
+    """
+    job = MatchingJob.objects.create(report=report, requested_by=actor)
+    job_id = job.pk
+    # A function with a name, not a functools.partial: Django logs a robust callback's
+    # failure by its __qualname__.
+    transaction.on_commit(lambda: _publish_matching(job_id), robust=True)
+    return job
+
+
+def _publish_matching(job_id: int) -> None:
+    from .tasks import match_report  # tasks import this module
+
+    match_report.delay(job_id)
+
+
+def _lock_entities(keys: Iterable[tuple[str, str]]) -> None:
+    """Hold, until the transaction ends, a lock on each (kind, normal form): two jobs
+    whose reports name the same entity take turns, so the second sees the first one's
+    matches (and never makes the same pair again the other way round). Taken in one
+    global order (the lock ids sorted), before any row lock, so jobs cannot deadlock."""
+    lock_ids = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(f"{kind}:{normal}".encode(), digest_size=4).digest(),
+                "big",
+                signed=True,
+            )
+            for kind, normal in keys
+        }
+    )
+    with connection.cursor() as cursor:
+        for lock_id in lock_ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ENTITY_LOCK_CLASS, lock_id])
+
+
+def report_match(*, job_id: int) -> list[Match]:
+    """Do one matching job (``MatchingJob``): match its report against the reports as
+    they are now, under the audience rule, side by side (see the module docstring), and
+    mark the job done, all in one transaction. Returns the new matches.
+
+    Run by a worker (``tasks.match_report``), never in a user's request. Idempotent and
+    safe to run twice at once: the job is claimed under a row lock (a second run skips
+    it, or finds it done); a pair of reports and an entity makes one ``Match``; each
+    notification has a dedup key. A worker killed half way rolls everything back and the
+    job is run again (its message redelivered, or beat re-queues it).
+
+    A report no longer submitted (archived before the job ran) is not matched. The report
+    and the candidate reports are locked while the job runs, so a write that narrows one
+    of them (archive, re-grade, re-distribution) waits for the job and then withdraws
+    what it told, or the job sees the narrowed audience.
+    """
+    with transaction.atomic():
+        job = (
+            MatchingJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("report", "requested_by")
+            .filter(pk=job_id, done_at__isnull=True)
+            .first()
+        )
+        if job is None:
+            return []  # done already, gone, or being done by another worker
+        created = _match_job(job)
+        job.done_at = timezone.now()
+        job.save(update_fields=["done_at"])
+    return created
+
+
+def _match_job(job: MatchingJob) -> list[Match]:
+    keys = set(Entity.objects.filter(report_id=job.report_id).values_list("kind", "normalised"))
+    if not keys:
+        return []
+    _lock_entities(keys)
+    same_entity = Q()
+    for kind, normal in keys:
+        same_entity |= Q(kind=kind, normalised=normal)
+    others = set(
+        Entity.objects.filter(same_entity, report__status=ReportStatus.SUBMITTED)
+        .exclude(report__originating_agency_id=job.report.originating_agency_id)
+        .values_list("report_id", flat=True)
+    )
+    # Row locks in one order (by id), after the entity locks: see _lock_entities.
+    locked = list(
+        IntelligenceReport.objects.select_for_update()
+        .filter(pk__in=[job.report_id, *others])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    report = IntelligenceReport.objects.select_related("originating_agency").get(pk=job.report_id)
+    if report.status != ReportStatus.SUBMITTED:
+        return []
+    # The entities as they are now; one added since the locks were taken is another
+    # job's (the change that added it wrote one).
+    own = sorted(set(report.entities.values_list("kind", "normalised")) & keys)
     if not own:
         return []
-    candidates = _candidates(report, own)
+    return _match(actor=job.requested_by, report=report, own=own, within=locked)
+
+
+def _match(
+    *, actor: User, report: IntelligenceReport, own: list[tuple[str, str]], within: list[int]
+) -> list[Match]:
+    """Match the submitted ``report``'s entities ``own`` against the other agencies'
+    submitted reports among ``within``, side by side under the audience rule; create the
+    matches and tell each side that may read the other report (see the module
+    docstring). ``actor`` is who submitted the report or changed its entities. Returns
+    the new matches."""
+    candidates = _candidates(report, own, within)
     if not candidates:
         return []
     others = {e.report_id for e in candidates}
@@ -938,6 +1072,27 @@ def _match(*, actor: User, report: IntelligenceReport) -> list[Match]:
         )
     _tell(actor=actor, report=report, matches=created, candidates=candidates)
     return created
+
+
+def matching_jobs_to_requeue(*, limit: int = 500) -> list[int]:
+    """Ids of jobs not done ``MATCHING_GRACE`` after they were written, oldest first:
+    their task was lost (beat publishes them again: ``tasks.requeue_matching``)."""
+    return list(
+        MatchingJob.objects.filter(
+            done_at__isnull=True, created_at__lt=timezone.now() - MATCHING_GRACE
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def matching_jobs_purge(*, limit: int = 5000) -> int:
+    """Delete jobs done longer ago than ``MATCHING_JOB_RETENTION`` (at most ``limit``)."""
+    old = MatchingJob.objects.filter(
+        done_at__lt=timezone.now() - MATCHING_JOB_RETENTION
+    ).values_list("pk", flat=True)[:limit]
+    deleted, _by_model = MatchingJob.objects.filter(pk__in=list(old)).delete()
+    return deleted
 
 
 def _notice_key(match: Match, existing_agency_id: int, side: Literal["existing", "new"]) -> str:

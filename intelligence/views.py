@@ -178,6 +178,16 @@ def _agency(request: HttpRequest) -> Agency:
     return access.require_membership(request.user).agency
 
 
+def _submitted() -> str:
+    """The confirmation of every submit, the same whatever the report names: matching is
+    done by a worker moments later (``services.report_match``), and a page that said
+    more (or said it only sometimes) would tell of other agencies' reports."""
+    return _(
+        "The report was submitted. Matches with other agencies' reports, if any, appear "
+        "in your matches shortly."
+    )
+
+
 def _create_from_form(
     request: HttpRequest, form: ReportForm, *, visit: PremisesVisit | None = None
 ) -> IntelligenceReport | None:
@@ -195,7 +205,7 @@ def _create_from_form(
         apply_service_errors(form, error)
         return None
     if submit:
-        messages.success(request, _("The report was submitted."))
+        messages.success(request, _submitted())
     else:
         messages.success(request, _("The report was saved as a draft."))
     return report
@@ -284,7 +294,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("The report was submitted.") if submit else _("The report was saved."),
+                _submitted() if submit else _("The report was saved."),
             )
             return _to_report(report)
     return _report_form_page(
@@ -352,7 +362,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         _error_message(request, error)
     else:
-        messages.success(request, _("The report was submitted."))
+        messages.success(request, _submitted())
     return _to_report(report)
 
 

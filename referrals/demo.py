@@ -18,6 +18,7 @@ from casework import evidence
 from casework import services as casework
 from casework.models import (
     BreakGlassEvent,
+    BreakGlassGrounds,
     Case,
     CaseNote,
     CaseUserGrant,
@@ -207,6 +208,7 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
     event = evidence.break_glass_open(
         actor=officer,
         case=case,
+        grounds=BreakGlassGrounds.THREAT_TO_LIFE,
         reason="Caller reported the gangmaster outside the safe house at 02:10.",
     )
     # Three days ago: its hour is long over.

@@ -74,6 +74,12 @@ class ReferralForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         agencies = partner_agencies(own_agency)
+        if case is not None and case.lead_agency_id != own_agency.pk:
+            # A file sent by an agency that does not lead the case goes only where the
+            # lead's agreements reach too (``services.may_share_case``).
+            agencies = agencies.filter(
+                pk__in=Partnership.objects.current().of_agency(case.lead_agency).member_ids()
+            )
         outcomes = (
             case.justice_outcomes.select_related("recorded_by_agency")
             if case is not None

@@ -43,6 +43,10 @@ class ReferralStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     EXPIRED = "expired", _("Expired")
     COMPLETED = "completed", _("Completed")
+    # Accepted, then the agencies stopped sharing a partnership in force (with each other
+    # or with the case's lead agency): beat took back what the acceptance granted
+    # (``services.sharing_end_outside_partnerships``, issue 14).
+    ENDED = "ended", _("Ended: no agreement in force")
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):

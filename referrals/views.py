@@ -130,10 +130,19 @@ def referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
             services.referral_withdraw(actor=request.user, referral=referral)
             messages.success(request, _("The referral was withdrawn."))
         elif action == "complete":
-            services.referral_complete(actor=request.user, referral=referral)
-            messages.success(
-                request, _("Completed. Your agency keeps sight of the case summary only.")
-            )
+            referral = services.referral_complete(actor=request.user, referral=referral)
+            if services.may_share_case(referral.case, referral.from_agency, referral.to_agency):
+                messages.success(
+                    request, _("Completed. Your agency keeps sight of the case summary only.")
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Completed. No partnership agreement in force covers this referral "
+                        "any more, so your agency keeps nothing of the case through it."
+                    ),
+                )
         else:
             messages.error(request, _("Choose accept, decline, withdraw or complete."))
     except ValidationError as error:
@@ -149,7 +158,9 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
         raise PermissionDenied(_("Your role does not make referrals."))
     case = access.get_visible_or_404(Case.objects.all(), request.user, VIEW_CASE, pk=case_pk)
     membership = access.active_membership(request.user)
-    lead = access.user_may(request.user, ADD_REFERRAL) and access.can(
+    # A referral acts for the agency: its grants decide, never a personal one such as a
+    # break-glass (the service's rule, asked here too so the page is refused alike).
+    lead = access.user_may(request.user, ADD_REFERRAL) and access.agency_can(
         request.user, CHANGE_CASE, case
     )
     # An officer or prosecutor sends a file to prosecutors carrying their agency's outcome.
@@ -158,6 +169,7 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
         and membership is not None
         and access.user_may(request.user, RECORD_JUSTICE_OUTCOME)
         and case.justice_outcomes.filter(recorded_by_agency_id=membership.agency_id).exists()
+        and access.agency_can(request.user, VIEW_CASE, case)
     )
     if not (lead or file_only):
         raise PermissionDenied(_("Only the lead agency's caseworkers refer this case."))

@@ -29,14 +29,17 @@ from . import serializers as s
 class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Break-glass openings: the person who broke the glass, its reviewers and the lead
     agency's case managers see one (404 to everyone else, audited); its reviewers record
-    the review. ``to-review/`` is the reviewer's task list, oldest first."""
+    the review. ``to-review/`` is the reviewer's task list, oldest first. Everywhere, the
+    reason and the review note only to those who may read who the person is (and the
+    breaker); the grounds to all (``evidence.break_glass_events``)."""
 
     serializer_class = s.BreakGlassEventSerializer
 
     def get_queryset(self) -> QuerySet[BreakGlassEvent]:
+        user = self.request.user
         return (
-            BreakGlassEvent.objects.visible_to(self.request.user, REVIEW_BREAK_GLASS)
-            .select_related("case", "opened_by", "agency")
+            evidence.break_glass_events(user)
+            .visible_to(user, REVIEW_BREAK_GLASS)
             .order_by("-opened_at", "-pk")
         )
 
@@ -63,9 +66,9 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         marks those unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS."""
         self._require_review_role()
         events = (
-            BreakGlassEvent.objects.to_review_by(request.user)
+            evidence.break_glass_events(request.user)
+            .to_review_by(request.user)
             .unreviewed()
-            .select_related("case", "opened_by", "agency")
             .order_by("opened_at", "pk")
         )
         page = self.paginate_queryset(events)

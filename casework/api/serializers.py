@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency
 
+from ..evidence import GROUNDS_NEEDED, REASON_NEEDED
 from ..models import (
     AccommodationType,
     BreakGlassEvent,
@@ -346,13 +347,15 @@ class EvidenceApproveSerializer(serializers.Serializer):
 
 
 class BreakGlassSerializer(serializers.ModelSerializer):
-    """A break-glass as its breaker opens it (``reason`` is the only field they send)."""
+    """A break-glass as its breaker opens it: they send the ``grounds`` (one of
+    ``BreakGlassGrounds``) and the ``reason``, with the service's own messages."""
 
     class Meta:
         model = BreakGlassEvent
         fields = [
             "id",
             "case",
+            "grounds",
             "reason",
             "opened_by",
             "agency",
@@ -363,7 +366,17 @@ class BreakGlassSerializer(serializers.ModelSerializer):
             "reviewed_at",
             "review_note",
         ]
-        read_only_fields = [f for f in fields if f != "reason"]
+        read_only_fields = [f for f in fields if f not in ("grounds", "reason")]
+        extra_kwargs = {
+            "grounds": {
+                "error_messages": {
+                    key: GROUNDS_NEEDED for key in ("required", "null", "blank", "invalid_choice")
+                }
+            },
+            "reason": {
+                "error_messages": {key: REASON_NEEDED for key in ("required", "null", "blank")}
+            },
+        }
 
 
 class BreakGlassReadSerializer(serializers.Serializer):
@@ -376,12 +389,24 @@ class BreakGlassReadSerializer(serializers.Serializer):
 
 class BreakGlassEventSerializer(serializers.ModelSerializer):
     """A break-glass as its breaker and reviewers see it (issue 14): who, which agency,
-    when, why, until when, who reviews it and whether it is overdue, and, on one event,
-    what was read. Never the case's identity, location or notes: its reference only."""
+    when, on what grounds, until when, who reviews it and whether it is overdue, and, on
+    one event, what was read. Never the case's identity, location or notes: its
+    reference only.
+
+    The free text (``reason``, ``review_note``) may describe the person: it is null, with
+    ``reason_shown`` / ``review_note_shown`` false, for a viewer who may not read who the
+    person is (a partnership manager, the lead agency's administrators); they have the
+    grounds. Events come from ``evidence.break_glass_events(user)``, which marks them;
+    an unmarked event shows no text."""
 
     case_reference = serializers.CharField(source="case.reference", read_only=True)
     opened_by_name = serializers.SerializerMethodField()
     agency_name = serializers.CharField(source="agency.name", read_only=True)
+    grounds_label = serializers.CharField(source="get_grounds_display", read_only=True)
+    reason = serializers.SerializerMethodField()
+    reason_shown = serializers.SerializerMethodField()
+    review_note = serializers.SerializerMethodField()
+    review_note_shown = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -390,7 +415,10 @@ class BreakGlassEventSerializer(serializers.ModelSerializer):
             "id",
             "case",
             "case_reference",
+            "grounds",
+            "grounds_label",
             "reason",
+            "reason_shown",
             "opened_by",
             "opened_by_name",
             "agency",
@@ -403,11 +431,26 @@ class BreakGlassEventSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_note",
+            "review_note_shown",
         ]
         read_only_fields = fields
 
     def get_opened_by_name(self, event: BreakGlassEvent) -> str:
         return event.opened_by.get_full_name() or event.opened_by.username
+
+    def get_reason_shown(self, event: BreakGlassEvent) -> bool:
+        return bool(getattr(event, "shows_reason", False))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reason(self, event: BreakGlassEvent) -> str | None:
+        return event.reason if self.get_reason_shown(event) else None
+
+    def get_review_note_shown(self, event: BreakGlassEvent) -> bool:
+        return bool(getattr(event, "shows_review_note", False))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_review_note(self, event: BreakGlassEvent) -> str | None:
+        return event.review_note if self.get_review_note_shown(event) else None
 
     def get_overdue(self, event: BreakGlassEvent) -> bool:
         return event.is_overdue()

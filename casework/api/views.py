@@ -179,15 +179,24 @@ class CaseViewSet(
     @extend_schema(request=s.BreakGlassSerializer, responses={201: s.BreakGlassSerializer})
     @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request: Request, pk: str) -> Response:
-        # Not scoped by what the caller sees (the breaker usually sees nothing of the case
-        # yet): the service answers 404 outside the lead agency's partnership and to a role
-        # without the power that does not see the case. A malformed id is the same 404.
-        case = evidence.break_glass_case(pk)
+        # Everything that does not depend on the case is asked before the case is looked
+        # up, so that no answer differs between a case that exists and one that does not:
+        # an active membership (403), then what they sent (400: grounds and reason). Only
+        # then the case, not scoped by what the caller sees (the breaker usually sees
+        # nothing of it yet): a role without the power, or a case outside the lead
+        # agency's partnership, is the 404 of a missing or malformed id (403 only to a
+        # role without the power that already sees the case).
+        access.require_membership(request.user)
         body = s.BreakGlassSerializer(data=request.data)
-        # Who may do this is decided before what they sent: a bad body is the service's
-        # 400 on ``reason``, after its 403/404, so it cannot tell a hidden case apart.
-        reason = body.validated_data["reason"] if body.is_valid() else ""
-        event = evidence.break_glass_open(actor=request.user, case=case, reason=reason)
+        body.is_valid(raise_exception=True)
+        case = evidence.break_glass_case(pk)
+        evidence.break_glass_require_power(request.user, case)
+        event = evidence.break_glass_open(
+            actor=request.user,
+            case=case,
+            grounds=body.validated_data["grounds"],
+            reason=body.validated_data["reason"],
+        )
         return Response(s.BreakGlassSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=s.JusticeOutcomeSerializer(many=True))
@@ -204,6 +213,9 @@ class CaseViewSet(
             # prosecutors' to record, on any case they see).
             if not access.user_may(request.user, RECORD_JUSTICE_OUTCOME):
                 raise PermissionDenied("Only officers and prosecutors record justice outcomes.")
+            # Seen through a grant to the officer alone (a break-glass): 403 before the
+            # body, as the page (the service asks again).
+            evidence.justice_outcome_require_agency_sight(request.user, case)
             body = s.JusticeOutcomeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             outcome = evidence.justice_outcome_record(

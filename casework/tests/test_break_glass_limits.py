@@ -9,14 +9,17 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from agencies.errors import IllegalTransition
 from agencies.models import Agency, Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
 from casework import evidence, services
-from casework.models import BreakGlassEvent, Case, CaseUserGrant
+from casework.models import BreakGlassEvent, BreakGlassGrounds, Case, CaseUserGrant
 
 pytestmark = pytest.mark.django_db
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 
 @pytest.fixture
@@ -38,12 +41,18 @@ def _back(event: BreakGlassEvent, **delta: float) -> None:
 
 def test_a_second_opening_within_the_window_needs_a_fresh_reason(cases, police_officer, api):
     first, second, *_ = cases
-    event = evidence.break_glass_open(actor=police_officer, case=first, reason="Threat to life")
+    event = evidence.break_glass_open(
+        actor=police_officer, case=first, grounds=THREAT, reason="Threat to life"
+    )
     with pytest.raises(ValidationError) as refused:
-        evidence.break_glass_open(actor=police_officer, case=second, reason="  threat   TO life ")
+        evidence.break_glass_open(
+            actor=police_officer, case=second, grounds=THREAT, reason="  threat   TO life "
+        )
     assert "reason" in refused.value.message_dict
     answer = api(police_officer).post(
-        f"/api/v1/cases/{second.pk}/break-glass/", {"reason": "THREAT to life"}, format="json"
+        f"/api/v1/cases/{second.pk}/break-glass/",
+        {"grounds": THREAT, "reason": "THREAT to life"},
+        format="json",
     )
     assert answer.status_code == 400 and list(answer.json()) == ["reason"]
     assert BreakGlassEvent.objects.count() == 1
@@ -54,10 +63,96 @@ def test_a_second_opening_within_the_window_needs_a_fresh_reason(cases, police_o
 
     # A fresh reason goes through; so does the old one once the window has passed.
     assert evidence.break_glass_open(
-        actor=police_officer, case=second, reason="Second victim located, threat to life"
+        actor=police_officer,
+        case=second,
+        grounds=THREAT,
+        reason="Second victim located, threat to life",
     )
     _back(event, minutes=61)
-    assert evidence.break_glass_open(actor=police_officer, case=cases[2], reason="Threat to life")
+    assert evidence.break_glass_open(
+        actor=police_officer, case=cases[2], grounds=THREAT, reason="Threat to life"
+    )
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "Threat to life.",  # a full stop
+        "Threat\u200b to life",  # a zero-width space
+        "Threat to\u00ad life",  # a soft hyphen
+        "\u200fThreat to life\u200e",  # direction marks
+        "Threat\u2060to\u2060life",  # word joiners for the spaces
+        "THREAT-TO-LIFE!",  # punctuation for the spaces, shouted
+        "\uff34hreat to life",  # a full-width T
+        "Thr\u0065\u0301at to life",  # an accent on the e
+        "Threat\u00a0to\tlife\n",  # a no-break space, a tab, a new line
+        "“Threat to life”",  # quotation marks
+    ],
+)
+def test_a_reason_made_new_by_punctuation_or_invisible_characters_is_not_fresh(
+    cases, police_officer, variant
+):
+    """Before the review a full stop or a zero-width space made the same reason new."""
+    evidence.break_glass_open(
+        actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat to life"
+    )
+    with pytest.raises(ValidationError) as refused:
+        evidence.break_glass_open(
+            actor=police_officer, case=cases[1], grounds=THREAT, reason=variant
+        )
+    assert "reason" in refused.value.message_dict
+    assert BreakGlassEvent.objects.count() == 1
+
+
+def test_different_words_are_a_fresh_reason(cases, police_officer):
+    evidence.break_glass_open(
+        actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat to life"
+    )
+    assert evidence.break_glass_open(
+        actor=police_officer, case=cases[1], grounds=THREAT, reason="Threat to life: a second man"
+    )
+
+
+def test_the_same_case_again_while_the_glass_is_open_is_409_at_both_doors(
+    cases, police_officer, api, login
+):
+    """Before the review a second opening with a fresh reason went through, though the
+    officer already held the case's identity and location."""
+    first = cases[0]
+    event = evidence.break_glass_open(
+        actor=police_officer, case=first, grounds=THREAT, reason="Threat to life"
+    )
+    with pytest.raises(IllegalTransition, match="You broke the glass on this case already"):
+        evidence.break_glass_open(
+            actor=police_officer, case=first, grounds=THREAT, reason="A fresh reason"
+        )
+    answer = api(police_officer).post(
+        f"/api/v1/cases/{first.pk}/break-glass/",
+        {"grounds": THREAT, "reason": "Another fresh reason"},
+        format="json",
+    )
+    assert answer.status_code == 409
+    assert answer.json()["detail"].startswith("You broke the glass on this case already")
+    page = login(police_officer).post(
+        "/cases/break-glass/",
+        {
+            "reference": first.reference,
+            "grounds": THREAT,
+            "reason": "Yet another reason",
+            "confirm": "on",
+        },
+    )
+    assert page.status_code == 200
+    assert "You broke the glass on this case already" in page.content.decode()
+    assert BreakGlassEvent.objects.count() == 1
+
+    # Once it has closed, the case may be opened again.
+    BreakGlassEvent.objects.filter(pk=event.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert evidence.break_glass_open(
+        actor=police_officer, case=first, grounds=THREAT, reason="A new threat tonight"
+    )
 
 
 def test_the_fourth_in_a_day_is_refused_and_told_to_the_agency_admins_and_managers(
@@ -71,11 +166,15 @@ def test_the_fourth_in_a_day_is_refused_and_told_to_the_agency_admins_and_manage
     login,
 ):
     opened = [
-        evidence.break_glass_open(actor=police_officer, case=case, reason=f"Threat {n}")
+        evidence.break_glass_open(
+            actor=police_officer, case=case, grounds=THREAT, reason=f"Threat {n}"
+        )
         for n, case in enumerate(cases[:3])
     ]
     with pytest.raises(ValidationError, match="3 times in 24 hours") as refused:
-        evidence.break_glass_open(actor=police_officer, case=cases[3], reason="Threat 4")
+        evidence.break_glass_open(
+            actor=police_officer, case=cases[3], grounds=THREAT, reason="Threat 4"
+        )
     assert refused.value.code == "daily_limit"
     assert BreakGlassEvent.objects.count() == 3
     assert not CaseUserGrant.objects.filter(content_object=cases[3]).exists()
@@ -101,17 +200,23 @@ def test_the_fourth_in_a_day_is_refused_and_told_to_the_agency_admins_and_manage
     # The browser door says the same, on the form.
     page = login(police_officer).post(
         "/cases/break-glass/",
-        {"reference": cases[3].reference, "reason": "Threat 5", "confirm": "on"},
+        {"reference": cases[3].reference, "grounds": THREAT, "reason": "Threat 5", "confirm": "on"},
     )
     assert page.status_code == 200 and "3 times in 24 hours" in page.content.decode()
 
     # A day after the first, one more is allowed.
     _back(opened[0], hours=24, seconds=1)
-    assert evidence.break_glass_open(actor=police_officer, case=cases[3], reason="Threat 4")
+    assert evidence.break_glass_open(
+        actor=police_officer, case=cases[3], grounds=THREAT, reason="Threat 4"
+    )
 
 
 def test_the_limit_is_a_setting(cases, police_officer, settings):
     settings.BREAK_GLASS_DAILY_LIMIT = 1
-    evidence.break_glass_open(actor=police_officer, case=cases[0], reason="Threat 1")
+    evidence.break_glass_open(
+        actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat 1"
+    )
     with pytest.raises(ValidationError, match="glass 1 time in 24 hours"):
-        evidence.break_glass_open(actor=police_officer, case=cases[1], reason="Threat 2")
+        evidence.break_glass_open(
+            actor=police_officer, case=cases[1], grounds=THREAT, reason="Threat 2"
+        )

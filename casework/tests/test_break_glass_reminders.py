@@ -1,7 +1,8 @@
 """Unreviewed break-glass stays in front of its reviewers (issue 14, item 1): their task
 list (page and API, oldest first, overdue after BREAK_GLASS_REVIEW_OVERDUE_HOURS marked),
-an item on the home page, and beat's daily reminder, once a day per reviewer however often
-it runs."""
+an item on the home page, and beat's reminder, run every hour and told once a day per
+reviewer however often it runs; an event nobody can review is told to the system's
+administrators (issue 14 review)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import datetime
 
 import pytest
 from django.conf import settings as project_settings
+from django.core import mail
 from django.utils import timezone
 
 from agencies.models import User
 from casework import evidence, services
-from casework.models import BreakGlassEvent, Case
+from casework.models import BreakGlassEvent, BreakGlassGrounds, Case
 from casework.tasks import remind_break_glass_reviewers
 
 pytestmark = pytest.mark.django_db
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 
 @pytest.fixture
@@ -29,7 +32,9 @@ def events(cases, police_officer, case_manager) -> list[BreakGlassEvent]:
     """Three openings by the police on Harbour's cases, reviewed by its case manager: one
     four days old, one three hours old, one reviewed long ago."""
     made = [
-        evidence.break_glass_open(actor=police_officer, case=case, reason=f"Threat to life {n}")
+        evidence.break_glass_open(
+            actor=police_officer, case=case, grounds=THREAT, reason=f"Threat to life {n}"
+        )
         for n, case in enumerate(cases)
     ]
     now = timezone.now()
@@ -118,7 +123,74 @@ def test_the_overdue_age_is_a_setting(events, case_manager, settings, notificati
     assert case_manager.notifications.filter(kind="breakglass.overdue").count() == 2
 
 
-def test_beat_runs_the_reminder_every_day():
+def test_beat_runs_every_hour_so_a_moved_duty_is_told_within_the_hour():
+    """Before the review beat ran once a day (08:00): reviewers a duty fell to waited up
+    to a day to hear of it."""
     entry = project_settings.CELERY_BEAT_SCHEDULE["break-glass-review-reminders"]
     assert entry["task"] == "casework.tasks.remind_break_glass_reviewers"
-    assert entry["schedule"].hour == {8} and entry["schedule"].minute == {0}
+    assert entry["schedule"].hour == set(range(24)) and entry["schedule"].minute == {5}
+    assert entry["options"]["expires"] < 3600  # a missed run is not stacked on the next
+
+
+def test_hourly_runs_still_remind_each_reviewer_once_a_day(
+    events, case_manager, notification_worker
+):
+    old, _recent, _reviewed = events
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    def run_every_hour_of(day: datetime.date) -> None:
+        for hour in range(24):
+            at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 5)))
+            evidence.break_glass_remind_reviewers(now=at)
+
+    run_every_hour_of(tomorrow)
+    notification_worker()
+    overdue = case_manager.notifications.filter(kind="breakglass.overdue")
+    assert list(overdue.values_list("target_id", flat=True)) == [str(old.pk)]
+    run_every_hour_of(tomorrow + datetime.timedelta(days=1))
+    notification_worker()
+    assert overdue.count() == 2
+
+
+@pytest.fixture
+def administrators(db: None) -> tuple[User, User]:
+    """The system's administrators: one active superuser, one who left."""
+    root = User.objects.create_superuser("root", "root@example.org", "a-long-test-password-1")
+    gone = User.objects.create_superuser("gone", "gone@example.org", "a-long-test-password-1")
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    return root, gone
+
+
+def test_when_every_tier_empties_the_administrators_are_told_once_a_day(
+    case, partnership, police_officer, case_manager, administrators, notification_worker, login
+):
+    """Harbour's lone case manager leaves; Harbour has no admin and the partnership no
+    manager. Before the review beat only logged an error, and nobody acted."""
+    root, gone = administrators
+    event = evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
+    )
+    case_manager.is_active = False
+    case_manager.save(update_fields=["is_active"])
+    assert evidence.break_glass_reviewers(event).tier is None
+
+    remind_break_glass_reviewers()
+    remind_break_glass_reviewers()  # the next hour, the same day
+    notification_worker()
+    (told,) = root.notifications.filter(kind="breakglass.unreviewable")
+    assert told.message == (
+        f"A break-glass on case {case.reference} has nobody left to review it: appoint a reviewer"
+    )
+    assert told.url == f"/cases/break-glass/{event.pk}/"
+    assert not gone.notifications.exists()
+    (email,) = [m for m in mail.outbox if root.email in m.to]
+    for personal in ("Ana", "Hoxha", "Threat to life", police_officer.last_name):
+        assert personal not in email.subject and personal not in email.body
+    # The link opens for them (a superuser sees every event).
+    assert login(root).get(told.url).status_code == 200
+
+    # The next day, again, until someone can review it.
+    evidence.break_glass_remind_reviewers(now=timezone.now() + datetime.timedelta(days=1))
+    notification_worker()
+    assert root.notifications.filter(kind="breakglass.unreviewable").count() == 2

@@ -14,10 +14,17 @@ from agencies.models import Agency, AgencyKind, Partnership, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
 from casework import evidence, reads, services
-from casework.models import BreakGlassEvent, BreakGlassReviewTier, Case, CaseUserGrant
+from casework.models import (
+    BreakGlassEvent,
+    BreakGlassGrounds,
+    BreakGlassReviewTier,
+    Case,
+    CaseUserGrant,
+)
 from casework.tasks import remind_break_glass_reviewers
 
 pytestmark = pytest.mark.django_db
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 Tier = BreakGlassReviewTier
 REASON = "Caller reports the gangmaster outside the safe house now"
@@ -74,7 +81,9 @@ def test_a_council_case_without_case_managers_is_reviewed_by_the_councils_admins
     api,
 ):
     """Before issue 14 nobody was told and nobody could ever review this opening."""
-    event = evidence.break_glass_open(actor=ljubljana_officer, case=council_case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.AGENCY_ADMINS
     assert event.lead_agency == council_case.lead_agency
     assert evidence.break_glass_reviewers(event).people == (other_agency_admin,)
@@ -102,7 +111,9 @@ def test_a_council_case_without_case_managers_is_reviewed_by_the_councils_admins
 def test_with_no_admin_either_the_partnership_managers_review_without_sight_of_the_person(
     council_case, ljubljana_officer, manager, notification_worker, login, api
 ):
-    event = evidence.break_glass_open(actor=ljubljana_officer, case=council_case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
     assert list(event.partnerships.all()) == list(Partnership.objects.all())
     notification_worker()
@@ -117,7 +128,9 @@ def test_with_no_admin_either_the_partnership_managers_review_without_sight_of_t
     page = browser.get(f"/cases/break-glass/{event.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert REASON in html and council_case.reference in html and "Viewed the identity" in html
+    assert council_case.reference in html and "Viewed the identity" in html
+    # The grounds, never the free text (test_break_glass_reason_privacy.py).
+    assert "Threat to life" in html and REASON not in html
     for personal in ("Mira", "Novak", "7 Harbour Row", "Harbour Row"):
         assert personal not in html
     assert f"/cases/{council_case.pk}/" not in html  # no link to a case they cannot open
@@ -147,9 +160,13 @@ def test_nobody_to_review_refuses_the_break_glass_and_grants_nothing(
 ):
     """The Council has only a caseworker and the partnership no manager."""
     with pytest.raises(ValidationError, match="Nobody could review"):
-        evidence.break_glass_open(actor=ljubljana_officer, case=council_case, reason=REASON)
+        evidence.break_glass_open(
+            actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
+        )
     answer = api(ljubljana_officer).post(
-        f"/api/v1/cases/{council_case.pk}/break-glass/", {"reason": REASON}, format="json"
+        f"/api/v1/cases/{council_case.pk}/break-glass/",
+        {"grounds": THREAT, "reason": REASON},
+        format="json",
     )
     assert answer.status_code == 400
     assert "Nobody could review" in answer.json()["non_field_errors"][0]
@@ -169,9 +186,61 @@ def test_an_inactive_admin_or_agency_is_nobody(
 ):
     other_agency_admin.is_active = False
     other_agency_admin.save(update_fields=["is_active"])
-    event = evidence.break_glass_open(actor=ljubljana_officer, case=council_case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
     assert evidence.break_glass_reviewers(event).people == (manager,)
+
+
+def test_a_partnership_manager_of_the_breakers_own_agency_never_reviews(
+    council_case, police, police_officer, manager, notification_worker, api, login
+):
+    """The Council (lead) has no case manager and no admin: the duty falls to the
+    partnership's managers, but never to the police's own manager. Before the review,
+    the officer's colleague was told and could review the opening."""
+    police_manager = member(police, Role.PARTNERSHIP_MANAGER, username="police-manager")
+    event = evidence.break_glass_open(
+        actor=police_officer, case=council_case, grounds=THREAT, reason=REASON
+    )
+    assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
+    assert evidence.break_glass_reviewers(event).people == (manager,)
+    assert not evidence.break_glass_may_review(fresh(police_manager), event)  # the SQL twin
+    assert evidence.break_glass_may_review(fresh(manager), event)
+    notification_worker()
+    assert _told(manager) and not _told(police_manager)
+
+    url, page = f"/api/v1/break-glass/{event.pk}/review/", f"/cases/break-glass/{event.pk}/"
+    assert api(police_manager).post(url, {"note": "Fine"}, format="json").status_code == 404
+    assert login(police_manager).post(page, {"note": "Fine"}).status_code == 404
+    assert api(police_manager).get("/api/v1/break-glass/to-review/").json()["results"] == []
+    assert api(manager).post(url, {"note": "Justified"}, format="json").status_code == 200
+
+
+def test_with_only_the_breakers_own_manager_left_nobody_reviews_and_nothing_opens(
+    council_case, police, police_officer, api
+):
+    member(police, Role.PARTNERSHIP_MANAGER, username="police-manager")
+    with pytest.raises(ValidationError, match="Nobody could review"):
+        evidence.break_glass_open(
+            actor=police_officer, case=council_case, grounds=THREAT, reason=REASON
+        )
+    assert not BreakGlassEvent.objects.exists()
+    assert not CaseUserGrant.objects.filter(user=police_officer).exists()
+
+
+def test_the_lead_agencys_case_managers_review_a_colleague_on_their_own_case(
+    case, case_manager, agency_admin
+):
+    """The lead-agency tiers keep the breaker's agency when it is the lead: a case
+    manager's opening on their own case is reviewed by their colleagues there (the
+    breaker never), the agency answering for its own case."""
+    colleague = member(case.lead_agency, Role.CASE_MANAGER, username="colleague-manager")
+    event = evidence.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason=REASON)
+    assert event.review_tier == Tier.CASE_MANAGERS
+    assert evidence.break_glass_reviewers(event).people == (colleague,)
+    assert not evidence.break_glass_may_review(fresh(case_manager), event)
+    assert not evidence.break_glass_may_review(fresh(agency_admin), event)
 
 
 # --- Every reviewer at once, and only they --------------------------------------------------
@@ -181,7 +250,9 @@ def test_every_case_manager_of_the_lead_is_told_and_each_may_review(
     case, partnership, police_officer, case_manager, agency_admin, notification_worker
 ):
     second = member(case.lead_agency, Role.CASE_MANAGER, username="second-manager")
-    event = evidence.break_glass_open(actor=police_officer, case=case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.CASE_MANAGERS
     assert evidence.break_glass_reviewers(event).people == (case_manager, second)
     notification_worker()
@@ -193,7 +264,7 @@ def test_every_case_manager_of_the_lead_is_told_and_each_may_review(
 
 
 def test_the_breaker_never_reviews_their_own_opening(case, case_manager, agency_admin, api):
-    event = evidence.break_glass_open(actor=case_manager, case=case, reason=REASON)
+    event = evidence.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason=REASON)
     assert event.review_tier == Tier.AGENCY_ADMINS
     with pytest.raises(PermissionDenied):
         evidence.break_glass_review(actor=case_manager, event=event, note="Fine")
@@ -206,7 +277,9 @@ def test_the_breaker_never_reviews_their_own_opening(case, case_manager, agency_
 def test_the_people_told_stay_the_reviewers_when_a_case_manager_joins_later(
     case, partnership, police_officer, agency_admin
 ):
-    event = evidence.break_glass_open(actor=police_officer, case=case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.AGENCY_ADMINS  # Harbour has no case manager yet
     newcomer = member(case.lead_agency, Role.CASE_MANAGER, username="newcomer")
     assert evidence.break_glass_reviewers(event).people == (agency_admin,)
@@ -219,7 +292,9 @@ def test_the_people_told_stay_the_reviewers_when_a_case_manager_joins_later(
 def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
     case, partnership, police_officer, case_manager, agency_admin, manager, notification_worker
 ):
-    event = evidence.break_glass_open(actor=police_officer, case=case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.CASE_MANAGERS
     late_admin = member(case.lead_agency, Role.AGENCY_ADMIN, username="late-admin")
     people = [case_manager, agency_admin, late_admin, manager, police_officer]
@@ -257,7 +332,9 @@ def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
 def test_an_event_is_hidden_from_everyone_but_its_breaker_reviewers_and_lead(
     case, partnership, police_officer, case_manager, caseworker, analyst, manager, login
 ):
-    event = evidence.break_glass_open(actor=police_officer, case=case, reason=REASON)
+    event = evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason=REASON
+    )
     url = f"/cases/break-glass/{event.pk}/"
     assert login(police_officer).get(url).status_code == 200
     assert login(case_manager).get(url).status_code == 200

@@ -18,6 +18,7 @@ from agencies.tests.factories import member
 from audit.models import AuditEvent
 from casework import evidence, reads, services
 from casework.models import (
+    BreakGlassGrounds,
     CaseNote,
     CaseUserGrant,
     Document,
@@ -33,6 +34,7 @@ from casework.permissions import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 Status = EvidenceRequestStatus
@@ -387,9 +389,9 @@ def test_break_glass_opens_identity_and_location_for_an_hour_and_tells_the_lead(
         actor=caseworker, case=case, accommodation_type="safe_house", address="1 Quay St"
     )
     with pytest.raises(ValidationError, match="life is at risk"):
-        evidence.break_glass_open(actor=police_officer, case=case, reason="")
+        evidence.break_glass_open(actor=police_officer, case=case, grounds=THREAT, reason="")
     event = evidence.break_glass_open(
-        actor=police_officer, case=case, reason="Threat to life reported at 02:10"
+        actor=police_officer, case=case, grounds=THREAT, reason="Threat to life reported at 02:10"
     )
     assert event.expires_at - event.opened_at == datetime.timedelta(minutes=60)
     officer = fresh(police_officer)
@@ -427,13 +429,15 @@ def test_break_glass_is_never_open_outside_the_partnership_or_to_other_roles(
     case, partnership, outside_officer, analyst, caseworker
 ):
     with pytest.raises(Http404):
-        evidence.break_glass_open(actor=outside_officer, case=case, reason="Threat to life")
-    # A role without the power: 404 when it does not see the case (as outside the
-    # partnership), 403 when it does (issue 14).
+        evidence.break_glass_open(
+            actor=outside_officer, case=case, grounds=THREAT, reason="Threat to life"
+        )
+    # A role without the power: the 404 of a missing case unless it sees the case (the
+    # analyst), 403 to one that does (the lead's caseworker) (issue 14, item 6).
     with pytest.raises(Http404):
-        evidence.break_glass_open(actor=analyst, case=case, reason="Threat to life")
+        evidence.break_glass_open(actor=analyst, case=case, grounds=THREAT, reason="Threat")
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_open(actor=caseworker, case=case, reason="Threat to life")
+        evidence.break_glass_open(actor=caseworker, case=case, grounds=THREAT, reason="Threat")
 
 
 @pytest.mark.usefixtures("case_manager")  # someone to review it
@@ -441,16 +445,22 @@ def test_break_glass_ends_with_the_partnership_agreement(case, partnership, poli
     partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
     partnership.save(update_fields=["ends_on"])
     with pytest.raises(Http404):
-        evidence.break_glass_open(actor=police_officer, case=case, reason="Threat to life")
+        evidence.break_glass_open(
+            actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
+        )
     partnership.ends_on = timezone.localdate()  # in force to the end of its last day
     partnership.save(update_fields=["ends_on"])
-    assert evidence.break_glass_open(actor=police_officer, case=case, reason="Threat to life")
+    assert evidence.break_glass_open(
+        actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
+    )
 
 
 def test_a_lead_case_manager_may_break_the_glass_on_their_own_case(
     case, case_manager, agency_admin
 ):
-    event = evidence.break_glass_open(actor=case_manager, case=case, reason="Threat to life")
+    event = evidence.break_glass_open(
+        actor=case_manager, case=case, grounds=THREAT, reason="Threat to life"
+    )
     assert event.agency == case_manager.membership.agency
     # Never their own reviewer: the only case manager broke it, the admin reviews.
     assert evidence.break_glass_reviewers(event).people == (agency_admin,)

@@ -9,9 +9,11 @@ from agencies import access
 from audit import actions
 from audit.models import AuditEvent
 from casework import services
+from casework.models import BreakGlassGrounds
 from casework.permissions import VIEW_CASE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
@@ -137,7 +139,9 @@ def test_break_glass_and_its_review_through_the_api(
     api, case, partnership, police_officer, case_manager
 ):
     opened = api(police_officer).post(
-        f"/api/v1/cases/{case.pk}/break-glass/", {"reason": "Threat to life"}, format="json"
+        f"/api/v1/cases/{case.pk}/break-glass/",
+        {"grounds": THREAT, "reason": "Threat to life"},
+        format="json",
     )
     assert opened.status_code == 201, opened.content
     event_id = opened.json()["id"]

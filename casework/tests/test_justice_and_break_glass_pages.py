@@ -12,12 +12,13 @@ from rest_framework.test import APIClient
 from agencies import access
 from audit.models import AuditEvent
 from casework import evidence, services
-from casework.models import BreakGlassEvent, JusticeOutcome
+from casework.models import BreakGlassEvent, BreakGlassGrounds, JusticeOutcome
 from casework.permissions import VIEW_CASE
 from referrals import services as referral_services
 from referrals.models import Referral, ReferralKind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
+THREAT = BreakGlassGrounds.THREAT_TO_LIFE
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
@@ -48,7 +49,12 @@ def test_break_glass_in_the_browser_from_opening_to_review(
 
     opened = officer.post(
         "/cases/break-glass/",
-        {"reference": case.reference.lower(), "reason": "Threat to life", "confirm": "on"},
+        {
+            "reference": case.reference.lower(),
+            "grounds": THREAT,
+            "reason": "Threat to life",
+            "confirm": "on",
+        },
     )
     assert opened.status_code == 302 and opened["Location"] == f"/cases/{case.pk}/"
     page = officer.get(f"/cases/{case.pk}/").content.decode()
@@ -83,13 +89,23 @@ def test_break_glass_outside_the_partnership_is_no_such_case_and_audited(
     outsider = login(outside_officer)
     answer = outsider.post(
         "/cases/break-glass/",
-        {"reference": case.reference, "reason": "Threat to life", "confirm": "on"},
+        {
+            "reference": case.reference,
+            "grounds": THREAT,
+            "reason": "Threat to life",
+            "confirm": "on",
+        },
     )
     assert answer.status_code == 200
     assert "There is no case with this reference in your partnership." in answer.content.decode()
     nonexistent = outsider.post(
         "/cases/break-glass/",
-        {"reference": "XX-0000-0000", "reason": "Threat to life", "confirm": "on"},
+        {
+            "reference": "XX-0000-0000",
+            "grounds": THREAT,
+            "reason": "Threat to life",
+            "confirm": "on",
+        },
     )
     # The same answer for a case that exists and one that does not.
     assert answer.content.decode().count("no case with this reference") == 1

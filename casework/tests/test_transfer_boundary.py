@@ -2,7 +2,8 @@
 an agency that shares no partnership with the lead, or only one whose agreement has ended
 or not started, is refused on ``to_agency`` (400, one answer whatever the reason) and
 shows the case to no one; one whose partnership ended after it was proposed cannot be
-accepted (409)."""
+accepted (409), and beat's hourly sweep withdraws it and takes back the summary it showed
+(issue 14 review)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from agencies import access
-from agencies.models import NOT_A_CURRENT_PARTNER, Role
+from agencies.models import NOT_A_CURRENT_PARTNER, Partnership, Role
 from agencies.tests.factories import AgencyFactory, member
+from audit.models import AuditEvent
 from casework import services
 from casework.models import CaseAgencyGrant, LeadTransfer, TransferStatus
 from casework.permissions import VIEW_CASE
+from notifications.models import NotificationEvent
+from referrals.tasks import end_sharing_outside_partnerships
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +113,54 @@ def test_a_transfer_whose_partnership_ended_after_it_was_proposed_cannot_be_acce
     # Declining still works, and takes back the summary it was shown.
     services.transfer_decline(actor=council_manager, transfer=transfer, note="No agreement")
     assert not CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()
+
+
+def test_a_proposed_transfer_ends_with_the_agreement_and_a_second_run_changes_nothing(
+    api, case, case_manager, council, partnership
+):
+    council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
+    transfer = services.transfer_propose(
+        actor=case_manager, case=case, to_agency=council, reason="Moving"
+    )
+    assert api(council_manager).get(f"/api/v1/cases/{case.pk}/").status_code == 200
+    partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
+    partnership.save()
+
+    assert end_sharing_outside_partnerships() == {"referrals": 0, "transfers": 1}
+
+    transfer.refresh_from_db()
+    case.refresh_from_db()
+    assert transfer.status == TransferStatus.WITHDRAWN
+    assert transfer.decided_by is None  # no one decided: Concord ended it
+    assert "no longer share a partnership" in transfer.decision_note
+    assert case.lead_agency.name == "Harbour Trust"
+    assert not CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()
+    assert api(council_manager).get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert AuditEvent.objects.filter(action="transfer.ended").count() == 1
+    told = NotificationEvent.objects.filter(kind="transfer.ended")
+    assert {(event.agency.name, event.url) for event in told} == {
+        ("Harbour Trust", f"/cases/{case.pk}/#transfer"),
+        ("Northshire Council", "/notifications/"),
+    }
+
+    assert end_sharing_outside_partnerships() == {"referrals": 0, "transfers": 0}
+    assert AuditEvent.objects.filter(action="transfer.ended").count() == 1
+    assert NotificationEvent.objects.filter(kind="transfer.ended").count() == 2
+    # The case is free for a new proposal, to an agency the lead partners now.
+    quay = AgencyFactory(name="Quay Trust")
+    Partnership.objects.create(name="Coast Partnership", starts_on="2024-01-01").agencies.set(
+        [case.lead_agency, quay]
+    )
+    services.transfer_propose(actor=case_manager, case=case, to_agency=quay, reason="Moving")
+
+
+def test_a_proposed_transfer_inside_a_partnership_in_force_is_left_alone(
+    case, case_manager, council, partnership
+):
+    transfer = services.transfer_propose(
+        actor=case_manager, case=case, to_agency=council, reason="Moving"
+    )
+    assert services.transfers_end_outside_partnerships() == 0
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.PROPOSED
+    assert CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()

@@ -110,7 +110,13 @@ def test_production_refuses_debug():
 
 
 def _deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+    # As a deployment runs: none of the test run's own variables (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which the deploy check rightly refuses).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONCORD_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -141,18 +141,26 @@ def test_needs_by_category_and_status_and_share_met_on_time(dashboard):
 def test_referrals_by_kind_with_their_rates(dashboard):
     table = dashboard.table("referrals_by_kind")
     columns = [column.key for column in table.columns]
-    assert columns == ["sent", "accepted", "declined", "withdrawn", "expired", "completed"]
+    assert columns == [
+        "sent",
+        "accepted",
+        "declined",
+        "withdrawn",
+        "expired",
+        "completed",
+        "ended",
+    ]
     assert rows(table) == {
-        "accommodation": (0, 2, 0, 0, 0, 1, 3),
-        "casework_support": (0, 1, 0, 0, 0, 0, 1),
-        "health": (0, 0, 2, 0, 0, 0, 2),
-        "legal_advice": (0, 0, 0, 0, 1, 0, 1),
-        "police_crime_report": (1, 0, 0, 1, 0, 0, 2),
-        "prosecution_file": (0, 0, 0, 0, 0, 0, 0),
-        "repatriation_support": (0, 0, 0, 0, 0, 0, 0),
-        "other": (0, 0, 0, 0, 0, 0, 0),
+        "accommodation": (0, 2, 0, 0, 0, 1, 0, 3),
+        "casework_support": (0, 1, 0, 0, 0, 0, 0, 1),
+        "health": (0, 0, 2, 0, 0, 0, 0, 2),
+        "legal_advice": (0, 0, 0, 0, 1, 0, 0, 1),
+        "police_crime_report": (1, 0, 0, 1, 0, 0, 0, 2),
+        "prosecution_file": (0, 0, 0, 0, 0, 0, 0, 0),
+        "repatriation_support": (0, 0, 0, 0, 0, 0, 0, 0),
+        "other": (0, 0, 0, 0, 0, 0, 0, 0),
     }
-    assert totals(table) == (1, 3, 2, 1, 1, 1, 9)
+    assert totals(table) == (1, 3, 2, 1, 1, 1, 0, 9)
     figures = {row.key: row.figures for row in table.rows}
     # Answered in hours: accommodation 24, 2, 6; health 48, 2; casework support 72.
     # In time: all but the health referral answered after 48 h.

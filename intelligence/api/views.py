@@ -139,7 +139,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.ReportWriteSerializer, responses={201: s.ReportSerializer})
     def create(self, request: Request) -> Response:
         """Write a report for your agency: a draft, or submitted with ``"status":
-        "submitted"``. Answers with your full view of it."""
+        "submitted"``. Answers with your full view of it. A submitted report is matched
+        against other agencies' reports by a worker moments later: matches appear in the
+        match inbox, never in this answer."""
         _require_role(
             request.user,
             ADD_REPORT,
@@ -178,7 +180,8 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         1. on a submitted report, grading fields and named recipients (``tlp_recipients``)
            that change are a re-grade (``regrade_reason`` required, and a role that
            grades; the old grading is kept in ``grading_changes``);
-        2. the other fields are changed (a submitted report's new entities are matched);
+        2. the other fields are changed (a submitted report's new entities are matched
+           by a worker moments later);
         3. ``status``: ``submitted`` submits a draft, ``archived`` archives it.
         """
         user = request.user

@@ -17,7 +17,8 @@ import pytest
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
 from agencies.tests.factories import AgencyFactory, member
 from intelligence import services
-from intelligence.models import IntelligenceReport
+from intelligence.models import IntelligenceReport, MatchingJob
+from intelligence.tasks import match_report
 
 
 @pytest.fixture
@@ -76,13 +77,37 @@ REPORT_DEFAULTS: dict[str, Any] = {
 
 
 @pytest.fixture
-def make_report(partnership: Partnership) -> Callable[..., IntelligenceReport]:
-    """Write a report through the services (submitted unless ``submit=False``)."""
+def matching_worker(db: None) -> Callable[[], int]:
+    """What the Celery worker does after a submit's commit, run here: every matching job
+    not done yet, oldest first, through the task itself. Returns how many matches were
+    made. (In these tests the request's transaction never commits, so its on-commit
+    publish never runs: matching happens when a test says the worker ran.)"""
+
+    def run() -> int:
+        made = 0
+        for job_id in (
+            MatchingJob.objects.filter(done_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ):
+            made += match_report(job_id)
+        return made
+
+    return run
+
+
+@pytest.fixture
+def make_report(
+    partnership: Partnership, matching_worker: Callable[[], int]
+) -> Callable[..., IntelligenceReport]:
+    """Write a report through the services (submitted unless ``submit=False``); a
+    submitted report is matched as the worker would match it after the commit."""
 
     def make(actor: User, *, submit: bool = True, **fields: Any) -> IntelligenceReport:
         report = services.report_create(actor=actor, **{**REPORT_DEFAULTS, **fields})
         if submit:
             report = services.report_submit(actor=actor, report=report)
+            matching_worker()
         return report
 
     return make

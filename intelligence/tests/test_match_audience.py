@@ -94,7 +94,7 @@ def test_a_red_report_the_submitter_is_not_named_on_makes_no_match(
 
 
 def test_the_submitter_gets_the_same_answer_and_queries_as_if_the_red_report_did_not_exist(
-    red_report: Any, inspector: User, api: Any
+    red_report: Any, inspector: User, api: Any, matching_worker: Any
 ) -> None:
     client = api(inspector)
     body = {
@@ -124,7 +124,9 @@ def test_the_submitter_gets_the_same_answer_and_queries_as_if_the_red_report_did
     assert set(near_red) == set(alone)
     for name in set(alone) - {"id", "entities", "created_at", "submitted_at", "updated_at"}:
         assert near_red[name] == alone[name], name
-    assert not any("intelligence_match" in sql and "INSERT" in sql for sql in statements)
+    assert not any(sql.startswith('INSERT INTO "intelligence_match" ') for sql in statements)
+    # Nor does the worker, after the commit: neither side may read the other's report.
+    matching_worker()
     assert not Match.objects.exists() and not match_events()
 
 
@@ -214,7 +216,12 @@ def test_the_rule_applies_to_the_new_report_too(
 
 
 def test_drafts_are_never_matched_and_are_matched_by_the_same_rule_once_submitted(
-    make_report: Any, analyst: User, inspector: User, cell: SharingGroup, crime_unit: Agency
+    make_report: Any,
+    analyst: User,
+    inspector: User,
+    cell: SharingGroup,
+    crime_unit: Agency,
+    matching_worker: Any,
 ) -> None:
     draft = make_report(
         analyst,
@@ -231,6 +238,7 @@ def test_drafts_are_never_matched_and_are_matched_by_the_same_rule_once_submitte
     # Submitted later, the RED report finds the inspectorate's report, which the police
     # may not read (kept to the inspectorate), and which may not read it: still nothing.
     services.report_submit(actor=analyst, report=draft)
+    matching_worker()
     assert not Match.objects.exists() and not match_events()
 
     # Once the inspectorate shares its report with the cell, a change of the police
@@ -241,6 +249,7 @@ def test_drafts_are_never_matched_and_are_matched_by_the_same_rule_once_submitte
     services.entities_set(
         actor=analyst, report=draft, entities=[*VEHICLE, {"kind": "vehicle", "value": "X1"}]
     )
+    matching_worker()
     match = Match.objects.get()
     assert (match.new_report, match.existing_report) == (draft, theirs)
     assert match.new_agency_told and not match.existing_agency_told

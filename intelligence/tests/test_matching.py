@@ -15,7 +15,7 @@ from django.http import Http404
 from agencies.models import Agency, User
 from audit.models import AuditEvent
 from intelligence import services
-from intelligence.models import Match
+from intelligence.models import Match, MatchingJob
 from notifications.models import NotificationEvent
 
 PHONE = [{"kind": "phone", "value": "07911 123456"}]
@@ -170,7 +170,11 @@ def test_no_match_when_neither_agency_may_read_the_other_report(
 
 
 def test_matches_are_made_once(
-    police_report: Any, make_report: Any, caseworker: User, analyst: User
+    police_report: Any,
+    make_report: Any,
+    caseworker: User,
+    analyst: User,
+    matching_worker: Any,
 ) -> None:
     later = make_report(caseworker, entities=SAME_PHONE)
     services.entities_set(
@@ -178,16 +182,19 @@ def test_matches_are_made_once(
     )
     # The police report names the phone again (a later edit): not a second, reversed match.
     services.entities_set(actor=analyst, report=police_report, entities=PHONE)
+    assert MatchingJob.objects.filter(done_at__isnull=True).count() == 2  # both are matched
+    assert matching_worker() == 0
     assert Match.objects.count() == 1
     assert len([e for e in events() if e.agency_id]) == 1
 
 
 def test_changing_a_submitted_reports_entities_matches_them(
-    police_report: Any, make_report: Any, caseworker: User
+    police_report: Any, make_report: Any, caseworker: User, matching_worker: Any
 ) -> None:
     later = make_report(caseworker, entities=[{"kind": "vehicle", "value": "X1"}])
     assert not Match.objects.exists()
     services.entities_set(actor=caseworker, report=later, entities=SAME_PHONE)
+    matching_worker()
     assert Match.objects.get().new_report == later
 
 

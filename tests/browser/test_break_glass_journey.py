@@ -1,6 +1,7 @@
 """A police officer breaks the glass on a case led by a council with no case manager and no
 agency admin; the partnership's manager is told, finds it on the home page, reviews it
-without ever seeing the person's name or address — at desktop width and on a 320 px phone."""
+on its grounds without ever seeing the person's name or address (not even in the
+officer's reason, which names both) — at desktop width and on a 320 px phone."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from notifications.models import Notification
 from tests.browser.conftest import person
 
 NAME, ADDRESS = "Marta Kowalczyk", "14 Ropewalk Lane"
+REASON = f"{NAME} collapsed at {ADDRESS}: ambulance needs the door code"
 
 
 @pytest.fixture
@@ -70,7 +72,8 @@ def test_a_break_glass_on_a_council_case_is_reviewed_by_the_partnership_manager(
     visit("/cases/break-glass/")
     assert fits_the_width(page)
     page.get_by_label("Case reference").fill(case.reference)
-    page.get_by_label("Why a life is at risk now").fill("Threat to life reported at 02:10")
+    page.get_by_label("Medical emergency", exact=True).check()
+    page.get_by_label("Why a life is at risk now").fill(REASON)
     page.get_by_label("I understand that this opening is recorded and reviewed").check()
     page.get_by_role("button", name="Open identity and location for one hour").click()
     expect(page.get_by_text(NAME).first).to_be_visible()
@@ -91,7 +94,11 @@ def test_a_break_glass_on_a_council_case_is_reviewed_by_the_partnership_manager(
     axe_check(page)
     assert fits_the_width(page)
     page.get_by_role("link", name=case.reference).click()
-    expect(page.get_by_text("Threat to life reported at 02:10")).to_be_visible()
+    # The grounds, never the reason: it names the person and where she stays.
+    expect(page.locator("#break-glass-grounds")).to_have_text("Medical emergency")
+    expect(page.locator("#break-glass-reason")).to_have_text(
+        "The reason is shown to the lead agency's case team."
+    )
     axe_check(page)
     assert fits_the_width(page)
     content = page.content()

@@ -89,6 +89,10 @@ def test_inspector_reports_from_a_visit_and_the_analyst_reads_it_after_the_condi
     page.get_by_label("Entities").fill("phone: +44 7400 123456")
     page.get_by_role("button", name="Submit the report").click()
     expect(page).to_have_url(re.compile(r"/intelligence/\d+/$"))
+    # Matching is done by a worker moments later: every submit is confirmed alike.
+    expect(page.locator("main .alert[role=status]")).to_contain_text(
+        "Matches with other agencies' reports, if any, appear in your matches shortly."
+    )
     expect(page.locator("#tlp-banner")).to_contain_text("TLP:AMBER")
     expect(page.locator("#report-full-text")).to_contain_text("The manager answered")
     axe_check(page)
