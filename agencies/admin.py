@@ -6,6 +6,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from audit import actions
+from audit.record import record
+
 from . import services
 from .models import Agency, Membership, Partnership, SharingGroup, User
 
@@ -13,6 +16,22 @@ from .models import Agency, Membership, Partnership, SharingGroup, User
 @admin.register(User)
 class ConcordUserAdmin(UserAdmin):
     list_display = ["username", "email", "is_active", "is_superuser"]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """A superuser sets a user's password: the user's sessions and tokens end, as
+        after any password change (issue 15)."""
+        before = User.objects.filter(pk=id).values_list("password", flat=True).first()
+        response = super().user_change_password(request, id, form_url)
+        user = User.objects.filter(pk=id).first()
+        if user is not None and before is not None and user.password != before:
+            record(actions.PASSWORD_CHANGED, actor=request.user, target=user)
+            services.sign_ins_end(
+                actor=request.user,
+                user=user,
+                reason="password_set_by_admin",
+                request=request,
+            )
+        return response
 
 
 @admin.register(Agency)

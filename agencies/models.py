@@ -22,8 +22,32 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 class User(AbstractUser):
     """Concord's user. Its agency and role live on ``Membership`` (one per user)."""
 
+    # Raised whenever trust in the user's sign-ins ends (a password changed or reset, a
+    # deactivation, a role change, second factors reset): every session signed before it
+    # stops verifying on its next request (see ``_get_session_auth_hash``).
+    credentials_epoch = models.PositiveIntegerField(default=0, editable=False)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django checks this HMAC, stored in the session at sign-in, on every request:
+        its own covers the password hash, so a password change ends other sessions; ours
+        also covers ``credentials_epoch``, so any end of trust does. (Epoch 0 keeps
+        Django's own value: sessions signed before this field existed stay valid.)"""
+        from django.utils.crypto import salted_hmac
+
+        value = (
+            self.password
+            if not self.credentials_epoch
+            else (f"{self.password}:{self.credentials_epoch}")
+        )
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            value,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class AgencyKind(models.TextChoices):

@@ -164,6 +164,32 @@ def membership_attach(*, actor: Any, user: User, agency: Agency, role: str) -> M
     return membership
 
 
+def sign_ins_end(*, actor: Any, user: User, reason: str, request: Any = None) -> int:
+    """End every browser session and API token of ``user``, because trust in them ended
+    (a password changed or reset, a deactivation, a role change): sessions stop verifying
+    on their next request (``User.credentials_epoch``), tokens are deleted. With
+    ``request`` (the user changing their own password), that request's own session is
+    kept. Audited; returns how many tokens were deleted."""
+    from django.contrib.auth import update_session_auth_hash
+    from django.db.models import F
+    from knox.models import AuthToken
+
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(credentials_epoch=F("credentials_epoch") + 1)
+        user.refresh_from_db(fields=["credentials_epoch"])
+        tokens, _deleted = AuthToken.objects.filter(user_id=user.pk).delete()
+        record(
+            actions.SIGN_INS_ENDED,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            target=user,
+            detail={"reason": reason, "tokens_deleted": tokens},
+        )
+    signed_in_as = getattr(getattr(request, "user", None), "pk", None)
+    if request is not None and signed_in_as == user.pk:
+        update_session_auth_hash(request, user)
+    return tokens
+
+
 def membership_change_role(*, actor: Any, membership: Membership, role: str) -> Membership:
     """Change a member's role; effective on their very next request."""
     _require_admin_of(actor, membership.agency)
@@ -184,12 +210,15 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
             target=membership,
             detail={"user_id": membership.user_id, "from": previous, "to": role},
         )
+        # A session or token signed in under the old role ends: the person signs in again
+        # and sees what the new role is (scoping itself applies on the next request).
+        sign_ins_end(actor=actor, user=membership.user, reason="role_changed")
     return membership
 
 
 def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
-    """Stop a member from signing in. Their sessions end on the next request and their
-    API tokens are deleted; their history (audit, authorship) stays."""
+    """Stop a member from signing in. Their sessions and API tokens end for good (a
+    reactivation does not revive them); their history (audit, authorship) stays."""
     _require_admin_of(actor, membership.agency)
     if actor is not None and actor.pk == membership.user_id:
         raise ValidationError(_("You cannot deactivate your own account."))
@@ -199,9 +228,9 @@ def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
             return membership
         user.is_active = False
         user.save(update_fields=["is_active"])
-        from knox.models import AuthToken
-
-        AuthToken.objects.filter(user=user).delete()
+        # Not only refused while inactive: a session from before must not come back to
+        # life when the account is reactivated.
+        sign_ins_end(actor=actor, user=user, reason="deactivated")
         record(
             actions.MEMBERSHIP_DEACTIVATED,
             actor=actor,

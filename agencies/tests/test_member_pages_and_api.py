@@ -121,13 +121,17 @@ def test_deactivated_user_is_signed_out_on_their_next_request(login, api, agency
     assert api_client.get("/api/v1/me/").status_code == 401
 
 
-def test_role_change_shows_on_the_next_request(api, agency_admin, caseworker):
+def test_a_role_change_ends_the_session_and_the_next_sign_in_has_the_new_role(
+    api, agency_admin, caseworker
+):
     client = api(caseworker)
     assert client.get("/api/v1/me/").json()["role"] == "caseworker"
     api(agency_admin).patch(
         f"/api/v1/agency/users/{caseworker.membership.pk}/", {"role": "case_manager"}, format="json"
     )
-    assert client.get("/api/v1/me/").json()["role"] == "case_manager"
+    assert client.get("/api/v1/me/").status_code in (401, 403)  # signed out (issue 15)
+    caseworker.refresh_from_db()  # as a new sign-in loads it
+    assert api(caseworker).get("/api/v1/me/").json()["role"] == "case_manager"
 
 
 @pytest.mark.parametrize("url", ["/agency/users/", "/api/v1/agency/users/"])
