@@ -15,7 +15,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, User
-from agencies.tests.factories import AgencyFactory, member
+from agencies.tests.factories import AgencyFactory, member, verify_session
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -124,9 +124,16 @@ def login() -> Callable[[User | None], Client]:
         client = Client()
         if user is not None:
             client.force_login(user)
+            verify_session(client, user)
         return client
 
     return make
+
+
+@pytest.fixture
+def admin_client(admin_client: Client, admin_user: User) -> Client:
+    """pytest-django's superuser client, past the second step too (the admin needs it)."""
+    return verify_session(admin_client, admin_user)
 
 
 @pytest.fixture
@@ -138,6 +145,7 @@ def api() -> Callable[[User | None], APIClient]:
         client = APIClient()
         if user is not None:
             client.force_login(user)
+            verify_session(client, user)
         return client
 
     return make

@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "django_countries",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     # Concord, lowest layer first (see DESIGN.md, "Layout").
     "agencies",
     "audit",
@@ -112,7 +116,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "agencies.middleware.SessionLifetimeMiddleware",
+    "agencies.second_factor.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -222,6 +228,20 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Second factors (issue 15): every user signs in with a password and then one of a TOTP
+# code, a passkey or security key (WebAuthn: phishing-resistant) or a one-time recovery
+# code. A user without one can do nothing but enrol (agencies.second_factor).
+OTP_TOTP_ISSUER = "Concord"
+OTP_WEBAUTHN_RP_NAME = "Concord"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "agencies.second_factor.relying_party_id"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second factor, not the first
+OTP_WEBAUTHN_HELPER_CLASS = "agencies.second_factor.WebAuthnHelper"
+# Passkeys are bound to the site's origin: https:// on each host Concord serves (and, in
+# demo and tests, the request's own http://localhost origin: the helper adds it).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{host}" for host in ALLOWED_HOSTS if host not in ("*", "testserver")
+] or ["http://localhost"]
+RECOVERY_CODES = 10
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -268,7 +288,10 @@ REST_FRAMEWORK = {
         "agencies.auth.TokenAuthentication",  # knox, loading the user as sessions do
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "agencies.second_factor.SecondFactorVerified",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,15 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from agencies import auth_views as account
+from agencies import views_second_factor as second_factor_views
 
 from .views import healthz, home, livez
+
+# The admin too needs a verified second factor (django-otp's admin site).
+admin.site.__class__ = OTPAdminSite
 
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", second_factor_views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/setup/", second_factor_views.two_factor_setup, name="two_factor_setup"),
+    path(
+        "two-factor/recovery-codes/",
+        second_factor_views.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
     path("password-change/", account.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password-change/done/",
@@ -48,6 +60,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("webauthn/", include("agencies.webauthn_views")),
     path("admin/", admin.site.urls),
 ]
 

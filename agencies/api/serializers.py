@@ -10,21 +10,42 @@ from ..models import Agency, Membership, Partnership, Role, SharingGroup
 
 
 class TokenRequestSerializer(serializers.Serializer):
+    """A token needs the second factor as well as the password (issue 15): ``otp`` is the
+    code an authenticator app shows now, or one of the user's recovery codes. Any wrong
+    part is the same 401, so the answer never says whether the password was right."""
+
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        max_length=32,
+        help_text=_(
+            "The 6-digit code of the user's authenticator app, or one of their recovery codes."
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = authenticate(
-            request=self.context.get("request"),
-            username=attrs["username"],
-            password=attrs["password"],
-        )
-        if user is None:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_("Unable to log in with the username and password given.")]},
-                code="authorization",
+        from rest_framework.exceptions import AuthenticationFailed
+
+        from .. import second_factor
+
+        request = self.context.get("request")
+        if not attrs.get("otp"):
+            raise AuthenticationFailed(
+                _(
+                    "A token needs your second factor: send 'otp' with the code your "
+                    "authenticator app shows, or a recovery code."
+                )
             )
-        attrs["user"] = user
+        user = authenticate(request=request, username=attrs["username"], password=attrs["password"])
+        device = second_factor.match_code(user, attrs["otp"]) if user is not None else None
+        if user is not None and device is None:
+            second_factor.record_failed_code(request, user)
+        if user is None or device is None:
+            raise AuthenticationFailed(
+                _("Unable to sign in with the username, password and code given.")
+            )
+        attrs["user"], attrs["device"] = user, device
         return attrs
 
 

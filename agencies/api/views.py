@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from audit import actions
 from audit.record import record
 
-from .. import access, services
+from .. import access, second_factor, services
 from ..auth import TokenAuthentication
 from ..models import Agency, Membership, Partnership, SharingGroup
 from ..permissions import MANAGE_AGENCY_USERS
@@ -43,12 +43,32 @@ class TokenView(APIView):
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            201: TokenSerializer,
+            401: OpenApiResponse(description="No valid second factor, or wrong credentials."),
+        },
+        auth=[],
+        description=(
+            "An expiring API token for a username, password and second factor ('otp': the "
+            "code the user's authenticator app shows now, or one of their recovery codes). "
+            "Without a valid otp the answer is 401 and nothing is issued."
+        ),
+    )
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data["user"]
+        user, device = serializer.validated_data["user"], serializer.validated_data["device"]
         instance, token = AuthToken.objects.create(user)
+        record(
+            actions.SECOND_FACTOR_PASSED,
+            actor=user,
+            target=user,
+            detail={"device": second_factor.device_kind(device), "door": "api_token"},
+        )
+        if second_factor.device_kind(device) == "recovery_code":
+            record(actions.RECOVERY_CODE_USED, actor=user, target=user, detail={"door": "api"})
         record(actions.TOKEN_CREATED, actor=user, detail={"token_key": instance.token_key})
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
 

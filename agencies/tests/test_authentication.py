@@ -9,7 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from agencies.tests.factories import PASSWORD
+from agencies.tests.factories import PASSWORD, code_for, verify_session
 from audit import actions
 from audit.models import AuditEvent
 
@@ -20,6 +20,9 @@ def test_login_and_logout_pages_are_audited(client, caseworker):
     assert client.get("/").status_code == 302
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/"
+    # The password alone opens nothing: every page sends the user to the second step.
+    assert client.get("/")["Location"] == "/accounts/two-factor/?next=/"
+    assert client.post("/accounts/two-factor/", {"code": code_for(caseworker)}).status_code == 302
     assert client.get("/").status_code == 200
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302
@@ -50,7 +53,9 @@ def test_failed_login_shows_an_error_and_is_audited_without_the_password(client,
 def test_api_token_lifecycle(caseworker):
     client = APIClient()
     response = client.post(
-        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+        "/api/v1/auth/token/",
+        {"username": "alice", "password": PASSWORD, "otp": code_for(caseworker)},
+        format="json",
     )
     assert response.status_code == 201
     token = response.json()["token"]
@@ -81,14 +86,15 @@ def test_expired_token_is_refused(caseworker):
     assert client.get("/api/v1/me/").status_code == 401
 
 
-def test_bad_token_requests_are_400_not_500(caseworker):
+def test_bad_token_requests_are_4xx_not_500(caseworker):
     client = APIClient()
     assert client.post("/api/v1/auth/token/", {}, format="json").status_code == 400
     wrong = client.post(
-        "/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json"
+        "/api/v1/auth/token/",
+        {"username": "alice", "password": "nope", "otp": "123456"},
+        format="json",
     )
-    assert wrong.status_code == 400
-    assert "non_field_errors" in wrong.json()
+    assert wrong.status_code == 401
     assert AuditEvent.objects.filter(action=actions.LOGIN_FAILED).count() == 1
 
 
@@ -108,6 +114,7 @@ def test_session_ends_after_the_absolute_lifetime(client, caseworker, settings):
     from agencies.signals import SESSION_AUTH_AT
 
     client.force_login(caseworker)
+    verify_session(client, caseworker)
     assert client.get("/").status_code == 200
     session = client.session
     session[SESSION_AUTH_AT] -= settings.SESSION_MAX_HOURS * 3600 + 1
@@ -123,9 +130,11 @@ def test_five_failed_logins_lock_the_username_in_both_doors(client, caseworker, 
     assert locked.status_code == 429
     assert b"This account is locked for now" in locked.content
     token = APIClient().post(
-        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+        "/api/v1/auth/token/",
+        {"username": "alice", "password": PASSWORD, "otp": code_for(caseworker)},
+        format="json",
     )
-    assert token.status_code in (400, 429)
+    assert token.status_code in (401, 429)
     assert "token" not in token.json()
     assert (
         AuditEvent.objects.filter(action=actions.LOGIN_FAILED).count()

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agencies.models import Role
-from agencies.tests.factories import PASSWORD, member
+from agencies.tests.factories import PASSWORD, code_for, member
 from audit.client import client_ip
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +17,12 @@ TOKEN = "/api/v1/auth/token/"
 
 
 def sign_in(username: str, password: str = PASSWORD, **meta: str) -> int:
+    from agencies.models import User
+
+    user = User.objects.filter(username=username).first()
+    otp = code_for(user) if user is not None else "000000"
     response = APIClient().post(
-        TOKEN, {"username": username, "password": password}, format="json", **meta
+        TOKEN, {"username": username, "password": password, "otp": otp}, format="json", **meta
     )
     return response.status_code
 
@@ -29,7 +33,7 @@ def test_a_forged_forwarded_for_gives_no_fresh_allowance(settings):
         sign_in(f"nobody-{i}", "wrong", HTTP_X_FORWARDED_FOR=f"10.9.{i // 250}.{i % 250}")
         for i in range(rate + 1)
     ]
-    assert statuses[:rate] == [400] * rate
+    assert statuses[:rate] == [401] * rate
     assert statuses[rate] == 429  # the same REMOTE_ADDR, whatever the header says
 
 
@@ -41,7 +45,7 @@ def test_an_office_behind_one_address_signs_thirty_people_in_within_a_minute(har
 def test_one_username_is_slowed_from_any_address(settings):
     rate = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth_username"].split("/")[0])
     statuses = [sign_in("Alice ", "wrong", REMOTE_ADDR=f"192.0.2.{i + 1}") for i in range(rate + 1)]
-    assert statuses[:rate] == [400] * rate
+    assert statuses[:rate] == [401] * rate
     assert statuses[rate] == 429
     # Case and spaces do not make another username.
     assert sign_in("ALICE", "wrong", REMOTE_ADDR="198.51.100.7") == 429
@@ -78,8 +82,8 @@ def test_behind_a_proxy_each_client_has_its_own_allowance(settings):
     rate = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["auth"].split("/")[0])
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for i in range(rate):
-        assert sign_in(f"n-{i}", "x", HTTP_X_FORWARDED_FOR="192.0.2.10", **proxy) == 400
+        assert sign_in(f"n-{i}", "x", HTTP_X_FORWARDED_FOR="192.0.2.10", **proxy) == 401
     assert sign_in("n-last", "x", HTTP_X_FORWARDED_FOR="192.0.2.10", **proxy) == 429
     # Another client through the same proxy, and a forged first hop changes nothing.
-    assert sign_in("n-other", "x", HTTP_X_FORWARDED_FOR="192.0.2.11", **proxy) == 400
+    assert sign_in("n-other", "x", HTTP_X_FORWARDED_FOR="192.0.2.11", **proxy) == 401
     assert sign_in("n-forged", "x", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.0.2.10", **proxy) == 429

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from agencies import services
 from agencies.models import Role, User
-from agencies.tests.factories import PASSWORD
+from agencies.tests.factories import PASSWORD, sign_in
 from audit import actions
 from audit.models import AuditEvent
 
@@ -24,14 +24,13 @@ NEW_PASSWORD = "a-brand-new-passphrase-42"
 def signed_in(user: User, password: str = PASSWORD) -> Client:
     """A browser that signed in through the login page (a real session)."""
     client = Client()
-    response = client.post("/accounts/login/", {"username": user.username, "password": password})
-    assert response.status_code == 302, response.content
+    assert sign_in(client, user, password).status_code == 302
     assert client.get("/").status_code == 200
     return client
 
 
 def token_for(user: User) -> APIClient:
-    _instance, token = AuthToken.objects.create(user)
+    _instance, token = AuthToken.objects.create(user)  # as issued after both factors
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/me/").status_code == 200

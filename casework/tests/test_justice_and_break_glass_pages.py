@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from agencies import access
 from audit.models import AuditEvent
@@ -181,10 +180,9 @@ def test_officer_records_an_outcome_and_sends_the_file_to_prosecutors(
 
 
 def test_a_file_to_prosecutors_must_carry_an_outcome_of_the_case(
-    shared, case_manager, police_officer, prosecutor, caseworker
+    shared, case_manager, police_officer, prosecutor, caseworker, api
 ):
-    api = APIClient()
-    api.force_authenticate(caseworker)
+    api = api(caseworker)
     cps = prosecutor.membership.agency
     body = {
         "case": shared.pk,

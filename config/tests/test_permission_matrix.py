@@ -23,7 +23,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
-from agencies.tests.factories import PASSWORD, AgencyFactory, member
+from agencies.tests.factories import PASSWORD, AgencyFactory, code_for, member, verify_session
 
 ROLES = [
     "anonymous",
@@ -321,12 +321,21 @@ MATRIX: dict[str, list[Expect]] = {
     "api:token": [
         Expect(
             "POST",
-            everyone(201, 400),
+            everyone(201, API_ANON),
             api=True,
             data=lambda w, role: {
                 "username": role,
                 "password": PASSWORD if role != "anonymous" else "wrong",
+                "otp": code_for(w.users[role]) if role != "anonymous" else "123456",
             },
+            note="password and second factor (issue 15)",
+        ),
+        Expect(
+            "POST",
+            everyone(API_ANON, API_ANON),
+            api=True,
+            data=lambda w, role: {"username": role, "password": PASSWORD},
+            note="without otp: nothing is issued",
         ),
         Expect(
             "DELETE",
@@ -335,6 +344,28 @@ MATRIX: dict[str, list[Expect]] = {
             note="revokes the token used; sessions have none",
         ),
     ],
+    # --- the second step of signing in (issue 15) ------------------------------------
+    # The matrix's users have passed it: the page sends them on; anonymous visitors sign
+    # in first.
+    "two_factor_verify": [Expect("GET", everyone(302, HTML_LOGIN), note="verified: on")],
+    "two_factor_setup": [Expect("GET", everyone(200, HTML_LOGIN), note="add a device")],
+    "two_factor_recovery_codes": [
+        Expect("GET", everyone(200, HTML_LOGIN), note="first codes issued and shown"),
+        Expect("POST", everyone(200, HTML_LOGIN), note="new codes replace the old"),
+    ],
+    "otp_webauthn:credential-registration-begin": [
+        Expect("POST", everyone(200, 403), note="options to add a passkey; signed in only")
+    ],
+    "otp_webauthn:credential-registration-complete": [
+        Expect("POST", everyone(400, 403), note="no ceremony begun: invalid state")
+    ],
+    "otp_webauthn:credential-authentication-begin": [
+        Expect("POST", everyone(200, 403), note="a second factor, never a first")
+    ],
+    "otp_webauthn:credential-authentication-complete": [
+        Expect("POST", everyone(400, 403), note="no ceremony begun: invalid state")
+    ],
+    "otp_webauthn:js-i18n-catalog": [Expect("GET", everyone(200, 200), note="public")],
     "api:me": [Expect("GET", everyone(200, API_ANON), api=True)],
     "api:agency-list": [Expect("GET", everyone(200, API_ANON), api=True)],
     "api:agency-detail": [
@@ -1805,6 +1836,7 @@ def _client(role: str, world: World, api: bool) -> Client:
     client: Client = APIClient() if api else Client()
     if role != "anonymous":
         client.force_login(world.users[role])
+        verify_session(client, world.users[role])
     return client
 
 

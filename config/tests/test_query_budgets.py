@@ -50,7 +50,7 @@ def same_for_every_size(client: Any, url: Callable[[int], str]) -> dict[int, int
 def test_case_list_html_and_api(login, api, caseworker, many_cases):
     same_for_every_size(login(caseworker), lambda n: f"/cases/?page_size={n}")
     counts = same_for_every_size(api(caseworker), lambda n: f"/api/v1/cases/?page_size={n}")
-    assert counts[100] <= 8
+    assert counts[100] <= 9  # with the session's second factor (django-otp reads it)
 
 
 def test_case_list_through_an_api_token(caseworker, many_cases):

@@ -357,8 +357,9 @@ def test_the_page_takes_the_same_number_of_queries_whatever_the_caseload(
     client.get(path)  # warm: the session, permission ids
     # The session, the user with membership and agency (2); the scope: the partnership
     # and its agencies (2); the 14 measures; the audit row (1); the header's unread count
-    # (1); the session's idle-time stamp (savepoint, update, release: 3).
-    expected = 23
+    # (1); the session's idle-time stamp (savepoint, update, release: 3); the second
+    # factor the session was verified by (django-otp, 1).
+    expected = 24
     with django_assert_num_queries(expected):
         assert client.get(path).status_code == 200
     _grow(data, 3)

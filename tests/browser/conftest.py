@@ -175,8 +175,9 @@ def person(agency: Any, username: str, role: str, *, last_name: str = "Tester") 
     """A member of ``agency`` who signs in with ``PASSWORD``, made as an agency admin's
     invitation would make them (through the service)."""
     from agencies.services import membership_create
+    from agencies.tests.factories import give_authenticator
 
-    return membership_create(
+    user = membership_create(
         actor=None,
         agency=agency,
         username=username,
@@ -186,16 +187,25 @@ def person(agency: Any, username: str, role: str, *, last_name: str = "Tester") 
         last_name=last_name,
         password=PASSWORD,
     ).user
+    give_authenticator(user)  # an authenticator app with the tests' known key
+    return user
 
 
 @pytest.fixture
 def log_in(page: Any, visit: Callable[..., Any]) -> Callable[[str], None]:
-    """``log_in("alice")``: sign in through the login page (password ``PASSWORD``)."""
+    """``log_in("alice")``: sign in through the login page (password ``PASSWORD``) and
+    the second step (the code of the person's authenticator app)."""
 
     def sign_in(username: str) -> None:
+        from agencies.models import User
+        from agencies.tests.factories import code_for
+
         visit("/accounts/login/", a11y=False)
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        # The second step: the code the person's authenticator app shows now.
+        page.get_by_role("textbox", name="Code").fill(code_for(User.objects.get(username=username)))
+        page.get_by_role("button", name="Continue").click()
 
     return sign_in

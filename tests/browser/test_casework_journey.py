@@ -12,7 +12,7 @@ from agencies.models import Role
 from agencies.services import agency_create
 from audit.models import AuditEvent
 from casework.models import Case
-from tests.browser.conftest import PASSWORD, person
+from tests.browser.conftest import person
 
 
 @pytest.fixture
@@ -24,12 +24,12 @@ def caseworker_login(transactional_db: None) -> str:
 
 @pytest.mark.browser
 def test_caseworker_opens_a_case_and_records_a_need_and_a_consent(
-    page: Any, visit: Callable[..., Any], axe_check: Callable[..., Any], caseworker_login: str
+    page: Any,
+    log_in: Callable[[str], None],
+    axe_check: Callable[..., Any],
+    caseworker_login: str,
 ) -> None:
-    visit("/accounts/login/")
-    page.get_by_label("Username").fill(caseworker_login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(caseworker_login)
 
     page.get_by_role("link", name="Cases", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()

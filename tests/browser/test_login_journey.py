@@ -11,8 +11,9 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from playwright.sync_api import expect
 
-from agencies.models import Agency, Role
+from agencies.models import Agency, Role, User
 from agencies.services import agency_create
+from agencies.tests.factories import code_for
 from tests.browser.conftest import PASSWORD, person
 
 LOGIN_PATH = "/accounts/login/"
@@ -50,6 +51,12 @@ def test_caseworker_logs_in_sees_their_home_page_and_logs_out(
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+    # The password alone opens nothing: the second step asks for the app's code.
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("textbox", name="Code").fill(code_for(User.objects.get(username=username)))
+    page.get_by_role("button", name="Continue").click()
 
     expect(page).to_have_url(live_server.url + "/")
     expect(page.get_by_text(f"You are signed in as Caseworker at {agency.name}")).to_be_visible()

@@ -1,0 +1,309 @@
+"""Second factors for every user, at every door (issue 15).
+
+Built on django-otp, the maintained framework for it: its TOTP device (authenticator
+apps), its static device (one-time recovery codes) and django-otp-webauthn's WebAuthn
+credential (passkeys and security keys, phishing-resistant), which are all django-otp
+devices, so one question — ``request.user.is_verified()``, set by django-otp's middleware
+from the device recorded in the session — gates the pages, the admin and the API:
+
+- the browser: a password, then a second factor (``views_second_factor``); a signed-in
+  session that has not passed the second step can do nothing but pass it, or enrol when
+  the user has no device yet (``SecondFactorRequiredMiddleware``);
+- the API: a token is issued only with a valid code (``TokenRequestSerializer``), so a
+  token is verified by construction; a session used on the API must be verified
+  (``SecondFactorVerified``);
+- the admin: django-otp's ``OTPAdminSite`` (config/urls.py).
+
+Failed second-factor attempts count towards django-axes' lockout of the username, as
+failed passwords do; every success, failure, enrolment, reset and use of a recovery code
+is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.helpers import WebAuthnHelper as _WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+
+from audit import actions
+from audit.record import record
+
+# Paths a signed-in user who has not passed the second step may still reach: signing in
+# and out, the second step and enrolment themselves, WebAuthn's ceremonies, password
+# reset, static files and health checks. The API answers for itself (401).
+OPEN_PATHS = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/two-factor/",
+    "/accounts/password-reset/",
+    "/accounts/reset/",
+    "/webauthn/",
+    "/static/",
+    "/api/",
+    "/livez",
+    "/healthz",
+)
+
+
+def has_device(user: Any) -> bool:
+    """Has the user a confirmed second factor of any kind?"""
+    return bool(user_has_device(user, confirmed=True))
+
+
+def is_verified(user: Any) -> bool:
+    verified = getattr(user, "is_verified", None)
+    return bool(verified()) if callable(verified) else False
+
+
+class SecondFactorRequiredMiddleware:
+    """A signed-in session that has not passed the second step is sent to pass it (or to
+    enrol a first device), whatever page it asks for; see ``OPEN_PATHS``."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not is_verified(user)
+            and not request.path.startswith(OPEN_PATHS)
+        ):
+            step = "two_factor_verify" if has_device(user) else "two_factor_setup"
+            response: HttpResponse = redirect_to_login(request.get_full_path(), reverse(step))
+            return response
+        return self.get_response(request)
+
+
+class SecondFactorVerified(BasePermission):
+    """The API's half: a request signed in by a session must have passed the second step
+    (a token is only ever issued with a valid code)."""
+
+    message = _("Sign in with your second factor first.")
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return True  # IsAuthenticated answers for anonymous callers
+        from knox.models import AuthToken
+
+        if isinstance(request.auth, AuthToken):
+            return True
+        if not is_verified(request.user):
+            raise NotAuthenticated(self.message)
+        return True
+
+
+# --- WebAuthn's relying party: the site itself ------------------------------------------
+
+
+def relying_party_id(request: HttpRequest) -> str:
+    """The host name the browser sees (no port): passkeys are bound to it."""
+    domain, _port = split_domain_port(request.get_host())
+    return domain
+
+
+class WebAuthnHelper(_WebAuthnHelper):
+    """Origins a passkey ceremony may come from: ``https://`` on every allowed host; in
+    demo and tests also the request's own origin (``http://localhost:…``, which browsers
+    treat as secure)."""
+
+    def get_allowed_origins(self) -> list[str]:
+        origins = [f"https://{host}" for host in settings.ALLOWED_HOSTS if host != "*"]
+        if not settings.IS_PRODUCTION:
+            origins.append(f"{self.request.scheme}://{self.request.get_host()}")
+        return origins
+
+
+# --- Verifying ----------------------------------------------------------------------------
+
+
+def code_devices(user: Any) -> list[Any]:
+    """The user's devices that take a typed code: authenticator apps, then recovery codes."""
+    return [
+        *TOTPDevice.objects.devices_for_user(user, confirmed=True),
+        *StaticDevice.objects.devices_for_user(user, confirmed=True),
+    ]
+
+
+def match_code(user: Any, code: str) -> Any | None:
+    """The device ``code`` is valid for (an authenticator's current code, or an unused
+    recovery code, which is then spent), or None. django-otp throttles each device
+    after failures (exponential back-off)."""
+    code = "".join(str(code or "").split())
+    if not code:
+        return None
+    for device in code_devices(user):
+        if device.verify_token(code):
+            return device
+    return None
+
+
+def verified(request: HttpRequest, user: Any, device: Any) -> None:
+    """Mark this session as having passed the second step with ``device``; audited (and a
+    recovery code's use is audited on its own, with how many are left)."""
+    otp_login(request, device)
+    record(
+        actions.SECOND_FACTOR_PASSED,
+        actor=user,
+        target=user,
+        detail={"device": device_kind(device)},
+    )
+    if isinstance(device, StaticDevice):
+        record(
+            actions.RECOVERY_CODE_USED,
+            actor=user,
+            target=user,
+            detail={"left": device.token_set.count()},
+        )
+
+
+def failed(request: HttpRequest, user: Any, *, device: str) -> bool:
+    """A wrong second factor: audited, and counted by django-axes against the username as
+    a failed password is. Returns True when the username is now locked out (the caller
+    signs the session out and says so)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    record(actions.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": device})
+    credentials = {"username": user.get_username()}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    locked = bool(AxesProxyHandler.is_locked(request, credentials))
+    if locked:
+        logout(request)
+    return locked
+
+
+def record_failed_code(request: Any, user: Any) -> None:
+    """A wrong code at the token endpoint: audited and counted by django-axes (a request
+    has no session to sign out there)."""
+    record(actions.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": "code"})
+    django_request = getattr(request, "_request", request)
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=django_request
+    )
+
+
+def device_kind(device: Any) -> str:
+    if isinstance(device, TOTPDevice):
+        return "totp"
+    if isinstance(device, StaticDevice):
+        return "recovery_code"
+    if isinstance(device, WebAuthnCredential):
+        return "webauthn"
+    return type(device).__name__.lower()
+
+
+# --- Devices with a known key (the demo, synthetic users, tests) ------------------------
+
+
+def totp_device_with_key(
+    user: Any, *, key_hex: str, name: str = "Authenticator app", tolerance: int = 1
+) -> TOTPDevice:
+    """A confirmed authenticator for ``user`` whose secret is ``key_hex`` (the demo's
+    shared, printed key; the benchmark's and the tests' known keys)."""
+    device, _created = TOTPDevice.objects.update_or_create(
+        user=user,
+        name=name,
+        defaults={"key": key_hex, "confirmed": True, "tolerance": tolerance},
+    )
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The code ``device`` accepts now, as the person's app would show it: the current
+    time step, or the next one when the current was used already (a code is accepted
+    once). For the demo's ``demo_otp`` command and the tests."""
+    import time
+
+    from django_otp.oath import TOTP, hotp
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    step = max(totp.t(), device.last_t + 1)
+    return f"{hotp(device.bin_key, step, digits=device.digits):0{device.digits}d}"
+
+
+# --- Enrolling ----------------------------------------------------------------------------
+
+
+def recovery_codes_issue(*, user: Any) -> list[str]:
+    """A fresh set of ``RECOVERY_CODES`` one-time codes (any earlier set is void), shown
+    to the user once. Audited (never the codes)."""
+    codes = [
+        "-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(settings.RECOVERY_CODES)
+    ]
+    with transaction.atomic():
+        device, _created = StaticDevice.objects.get_or_create(
+            user=user, name="Recovery codes", defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "recovery_code"})
+    return codes
+
+
+def totp_enrol_confirm(*, request: HttpRequest, user: Any, device: TOTPDevice, code: str) -> bool:
+    """Confirm a new authenticator with its first code; the session then counts as having
+    passed the second step with it. Audited."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(code):
+        return False
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "totp"})
+    if not is_verified(user):
+        otp_login(request, device)
+    return True
+
+
+def second_factors_reset(*, actor: Any, user: Any) -> int:
+    """Remove every second factor of ``user`` (an agency admin for a member of their
+    agency, checked by the caller's service; a superuser in the admin): they enrol again
+    at their next sign-in. Their sessions and tokens end, the member is told (no personal
+    data), and it is audited. Returns how many devices were removed."""
+    # The one place the lowest app reaches up: the member must hear of it in the app and
+    # by email, through the outbox (imported here, as notifications imports agencies).
+    from notifications.services import notify
+
+    from .services import sign_ins_end
+
+    with transaction.atomic():
+        removed = 0
+        for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+            count, _deleted = model.objects.filter(user=user).delete()
+            removed += count
+        record(
+            actions.DEVICES_RESET,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            target=user,
+            detail={"removed": removed},
+        )
+        sign_ins_end(actor=actor, user=user, reason="second_factors_reset")
+        notify(
+            recipients=[user],
+            kind="account.second_factors_reset",
+            target=user,
+            message=_(
+                "Your second factors were reset. At your next sign-in you will set up a new "
+                "one; if you did not ask for this, tell your agency administrator."
+            ),
+            url=reverse("login"),
+            dedup_key=f"second-factors-reset:{user.pk}:{user.credentials_epoch}",
+        )
+    return removed
