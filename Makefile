@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint check venv clean-var
+.PHONY: demo demo-code test lint check venv clean-var
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Concord needs Python 3.11 or newer"'
@@ -37,3 +37,7 @@ check: venv
 ## Forget the embedded servers' data (the demo database included).
 clean-var:
 	rm -rf var/pg-* var/valkey-*
+
+## The code the demo users' shared authenticator shows now (see README, "The demo").
+demo-code: venv
+	@$(BIN)/python -m devtools.demo_code

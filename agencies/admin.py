@@ -2,20 +2,41 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from audit import actions
 from audit.record import record
 
-from . import services
+from . import second_factor, services
 from .models import Agency, Membership, Partnership, SharingGroup, User
 
 
 @admin.register(User)
 class ConcordUserAdmin(UserAdmin):
     list_display = ["username", "email", "is_active", "is_superuser"]
+    actions = ["reset_second_factors"]
+
+    @admin.action(description=_("Reset second factors (they set up a new one at sign-in)"))
+    def reset_second_factors(self, request: HttpRequest, queryset: Any) -> None:
+        """A superuser resets the second factors of the chosen users (a member's agency
+        admin does it on the agency's pages): audited, signed out, told."""
+        for user in queryset:
+            if user.pk == request.user.pk:
+                self.message_user(
+                    request,
+                    _("Your own second factors were left alone; ask another superuser."),
+                    messages.WARNING,
+                )
+                continue
+            second_factor.second_factors_reset(actor=request.user, user=user)
+            self.message_user(
+                request,
+                _("%(user)s's second factors were reset.") % {"user": user.get_username()},
+                messages.SUCCESS,
+            )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
         """A superuser sets a user's password: the user's sessions and tokens end, as

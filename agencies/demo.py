@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from . import services
+from . import second_factor, services
 from .models import Agency, AgencyKind, Membership, Partnership, Role, SharingGroup, User
 
 PARTNERSHIP = "Northshire Modern Slavery Partnership"
@@ -146,7 +146,9 @@ def seed(log: Any = print) -> None:
             log(f"  sharing group {group.name}")
 
         for username, agency_name, role, first, last in USERS:
-            if User.objects.filter(username=username).exists():
+            existing = User.objects.filter(username=username).first()
+            if existing is not None:
+                second_factor.give_demo_authenticator(existing)  # the secret may have changed
                 continue
             membership: Membership = services.membership_create(
                 actor=None,
@@ -158,4 +160,5 @@ def seed(log: Any = print) -> None:
                 last_name=last,
                 password=settings.DEMO_PASSWORD,
             )
+            second_factor.give_demo_authenticator(membership.user)
             log(f"  user {membership.user.username} ({membership.get_role_display()})")

@@ -21,6 +21,7 @@ is audited.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from typing import Any
 
@@ -28,11 +29,13 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -209,7 +212,25 @@ def device_kind(device: Any) -> str:
     return type(device).__name__.lower()
 
 
+def device_labels(user: Any) -> list[str]:
+    """What kinds of second factor ``user`` has set up, for their agency admin's page."""
+    labels = []
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        labels.append(_("authenticator app"))
+    if WebAuthnCredential.objects.filter(user=user, confirmed=True).exists():
+        labels.append(_("passkey or security key"))
+    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        left = device.token_set.count()
+        labels.append(
+            ngettext("%(n)d recovery code left", "%(n)d recovery codes left", left) % {"n": left}
+        )
+    return labels
+
+
 # --- Devices with a known key (the demo, synthetic users, tests) ------------------------
+
+DEMO_DEVICE_NAME = "Demo authenticator"
 
 
 def totp_device_with_key(
@@ -223,6 +244,23 @@ def totp_device_with_key(
         defaults={"key": key_hex, "confirmed": True, "tolerance": tolerance},
     )
     return device
+
+
+def demo_key_hex() -> str:
+    """The demo's shared authenticator key (``CONCORD_DEMO_TOTP_SECRET``), as django-otp
+    stores keys (hex). Refused in production, where settings leave it empty."""
+    if not settings.DEMO_TOTP_SECRET:
+        raise ImproperlyConfigured(
+            "The demo's authenticator secret exists only with CONCORD_ENV=demo or test."
+        )
+    secret = settings.DEMO_TOTP_SECRET
+    return base64.b32decode(secret + "=" * (-len(secret) % 8)).hex()
+
+
+def give_demo_authenticator(user: Any) -> TOTPDevice:
+    """The demo's (and the synthetic partnership's) users: an authenticator with the
+    printed, shared secret, so anyone trying the demo can add it to their app."""
+    return totp_device_with_key(user, key_hex=demo_key_hex(), name=DEMO_DEVICE_NAME)
 
 
 def current_code(device: TOTPDevice) -> str:
@@ -286,8 +324,8 @@ def second_factors_reset(*, actor: Any, user: Any) -> int:
     with transaction.atomic():
         removed = 0
         for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
-            count, _deleted = model.objects.filter(user=user).delete()
-            removed += count
+            _total, per_model = model.objects.filter(user=user).delete()
+            removed += per_model.get(model._meta.label, 0)  # devices, not their codes
         record(
             actions.DEVICES_RESET,
             actor=actor if getattr(actor, "is_authenticated", False) else None,

@@ -255,3 +255,18 @@ def membership_reactivate(*, actor: Any, membership: Membership) -> Membership:
             detail={"user_id": user.pk},
         )
     return membership
+
+
+def member_second_factors_reset(*, actor: Any, membership: Membership) -> int:
+    """An agency admin (or a superuser) removes every second factor of a member of their
+    agency who lost their phone or key: the member's sessions and tokens end, they are
+    told, and they enrol again at their next sign-in. Audited. Returns how many devices
+    were removed."""
+    from . import second_factor
+
+    _require_admin_of(actor, membership.agency)
+    if actor is not None and actor.pk == membership.user_id:
+        raise ValidationError(
+            _("You cannot reset your own second factors; ask another administrator.")
+        )
+    return second_factor.second_factors_reset(actor=actor, user=membership.user)

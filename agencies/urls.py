@@ -10,4 +10,9 @@ urlpatterns = [
     path("users/<int:pk>/", views.member_detail, name="member_detail"),
     path("users/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("users/<int:pk>/reactivate/", views.member_reactivate, name="member_reactivate"),
+    path(
+        "users/<int:pk>/reset-second-factor/",
+        views.member_second_factor_reset,
+        name="member_second_factor_reset",
+    ),
 ]

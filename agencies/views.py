@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, services
+from . import access, second_factor, services
 from .forms import MemberCreateForm, MemberRoleForm
 from .forms import apply_service_errors as _apply_errors
 from .models import Agency, Membership
@@ -83,7 +83,12 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "agencies/member_detail.html",
-        {"agency": agency, "member": membership, "form": form},
+        {
+            "agency": agency,
+            "member": membership,
+            "form": form,
+            "second_factors": second_factor.device_labels(membership.user),
+        },
     )
 
 
@@ -111,3 +116,31 @@ def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     services.membership_reactivate(actor=request.user, membership=membership)
     messages.success(request, _("%(user)s can sign in again.") % {"user": membership.user.username})
     return redirect("agencies:member_list")
+
+
+@login_required
+def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reset a member's second factors (lost phone or key): a confirmation page, then the
+    reset on POST. The member sets up a new one at their next sign-in."""
+    agency = _admin_agency(request)
+    membership = _member(request, pk)
+    if request.method == "POST":
+        try:
+            services.member_second_factors_reset(actor=request.user, membership=membership)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("agencies:member_detail", pk=membership.pk)
+        messages.success(
+            request,
+            _(
+                "%(user)s's second factors were reset and they were signed out. They set up "
+                "a new one at their next sign-in."
+            )
+            % {"user": membership.user.username},
+        )
+        return redirect("agencies:member_detail", pk=membership.pk)
+    return render(
+        request,
+        "agencies/member_second_factor_reset.html",
+        {"agency": agency, "member": membership},
+    )

@@ -7,6 +7,8 @@ get convenient defaults; production gets none that would be unsafe.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
+from . import demo_defaults
 from .env import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -518,7 +521,37 @@ SUPPRESSION_THRESHOLD = env.int("CONCORD_SUPPRESSION_THRESHOLD", 10, minimum=2)
 
 # --- Concord -----------------------------------------------------------------------
 
-DEMO_PASSWORD = env.str("CONCORD_DEMO_PASSWORD", "concord-demo-2026")
+DEMO_PASSWORD = env.str("CONCORD_DEMO_PASSWORD", demo_defaults.DEMO_PASSWORD)
+
+
+def _demo_totp_secret() -> str:
+    """The authenticator secret (base32) of every user ``seed_demo`` and ``seed_synthetic``
+    create, so the demo and the benchmark can sign in with a second factor. A secret that
+    everybody knows: refused in production, where no user may have it."""
+    value = env.optional_str("CONCORD_DEMO_TOTP_SECRET")
+    if IS_PRODUCTION:
+        if value:
+            raise ImproperlyConfigured(
+                "CONCORD_DEMO_TOTP_SECRET is only for CONCORD_ENV=demo or test: a second "
+                "factor everybody knows protects nothing. Unset it."
+            )
+        return ""
+    secret = "".join((value or demo_defaults.DEMO_TOTP_SECRET).split()).upper()
+    try:
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except (binascii.Error, ValueError):
+        raise ImproperlyConfigured(
+            "CONCORD_DEMO_TOTP_SECRET must be base32 (letters A-Z and digits 2-7), as "
+            "authenticator apps take it."
+        ) from None
+    if len(key) < 16:
+        raise ImproperlyConfigured(
+            "CONCORD_DEMO_TOTP_SECRET must hold at least 16 bytes (26 base32 characters)."
+        )
+    return secret
+
+
+DEMO_TOTP_SECRET = _demo_totp_secret()
 # Absolute links in emails ("a new referral is waiting": a link, never the details).
 CONCORD_BASE_URL = env.str("CONCORD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -132,12 +132,21 @@ def run_demo(port: int) -> int:
             code = _run([PYTHON, "manage.py", *step], env)
             if code != 0:
                 return code
-        password = env.get("CONCORD_DEMO_PASSWORD", "concord-demo-2026")
+        # Here, not at the top: importing ``config`` loads the Celery app.
+        from config.demo_defaults import DEMO_PASSWORD, DEMO_TOTP_SECRET
+
+        password = env.get("CONCORD_DEMO_PASSWORD") or DEMO_PASSWORD
+        secret = "".join((env.get("CONCORD_DEMO_TOTP_SECRET") or DEMO_TOTP_SECRET).split())
+        key = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
         lines = [f"  {username:<22} {who}" for username, who in DEMO_USERS]
         users = "\n".join(lines)
         _say(
             f"\n\n  Concord demo: http://127.0.0.1:{port}/\n"
-            f"  Password for every user: {password}\n\n"
+            f"  Password for every user: {password}\n"
+            "  Second factor: every user shares one authenticator. In your authenticator app\n"
+            '  choose "enter a setup key" (time-based, 6 digits, 30 seconds) with the key\n'
+            f"      {key}\n"
+            "  or run `make demo-code` in another terminal for the code it shows now.\n\n"
             f"{users}\n\n  Emails are printed here. Ctrl-C stops the web server, worker, beat "
             "and the embedded servers.\n"
         )
@@ -179,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("run needs a command")
     with services("demo") as env:
+        # The demo's servers, so the demo's settings (unless the caller chose others).
+        env.setdefault("CONCORD_ENV", "demo")
         return _run(command, env)
 
 

@@ -215,6 +215,15 @@ class MemberViewSet(
         return Response(self.get_serializer(membership).data)
 
     @extend_schema(request=None, responses=MemberSerializer)
+    @action(detail=True, methods=["post"], url_path="reset-second-factor")
+    def reset_second_factor(self, request: Request, pk: str | None = None) -> Response:
+        """Remove every second factor of the member (lost phone or key): they are signed
+        out everywhere, told, and set up a new one at their next sign-in. Audited."""
+        membership = self.get_object()
+        services.member_second_factors_reset(actor=request.user, membership=membership)
+        return Response(self.get_serializer(membership).data)
+
+    @extend_schema(request=None, responses=MemberSerializer)
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: str | None = None) -> Response:
         membership = services.membership_reactivate(

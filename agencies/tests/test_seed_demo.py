@@ -62,9 +62,18 @@ def test_seed_demo_is_idempotent_and_complete(client, settings):
     assert any(n.recovery_period_ends for n in NRMReferral.objects.all())
     assert any(n.reconsideration_deadline for n in NRMReferral.objects.all())
 
+    # Every demo user signs in with the printed password and the shared authenticator
+    # (``make demo-code`` prints the code it shows now).
+    from devtools.demo_code import code_now
+
     for username in DEMO_USERS:
         response = client.post(
             "/accounts/login/", {"username": username, "password": settings.DEMO_PASSWORD}
         )
         assert response.status_code == 302, username
+        second = client.post(
+            "/accounts/two-factor/", {"code": code_now(settings.DEMO_TOTP_SECRET)[0]}
+        )
+        assert second.status_code == 302, username
+        assert client.get("/").status_code == 200, username
         client.post("/accounts/logout/")

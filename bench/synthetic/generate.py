@@ -35,8 +35,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies import access
+from agencies import access, second_factor
 from agencies.models import Agency, AgencyKind, Membership, Partnership, Role, User
 from audit.models import AuditEvent
 from casework.models import (
@@ -485,6 +486,9 @@ class Generator:
         width = max(4, len(str(self.sizes.users)))
         users, memberships = IdPool(User, self.sizes.users), IdPool(Membership, self.sizes.users)
         user_rows, membership_rows, audit_rows = [], [], []
+        # Every synthetic user signs in with the demo's authenticator, as demo users do.
+        demo_key = second_factor.demo_key_hex()
+        device_rows: list[tuple[Any, ...]] = []
         number = 0
         for plan, count in zip(self.agencies, self._allocate_users(), strict=True):
             mix = Picker.of(vocab.ROLE_MIX.get(plan.kind, vocab.DEFAULT_ROLE_MIX))
@@ -512,6 +516,7 @@ class Generator:
                     )
                 )
                 membership_rows.append((membership_id, user_id, plan.id, role, joined, joined))
+                device_rows.append((user_id, second_factor.DEMO_DEVICE_NAME, True, demo_key))
                 self._audit(
                     audit_rows,
                     joined,
@@ -541,8 +546,9 @@ class Generator:
                 Table(Membership, "id user_id agency_id role created_at updated_at"),
                 membership_rows,
             )
+            self._write(Table(TOTPDevice, "user_id name confirmed key"), device_rows)
             self._write(self.t_audit, audit_rows)
-        self.progress(f"{number} users with their memberships")
+        self.progress(f"{number} users with their memberships and authenticators")
 
     # --- Cases ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ APP_SERVICES = ("web", "worker", "beat")
 NOT_IN_EXAMPLE = {
     "CONCORD_DEBUG",  # debug pages must never be served in production; off by default
     "CONCORD_DEMO_PASSWORD",  # only for the users `make demo` seeds
+    "CONCORD_DEMO_TOTP_SECRET",  # the demo's shared authenticator; refused in production
 }
 SETTINGS_ENV_NAME = re.compile(r"env\.\w+\(\s*\"(CONCORD_[A-Z_]+)\"")
 

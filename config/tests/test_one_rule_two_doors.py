@@ -71,6 +71,14 @@ TWINS: list[tuple[Door, Door]] = [
     (Door("agencies:member_deactivate", "POST"), Door("api:member-deactivate", "POST")),
     (Door("agencies:member_deactivate", "POST", 1), Door("api:member-deactivate", "POST", 1)),
     (Door("agencies:member_reactivate", "POST"), Door("api:member-reactivate", "POST")),
+    (
+        Door("agencies:member_second_factor_reset", "POST"),
+        Door("api:member-reset-second-factor", "POST"),
+    ),
+    (
+        Door("agencies:member_second_factor_reset", "POST", 1),
+        Door("api:member-reset-second-factor", "POST", 1),
+    ),
     (Door("agencies:member_reactivate", "POST", 1), Door("api:member-reactivate", "POST", 1)),
     # --- the parts of a case shared with the police (issue 14, item 7) ------------------
     (Door("casework:case_detail", "GET", 1), Door("api:case-detail", "GET", 1)),

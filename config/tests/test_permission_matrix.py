@@ -316,6 +316,16 @@ MATRIX: dict[str, list[Expect]] = {
             kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
         ),
     ],
+    "agencies:member_second_factor_reset": [
+        Expect("GET", only(ADMIN_ONLY, 403, HTML_LOGIN), kwargs=member_pk, note="confirm"),
+        Expect("POST", only({"agency_admin": 302}, 403, HTML_LOGIN), kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, HTML_LOGIN),
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+            note="another agency's member",
+        ),
+    ],
     # --- API ----------------------------------------------------------------------
     "api:root": [Expect("GET", everyone(200, API_ANON), api=True)],
     "api:token": [
@@ -447,6 +457,16 @@ MATRIX: dict[str, list[Expect]] = {
             api=True,
             kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
         ),
+    ],
+    "api:member-reset-second-factor": [
+        Expect("POST", only(ADMIN_ONLY, 403, API_ANON), api=True, kwargs=member_pk),
+        Expect(
+            "POST",
+            only({"agency_admin": 404}, 403, API_ANON),
+            api=True,
+            kwargs=lambda w: {"pk": w.users["officer"].membership.pk},
+        ),
+        Expect("GET", only({}, 405, API_ANON), api=True, kwargs=member_pk),
     ],
     "api:member-reactivate": [
         Expect("POST", only(ADMIN_ONLY, 403, API_ANON), api=True, kwargs=member_pk),

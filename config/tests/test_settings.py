@@ -172,3 +172,31 @@ def _import_settings_value(expression: str, **overrides: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def test_the_demo_authenticator_secret_is_refused_in_production():
+    result = _import_settings(
+        CONCORD_SECRET_KEY=GOOD_KEY,
+        CONCORD_ALLOWED_HOSTS="concord.example",
+        CONCORD_DEMO_TOTP_SECRET="MNXW4Y3POJSC2ZDFNVXS25DPORYC2MRQ",
+    )
+    assert result.returncode != 0
+    assert "CONCORD_DEMO_TOTP_SECRET is only for CONCORD_ENV=demo or test" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [("not base32 at all!", "must be base32"), ("MNXW4Y3P", "at least 16 bytes")],
+)
+def test_a_bad_demo_authenticator_secret_stops_start_up(secret, message):
+    result = _import_settings(CONCORD_ENV="demo", CONCORD_DEMO_TOTP_SECRET=secret)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_the_demo_authenticator_secret_is_read_in_groups_as_apps_show_it():
+    value = _import_settings_value(
+        "DEMO_TOTP_SECRET",
+        CONCORD_ENV="demo",
+        CONCORD_DEMO_TOTP_SECRET="jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp",
+    )
+    assert value == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
