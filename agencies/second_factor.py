@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
@@ -308,6 +308,37 @@ def totp_enrol_confirm(*, request: HttpRequest, user: Any, device: TOTPDevice, c
     if not is_verified(user):
         otp_login(request, device)
     return True
+
+
+def devices_of(user: Any) -> list[Any]:
+    """The user's confirmed authenticator apps and passkeys, oldest first (their own
+    Security page); recovery codes are shown apart."""
+    return [
+        *TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"),
+        *WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk"),
+    ]
+
+
+def device_remove(*, user: Any, persistent_id: str) -> Any:
+    """A user removes one of their own authenticator apps or passkeys (an old phone, a
+    lost key). Not the last one: they would be left with recovery codes alone. Audited.
+    Raises ``Device.DoesNotExist`` for a device that is not theirs (the caller's 404)."""
+    devices = {device.persistent_id: device for device in devices_of(user)}
+    device = devices.get(persistent_id)
+    if device is None:
+        raise TOTPDevice.DoesNotExist
+    if len(devices) == 1:
+        raise ValidationError(
+            _(
+                "This is your only authenticator app or passkey. Add another before you "
+                "remove it, or ask your agency administrator to reset your second factors."
+            )
+        )
+    with transaction.atomic():
+        kind = device_kind(device)
+        device.delete()
+        record(actions.DEVICE_REMOVED, actor=user, target=user, detail={"device": kind})
+    return device
 
 
 def second_factors_reset(*, actor: Any, user: Any) -> int:

@@ -16,13 +16,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -184,3 +186,43 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     device = StaticDevice.objects.filter(user=user).first()
     context: dict[str, Any] = {"left": device.token_set.count() if device else 0}
     return render(request, "registration/recovery_codes_manage.html", context)
+
+
+@never_cache
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    """The user's own second factors: what they have, add another, replace their recovery
+    codes, remove an old phone or key; and their password."""
+    user = request.user
+    recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    context = {
+        "devices": [
+            {
+                "id": device.persistent_id,
+                "kind": second_factor.device_kind(device),
+                "name": device.name,
+                "added": getattr(device, "created_at", None),
+                "last_used": getattr(device, "last_used_at", None),
+            }
+            for device in second_factor.devices_of(user)
+        ],
+        "recovery_left": recovery.token_set.count() if recovery else None,
+    }
+    return render(request, "registration/security.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def security_device_remove(request: HttpRequest) -> HttpResponse:
+    try:
+        device = second_factor.device_remove(
+            user=request.user, persistent_id=request.POST.get("device", "")
+        )
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("“%(name)s” was removed.") % {"name": device.name})
+    return redirect("security")

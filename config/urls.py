@@ -22,6 +22,12 @@ auth_patterns = [
         second_factor_views.recovery_codes,
         name="two_factor_recovery_codes",
     ),
+    path("security/", second_factor_views.security, name="security"),
+    path(
+        "security/remove/",
+        second_factor_views.security_device_remove,
+        name="security_device_remove",
+    ),
     path("password-change/", account.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password-change/done/",

@@ -23,6 +23,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
+from agencies.second_factor import devices_of
 from agencies.tests.factories import PASSWORD, AgencyFactory, code_for, member, verify_session
 
 ROLES = [
@@ -357,6 +358,24 @@ MATRIX: dict[str, list[Expect]] = {
     # --- the second step of signing in (issue 15) ------------------------------------
     # The matrix's users have passed it: the page sends them on; anonymous visitors sign
     # in first.
+    "security": [Expect("GET", everyone(200, HTML_LOGIN), note="one's own second factors")],
+    "security_device_remove": [
+        Expect(
+            "POST",
+            everyone(404, HTML_LOGIN),
+            data=lambda w, r: {"device": "otp_totp.totpdevice/999999999"},
+            note="a device that is not theirs",
+        ),
+        Expect(
+            "POST",
+            everyone(302, HTML_LOGIN),
+            data=lambda w, r: {
+                "device": "" if r == "anonymous" else devices_of(w.users[r])[0].persistent_id
+            },
+            note="their only app: refused, told why",
+        ),
+        Expect("GET", everyone(405, HTML_LOGIN)),
+    ],
     "two_factor_verify": [Expect("GET", everyone(302, HTML_LOGIN), note="verified: on")],
     "two_factor_setup": [Expect("GET", everyone(200, HTML_LOGIN), note="add a device")],
     "two_factor_recovery_codes": [
