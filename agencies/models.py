@@ -75,16 +75,22 @@ class Role(models.TextChoices):
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
 
 
+# The kinds of agency that do intelligence and enforcement work. Officers and analysts
+# exist only there: an analyst reads partners' police intelligence, so an agency admin of
+# a charity or a council must not be able to make one (issue 15).
+INTELLIGENCE_AGENCY_KINDS: frozenset[str] = frozenset(
+    {
+        AgencyKind.POLICE,
+        AgencyKind.LABOUR_INSPECTORATE,
+        AgencyKind.NATIONAL_AGENCY,
+        AgencyKind.IMMIGRATION,
+    }
+)
+
 # Which kinds of agency a role may exist in. A role absent from this table fits any kind.
 ROLE_AGENCY_KINDS: dict[str, frozenset[str]] = {
-    Role.OFFICER: frozenset(
-        {
-            AgencyKind.POLICE,
-            AgencyKind.LABOUR_INSPECTORATE,
-            AgencyKind.NATIONAL_AGENCY,
-            AgencyKind.IMMIGRATION,
-        }
-    ),
+    Role.OFFICER: INTELLIGENCE_AGENCY_KINDS,
+    Role.ANALYST: INTELLIGENCE_AGENCY_KINDS,
     Role.PROSECUTOR: frozenset({AgencyKind.PROSECUTION}),
 }
 

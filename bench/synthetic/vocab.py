@@ -180,12 +180,12 @@ FIRST_RESPONDER_KINDS = frozenset(
 )
 
 # Roles of an agency's users after its first two (a case manager and a caseworker).
+# Officers and analysts only where they fit (agencies.models.ROLE_AGENCY_KINDS).
 _CARE_MIX: Weighted = (
-    (Role.CASEWORKER, 0.65),
+    (Role.CASEWORKER, 0.71),
     (Role.CASE_MANAGER, 0.17),
     (Role.AGENCY_ADMIN, 0.07),
     (Role.PARTNERSHIP_MANAGER, 0.05),
-    (Role.ANALYST, 0.06),
 )
 _ENFORCEMENT_MIX: Weighted = (
     (Role.OFFICER, 0.62),

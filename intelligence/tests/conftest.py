@@ -1,10 +1,14 @@
 """Fixtures of the intelligence stories.
 
 Northshire Police (``analyst``, ``police_officer``) writes most reports. Its partners
-(root conftest: Harbour Trust, the Council, Crown Prosecution) and the Labour
-Inspectorate share the Northshire Partnership; the police own the sharing group "Labour
-Exploitation Cell" (the police, the inspectorate and the Regional Crime Unit, which is not
-in the partnership). Southshire Police is outside everything.
+(root conftest: Harbour Trust, the Council, Crown Prosecution), the Labour Inspectorate
+and Northshire Immigration Enforcement share the Northshire Partnership; the police own
+the sharing group "Labour Exploitation Cell" (the police, the inspectorate and the
+Regional Crime Unit, which is not in the partnership). Southshire Police is outside
+everything.
+
+The partner whose analyst reads the police's reports is the immigration service, not the
+Council: analysts exist only in agencies that do intelligence work (issue 15).
 """
 
 from __future__ import annotations
@@ -41,8 +45,24 @@ def cell(police: Agency, inspectorate: Agency, crime_unit: Agency) -> SharingGro
 
 
 @pytest.fixture
-def council_analyst(council: Agency, partnership: Partnership) -> User:
-    return member(council, Role.ANALYST, username="council-analyst")
+def immigration(partnership: Partnership) -> Agency:
+    """A partner of the police that does intelligence work too, outside their sharing
+    group: where a partner's analyst works."""
+    agency = AgencyFactory(name="Northshire Immigration Enforcement", kind=AgencyKind.IMMIGRATION)
+    partnership.agencies.add(agency)
+    return agency
+
+
+@pytest.fixture
+def immigration_analyst(immigration: Agency) -> User:
+    return member(immigration, Role.ANALYST, username="immigration-analyst")
+
+
+@pytest.fixture
+def immigration_caseworker(immigration: Agency) -> User:
+    """A colleague of ``immigration_analyst``: contributes intelligence, reads only their
+    own."""
+    return member(immigration, Role.CASEWORKER, username="immigration-caseworker")
 
 
 @pytest.fixture

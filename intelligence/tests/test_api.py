@@ -65,7 +65,7 @@ def ids(response: Any) -> list[int]:
 
 
 def test_the_source_is_absent_outside_the_originating_agency(
-    api: Any, analyst: User, police_officer: User, council_analyst: User, partnership: Any
+    api: Any, analyst: User, police_officer: User, immigration_analyst: User, partnership: Any
 ) -> None:
     created = write(api(analyst), status="submitted")
     assert created.status_code == 201, created.content
@@ -78,7 +78,7 @@ def test_the_source_is_absent_outside_the_originating_agency(
     assert own["author"] == {"id": analyst.pk, "username": analyst.username}
     assert own["sharing_group"] is None and own["archived_at"] is None  # present, empty
 
-    partner = api(council_analyst).get(detail(report_id))
+    partner = api(immigration_analyst).get(detail(report_id))
     assert partner.status_code == 200
     data = partner.json()
     assert data["level"] == "summary"
@@ -92,14 +92,14 @@ def test_the_source_is_absent_outside_the_originating_agency(
 
 
 def test_lists_and_search_never_carry_the_full_text_or_the_source(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     make_report(
         analyst,
         full_text="Informant Zebedee says so.",
         source_description="Informant Quillfeather.",
     )
-    for reader in (analyst, council_analyst):
+    for reader in (analyst, immigration_analyst):
         for params in ({}, {"q": "car wash"}):
             response = api(reader).get(REPORTS, params)
             assert response.status_code == 200
@@ -139,7 +139,7 @@ def test_a_report_outside_the_audience_is_404_and_audited(
 
 
 def test_a_c_report_is_read_after_its_conditions_are_acknowledged(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(
         analyst,
@@ -149,7 +149,7 @@ def test_a_c_report_is_read_after_its_conditions_are_acknowledged(
         handling_conditions=CONDITIONS,
         entities=[{"kind": "vehicle", "value": "AB12 CDE"}],
     )
-    client = api(council_analyst)
+    client = api(immigration_analyst)
     first = client.get(detail(report)).json()
     assert first["must_acknowledge"] is True and first["level"] == "conditions"
     assert first["handling_conditions"] == CONDITIONS
@@ -173,10 +173,10 @@ def test_a_c_report_is_read_after_its_conditions_are_acknowledged(
 
 
 def test_acknowledging_a_report_without_conditions_is_a_400(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst)
-    refused = api(council_analyst).post(f"{detail(report)}acknowledge-conditions/")
+    refused = api(immigration_analyst).post(f"{detail(report)}acknowledge-conditions/")
     assert refused.status_code == 400
     assert refused.json() == {
         "handling_conditions": ["This report has no handling conditions to acknowledge."]
@@ -277,7 +277,7 @@ def test_roles_that_do_not_write_intelligence_are_refused(
 
 
 def test_a_regrade_needs_a_reason_and_keeps_the_history(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst)
     client = api(analyst)
@@ -306,7 +306,7 @@ def test_a_regrade_needs_a_reason_and_keeps_the_history(
     assert (change["old_source_evaluation"], change["new_source_evaluation"]) == ("2", "1")
     assert change["changed_by"] == analyst.username
     # Another agency reads the new grading, not its history.
-    partner = api(council_analyst).get(detail(report)).json()
+    partner = api(immigration_analyst).get(detail(report)).json()
     assert partner["grading"] == "1/B/P" and "grading_changes" not in partner
 
 
@@ -314,8 +314,8 @@ def test_a_regrade_to_red_names_its_readers(
     api: Any,
     make_report: Any,
     analyst: User,
-    council_analyst: User,
-    council: Agency,
+    immigration_analyst: User,
+    immigration: Agency,
     prosecution: Agency,
     inspector: User,
 ) -> None:
@@ -330,12 +330,14 @@ def test_a_regrade_to_red_names_its_readers(
     }
     named = client.patch(
         detail(report),
-        {"tlp": "RED", "tlp_recipients": [council.pk], "regrade_reason": "Live operation"},
+        {"tlp": "RED", "tlp_recipients": [immigration.pk], "regrade_reason": "Live operation"},
         format="json",
     )
     assert named.status_code == 200, named.content
-    assert named.json()["tlp_recipients"] == [{"id": council.pk, "name": "Northshire Council"}]
-    assert api(council_analyst).get(detail(report)).status_code == 200
+    assert named.json()["tlp_recipients"] == [
+        {"id": immigration.pk, "name": "Northshire Immigration Enforcement"}
+    ]
+    assert api(immigration_analyst).get(detail(report)).status_code == 200
     assert api(inspector).get(detail(report)).status_code == 404  # a partner not named
     assert GradingChange.objects.get(report=report).new_tlp == "RED"
 
@@ -381,14 +383,14 @@ def test_submit_archive_and_illegal_moves(api: Any, make_report: Any, analyst: U
 
 
 def test_only_the_originating_agency_changes_a_report(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst)
-    refused = api(council_analyst).patch(detail(report), {"title": "Mine now"}, format="json")
+    refused = api(immigration_analyst).patch(detail(report), {"title": "Mine now"}, format="json")
     assert refused.status_code == 403
     assert (
         AuditEvent.objects.for_target(report)
-        .filter(action=actions.FORBIDDEN, actor=council_analyst)
+        .filter(action=actions.FORBIDDEN, actor=immigration_analyst)
         .exists()
     )
     report.refresh_from_db()
@@ -417,7 +419,7 @@ def test_put_is_not_allowed(api: Any, make_report: Any, analyst: User) -> None:
 
 
 def test_filters_through_the_api(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     labour = make_report(analyst, source_evaluation="1", area="NE1")
     sexual = make_report(
@@ -433,7 +435,7 @@ def test_filters_through_the_api(
     IntelligenceReport.objects.filter(pk=labour.pk).update(
         submitted_at=timezone.now() - datetime.timedelta(days=40)
     )
-    client = api(council_analyst)
+    client = api(immigration_analyst)
     assert ids(client.get(REPORTS, {"source_evaluation": "1"})) == [labour.pk]
     assert ids(client.get(REPORTS, {"intelligence_assessment": "C"})) == [sexual.pk]
     assert ids(client.get(REPORTS, {"handling_code": "C"})) == [conditioned.pk]
@@ -457,8 +459,8 @@ def test_filters_through_the_api(
     ]
 
 
-def test_invalid_filters_are_a_400(api: Any, council_analyst: User) -> None:
-    refused = api(council_analyst).get(
+def test_invalid_filters_are_a_400(api: Any, immigration_analyst: User) -> None:
+    refused = api(immigration_analyst).get(
         REPORTS, {"tlp": "PURPLE", "submitted_from": "2026-04-02", "submitted_to": "2026-04-01"}
     )
     assert refused.status_code == 400
@@ -467,12 +469,12 @@ def test_invalid_filters_are_a_400(api: Any, council_analyst: User) -> None:
 
 
 def test_each_search_is_audited_once_without_the_words(
-    api: Any, make_report: Any, analyst: User, council_analyst: User
+    api: Any, make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     make_report(analyst)
-    api(council_analyst).get(REPORTS, {"q": "Kowalski", "tlp": "AMBER"})
+    api(immigration_analyst).get(REPORTS, {"q": "Kowalski", "tlp": "AMBER"})
     [event] = AuditEvent.objects.filter(action="intelligence.searched")
-    assert event.actor == council_analyst
+    assert event.actor == immigration_analyst
     assert event.detail == {
         "filters": {"tlp": "AMBER"},
         "text_filters": ["q"],
@@ -486,11 +488,11 @@ def test_the_list_answers_in_the_same_number_of_queries_for_3_or_12_reports(
     api: Any,
     make_report: Any,
     analyst: User,
-    council_analyst: User,
+    immigration_analyst: User,
     django_assert_num_queries: Any,
     params: dict[str, str],
 ) -> None:
-    client = api(council_analyst)
+    client = api(immigration_analyst)
 
     def reports(n: int) -> None:
         for i in range(n):
@@ -533,28 +535,28 @@ PHONE = [{"kind": "phone", "value": "07911 123456"}]
 
 
 @pytest.fixture
-def matched(make_report: Any, analyst: User, council_analyst: User) -> tuple[Any, Any]:
-    """Two reports, by the police and then the Council, naming the same phone, each
-    AMBER to the partnership: each agency may read the other's, both are told."""
+def matched(make_report: Any, analyst: User, immigration_analyst: User) -> tuple[Any, Any]:
+    """Two reports, by the police and then the immigration service, naming the same
+    phone, each AMBER to the partnership: each agency may read the other's, both are told."""
     police_report = make_report(
         analyst,
         title="Police title: minibus driver",
         summary="Police summary: the driver collects workers.",
         entities=[{"kind": "phone", "value": "+44 7911 123456"}],
     )
-    council_report = make_report(
-        council_analyst,
-        title="Council title: tenancy concern",
-        summary="Council summary: nine people at one flat.",
+    immigration_report = make_report(
+        immigration_analyst,
+        title="Immigration title: tenancy concern",
+        summary="Immigration summary: nine people at one flat.",
         entities=PHONE,
     )
-    return police_report, council_report
+    return police_report, immigration_report
 
 
 def test_the_match_inbox_shows_each_side_its_own_report_and_nothing_of_the_other(
-    api: Any, matched: tuple[Any, Any], analyst: User, council_analyst: User
+    api: Any, matched: tuple[Any, Any], analyst: User, immigration_analyst: User
 ) -> None:
-    police_report, council_report = matched
+    police_report, immigration_report = matched
 
     police_view = api(analyst).get(MATCHES)
     assert police_view.status_code == 200, police_view.content
@@ -566,17 +568,17 @@ def test_the_match_inbox_shows_each_side_its_own_report_and_nothing_of_the_other
     assert row["own_side"] == "existing"
     assert "other_agency" not in row and "other_report" not in row
     body = police_view.content.decode()
-    assert "Council" not in body
+    assert "Immigration" not in body
 
-    council_view = api(council_analyst).get(MATCHES)
-    [row] = council_view.json()["results"]
-    assert row["own_report"] == council_report.pk
+    partner_view = api(immigration_analyst).get(MATCHES)
+    [row] = partner_view.json()["results"]
+    assert row["own_report"] == immigration_report.pk
     assert row["own_value"] == "07911 123456"
     assert row["own_side"] == "new"
-    body = council_view.content.decode()
+    body = partner_view.content.decode()
     assert "Police title" not in body and "Northshire Police" not in body
     assert AuditEvent.objects.filter(
-        action="intelligence.matches_listed", actor=council_analyst
+        action="intelligence.matches_listed", actor=immigration_analyst
     ).exists()
 
 
@@ -584,15 +586,15 @@ def test_opening_a_match_names_the_other_agency_and_links_its_report(
     api: Any,
     matched: tuple[Any, Any],
     analyst: User,
-    council_analyst: User,
+    immigration_analyst: User,
     police: Agency,
-    council: Agency,
+    immigration: Agency,
 ) -> None:
-    police_report, council_report = matched
+    police_report, immigration_report = matched
     police.intelligence_contact = "intel@northshire.police.example"
     police.save()
-    [row] = api(council_analyst).get(MATCHES).json()["results"]
-    opened = api(council_analyst).get(f"{MATCHES}{row['id']}/").json()
+    [row] = api(immigration_analyst).get(MATCHES).json()["results"]
+    opened = api(immigration_analyst).get(f"{MATCHES}{row['id']}/").json()
     assert opened["other_agency"] == {
         "id": police.pk,
         "name": "Northshire Police",
@@ -603,11 +605,11 @@ def test_opening_a_match_names_the_other_agency_and_links_its_report(
     assert "Police summary" not in str(opened)
     opened = api(analyst).get(f"{MATCHES}{row['id']}/").json()
     assert opened["other_agency"] == {
-        "id": council.pk,
-        "name": "Northshire Council",
+        "id": immigration.pk,
+        "name": "Northshire Immigration Enforcement",
         "intelligence_contact": "",
     }
-    assert opened["other_report"] == council_report.pk
+    assert opened["other_report"] == immigration_report.pk
 
 
 def test_the_match_inbox_is_for_contributors_only(
@@ -616,25 +618,25 @@ def test_the_match_inbox_is_for_contributors_only(
     prosecutor: User,
     agency_admin: User,
     outside_analyst: User,
-    other_agency_caseworker: User,
+    immigration_caseworker: User,
 ) -> None:
     for user in (prosecutor, agency_admin):
         assert api(user).get(MATCHES).status_code == 403
     assert ids(api(outside_analyst).get(MATCHES)) == []
-    # A Council caseworker did not write the Council's report: nothing for them.
-    assert ids(api(other_agency_caseworker).get(MATCHES)) == []
+    # A colleague who did not write the immigration service's report: nothing for them.
+    assert ids(api(immigration_caseworker).get(MATCHES)) == []
 
 
 # --- operations and visits ------------------------------------------------------------
 
 
 @pytest.fixture
-def operation(police_officer: User, council: Agency, partnership: Any) -> Operation:
+def operation(police_officer: User, immigration: Agency, partnership: Any) -> Operation:
     return services.operation_create(
         actor=police_officer,
         name="Operation Clearwater",
         starts_on=TODAY - datetime.timedelta(days=7),
-        partner_agencies=[council],
+        partner_agencies=[immigration],
     )
 
 
@@ -656,23 +658,29 @@ VISIT = {
 def test_operations_are_listed_for_the_lead_and_partners_and_created_by_leaders(
     api: Any,
     analyst: User,
-    council_analyst: User,
+    immigration_analyst: User,
     outside_analyst: User,
     caseworker: User,
     prosecutor: User,
-    council: Agency,
+    immigration: Agency,
     partnership: Any,
 ) -> None:
     created = api(analyst).post(
         OPERATIONS,
-        {"name": "Operation Harvest", "starts_on": "2026-01-05", "partner_agencies": [council.pk]},
+        {
+            "name": "Operation Harvest",
+            "starts_on": "2026-01-05",
+            "partner_agencies": [immigration.pk],
+        },
         format="json",
     )
     assert created.status_code == 201, created.content
     data = created.json()
     assert data["lead_agency"]["name"] == "Northshire Police"
-    assert data["partners"] == [{"id": council.pk, "name": "Northshire Council"}]
-    assert ids(api(council_analyst).get(OPERATIONS)) == [data["id"]]
+    assert data["partners"] == [
+        {"id": immigration.pk, "name": "Northshire Immigration Enforcement"}
+    ]
+    assert ids(api(immigration_analyst).get(OPERATIONS)) == [data["id"]]
     assert ids(api(outside_analyst).get(OPERATIONS)) == []
     assert api(prosecutor).get(OPERATIONS).status_code == 403
     refused = api(caseworker).post(
@@ -692,11 +700,11 @@ def test_visits_of_an_operation(
     api: Any,
     operation: Operation,
     police_officer: User,
-    council_analyst: User,
+    immigration_analyst: User,
     outside_analyst: User,
     prosecutor: User,
 ) -> None:
-    recorded = api(council_analyst).post(visits_of(operation), VISIT, format="json")
+    recorded = api(immigration_analyst).post(visits_of(operation), VISIT, format="json")
     assert recorded.status_code == 201, recorded.content
     data = recorded.json()
     assert data["operation"] == operation.pk and data["postcode_district"] == "NE1"
@@ -705,8 +713,9 @@ def test_visits_of_an_operation(
     listed = api(police_officer).get(visits_of(operation))
     assert listed.status_code == 200
     [row] = listed.json()["results"]
-    assert row["id"] == data["id"] and row["agency"]["name"] == "Northshire Council"
-    assert "notes" not in row  # the lead agency does not read the Council's notes
+    assert row["id"] == data["id"]
+    assert row["agency"]["name"] == "Northshire Immigration Enforcement"
+    assert "notes" not in row  # the lead agency does not read the visiting agency's notes
     assert "Ion" not in listed.content.decode()
 
     assert api(outside_analyst).get(visits_of(operation)).status_code == 404

@@ -141,11 +141,15 @@ def test_readable_reports_is_one_query(
 
 
 def test_drafts_and_archived_reports_stay_in_the_originating_agency(
-    police: Agency, partnership: Partnership, analyst: User, police_officer: User, council: Agency
+    police: Agency,
+    partnership: Partnership,
+    analyst: User,
+    police_officer: User,
+    immigration: Agency,
 ) -> None:
     draft = orm_report(analyst, police, status=ReportStatus.DRAFT, tlp="CLEAR")
     archived = orm_report(analyst, police, status=ReportStatus.ARCHIVED, tlp="CLEAR")
-    partner = member(council, Role.ANALYST)
+    partner = member(immigration, Role.ANALYST)
     assert set(readable_reports(police_officer)) == {draft, archived}
     assert not readable_reports(partner).exists()
 
@@ -177,13 +181,13 @@ def test_prosecutors_managers_and_admins_read_no_intelligence(
 
 
 def test_an_ended_partnership_shares_nothing(
-    make_report: Any, analyst: User, council_analyst: User, partnership: Partnership
+    make_report: Any, analyst: User, immigration_analyst: User, partnership: Partnership
 ) -> None:
     report = make_report(analyst, distribution="partnership")
-    assert list(readable_reports(council_analyst)) == [report]
+    assert list(readable_reports(immigration_analyst)) == [report]
     partnership.ends_on = datetime.date.today() - datetime.timedelta(days=1)
     partnership.save()
-    assert not readable_reports(council_analyst).exists()
+    assert not readable_reports(immigration_analyst).exists()
 
 
 def test_a_sharing_group_owner_reads_without_being_listed(
@@ -196,21 +200,21 @@ def test_a_sharing_group_owner_reads_without_being_listed(
 
 
 def test_a_role_change_applies_at_once(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     make_report(analyst, distribution="all", tlp="GREEN")
-    assert readable_reports(council_analyst).exists()
-    council_analyst.membership.role = Role.CASEWORKER
-    council_analyst.membership.save()
-    assert not readable_reports(council_analyst).exists()
+    assert readable_reports(immigration_analyst).exists()
+    immigration_analyst.membership.role = Role.CASEWORKER
+    immigration_analyst.membership.save()
+    assert not readable_reports(immigration_analyst).exists()
 
 
 def test_inactive_users_and_superusers_without_membership_read_nothing(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     make_report(analyst, distribution="all", tlp="CLEAR")
-    council_analyst.is_active = False
-    assert not readable_reports(council_analyst).exists()
+    immigration_analyst.is_active = False
+    assert not readable_reports(immigration_analyst).exists()
     root = User.objects.create_superuser("root", "root@example.org", "a-long-test-password-1")
     assert not readable_reports(root).exists()
 
@@ -221,16 +225,16 @@ def test_visible_to_refuses_other_permissions(analyst: User) -> None:
 
 
 def test_reader_fields(
-    make_report: Any, analyst: User, council_analyst: User, outside_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User, outside_analyst: User
 ) -> None:
     report = make_report(analyst)
     assert audience.reader_fields(analyst, report) == audience.ALL_FIELDS
-    partner_fields = audience.reader_fields(council_analyst, report)
+    partner_fields = audience.reader_fields(immigration_analyst, report)
     assert partner_fields == audience.SUMMARY_FIELDS
     assert not partner_fields & {"full_text", "source_description", "author"}
     assert audience.reader_fields(outside_analyst, report) == frozenset()
     assert audience.may_read_full(analyst, report)
-    assert not audience.may_read_full(council_analyst, report)
+    assert not audience.may_read_full(immigration_analyst, report)
     assert not audience.may_read_full(outside_analyst, report)
 
 

@@ -45,21 +45,22 @@ def detail(report: Any) -> str:
 
 
 @pytest.fixture
-def operation(police_officer: User, council: Agency, partnership: Any) -> Operation:
-    """Led by the police, with the Council as a partner."""
+def operation(police_officer: User, immigration: Agency, partnership: Any) -> Operation:
+    """Led by the police, with the immigration service as a partner."""
     return services.operation_create(
         actor=police_officer,
         name="Operation Review",
         starts_on=TODAY - datetime.timedelta(days=7),
-        partner_agencies=[council],
+        partner_agencies=[immigration],
     )
 
 
 @pytest.fixture
-def council_visit(operation: Operation, council_analyst: User) -> PremisesVisit:
-    """The Council's visit in the police's operation, with notes that name a worker."""
+def immigration_visit(operation: Operation, immigration_analyst: User) -> PremisesVisit:
+    """The immigration service's visit in the police's operation, with notes that name a
+    worker."""
     return services.visit_record(
-        actor=council_analyst,
+        actor=immigration_analyst,
         operation=operation,
         premises_type="car_wash",
         postcode_district="NE1",
@@ -73,7 +74,7 @@ def council_visit(operation: Operation, council_analyst: User) -> PremisesVisit:
 
 
 def test_search_negation_does_not_reveal_words_of_an_unacknowledged_summary(
-    api: Any, analyst: User, council_analyst: User, make_report: Any
+    api: Any, analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     # A C report whose conditions the reader has not acknowledged is matched on its title
     # alone. Requiring a title+summary match as well would leak through negation:
@@ -85,7 +86,7 @@ def test_search_negation_does_not_reveal_words_of_an_unacknowledged_summary(
         handling_code="C",
         handling_conditions="Call the force intelligence desk first.",
     )
-    client = api(council_analyst)
+    client = api(immigration_analyst)
 
     def found(words: str) -> bool:
         response = client.get(REPORTS, {"q": words})
@@ -98,12 +99,12 @@ def test_search_negation_does_not_reveal_words_of_an_unacknowledged_summary(
     assert found("car -passports")
     assert not found("passports")
     # Once acknowledged, the summary is the reader's and is searched like any other.
-    services.acknowledge_conditions(actor=council_analyst, report=report)
+    services.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert found("passports") and not found("car -passports")
 
 
 def test_the_search_keeps_to_its_full_text_indexes(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     # Matching unacknowledged C reports on their title alone must not cost a scan of
     # every report: each side of the OR has a GIN index (the partial one on C reports'
@@ -132,7 +133,7 @@ def test_the_search_keeps_to_its_full_text_indexes(
         )
         cursor.execute("ANALYZE intelligence_intelligencereport")
     for words in ("car wash", "car -passports"):
-        _filterset, results = search_reports(council_analyst, {"q": words})
+        _filterset, results = search_reports(immigration_analyst, {"q": words})
         sql, params = results.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN {sql}", params)
@@ -145,54 +146,57 @@ def test_the_search_keeps_to_its_full_text_indexes(
 def test_a_partner_agency_does_not_read_another_agencys_visit_notes_in_the_browser(
     login: Any,
     api: Any,
-    council_visit: PremisesVisit,
+    immigration_visit: PremisesVisit,
     operation: Operation,
     police_officer: User,
-    council_analyst: User,
+    immigration_analyst: User,
 ) -> None:
     # A visit's notes may name people: only the visiting agency reads them, in the API
     # and on the visit's page alike.
     [row] = api(police_officer).get(f"/api/v1/operations/{operation.pk}/visits/").json()["results"]
     assert "notes" not in row
 
-    page = login(police_officer).get(f"/intelligence/visits/{council_visit.pk}/")
+    page = login(police_officer).get(f"/intelligence/visits/{immigration_visit.pk}/")
     assert page.status_code == 200
     assert "Ion P." not in page.content.decode()
-    assert "Read by Northshire Council only" in page.content.decode()
+    assert "Read by Northshire Immigration Enforcement only" in page.content.decode()
 
-    own = login(council_analyst).get(f"/intelligence/visits/{council_visit.pk}/")
+    own = login(immigration_analyst).get(f"/intelligence/visits/{immigration_visit.pk}/")
     assert "Ion P." in own.content.decode()
 
 
 def test_the_report_form_from_another_agencys_visit_does_not_carry_its_notes(
-    login: Any, council_visit: PremisesVisit, police_officer: User, council_analyst: User
+    login: Any, immigration_visit: PremisesVisit, police_officer: User, immigration_analyst: User
 ) -> None:
     # Same rule, second path: "start a report" from a visit puts its notes in the full
     # text only for the visiting agency; another agency starts with an empty full text.
-    form = login(police_officer).get(f"/intelligence/visits/{council_visit.pk}/start-report/")
+    form = login(police_officer).get(f"/intelligence/visits/{immigration_visit.pk}/start-report/")
     assert form.status_code == 200
     assert "Ion P." not in form.content.decode()
-    assert services.visit_start_report(actor=police_officer, visit=council_visit)["full_text"] == ""
+    assert (
+        services.visit_start_report(actor=police_officer, visit=immigration_visit)["full_text"]
+        == ""
+    )
 
-    own = services.visit_start_report(actor=council_analyst, visit=council_visit)
+    own = services.visit_start_report(actor=immigration_analyst, visit=immigration_visit)
     assert own["full_text"] == NOTES
 
 
 def test_a_visit_names_its_case_and_report_only_to_who_may_see_them(
     api: Any,
-    council_visit: PremisesVisit,
+    immigration_visit: PremisesVisit,
     operation: Operation,
     police_officer: User,
-    council_analyst: User,
-    other_agency_caseworker: User,
+    immigration_analyst: User,
+    immigration_caseworker: User,
     make_report: Any,
 ) -> None:
     # As on the visit's page: the API names a linked case or report only to a reader who
     # may see it; otherwise the field is absent (null when nothing was linked).
-    case = casework.case_create(actor=other_agency_caseworker)
-    services.visit_link(actor=other_agency_caseworker, visit=council_visit, case=case)
-    report = make_report(council_analyst, distribution="agency")
-    services.visit_link(actor=council_analyst, visit=council_visit, report=report)
+    case = casework.case_create(actor=immigration_caseworker)
+    services.visit_link(actor=immigration_caseworker, visit=immigration_visit, case=case)
+    report = make_report(immigration_analyst, distribution="agency")
+    services.visit_link(actor=immigration_analyst, visit=immigration_visit, report=report)
     services.visit_record(
         actor=police_officer,
         operation=operation,
@@ -211,10 +215,10 @@ def test_a_visit_names_its_case_and_report_only_to_who_may_see_them(
     assert "case" not in police["NE1"] and "report" not in police["NE1"]
     assert police["NE2"]["case"] is None and police["NE2"]["report"] is None
 
-    council = rows(council_analyst)
-    assert (council["NE1"]["case"], council["NE1"]["report"]) == (case.pk, report.pk)
+    partner = rows(immigration_analyst)
+    assert (partner["NE1"]["case"], partner["NE1"]["report"]) == (case.pk, report.pk)
 
-    caseworker = rows(other_agency_caseworker)
+    caseworker = rows(immigration_caseworker)
     assert caseworker["NE1"]["case"] == case.pk
     assert "report" not in caseworker["NE1"]  # a contributor reads only their own
 
@@ -244,13 +248,13 @@ def test_a_visit_names_its_case_and_report_only_to_who_may_see_them(
 
 
 def test_an_acknowledgement_is_of_the_conditions_the_reader_was_shown(
-    login: Any, analyst: User, council_analyst: User, make_report: Any
+    login: Any, analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     # The page posts the version of the conditions it showed. If the report was
     # re-graded to new conditions in between, nothing is acknowledged: the reader is
     # shown the new conditions and acknowledges those.
     report = make_report(analyst, handling_code="C", handling_conditions="Version one.")
-    reader = login(council_analyst)
+    reader = login(immigration_analyst)
     shown = reader.get(f"/intelligence/{report.pk}/").content.decode()
     assert "Version one." in shown and "I acknowledge these conditions" in shown
     assert 'name="conditions_version" value="1"' in shown
@@ -263,7 +267,7 @@ def test_an_acknowledgement_is_of_the_conditions_the_reader_was_shown(
     )
     refused = reader.post(f"/intelligence/{report.pk}/acknowledge/", {"conditions_version": "1"})
     assert refused["Location"] == f"/intelligence/{report.pk}/"
-    assert not ConditionsAcknowledgement.objects.filter(user=council_analyst).exists()
+    assert not ConditionsAcknowledgement.objects.filter(user=immigration_analyst).exists()
 
     again = reader.get(f"/intelligence/{report.pk}/").content.decode()
     assert "The conditions changed since you read them: read them again." in again
@@ -271,16 +275,16 @@ def test_an_acknowledgement_is_of_the_conditions_the_reader_was_shown(
     assert report.summary not in again
 
     reader.post(f"/intelligence/{report.pk}/acknowledge/", {"conditions_version": "2"})
-    [acknowledgement] = ConditionsAcknowledgement.objects.filter(user=council_analyst)
+    [acknowledgement] = ConditionsAcknowledgement.objects.filter(user=immigration_analyst)
     assert acknowledgement.conditions_version == 2
     assert acknowledgement.conditions.startswith("Version two")
 
 
 def test_the_page_acknowledges_nothing_without_the_version_it_showed(
-    login: Any, analyst: User, council_analyst: User, make_report: Any
+    login: Any, analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions="Call first.")
-    reader = login(council_analyst)
+    reader = login(immigration_analyst)
     for data in ({}, {"conditions_version": "²"}, {"conditions_version": "one"}):
         response = reader.post(f"/intelligence/{report.pk}/acknowledge/", data)
         assert response.status_code == 302
@@ -288,7 +292,7 @@ def test_the_page_acknowledges_nothing_without_the_version_it_showed(
 
 
 def test_the_api_acknowledges_the_version_sent_or_the_current_one(
-    api: Any, analyst: User, council_analyst: User, inspector: User, make_report: Any
+    api: Any, analyst: User, immigration_analyst: User, inspector: User, make_report: Any
 ) -> None:
     # The version is optional for an API client (the answer shows what was accepted),
     # but when sent it must be the current one: otherwise a 409 and nothing recorded.
@@ -296,7 +300,7 @@ def test_the_api_acknowledges_the_version_sent_or_the_current_one(
     services.report_regrade(
         actor=analyst, report=report, reason="Tighter", handling_conditions="Version two."
     )
-    client = api(council_analyst)
+    client = api(immigration_analyst)
     url = f"{detail(report)}acknowledge-conditions/"
 
     stale = client.post(url, {"conditions_version": 1}, format="json")
@@ -313,11 +317,11 @@ def test_the_api_acknowledges_the_version_sent_or_the_current_one(
     assert unversioned.status_code == 200 and unversioned.json()["level"] == "summary"
     assert set(
         ConditionsAcknowledgement.objects.values_list("user__username", "conditions_version")
-    ) == {("council-analyst", 2), ("inspector", 2)}
+    ) == {("immigration-analyst", 2), ("inspector", 2)}
 
 
 def test_the_service_refuses_an_acknowledgement_of_stale_conditions(
-    analyst: User, council_analyst: User, make_report: Any
+    analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions="Version one.")
     services.report_regrade(
@@ -325,9 +329,11 @@ def test_the_service_refuses_an_acknowledgement_of_stale_conditions(
     )
     # ``report`` is the reader's stale copy (version 1): the row lock reads version 2.
     with pytest.raises(IllegalTransition, match="read them again"):
-        services.acknowledge_conditions(actor=council_analyst, report=report, conditions_version=1)
+        services.acknowledge_conditions(
+            actor=immigration_analyst, report=report, conditions_version=1
+        )
     acknowledgement = services.acknowledge_conditions(
-        actor=council_analyst, report=report, conditions_version=2
+        actor=immigration_analyst, report=report, conditions_version=2
     )
     assert acknowledgement.conditions == "Version two."
 
@@ -414,7 +420,7 @@ def test_a_draft_is_edited_not_regraded(login: Any, analyst: User, make_report: 
 
 
 def test_reports_of_a_deactivated_agency_stay_readable_by_their_audience(
-    api: Any, analyst: User, council_analyst: User, police: Agency, make_report: Any
+    api: Any, analyst: User, immigration_analyst: User, police: Agency, make_report: Any
 ) -> None:
     # Intelligence stays valid when the agency that wrote it closes: its audience keeps
     # reading it. The closed agency's own people lose access with their membership.
@@ -422,7 +428,7 @@ def test_reports_of_a_deactivated_agency_stay_readable_by_their_audience(
     police.active = False
     police.save(update_fields=["active"])
 
-    reader = api(council_analyst)
+    reader = api(immigration_analyst)
     assert reader.get(detail(report)).status_code == 200
     assert [row["id"] for row in reader.get(REPORTS).json()["results"]] == [report.pk]
     closed = api(analyst)
@@ -451,18 +457,18 @@ def test_a_match_leaves_the_inbox_once_the_other_report_is_archived(
 
 
 def test_reading_summaries_in_a_list_is_audited_per_report(
-    api: Any, login: Any, analyst: User, council_analyst: User, make_report: Any
+    api: Any, login: Any, analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     # A list shows summaries, so the trail names the reports on the page given (like
     # "intelligence.matches_listed"): "who read report X" has an answer for lists too.
     older = make_report(analyst, title="Older")
     newer = make_report(analyst, title="Newer")
-    rows = api(council_analyst).get(REPORTS, {"page_size": 1}).json()["results"]
+    rows = api(immigration_analyst).get(REPORTS, {"page_size": 1}).json()["results"]
     assert [row["id"] for row in rows] == [newer.pk] and rows[0]["summary"] == newer.summary
-    [event] = AuditEvent.objects.filter(action="intelligence.searched", actor=council_analyst)
+    [event] = AuditEvent.objects.filter(action="intelligence.searched", actor=immigration_analyst)
     assert event.detail["report_ids"] == [newer.pk] and event.detail["results"] == 2
 
-    login(council_analyst).get("/intelligence/", {"page_size": 1, "page": 2})
+    login(immigration_analyst).get("/intelligence/", {"page_size": 1, "page": 2})
     latest = AuditEvent.objects.filter(action="intelligence.searched").latest("id")
     assert latest.detail["report_ids"] == [older.pk]
 
@@ -484,7 +490,7 @@ def test_a_403_from_a_service_in_the_api_is_audited(
 def test_reading_operations_and_visits_is_audited(
     api: Any,
     login: Any,
-    council_visit: PremisesVisit,
+    immigration_visit: PremisesVisit,
     operation: Operation,
     police_officer: User,
 ) -> None:
@@ -500,12 +506,12 @@ def test_reading_operations_and_visits_is_audited(
     viewed = last("intelligence.operation_viewed")
     assert (viewed.target_id, viewed.detail) == (
         str(operation.pk),
-        {"visit_ids": [council_visit.pk]},
+        {"visit_ids": [immigration_visit.pk]},
     )
-    browser.get(f"/intelligence/visits/{council_visit.pk}/")
+    browser.get(f"/intelligence/visits/{immigration_visit.pk}/")
     visit_viewed = last("intelligence.visit_viewed")
     assert (visit_viewed.target_id, visit_viewed.detail) == (
-        str(council_visit.pk),
+        str(immigration_visit.pk),
         {"operation_id": operation.pk, "notes_shown": False},
     )
 
@@ -516,7 +522,7 @@ def test_reading_operations_and_visits_is_audited(
     listed = last("intelligence.visits_listed")
     assert (listed.target_id, listed.detail) == (
         str(operation.pk),
-        {"visit_ids": [council_visit.pk]},
+        {"visit_ids": [immigration_visit.pk]},
     )
     trail = AuditEvent.objects.filter(actor=police_officer)
     assert not any("Ion" in str(event.detail) for event in trail)

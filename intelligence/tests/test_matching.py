@@ -99,15 +99,15 @@ def test_matching_works_in_both_directions(
 
 
 def test_reports_both_agencies_may_read_match_on_both_sides(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     police_report = make_report(analyst, distribution="partnership", entities=PHONE)
-    council_report = make_report(council_analyst, entities=SAME_PHONE)
+    immigration_report = make_report(immigration_analyst, entities=SAME_PHONE)
     match = Match.objects.get()
-    assert (match.new_report, match.existing_report) == (council_report, police_report)
+    assert (match.new_report, match.existing_report) == (immigration_report, police_report)
     assert match.existing_agency_told and match.new_agency_told
     assert list(Match.objects.visible_to(analyst)) == [match]
-    assert list(Match.objects.visible_to(council_analyst)) == [match]
+    assert list(Match.objects.visible_to(immigration_analyst)) == [match]
 
 
 def test_no_match_with_drafts_or_ones_own_agency(

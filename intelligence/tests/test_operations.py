@@ -182,7 +182,7 @@ def test_a_visit_outside_any_operation_stays_with_its_agency(
 
 
 def test_starting_a_report_from_a_visit(
-    visit: PremisesVisit, inspector: User, council_analyst: User
+    visit: PremisesVisit, inspector: User, immigration_analyst: User
 ) -> None:
     initial = services.visit_start_report(actor=inspector, visit=visit)
     assert initial["area"] == "NE1"
@@ -202,7 +202,7 @@ def test_starting_a_report_from_a_visit(
     assert report.grading == "1/A/P"
     # Only the recording partnership's people see the visit at all.
     with pytest.raises(Http404):
-        services.visit_start_report(actor=council_analyst, visit=visit)
+        services.visit_start_report(actor=immigration_analyst, visit=visit)
 
 
 def test_starting_a_case_from_a_visit(

@@ -194,9 +194,9 @@ def test_a_report_outside_the_audience_is_404_and_the_attempt_audited(
 
 
 def test_operations_and_visits_of_other_agencies_are_404(
-    login, outside_officer, council_analyst, visit
+    login, outside_officer, immigration_analyst, visit
 ):
-    for user in (outside_officer, council_analyst):
+    for user in (outside_officer, immigration_analyst):
         client = login(user)
         assert client.get(f"/intelligence/operations/{visit.operation_id}/").status_code == 404
         assert client.get(f"/intelligence/visits/{visit.pk}/").status_code == 404
@@ -495,7 +495,7 @@ def test_archiving_takes_the_report_from_other_agencies(login, analyst, inspecto
 
 
 def test_a_match_names_the_agency_to_contact_and_nothing_of_its_report(
-    login, analyst, inspector, council_analyst, make_report
+    login, analyst, inspector, immigration_analyst, make_report
 ):
     ours = make_report(analyst, distribution="agency", entities=[{"kind": "phone", "value": PHONE}])
     theirs = make_report(
@@ -523,7 +523,7 @@ def test_a_match_names_the_agency_to_contact_and_nothing_of_its_report(
     # The inspectorate may not read the police report: it is told nothing.
     assert ours.title not in text(login(inspector).get("/intelligence/matches/"))
     assert login(inspector).get(f"/intelligence/matches/{match.pk}/").status_code == 404
-    assert login(council_analyst).get(f"/intelligence/matches/{match.pk}/").status_code == 404
+    assert login(immigration_analyst).get(f"/intelligence/matches/{match.pk}/").status_code == 404
 
 
 # --- Operations and visits -----------------------------------------------------------------

@@ -29,10 +29,10 @@ def reads(user: User, report: Any) -> list[dict[str, Any]]:
 
 
 def test_another_agency_never_gets_the_full_text_or_the_source(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, entities=[{"kind": "phone", "value": "07911 123456"}])
-    reading = services.report_read(council_analyst, report)
+    reading = services.report_read(immigration_analyst, report)
     assert reading.level == "summary"
     assert reading.data["summary"] == report.summary
     assert reading.data["entities"] == [{"kind": "phone", "value": "07911 123456"}]
@@ -45,7 +45,7 @@ def test_another_agency_never_gets_the_full_text_or_the_source(
     ):
         assert hidden not in reading.data
     assert "SECRET-SOURCE-42" not in repr(reading.data)
-    assert reads(council_analyst, report) == [{"level": "summary"}]
+    assert reads(immigration_analyst, report) == [{"level": "summary"}]
 
 
 def test_the_originating_agency_reads_everything(
@@ -80,7 +80,7 @@ def test_report_get_answers_404_for_nonsense_and_missing_ids(analyst: User) -> N
 
 
 def test_a_c_report_shows_its_conditions_first(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(
         analyst,
@@ -88,7 +88,7 @@ def test_a_c_report_shows_its_conditions_first(
         handling_conditions=CONDITIONS,
         entities=[{"kind": "vehicle", "value": "AB12 CDE"}],
     )
-    first = services.report_read(council_analyst, report)
+    first = services.report_read(immigration_analyst, report)
     assert first.must_acknowledge
     assert first.data["handling_conditions"] == CONDITIONS
     assert "summary" not in first.data
@@ -96,49 +96,49 @@ def test_a_c_report_shows_its_conditions_first(
     assert "linked_cases" not in first.data
     assert report.summary not in repr(first.data)
 
-    acknowledgement = services.acknowledge_conditions(actor=council_analyst, report=report)
+    acknowledgement = services.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert acknowledgement.conditions == CONDITIONS
-    then = services.report_read(council_analyst, report)
+    then = services.report_read(immigration_analyst, report)
     assert then.level == "summary"
     assert then.data["summary"] == report.summary
-    assert reads(council_analyst, report) == [
+    assert reads(immigration_analyst, report) == [
         {"level": "conditions", "conditions_version": 1},
         {"level": "summary", "conditions_version": 1},
     ]
 
 
 def test_acknowledging_is_audited_once_and_idempotent(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    first = services.acknowledge_conditions(actor=council_analyst, report=report)
-    again = services.acknowledge_conditions(actor=council_analyst, report=report)
+    first = services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    again = services.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert first.pk == again.pk
     audited = AuditEvent.objects.for_target(report).filter(
         action="intelligence.conditions_acknowledged"
     )
     assert list(audited.values_list("actor", "detail")) == [
-        (council_analyst.pk, {"conditions_version": 1})
+        (immigration_analyst.pk, {"conditions_version": 1})
     ]
 
 
 def test_each_reader_acknowledges_for_themselves(
-    make_report: Any, analyst: User, council_analyst: User, council: Any
+    make_report: Any, analyst: User, immigration_analyst: User, immigration: Any
 ) -> None:
     from agencies.models import Role
     from agencies.tests.factories import member
 
-    colleague = member(council, Role.ANALYST)
+    colleague = member(immigration, Role.ANALYST)
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=council_analyst, report=report)
+    services.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert services.report_read(colleague, report).must_acknowledge
 
 
 def test_new_conditions_must_be_acknowledged_again(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=council_analyst, report=report)
+    services.acknowledge_conditions(actor=immigration_analyst, report=report)
     services.report_regrade(
         actor=analyst,
         report=report,
@@ -147,10 +147,10 @@ def test_new_conditions_must_be_acknowledged_again(
     )
     report.refresh_from_db()
     assert report.conditions_version == 2
-    assert services.report_read(council_analyst, report).must_acknowledge
-    services.acknowledge_conditions(actor=council_analyst, report=report)
-    assert services.report_read(council_analyst, report).level == "summary"
-    assert ConditionsAcknowledgement.objects.filter(user=council_analyst).count() == 2
+    assert services.report_read(immigration_analyst, report).must_acknowledge
+    services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    assert services.report_read(immigration_analyst, report).level == "summary"
+    assert ConditionsAcknowledgement.objects.filter(user=immigration_analyst).count() == 2
 
 
 def test_the_originating_agency_needs_no_acknowledgement(
@@ -164,11 +164,11 @@ def test_the_originating_agency_needs_no_acknowledgement(
 
 
 def test_a_p_report_has_nothing_to_acknowledge(
-    make_report: Any, analyst: User, council_analyst: User
+    make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst)
     with pytest.raises(ValidationError) as error:
-        services.acknowledge_conditions(actor=council_analyst, report=report)
+        services.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert error.value.message_dict == {
         "handling_conditions": ["This report has no handling conditions to acknowledge."]
     }
@@ -187,24 +187,25 @@ def test_a_linked_case_shows_only_to_readers_who_can_see_the_case(
     make_report: Any,
     caseworker: User,
     analyst: User,
-    council_analyst: User,
+    immigration_analyst: User,
     police: Any,
 ) -> None:
     case = casework_services.case_create(actor=caseworker, exploitation_types=["labour"])
     report = make_report(caseworker, linked_cases=[case])
-    # The police see the case (say, a referral was accepted); the council does not.
+    # The police see the case (say, a referral was accepted); the immigration service
+    # does not.
     access.grant(
         actor=caseworker, obj=case, perms=["casework.view_case"], reason=case, agency=police
     )
     assert services.report_read(analyst, report).data["linked_cases"] == [case]
-    assert services.report_read(council_analyst, report).data["linked_cases"] == []
+    assert services.report_read(immigration_analyst, report).data["linked_cases"] == []
     assert services.report_read(caseworker, report).data["linked_cases"] == [case]
 
 
 def test_lists_know_in_the_same_query_whose_conditions_wait(
     make_report: Any,
     analyst: User,
-    council_analyst: User,
+    immigration_analyst: User,
     django_assert_num_queries: Any,
 ) -> None:
     from intelligence.audience import readable_reports, with_reader_state
@@ -212,14 +213,14 @@ def test_lists_know_in_the_same_query_whose_conditions_wait(
     plain = make_report(analyst)
     conditional = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
     acknowledged = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=council_analyst, report=acknowledged)
+    services.acknowledge_conditions(actor=immigration_analyst, report=acknowledged)
 
     def states(user: User) -> dict[int, tuple[bool, bool]]:
         rows = with_reader_state(readable_reports(user), user)
         return {r.pk: (r.reader_is_originating, r.reader_must_acknowledge) for r in rows}
 
     with django_assert_num_queries(1):
-        partner = states(council_analyst)
+        partner = states(immigration_analyst)
     assert partner == {
         plain.pk: (False, False),
         conditional.pk: (False, True),
