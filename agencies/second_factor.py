@@ -152,16 +152,41 @@ def match_code(user: Any, code: str) -> Any | None:
     code = "".join(str(code or "").split())
     if not code:
         return None
+    # An authenticator's code is all digits, a recovery code never is (xxxx-xxxx-xxxx):
+    # each device is asked only for its own kind, so a recovery code is not a failed
+    # authenticator code (django-otp would throttle the app for it), nor the reverse.
     for device in code_devices(user):
+        if isinstance(device, TOTPDevice) != code.isdigit():
+            continue
         if device.verify_token(code):
             return device
     return None
+
+
+def locked_out(request: Any, user: Any) -> bool:
+    """Is ``user``'s username locked out by django-axes now? Checked before a second
+    factor is accepted: a session opened before the lockout gets no further guesses."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    django_request = getattr(request, "_request", request)
+    credentials = {"username": user.get_username()}
+    return bool(AxesProxyHandler.is_locked(django_request, credentials))
+
+
+def failures_reset(user: Any) -> None:
+    """Both factors passed: the username's failed attempts start again from zero. The
+    password alone does not reset them (``AXES_RESET_ON_SUCCESS`` is off), or anyone with
+    the password could sign in again for a fresh allowance of code guesses."""
+    from axes.utils import reset
+
+    reset(username=user.get_username())
 
 
 def verified(request: HttpRequest, user: Any, device: Any) -> None:
     """Mark this session as having passed the second step with ``device``; audited (and a
     recovery code's use is audited on its own, with how many are left)."""
     otp_login(request, device)
+    failures_reset(user)
     record(
         actions.SECOND_FACTOR_PASSED,
         actor=user,
@@ -307,6 +332,7 @@ def totp_enrol_confirm(*, request: HttpRequest, user: Any, device: TOTPDevice, c
         record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "totp"})
     if not is_verified(user):
         otp_login(request, device)
+    failures_reset(user)
     return True
 
 

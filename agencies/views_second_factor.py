@@ -15,10 +15,11 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -62,7 +63,7 @@ def _next(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL
+    return resolve_url(settings.LOGIN_REDIRECT_URL)  # a URL name ("home") as a path
 
 
 @never_cache
@@ -73,6 +74,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     if not second_factor.has_device(user):
         return redirect(_with_next("two_factor_setup", _next(request)))
+    if request.method == "POST" and second_factor.locked_out(request, user):
+        logout(request)
+        return render(request, "errors/locked_out.html", status=429)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = second_factor.match_code(user, form.cleaned_data["code"])

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as webauthn
@@ -19,6 +21,12 @@ from audit.record import record
 from . import second_factor
 
 
+class LockedOut(exceptions.OTPWebAuthnApiError):
+    status_code = 429
+    default_code = "locked_out"
+    default_detail = _("This account is locked for now.")
+
+
 class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
     """The second step with a passkey or security key: only for a user who has passed the
     password (passwordless sign-in is off), audited either way."""
@@ -26,10 +34,14 @@ class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
     def check_can_authenticate(self) -> None:
         if not self.request.user.is_authenticated:
             raise exceptions.PasswordlessLoginDisabled()
+        if second_factor.locked_out(self.request, self.request.user):
+            logout(self.request)  # a session from before the lockout gets no more tries
+            raise LockedOut()
         super().check_can_authenticate()
 
     def complete_auth(self, device: Any) -> Any:
         super().complete_auth(device)
+        second_factor.failures_reset(device.user)
         record(
             actions.SECOND_FACTOR_PASSED,
             actor=device.user,
@@ -39,7 +51,11 @@ class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         user = self.request.user
-        if user.is_authenticated and isinstance(exc, exceptions.OTPWebAuthnApiError):
+        if (
+            user.is_authenticated
+            and isinstance(exc, exceptions.OTPWebAuthnApiError)
+            and not isinstance(exc, LockedOut)
+        ):
             second_factor.failed(self.request, user, device="webauthn")
         response: HttpResponse = super().handle_exception(exc)
         return response

@@ -217,7 +217,9 @@ AXES_CLIENT_IP_CALLABLE = "audit.client.client_ip"
 AXES_FAILURE_LIMIT = env.int("CONCORD_LOCKOUT_ATTEMPTS", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CONCORD_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# A passed *second* factor resets the count (agencies.second_factor.failures_reset), not
+# the password alone: wrong codes would otherwise get a fresh allowance per password.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "errors/locked_out.html"
 AXES_VERBOSE = False
 # NIST SP 800-63B: a minimum length, a check against commonly used passwords and the
@@ -324,7 +326,10 @@ SPECTACULAR_SETTINGS = {
     "what the caller's agency and role may see; hidden records answer 404.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "agencies.second_factor.SecondFactorVerified",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -61,6 +61,7 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         user, device = serializer.validated_data["user"], serializer.validated_data["device"]
         instance, token = AuthToken.objects.create(user)
+        second_factor.failures_reset(user)
         record(
             actions.SECOND_FACTOR_PASSED,
             actor=user,

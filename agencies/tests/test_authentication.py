@@ -9,7 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from agencies.tests.factories import PASSWORD, code_for, verify_session
+from agencies.tests.factories import PASSWORD, code_for, sign_in, verify_session
 from audit import actions
 from audit.models import AuditEvent
 
@@ -142,13 +142,10 @@ def test_five_failed_logins_lock_the_username_in_both_doors(client, caseworker, 
     )
 
 
-def test_a_successful_login_resets_the_count(client, caseworker, settings):
+def test_a_successful_sign_in_with_both_factors_resets_the_count(client, caseworker, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-123"})
-    assert (
-        client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code
-        == 302
-    )
+    assert sign_in(client, caseworker).status_code == 302  # password, then the code
     client.post("/accounts/logout/")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong-password-123"})
