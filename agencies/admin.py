@@ -52,6 +52,7 @@ class ConcordUserAdmin(UserAdmin):
                 reason="password_set_by_admin",
                 request=request,
             )
+            second_factor.password_changed_tell(user)
         return response
 
 

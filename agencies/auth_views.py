@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from audit import actions
 from audit.record import record
 
-from . import services
+from . import second_factor, services
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -24,6 +24,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         services.sign_ins_end(
             actor=form.user, user=form.user, reason="password_changed", request=self.request
         )
+        second_factor.password_changed_tell(form.user)
         return response
 
 
@@ -45,4 +46,5 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         record(actions.PASSWORD_RESET_COMPLETED, actor=None, target=form.user)
         services.sign_ins_end(actor=None, user=form.user, reason="password_reset")
+        second_factor.password_changed_tell(form.user)
         return response

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from typing import Any
 
 from django.conf import settings
@@ -31,8 +32,9 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
+from django.middleware.csrf import rotate_token
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -47,6 +49,9 @@ from rest_framework.permissions import BasePermission
 
 from audit import actions
 from audit.record import record
+
+API_PREFIX = "/api/"
+TOKEN_PATH = "/api/v1/auth/token/"
 
 # Paths a signed-in user who has not passed the second step may still reach: signing in
 # and out, the second step and enrolment themselves, WebAuthn's ceremonies, password
@@ -84,6 +89,16 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        if (
+            user.is_authenticated
+            and not is_verified(user)
+            and request.path.startswith(API_PREFIX)
+            and not request.path.startswith(TOKEN_PATH)
+            and "HTTP_AUTHORIZATION" not in request.META
+        ):
+            # The API answers for itself (SecondFactorVerified); this is the second lock,
+            # so that no view's own permission_classes can forget the second factor.
+            return JsonResponse({"detail": str(SecondFactorVerified.message)}, status=401)
         if (
             user.is_authenticated
             and not is_verified(user)
@@ -138,10 +153,11 @@ class WebAuthnHelper(_WebAuthnHelper):
 
 
 def code_devices(user: Any) -> list[Any]:
-    """The user's devices that take a typed code: authenticator apps, then recovery codes."""
+    """The user's devices that take a typed code, authenticator apps then recovery codes,
+    locked for the transaction the caller holds."""
     return [
-        *TOTPDevice.objects.devices_for_user(user, confirmed=True),
-        *StaticDevice.objects.devices_for_user(user, confirmed=True),
+        *TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update(),
+        *StaticDevice.objects.devices_for_user(user, confirmed=True).select_for_update(),
     ]
 
 
@@ -155,11 +171,15 @@ def match_code(user: Any, code: str) -> Any | None:
     # An authenticator's code is all digits, a recovery code never is (xxxx-xxxx-xxxx):
     # each device is asked only for its own kind, so a recovery code is not a failed
     # authenticator code (django-otp would throttle the app for it), nor the reverse.
-    for device in code_devices(user):
-        if isinstance(device, TOTPDevice) != code.isdigit():
-            continue
-        if device.verify_token(code):
-            return device
+    # The user's devices are locked while a code is checked and spent, so two requests
+    # with one code (a recovery code twice, or a relayed TOTP code at the page and the
+    # token endpoint at once) cannot both pass.
+    with transaction.atomic():
+        for device in code_devices(user):
+            if isinstance(device, TOTPDevice) != code.isdigit():
+                continue
+            if device.verify_token(code):
+                return device
     return None
 
 
@@ -182,9 +202,50 @@ def failures_reset(user: Any) -> None:
     reset(username=user.get_username())
 
 
+# When this session last passed the second step (a Unix time): changing one's second
+# factors asks for it again after ``SECOND_FACTOR_RECHECK_MINUTES``.
+VERIFIED_AT = "concord_second_factor_at"
+
+
+def session_upgrade(request: HttpRequest) -> None:
+    """The session passes the second step: a new session key and CSRF token (an id seen
+    before the second step is worth nothing after it) and the time, for re-checks."""
+    request.session.cycle_key()
+    rotate_token(request)
+    request.session[VERIFIED_AT] = int(time.time())
+
+
+def recently_verified(request: HttpRequest) -> bool:
+    """Did this session pass the second step in the last few minutes? Adding or removing
+    a second factor, or new recovery codes, need it: a session left open on a shared
+    computer must not be able to give itself lasting access."""
+    at = request.session.get(VERIFIED_AT)
+    limit = settings.SECOND_FACTOR_RECHECK_MINUTES * 60
+    return isinstance(at, int) and 0 <= time.time() - at < limit
+
+
+def tell_account_holder(user: Any, *, kind: str, message: str) -> None:
+    """Tell the person (in the app and by email) that their sign-in changed, so that a
+    change they did not make does not go unnoticed (ASVS 6.3.7). No personal data."""
+    # The one place the lowest app reaches up: through the outbox (imported here, as
+    # notifications imports agencies).
+    from notifications.services import notify
+
+    with transaction.atomic():
+        notify(
+            recipients=[user],
+            kind=kind,
+            target=user,
+            message=message,
+            url=reverse("security"),
+            dedup_key=f"{kind}:{user.pk}:{secrets.token_hex(8)}",
+        )
+
+
 def verified(request: HttpRequest, user: Any, device: Any) -> None:
     """Mark this session as having passed the second step with ``device``; audited (and a
     recovery code's use is audited on its own, with how many are left)."""
+    session_upgrade(request)
     otp_login(request, device)
     failures_reset(user)
     record(
@@ -312,12 +373,18 @@ def recovery_codes_issue(*, user: Any) -> list[str]:
         "-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(settings.RECOVERY_CODES)
     ]
     with transaction.atomic():
-        device, _created = StaticDevice.objects.get_or_create(
+        device, created = StaticDevice.objects.get_or_create(
             user=user, name="Recovery codes", defaults={"confirmed": True}
         )
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
         record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "recovery_code"})
+        if not created:
+            tell_account_holder(
+                user,
+                kind="account.recovery_codes_replaced",
+                message=_("New recovery codes were made for your account; the old ones are void."),
+            )
     return codes
 
 
@@ -326,14 +393,40 @@ def totp_enrol_confirm(*, request: HttpRequest, user: Any, device: TOTPDevice, c
     passed the second step with it. Audited."""
     if device.user_id != user.pk or device.confirmed or not device.verify_token(code):
         return False
+    first = not has_device(user)
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "totp"})
+        if not first:
+            device_added_tell(user)
     if not is_verified(user):
+        session_upgrade(request)
         otp_login(request, device)
     failures_reset(user)
     return True
+
+
+def password_changed_tell(user: Any) -> None:
+    tell_account_holder(
+        user,
+        kind="account.password_changed",
+        message=_(
+            "The password of your Concord account was changed, and your other sessions "
+            "ended. If it was not you, tell your agency administrator now."
+        ),
+    )
+
+
+def device_added_tell(user: Any) -> None:
+    tell_account_holder(
+        user,
+        kind="account.device_added",
+        message=_(
+            "A second factor was added to your account. If it was not you, tell your agency "
+            "administrator now."
+        ),
+    )
 
 
 def devices_of(user: Any) -> list[Any]:
@@ -364,6 +457,14 @@ def device_remove(*, user: Any, persistent_id: str) -> Any:
         kind = device_kind(device)
         device.delete()
         record(actions.DEVICE_REMOVED, actor=user, target=user, detail={"device": kind})
+        tell_account_holder(
+            user,
+            kind="account.device_removed",
+            message=_(
+                "A second factor was removed from your account. If it was not you, tell your "
+                "agency administrator now."
+            ),
+        )
     return device
 
 

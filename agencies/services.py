@@ -73,6 +73,18 @@ def _require_admin_of(actor: Any, agency: Agency) -> None:
         raise PermissionDenied(_("You may only manage the users of your own agency."))
 
 
+def _require_manager_of(actor: Any, membership: Membership) -> None:
+    """``_require_admin_of`` the member's agency, and: a member who is also a system
+    administrator (superuser or staff) is managed by superusers alone. An agency admin
+    who could reset a superuser's second factors could take the account over."""
+    _require_admin_of(actor, membership.agency)
+    target = membership.user
+    if (target.is_superuser or target.is_staff) and not (actor is None or actor.is_superuser):
+        raise PermissionDenied(
+            _("Only a system administrator may change a system administrator's account.")
+        )
+
+
 def _check_role(role: str, agency: Agency) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Choose one of the listed roles.")})
@@ -192,7 +204,7 @@ def sign_ins_end(*, actor: Any, user: User, reason: str, request: Any = None) ->
 
 def membership_change_role(*, actor: Any, membership: Membership, role: str) -> Membership:
     """Change a member's role; effective on their very next request."""
-    _require_admin_of(actor, membership.agency)
+    _require_manager_of(actor, membership)
     _check_role(role, membership.agency)
     if actor is not None and actor.pk == membership.user_id:
         raise ValidationError(
@@ -219,7 +231,7 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
 def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
     """Stop a member from signing in. Their sessions and API tokens end for good (a
     reactivation does not revive them); their history (audit, authorship) stays."""
-    _require_admin_of(actor, membership.agency)
+    _require_manager_of(actor, membership)
     if actor is not None and actor.pk == membership.user_id:
         raise ValidationError(_("You cannot deactivate your own account."))
     with transaction.atomic():
@@ -241,7 +253,7 @@ def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
 
 
 def membership_reactivate(*, actor: Any, membership: Membership) -> Membership:
-    _require_admin_of(actor, membership.agency)
+    _require_manager_of(actor, membership)
     with transaction.atomic():
         user = membership.user
         if user.is_active:
@@ -264,7 +276,7 @@ def member_second_factors_reset(*, actor: Any, membership: Membership) -> int:
     were removed."""
     from . import second_factor
 
-    _require_admin_of(actor, membership.agency)
+    _require_manager_of(actor, membership)
     if actor is not None and actor.pk == membership.user_id:
         raise ValidationError(
             _("You cannot reset your own second factors; ask another administrator.")

@@ -70,7 +70,8 @@ def _next(request: HttpRequest) -> str:
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if second_factor.is_verified(user):
+    again = bool(request.POST.get("again") or request.GET.get("again"))
+    if second_factor.is_verified(user) and not again:
         return redirect(_next(request))
     if not second_factor.has_device(user):
         return redirect(_with_next("two_factor_setup", _next(request)))
@@ -99,6 +100,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "next": _next(request),
+        "again": again,
         "has_passkey": WebAuthnCredential.objects.filter(user=user, confirmed=True).exists(),
         "has_app": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
     }
@@ -111,6 +113,17 @@ def _url(name: str) -> str:
 
 def _with_next(name: str, target: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': target})}"
+
+
+def _recheck(request: HttpRequest, here: str) -> HttpResponse | None:
+    """Changing one's second factors asks for one again unless this session passed the
+    second step a few minutes ago: the answer that sends the user to do so, or None."""
+    if second_factor.recently_verified(request):
+        return None
+    messages.info(
+        request, _("To change your second factors, confirm it is you again with one of them.")
+    )
+    return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': here, 'again': 1})}")
 
 
 def _pending_totp(request: HttpRequest) -> TOTPDevice:
@@ -140,6 +153,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         # Adding a device needs the second factor first (else a stolen password could
         # add the thief's authenticator).
         return redirect(_with_next("two_factor_verify", _url("two_factor_setup")))
+    if enrolled and (recheck := _recheck(request, _url("two_factor_setup"))):
+        return recheck
     device = _pending_totp(request)
     form = EnrolCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -186,6 +201,8 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         return redirect(_with_next("two_factor_verify", _url("two_factor_recovery_codes")))
     first = not StaticDevice.objects.filter(user=user).exists()
     if request.method == "POST" or first:
+        if recheck := _recheck(request, _url("two_factor_recovery_codes")):
+            return recheck
         return _show_codes(request, second_factor.recovery_codes_issue(user=user))
     device = StaticDevice.objects.filter(user=user).first()
     context: dict[str, Any] = {"left": device.token_set.count() if device else 0}
@@ -219,6 +236,8 @@ def security(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def security_device_remove(request: HttpRequest) -> HttpResponse:
+    if recheck := _recheck(request, _url("security")):
+        return recheck
     try:
         device = second_factor.device_remove(
             user=request.user, persistent_id=request.POST.get("device", "")

@@ -27,6 +27,29 @@ class LockedOut(exceptions.OTPWebAuthnApiError):
     default_detail = _("This account is locked for now.")
 
 
+class RecheckNeeded(exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_code = "second_factor_recheck"
+    default_detail = _("To add a passkey, confirm it is you again with one of your second factors.")
+
+
+class RegistrationRules:
+    """Adding a passkey when one has second factors already needs one of them in the last
+    few minutes (as adding an app does): a session left open must not add a lasting way in."""
+
+    request: Any
+
+    def check_can_register(self) -> None:
+        super().check_can_register()  # type: ignore[misc]
+        user = self.request.user
+        if second_factor.has_device(user) and not second_factor.recently_verified(self.request):
+            raise RecheckNeeded()
+
+
+class BeginRegistration(RegistrationRules, webauthn.BeginCredentialRegistrationView):
+    pass
+
+
 class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
     """The second step with a passkey or security key: only for a user who has passed the
     password (passwordless sign-in is off), audited either way."""
@@ -40,6 +63,7 @@ class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
         super().check_can_authenticate()
 
     def complete_auth(self, device: Any) -> Any:
+        second_factor.session_upgrade(self.request)
         super().complete_auth(device)
         second_factor.failures_reset(device.user)
         record(
@@ -61,15 +85,22 @@ class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
         return response
 
 
-class RegisterPasskey(webauthn.CompleteCredentialRegistrationView):
+class RegisterPasskey(RegistrationRules, webauthn.CompleteCredentialRegistrationView):
     """A new passkey or security key (the library lets only a user with no device yet, or
-    one who has passed the second step, register one); audited."""
+    one who has passed the second step, register one); audited, and the person told
+    when it is not their first second factor. A first one passes the second step for
+    this session (the library's choice), so the session gets a new key as at any pass."""
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = self.request.user
+        first = not second_factor.has_device(user)
+        if first and user.is_authenticated:
+            second_factor.session_upgrade(self.request)
         response: HttpResponse = super().post(*args, **kwargs)
         if response.status_code == 200:
-            user = self.request.user
             record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "webauthn"})
+            if not first:
+                second_factor.device_added_tell(user)
         return response
 
 
@@ -77,7 +108,7 @@ app_name = "otp_webauthn"
 urlpatterns = [
     path(
         "registration/begin/",
-        webauthn.BeginCredentialRegistrationView.as_view(),
+        BeginRegistration.as_view(),
         name="credential-registration-begin",
     ),
     path(

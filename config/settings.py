@@ -247,6 +247,9 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [
     f"https://{host}" for host in ALLOWED_HOSTS if host not in ("*", "testserver")
 ] or ["http://localhost"]
 RECOVERY_CODES = 10
+# Adding or removing a second factor, or new recovery codes, ask for the second factor
+# again when the session last passed it longer ago than this.
+SECOND_FACTOR_RECHECK_MINUTES = env.int("CONCORD_SECOND_FACTOR_RECHECK_MINUTES", 15, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

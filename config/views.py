@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
@@ -122,3 +122,24 @@ def api_root(request: Request, format: str | None = None) -> Response:
             "docs": link("api-docs"),
         }
     )
+
+
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """``/admin/login/``: Concord's own sign-in (password, then second factor), whose
+    failures django-axes counts and the audit trail records. Signed in with both and
+    still here: to the admin for staff, 403 for anyone else."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+
+    from agencies.second_factor import is_verified
+
+    target = request.GET.get("next") or "/admin/"
+    if request.user.is_authenticated:
+        if not is_verified(request.user):
+            return redirect_to_login(target, "two_factor_verify")
+        if request.user.is_staff:
+            return redirect("admin:index")
+        raise PermissionDenied
+    response: HttpResponse = redirect_to_login(target)
+    return response

@@ -87,16 +87,21 @@ def code_for(user: User) -> str:
 
 
 def verify_session(client: Any, user: User) -> Any:
-    """Mark ``client``'s signed-in session as having passed the second step, as
+    """Mark ``client``'s signed-in session as having passed the second step just now, as
     ``force_login`` marks it signed in (the tests' shortcut past both steps)."""
+    import time
+
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from agencies.second_factor import VERIFIED_AT
 
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or give_authenticator(
         user
     )
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT] = int(time.time())
     session.save()
     return client
 

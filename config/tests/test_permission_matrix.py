@@ -358,6 +358,7 @@ MATRIX: dict[str, list[Expect]] = {
     # --- the second step of signing in (issue 15) ------------------------------------
     # The matrix's users have passed it: the page sends them on; anonymous visitors sign
     # in first.
+    "admin_login": [Expect("GET", everyone(403, HTML_LOGIN), note="Concord's sign-in; not staff")],
     "security": [Expect("GET", everyone(200, HTML_LOGIN), note="one's own second factors")],
     "security_device_remove": [
         Expect(
@@ -1824,9 +1825,11 @@ def _private_documents(settings: Any, tmp_path: Any) -> Any:
 
 
 # The Django admin is for superusers only: no Concord role is staff. Its routes are
-# covered by one rule, checked on every one of them: a redirect into the admin's own
-# login (admin:logout sends non-staff to the admin index, which does the same).
-ADMIN_PUBLIC = {"admin:login": 200}
+# covered by one rule, checked on every one of them: a redirect into the admin's login
+# (admin:logout sends non-staff to the admin index, which does the same). The admin's
+# login is Concord's own sign-in (config.views.admin_login): anonymous callers are sent
+# to it, signed-in non-staff get 403.
+ADMIN_LOGIN = "admin:login"
 
 
 def route_names() -> set[str]:
@@ -1925,9 +1928,11 @@ def test_admin_routes_are_for_superusers_only():
             continue
         for role in ROLES:
             response = _client(role, world, api=False).get(url)
-            expected = ADMIN_PUBLIC.get(name, 302)
+            expected, into = 302, "/admin/"
+            if name == ADMIN_LOGIN:
+                expected, into = (302, "/accounts/login/") if role == "anonymous" else (403, "")
             if response.status_code != expected or (
-                expected == 302 and not response["Location"].startswith("/admin/")
+                expected == 302 and not response["Location"].startswith(into)
             ):
                 mismatches.append(f"{name} as {role}: {response.status_code}")
     assert not mismatches, "; ".join(mismatches)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,8 +58,6 @@ def read_dashboard(request: Request, scope_for: Callable[[Any, Any], Scope], pk:
 
 
 class PartnershipDashboardView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
         operation_id="dashboards_partnership_retrieve",
         parameters=[_id_parameter("partnership_id", "partnership"), *FILTER_PARAMETERS],
@@ -72,8 +69,6 @@ class PartnershipDashboardView(APIView):
 
 
 class AgencyDashboardView(APIView):
-    permission_classes = [IsAuthenticated]
-
     @extend_schema(
         operation_id="dashboards_agency_retrieve",
         parameters=[_id_parameter("agency_id", "agency"), *FILTER_PARAMETERS],
