@@ -5,7 +5,10 @@ The rule (issue 7; DOMAIN.md, "Intelligence grading"):
 1. **Role.** Only roles holding ``intelligence.view_report`` (analysts, officers) read
    intelligence. A contributor role (``intelligence.add_report`` without ``view_report``:
    caseworkers, case managers) reads only the reports they wrote themselves, while they
-   still belong to the agency that originated them.
+   still belong to the agency that originated them; a contributor who supervises
+   (``intelligence.grade_report``: case managers) also reads their own agency's
+   *submitted* reports, to re-grade them (issue 15: with analysts only in intelligence
+   agencies, nobody else in a charity could).
 2. **Originating agency.** A reader always reads their own agency's reports, in every
    status (drafts, submitted, archived), in full.
 3. **Other agencies** read only *submitted* reports (never drafts or archived reports),
@@ -62,7 +65,7 @@ from .models import (
     IntelligenceReportQuerySet,
     ReportStatus,
 )
-from .permissions import ADD_REPORT, VIEW_REPORT
+from .permissions import ADD_REPORT, GRADE_REPORT, VIEW_REPORT
 
 # What every reader in the audience sees, before any acknowledgement.
 ENVELOPE_FIELDS: frozenset[str] = frozenset(
@@ -196,6 +199,10 @@ def readable_reports(
         allowed.append(agency_reads(agency_id))
     elif access.role_may(membership.role, ADD_REPORT):
         allowed.append(Q(originating_agency_id=agency_id, author_id=user.pk))
+        if access.role_may(membership.role, GRADE_REPORT):
+            # A supervisor of contributors (a charity's case manager) reads what their own
+            # agency has submitted, to re-grade it: never a draft, never a partner's.
+            allowed.append(Q(originating_agency_id=agency_id, status=ReportStatus.SUBMITTED))
     if not allowed:
         return base.none()
     return base.filter(reduce(operator.or_, allowed))

@@ -154,7 +154,7 @@ def test_drafts_and_archived_reports_stay_in_the_originating_agency(
     assert not readable_reports(partner).exists()
 
 
-def test_contributors_read_only_their_own_reports(
+def test_contributors_read_their_own_reports_and_supervisors_their_agencys_submitted(
     make_report: Any,
     caseworker: User,
     other_caseworker: User,
@@ -166,7 +166,9 @@ def test_contributors_read_only_their_own_reports(
     colleagues = make_report(other_caseworker, distribution="all", tlp="CLEAR")
     police_report = make_report(analyst, distribution="all", tlp="CLEAR")
     assert set(readable_reports(caseworker)) == {own_draft, own_submitted}
-    assert set(readable_reports(case_manager)) == set()
+    # The case manager supervises: their agency's submitted reports (to re-grade them),
+    # never a caseworker's draft, never a partner's report.
+    assert set(readable_reports(case_manager)) == {own_submitted, colleagues}
     # The police analyst reads the charity's submitted reports, never its drafts.
     assert set(readable_reports(analyst)) == {own_submitted, colleagues, police_report}
 
