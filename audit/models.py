@@ -16,8 +16,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """Who did what to which record, from where, and why.
 
-    Rows are written through ``audit.record`` only. On PostgreSQL a trigger (migration
-    0002) refuses UPDATE and DELETE, so not even a bug in Concord can rewrite history.
+    Rows are written through ``audit.record`` only. On PostgreSQL a trigger (migrations
+    0002, 0003) refuses UPDATE and DELETE, so not even a bug in Concord can rewrite
+    history; the one UPDATE it lets through is the sealing of a row into the chain.
     Foreign keys are PROTECT: a user or agency with history is deactivated, not deleted.
     """
 
@@ -35,12 +36,22 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The tamper-evident chain (issue 16): set once, when the row is sealed (``audit.chain``,
+    # within a minute of its commit): its place in the chain and a SHA-256 over its content
+    # and the previous row's hash. The append-only trigger lets nothing else change.
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            models.Index(
+                fields=["id"], name="audit_unsealed_idx", condition=models.Q(chain_seq__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         when = f"{self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -379,6 +379,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Notifications whose on-commit task was lost (a killed worker, a restarted broker) are
 # queued again; a run that waited longer than a minute is dropped, the next one covers it.
 # Dashboard exports are kept for a day; beat removes the expired files.
+# The audit trail's hash chain (issue 16): rows sealed every minute, the head published
+# every hour (the log; and email to CONCORD_AUDIT_ANCHOR_EMAIL when set).
+CELERY_BEAT_SCHEDULE["audit-seal"] = {
+    "task": "audit.tasks.seal_audit_chain",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
+CELERY_BEAT_SCHEDULE["audit-publish-head"] = {
+    "task": "audit.tasks.publish_audit_chain_head",
+    "schedule": crontab(minute=7),
+    "options": {"expires": 3500.0},
+}
 CELERY_BEAT_SCHEDULE["dashboards-purge-exports"] = {
     "task": "dashboards.tasks.purge_expired_exports",
     "schedule": 3600.0,
@@ -528,6 +540,10 @@ if EVIDENCE_ACCESS_DAYS > EVIDENCE_ACCESS_MAX_DAYS:
 SUPPRESSION_THRESHOLD = env.int("CONCORD_SUPPRESSION_THRESHOLD", 10, minimum=2)
 
 # --- Concord -----------------------------------------------------------------------
+
+# Who receives the audit chain's hourly head by email (comma-separated; a mailbox the
+# database's owner cannot rewrite). Empty: the log alone.
+AUDIT_ANCHOR_EMAIL = env.list("CONCORD_AUDIT_ANCHOR_EMAIL", [])
 
 DEMO_PASSWORD = env.str("CONCORD_DEMO_PASSWORD", demo_defaults.DEMO_PASSWORD)
 

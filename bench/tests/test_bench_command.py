@@ -55,7 +55,9 @@ def test_bench_writes_every_section_and_leaves_the_data_as_it_was(tmp_path: Path
     report = output.read_text()
     for heading in ("## P1", "## P2", "## P3", "## P4", "## P5", "## P6", "## P7", "## P8"):
         assert heading in report
-    p8 = report[report.index("## P8") :]
+    p9 = report[report.index("## P9") :]
+    assert "Sealed " in p9 and "s per 1,000,000 rows (target < 60 s), intact." in p9
+    p8 = report[report.index("## P8") : report.index("## P9")]
     assert "| dashboard (measures + suppression) |" in p8
     assert "| its raw SQL aggregates (14 statements) |" in p8
     assert "(target ≤ 3x)." in p8
