@@ -149,6 +149,8 @@ TEMPLATES = [
                 "agencies.context_processors.membership",
                 "notifications.context_processors.unread",
             ],
+            # config is not an app: its template tags are named here.
+            "libraries": {"error_summary": "config.templatetags.error_summary"},
         },
     },
 ]

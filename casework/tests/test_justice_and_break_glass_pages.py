@@ -106,9 +106,10 @@ def test_break_glass_outside_the_partnership_is_no_such_case_and_audited(
             "confirm": "on",
         },
     )
-    # The same answer for a case that exists and one that does not.
-    assert answer.content.decode().count("no case with this reference") == 1
-    assert "There is no case with this reference" in nonexistent.content.decode()
+    # The same answer for a case that exists and one that does not: once in the error
+    # summary at the top of the page, once at the field.
+    assert answer.content.decode().count("no case with this reference") == 2
+    assert nonexistent.content.decode().count("There is no case with this reference") == 2
     assert not BreakGlassEvent.objects.exists()
     assert AuditEvent.objects.filter(
         action="access.denied", actor=outside_officer, case_id=case.pk

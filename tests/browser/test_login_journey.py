@@ -89,11 +89,32 @@ def test_wrong_password_is_refused_with_an_error(
     _, username = harbour_caseworker
 
     visit(LOGIN_PATH)
+    expect(page.get_by_role("group", name="There is a problem")).to_have_count(0)
+
+    # No password: the error summary at the top of the page, focused, links to the field.
     page.get_by_label("Username").fill(username)
+    page.get_by_role("button", name="Log in").click()
+    summary = page.get_by_role("group", name="There is a problem")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Error: Log in"))
+    link = summary.get_by_role("link", name="This field is required.")
+    expect(link).to_have_attribute("href", "#id_password")
+    expect(page.locator("#id_password_error")).to_have_text("This field is required.")
+    axe_check(page)
+    link.click()
+    expect(page.get_by_label("Password")).to_be_focused()
+
+    # A wrong password: the form's own error, in the summary only (no link, no second
+    # alert inside the form).
     page.get_by_label("Password").fill("not-the-right-password")
     page.get_by_role("button", name="Log in").click()
 
-    expect(page.get_by_text("Please enter a correct username and password.")).to_be_visible()
+    summary = page.get_by_role("group", name="There is a problem")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Please enter a correct username and password.")
+    expect(summary.get_by_role("link")).to_have_count(0)
+    expect(page.get_by_text("Please enter a correct username and password.")).to_have_count(1)
+    expect(page).to_have_title(re.compile(r"^Error: Log in"))
     expect(page).to_have_url(re.compile(re.escape(live_server.url + LOGIN_PATH)))
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     axe_check(page)

@@ -192,10 +192,19 @@ def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(
     page.get_by_role("textbox", name="Code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
 
-    expect(page.get_by_text("That code is not right, or was used already.")).to_be_visible()
-    expect(page).to_have_title(re.compile(r"^Error:"))
+    # The error summary, focused, links to the field; the field keeps its own message.
+    summary = page.get_by_role("group", name="There is a problem")
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link", name="That code is not right, or was used already.")
+    expect(link).to_have_attribute("href", "#id_code")
+    expect(page.locator("#id_code_error")).to_contain_text(
+        "That code is not right, or was used already."
+    )
+    expect(page).to_have_title(re.compile(r"^Error: Your second factor"))
     expect(page.get_by_role("textbox", name="Code")).to_have_attribute("aria-invalid", "true")
     axe_check(page)
+    link.click()
+    expect(page.get_by_role("textbox", name="Code")).to_be_focused()
     visit("/")
     expect(page).to_have_url(at(live_server, VERIFY_PATH, next_path="/"))
     assert AuditEvent.objects.filter(
