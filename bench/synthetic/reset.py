@@ -13,8 +13,9 @@ fabricated, not a record of anything that happened, and it holds PROTECT keys to
 synthetic users and agencies, so the reset removes it with the trigger disabled inside
 the reset's own transaction: ALTER TABLE takes an exclusive lock on the audit table, so
 no other session can write or delete audit rows until the trigger is back on at commit.
-That needs the database role to own the table. The reset then appends one event saying
-what it removed.
+That needs the database role to own the table. Removing sealed rows would break the
+audit trail's hash chain (``audit.chain``), so the reset unseals the rest for the sealer
+to chain again from the start. The reset then appends one event saying what it removed.
 
 The SQL is assembled from the models' metadata (quoted identifiers) and the constant
 markers; the markers go in as parameters (hence the S608 waivers).
@@ -165,8 +166,20 @@ def delete_synthetic(log: Callable[[str], None]) -> dict[str, int]:
                         f" ({step.clears} cleared)" if step.clears else ""
                     )
                     removed[key] += cursor.rowcount
+            # Removing sealed rows breaks the hash chain (issue 16) where they were: the
+            # chain is unsealed and sealed again from the start. A reset is a rewrite by
+            # the table's owner, which is what the published heads make evident elsewhere.
+            cursor.execute(
+                f"UPDATE {audit_table} SET chain_seq = NULL, chain_hash = '' "  # noqa: S608
+                "WHERE chain_seq IS NOT NULL"
+            )
+            unsealed = cursor.rowcount
             cursor.execute(f"ALTER TABLE {audit_table} ENABLE TRIGGER {AUDIT_TRIGGER}")
-            record("bench.synthetic_reset", actor=None, detail={"removed": dict(removed)})
+            record(
+                "bench.synthetic_reset",
+                actor=None,
+                detail={"removed": dict(removed), "audit_chain_unsealed": unsealed},
+            )
     except DatabaseError as error:
         raise CommandError(
             f"Could not delete the synthetic data ({error}). The reset disables the audit "
