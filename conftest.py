@@ -30,6 +30,18 @@ def need_service(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """The test runner creates and migrates its database as the schema owner
+    (DATABASE_OWNER_URL), and the suite runs as it; migrate grants the app role
+    (DATABASE_URL) its privileges, which audit/tests/test_db_roles.py checks as that role."""
+    from audit import roles
+
+    owner = roles.owner_role()
+    if owner is not None:
+        roles.use_role(owner, database=False)
+
+
 @pytest.fixture
 def harbour(db: None) -> Agency:
     return AgencyFactory(name="Harbour Trust", kind=AgencyKind.CHARITY)

@@ -12,6 +12,8 @@ request would also mean serialising every audited request on the chain's head. I
 beat task seals, every minute, the rows committed since, in id order, under an advisory
 lock; a row from a transaction that commits later is simply sealed in a later run. The
 append-only trigger lets exactly that through: the chain columns set once, nothing else.
+The app role may not UPDATE the table at all (``audit.roles``): the sealer writes through
+``audit_seal``, a function of the table's owner that sets only those two columns.
 
 What it proves, and what it cannot: a hash chain is public arithmetic, so whoever can
 write the table can recompute it after a change. That is why the head (place and hash)
@@ -117,15 +119,15 @@ def seal(*, batch: int = 5000, limit: int | None = None) -> int:
 
 
 def _write_seals(values: list[tuple[int, int, str]]) -> None:
-    table = AuditEvent._meta.db_table
-    placeholders = ", ".join(["(%s::bigint, %s::bigint, %s)"] * len(values))
-    params = [item for triple in values for item in triple]
+    # Through audit_seal (migration 0004): the app role may not UPDATE the audit table.
+    ids, seqs, hashes = (list(column) for column in zip(*values, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS a SET chain_seq = v.seq, chain_hash = v.hash "  # noqa: S608
-            f"FROM (VALUES {placeholders}) AS v(id, seq, hash) WHERE a.id = v.id",
-            params,
+            "SELECT audit_seal(%s::bigint[], %s::bigint[], %s::text[])", [ids, seqs, hashes]
         )
+        written = cursor.fetchone()[0]
+    if written != len(values):
+        raise RuntimeError(f"audit_seal sealed {written} of {len(values)} rows; rolled back")
 
 
 @dataclass

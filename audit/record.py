@@ -19,6 +19,17 @@ def _request_user(request: Any) -> Any:
     return user
 
 
+class _Nobody:
+    """``record(actor=NOBODY)``: no actor, even inside a request (an event written on
+    another agency's record, whose trail must name the agency, not the person)."""
+
+    def __repr__(self) -> str:
+        return "NOBODY"
+
+
+NOBODY: Any = _Nobody()
+
+
 def record(
     action: str,
     *,
@@ -32,7 +43,9 @@ def record(
     ``detail`` must never carry a victim's personal data: ids, codes and reasons only.
     """
     context = current.get()
-    if actor is None:
+    if actor is NOBODY:
+        actor = None
+    elif actor is None:
         actor = _request_user(context.request)
     membership = getattr(actor, "membership", None) if actor is not None else None
     if case_id is None and target is not None:

@@ -65,7 +65,9 @@ def database_url() -> str:
 
 
 @contextmanager
-def gunicorn(workers: int = 2, threads: int = 0) -> Iterator[int]:
+def gunicorn(
+    workers: int = 2, threads: int = 0, app: str = "config.wsgi:application"
+) -> Iterator[int]:
     """The app under gunicorn on a free loopback port, on this process's database; yields
     the port.
 
@@ -79,7 +81,7 @@ def gunicorn(workers: int = 2, threads: int = 0) -> Iterator[int]:
         sys.executable,
         "-m",
         "gunicorn",
-        "config.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -210,6 +210,31 @@ COUNCIL_CASES: list[dict[str, Any]] = [
         "flags": [],
         "status": "open",
     },
+    {
+        # The same person as Harbour Trust's Elira Basha, written as the Council's intake
+        # form has it: both case pages show a possible match at the other agency (issue 16).
+        "case": {
+            "exploitation_types": ["sexual"],
+            "risk_level": "high",
+            "gender": "female",
+            "nationality": "AL",
+            "first_language": "Albanian",
+            "interpreter_needed": True,
+            "region": "Northshire",
+            "how_identified": "health",
+        },
+        "identity": {
+            "given_name": "ELIRA",
+            "family_name": "BASHA",
+            "date_of_birth": datetime.date(2001, 11, 2),
+        },
+        "location": None,
+        "needs": [("healthcare", "identified", 3)],
+        "consents": [],
+        "notes": [("Seen at the sexual health clinic; asked for a female worker.", "lead_agency")],
+        "flags": [],
+        "status": "open",
+    },
 ]
 
 

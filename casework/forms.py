@@ -10,6 +10,7 @@ from django_countries import countries
 
 from agencies.models import Agency, Partnership
 
+from .duplicates import REASON_NEEDED
 from .models import (
     AccommodationType,
     ClosureReason,
@@ -281,3 +282,18 @@ class TransferForm(forms.Form):
         field.queryset = (  # type: ignore[attr-defined]
             _active_agencies().filter(pk__in=partners).exclude(pk=lead_agency.pk)
         )
+
+
+class DismissDuplicateForm(forms.Form):
+    """A possible match at another agency that is not the same person (issue 16)."""
+
+    reason = forms.CharField(
+        label=_("Why is this not the same person?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example, what the other agency told you when you contacted it. It is kept "
+            "on your agency's side: the other agency is told only that you marked the match "
+            "as not the same person."
+        ),
+        error_messages={"required": REASON_NEEDED},
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
@@ -21,6 +22,13 @@ from django_countries.fields import CountryField
 from agencies import access
 from agencies.access import ScopedQuerySet
 from agencies.models import Agency, AgencyGrant, Membership, Partnership, Role, UserGrant
+from core import blind_index
+from core.fields import (
+    EncryptedArrayField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
 
 from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS, VIEW_IDENTITY
 from .storage import get_private_storage
@@ -112,7 +120,7 @@ class Case(models.Model):
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
-    closure_note = models.TextField(blank=True)
+    closure_note = EncryptedTextField(blank=True)
     exploitation_types = ArrayField(
         models.CharField(max_length=32, choices=ExploitationType.choices), default=list, blank=True
     )
@@ -244,7 +252,7 @@ class LeadTransfer(CaseChild):
     to_agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="incoming_transfers"
     )
-    reason = models.TextField()
+    reason = EncryptedTextField()
     status = models.CharField(
         max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED
     )
@@ -256,7 +264,7 @@ class LeadTransfer(CaseChild):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = EncryptedTextField(blank=True)
 
     class Meta:
         constraints = [
@@ -275,16 +283,24 @@ class LeadTransfer(CaseChild):
 
 
 class VictimIdentity(CaseChild):
+    """Who the person is. Every field that identifies them is encrypted at rest
+    (``core.crypto``); ``match_exact`` and ``match_likely`` are keyed blind indexes
+    (``core.blind_index``) for the duplicate checks, useless without their key."""
+
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="identity")
-    given_name = models.CharField(max_length=150, blank=True)
-    family_name = models.CharField(max_length=150, blank=True)
-    aliases = ArrayField(models.CharField(max_length=150), default=list, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    given_name = EncryptedTextField(max_length=150, blank=True)
+    family_name = EncryptedTextField(max_length=150, blank=True)
+    aliases = EncryptedArrayField(models.CharField(max_length=150), default=list, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
     estimated_age = models.PositiveSmallIntegerField(null=True, blank=True)
-    phone = models.CharField(max_length=32, blank=True, help_text=_("Stored in E.164 form."))
-    email = models.EmailField(blank=True)
+    phone = EncryptedTextField(max_length=32, blank=True, help_text=_("Stored in E.164 form."))
+    email = EncryptedEmailField(max_length=254, blank=True)
     documents_held_by_other = models.BooleanField(
         _("identity documents held by someone else"), default=False
+    )
+    match_exact = models.CharField(max_length=64, blank=True, editable=False)
+    match_likely = ArrayField(
+        models.CharField(max_length=64), default=list, blank=True, editable=False
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,15 +308,67 @@ class VictimIdentity(CaseChild):
         verbose_name_plural = _("victim identities")
         indexes = [
             models.Index(
-                models.functions.Lower("family_name"),
-                models.functions.Lower("given_name"),
-                "date_of_birth",
-                name="identity_name_dob_idx",
-            )
+                fields=["match_exact"],
+                name="identity_match_exact_idx",
+                condition=~models.Q(match_exact=""),
+            ),
+            GinIndex(fields=["match_likely"], name="identity_match_likely_idx"),
         ]
 
     def __str__(self) -> str:
         return f"identity on {self.case_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.set_match_tokens()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "match_exact", "match_likely"}
+        super().save(*args, **kwargs)
+
+    def set_match_tokens(self) -> None:
+        """Recompute the blind indexes from the identity (every save does; a bulk insert
+        must call this itself)."""
+        found = blind_index.tokens(
+            settings.CONCORD_BLIND_INDEX_KEY,
+            given_name=self.given_name,
+            family_name=self.family_name,
+            date_of_birth=self.date_of_birth,
+        )
+        self.match_exact, self.match_likely = found.exact, list(found.likely)
+
+
+class DuplicateStrength(models.TextChoices):
+    EXACT = "exact", _("Exact: the same names and date of birth")
+    LIKELY = "likely", _("Likely: a family name that sounds the same and the same date of birth")
+
+
+class PossibleDuplicate(models.Model):
+    """That the person on ``case`` may be the person on a case another agency leads
+    (issue 16): one row per side, found by blind index. The side's readers learn the other
+    agency and how to reach it, never ``other_case``: it is here only so the pair can be
+    dismissed, refreshed and told to the other side."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="possible_duplicates")
+    other_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    strength = models.CharField(max_length=8, choices=DuplicateStrength.choices)
+    found_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismissed_reason = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "other_case"], name="one_duplicate_per_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(case=models.F("other_case")), name="duplicate_of_another_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"possible duplicate on {self.case_id}"
 
 
 class AccommodationType(models.TextChoices):
@@ -316,7 +384,7 @@ class CaseLocation(CaseChild):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="locations")
     accommodation_type = models.CharField(max_length=32, choices=AccommodationType.choices)
-    address = models.TextField()
+    address = EncryptedTextField()
     since = models.DateField(default=timezone.localdate)
     ended_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -415,7 +483,7 @@ class Need(CaseChild):
     )
     owner_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="owned_needs")
     target_date = models.DateField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -498,13 +566,13 @@ class Consent(CaseChild):
     given_at = models.DateTimeField(default=timezone.now)
     method = models.CharField(max_length=32, choices=ConsentMethod.choices)
     language = models.CharField(max_length=80, blank=True)
-    basis_reason = models.TextField(blank=True)
+    basis_reason = EncryptedTextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_reason = models.TextField(blank=True)
+    withdrawn_reason = EncryptedTextField(blank=True)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -541,7 +609,7 @@ class CaseNote(CaseChild):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = EncryptedTextField()
     visibility = models.CharField(
         max_length=16, choices=NoteVisibility.choices, default=NoteVisibility.LEAD_AGENCY
     )
@@ -563,7 +631,7 @@ class CaseNoteRevision(models.Model):
     """The text a note had before an edit."""
 
     note = models.ForeignKey(CaseNote, on_delete=models.CASCADE, related_name="revisions")
-    body = models.TextField()
+    body = EncryptedTextField()
     edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -594,7 +662,7 @@ class SafeguardingFlag(CaseChild):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(max_length=32, choices=FlagKind.choices)
     active = models.BooleanField(default=True)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -635,13 +703,13 @@ class Document(CaseChild):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to=document_path, storage=get_private_storage, max_length=200)
     storage_key = models.CharField(max_length=64, unique=True, editable=False)
-    original_name = models.CharField(max_length=200)
+    original_name = EncryptedTextField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
     purpose = models.CharField(max_length=16, choices=DocumentPurpose.choices)
-    description = models.CharField(max_length=300, blank=True)
+    description = EncryptedTextField(max_length=300, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -721,7 +789,7 @@ class EvidenceAccessRequest(CaseChild):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(_("investigation or operation"), max_length=200)
     crime_reference = models.CharField(_("crime reference"), max_length=64, blank=True)
-    legal_basis = models.TextField(_("legal basis"))
+    legal_basis = EncryptedTextField(_("legal basis"))
     status = models.CharField(
         max_length=16, choices=EvidenceRequestStatus.choices, default=EvidenceRequestStatus.PENDING
     )
@@ -730,7 +798,7 @@ class EvidenceAccessRequest(CaseChild):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = EncryptedTextField(blank=True)
     victim_consulted = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     # Set when the officer was told the end is near, so beat tells them once.
@@ -739,7 +807,7 @@ class EvidenceAccessRequest(CaseChild):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    end_reason = models.TextField(blank=True)
+    end_reason = EncryptedTextField(blank=True)
 
     objects = EvidenceAccessRequestQuerySet.as_manager()
 
@@ -978,7 +1046,7 @@ class BreakGlassEvent(CaseChild):
     # What kind of emergency, for every reviewer; the free text only for those who may
     # read the person's details (``BreakGlassEventQuerySet.with_text_for``).
     grounds = models.CharField(max_length=32, choices=BreakGlassGrounds.choices)
-    reason = models.TextField()
+    reason = EncryptedTextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     review_tier = models.CharField(
@@ -994,7 +1062,7 @@ class BreakGlassEvent(CaseChild):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
+    review_note = EncryptedTextField(blank=True)
 
     objects = BreakGlassEventQuerySet.as_manager()
 
@@ -1043,11 +1111,11 @@ class JusticeOutcome(CaseChild):
     suspects_identified = models.PositiveSmallIntegerField(default=0)
     referred_to_prosecutor_on = models.DateField(null=True, blank=True)
     charged_on = models.DateField(null=True, blank=True)
-    offences = models.TextField(blank=True)
+    offences = EncryptedTextField(blank=True)
     court_outcome = models.CharField(
         max_length=16, choices=CourtOutcome.choices, default=CourtOutcome.PENDING
     )
-    sentence = models.TextField(blank=True)
+    sentence = EncryptedTextField(blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
 
     # What an officer or prosecutor records (the rest is set by the service).

@@ -12,12 +12,13 @@ import operator
 from functools import reduce
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower
 from django.http import Http404
 
 from agencies import access
 from audit.record import record
+from core import blind_index
 
 from .models import Case, CaseLocation, CaseNote, Document, NoteVisibility, VictimIdentity
 from .permissions import (
@@ -164,14 +165,19 @@ def possible_duplicates(
     Naming a case here discloses that it holds this identity, so each is read, and
     audited, through ``identity`` with the reason.
     """
-    if not (given_name and family_name and date_of_birth):
+    found = blind_index.tokens(
+        settings.CONCORD_BLIND_INDEX_KEY,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+    )
+    if not found:
         return []
+    # The names are encrypted: the same person is found by the blind index, which also
+    # meets "ANA NOVÁK" with "Ana Novak" and the names written the other way round.
     matches = (
-        VictimIdentity.objects.annotate(given=Lower("given_name"), family=Lower("family_name"))
-        .filter(
-            given=given_name.strip().lower(),
-            family=family_name.strip().lower(),
-            date_of_birth=date_of_birth,
+        VictimIdentity.objects.filter(
+            match_exact=found.exact,
             case__in=Case.objects.visible_to(user, VIEW_IDENTITY),
         )
         .exclude(case_id=exclude_case_id)

@@ -31,7 +31,7 @@ from agencies.models import NOT_A_CURRENT_PARTNER, Agency, Partnership, User, pa
 from audit.record import record
 from notifications.services import notify_agency
 
-from . import evidence
+from . import duplicates, evidence
 from .models import (
     DEFAULT_URGENCY,
     Case,
@@ -300,7 +300,11 @@ def normalise_phone(raw: str, country: str) -> str:
 
 
 def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
-    """Record or correct who the person is. Audited by field name, never by value."""
+    """Record or correct who the person is. Audited by field name, never by value.
+
+    When it is first recorded, or a name or the date of birth changes, the other agencies
+    in a partnership with the lead agency are asked whether they know the person
+    (``duplicates.find_for``), in the same transaction."""
     _require(
         actor,
         CHANGE_IDENTITY,
@@ -317,6 +321,7 @@ def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
         raise ValidationError({"date_of_birth": _("The date of birth cannot be in the future.")})
     with transaction.atomic():
         identity, created = VictimIdentity.objects.get_or_create(case=case)
+        identity.case = case  # the caller's, with its lead agency loaded
         changed = sorted(name for name, value in fields.items() if getattr(identity, name) != value)
         for name in changed:
             setattr(identity, name, fields[name])
@@ -328,6 +333,8 @@ def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
             target=case,
             detail={"fields": changed},
         )
+        if created or duplicates.MATCHED_FIELDS.intersection(changed):
+            duplicates.find_for(actor=actor, identity=identity)
     return identity
 
 

@@ -31,6 +31,11 @@ urlpatterns = [
     path("<int:pk>/outcomes/new/", evidence_views.outcome_add, name="outcome_add"),
     path("<int:pk>/status/", views.case_status, name="case_status"),
     path("<int:pk>/identity/", views.identity_edit, name="identity_edit"),
+    path(
+        "<int:pk>/possible-duplicates/<int:hit_id>/dismiss/",
+        views.possible_duplicate_dismiss,
+        name="possible_duplicate_dismiss",
+    ),
     path("<int:pk>/location/", views.location_edit, name="location_edit"),
     path("<int:pk>/needs/new/", views.need_add, name="need_add"),
     path("<int:pk>/needs/<int:need_id>/", views.need_edit, name="need_edit"),

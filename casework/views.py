@@ -28,13 +28,14 @@ from agencies.forms import apply_service_errors as _apply_errors
 from audit.models import AuditEvent
 from config.pagination import page_size
 
-from . import evidence, reads, services
+from . import duplicates, evidence, reads, services
 from .filters import CaseFilter, case_list_queryset, mark_open_needs
 from .forms import (
     CaseCreateForm,
     CaseForm,
     CloseForm,
     ConsentForm,
+    DismissDuplicateForm,
     DocumentForm,
     FlagForm,
     IdentityForm,
@@ -323,6 +324,9 @@ def _detail_context(
     if VIEW_IDENTITY in perms:
         context["identity"] = reads.identity(user, case, perms=perms)
         context["show_identity"] = True
+        # Hit or no hit at the other agencies of the partnership (issue 16): which agency
+        # to contact, never their case.
+        context["possible_duplicates"] = duplicates.for_case(user, case, perms=perms)
     if VIEW_LOCATION in perms:
         context["location"], context["location_history"] = reads.location(user, case, perms=perms)
         context["show_location"] = True
@@ -567,6 +571,47 @@ def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Identity"),
         submit=_("Save the identity"),
         section="identity",
+    )
+
+
+@login_required
+def possible_duplicate_dismiss(request: HttpRequest, pk: int, hit_id: int) -> HttpResponse:
+    """Answer a possible match at another agency: "not the same person", with a reason
+    (the API's POST /cases/<id>/possible-duplicates/<hit>/dismiss/)."""
+    case, perms = _case_and_perms(request, pk)
+    # A match is part of the identity: 404 to those who may not read it, as the identity.
+    _hidden_unless(request, case, perms, VIEW_IDENTITY)
+    _require(perms, CHANGE_IDENTITY)  # before the id is looked up, as the API does
+    hit = duplicates.hit_or_404(request.user, case, hit_id)
+    form = DismissDuplicateForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            duplicates.dismiss(actor=request.user, hit=hit, reason=form.cleaned_data["reason"])
+        except services.IllegalTransition as error:
+            messages.error(request, " ".join(error.messages))
+            return _to_case(case, "possible-duplicates")
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The possible match at %(agency)s was marked as not the same person.")
+                % {"agency": hit.other_agency_name},
+            )
+            return _to_case(case, "possible-duplicates")
+    return _child_form(
+        request,
+        case,
+        form,
+        title=_("Not the same person"),
+        submit=_("Mark as not the same person"),
+        intro=_(
+            "%(agency)s may know the person on this case (%(strength)s). If you have checked "
+            "with them and it is not the same person, say why. Neither agency is told of "
+            "this match again unless a name or the date of birth changes on either case."
+        )
+        % {"agency": hit.other_agency_name, "strength": hit.get_strength_display().lower()},
+        section="possible-duplicates",
     )
 
 

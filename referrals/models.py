@@ -14,6 +14,7 @@ from agencies import access
 from agencies.models import Agency
 from casework.models import Case, Consent
 from casework.permissions import VIEW_CASE
+from core.fields import EncryptedTextField
 
 from .calendar import add_working_days
 from .permissions import CHANGE_NRM, VIEW_NRM
@@ -84,7 +85,7 @@ class Referral(models.Model):
     )
     kind = models.CharField(max_length=32, choices=ReferralKind.choices)
     urgency = models.CharField(max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE)
-    reason = models.TextField()
+    reason = EncryptedTextField()
     share_identity = models.BooleanField(default=False)
     identity_basis = models.ForeignKey(
         Consent,
@@ -114,7 +115,7 @@ class Referral(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = EncryptedTextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
 

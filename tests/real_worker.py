@@ -42,8 +42,14 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = BOUND) -> Any
 
 
 def worker_database_url() -> str:
-    """DATABASE_URL of the database this process uses, for the process it starts."""
-    return url_of(connection.settings_dict)
+    """DATABASE_URL of the database this process uses, for the process it starts: as the
+    app role when there is one (the suite itself runs as the schema owner)."""
+    from audit import roles
+
+    if not roles.separate_roles():
+        return url_of(connection.settings_dict)
+    app = roles.app_role()
+    return url_of({**connection.settings_dict, "USER": app["USER"], "PASSWORD": app["PASSWORD"]})
 
 
 # --- The test process publishes to the worker's queue on Redis ----------------------
@@ -151,7 +157,11 @@ def emails(mail_dir: Path) -> list[str]:
 def start_worker(redis_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> Callable[..., Any]:
     @contextmanager
     def start(name: str, **environ: str) -> Iterator[Worker]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("CONCORD_") and k != "DATABASE_OWNER_URL"
+        }
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings_test",
             CONCORD_ENV="test",

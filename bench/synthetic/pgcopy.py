@@ -55,6 +55,9 @@ def _array(value: Sequence[Any]) -> str:
 
 
 def _formatter(field: models.Field) -> Callable[[Any], str]:
+    if getattr(field, "encrypted", False):
+        # Encrypted at rest (core.fields): the ciphertext the app would write.
+        return lambda value: _text(field.get_db_prep_value(value, connection))
     if isinstance(field, models.BooleanField):
         return _boolean
     if isinstance(field, ArrayField):

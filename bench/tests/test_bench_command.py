@@ -55,7 +55,10 @@ def test_bench_writes_every_section_and_leaves_the_data_as_it_was(tmp_path: Path
     report = output.read_text()
     for heading in ("## P1", "## P2", "## P3", "## P4", "## P5", "## P6", "## P7", "## P8"):
         assert heading in report
-    p9 = report[report.index("## P9") :]
+    p10 = report[report.index("## P10") :]
+    assert "| case page (HTML) | session | HTTP |" in p10
+    assert "| identity (API) | token | HTTP |" in p10
+    p9 = report[report.index("## P9") : report.index("## P10")]
     assert "Sealed " in p9 and "s per 1,000,000 rows (target < 60 s), intact." in p9
     p8 = report[report.index("## P8") : report.index("## P9")]
     assert "| dashboard (measures + suppression) |" in p8

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency
 
+from ..duplicates import REASON_NEEDED as DUPLICATE_REASON_NEEDED
 from ..evidence import GROUNDS_NEEDED, REASON_NEEDED
 from ..models import (
     AccommodationType,
@@ -19,6 +20,7 @@ from ..models import (
     ClosureReason,
     Consent,
     Document,
+    DuplicateStrength,
     EvidenceAccessRequest,
     EvidenceItemKind,
     ExploitationType,
@@ -178,6 +180,33 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DuplicateAgencySerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="other_agency_id")
+    name = serializers.CharField(source="other_agency_name")
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    """A possible match at another agency (issue 16): which agency may know the person and
+    how to reach it, never its case. ``id`` is this case's row, to dismiss it by."""
+
+    id = serializers.IntegerField(read_only=True)
+    agency = DuplicateAgencySerializer(source="*", read_only=True)
+    contact = serializers.CharField(
+        source="other_agency_contact",
+        read_only=True,
+        help_text="The agency's intelligence or safeguarding mailbox; empty if it has none.",
+    )
+    strength = serializers.ChoiceField(choices=DuplicateStrength.choices, read_only=True)
+    found_at = serializers.DateTimeField(read_only=True)
+    dismissed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class DismissDuplicateSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        error_messages={key: DUPLICATE_REASON_NEEDED for key in ("required", "null", "blank")}
+    )
 
 
 class NoteSerializer(serializers.ModelSerializer):

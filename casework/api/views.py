@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from agencies import access
 from audit.models import AuditEvent
 
-from .. import evidence, reads, services
+from .. import duplicates, evidence, reads, services
 from ..filters import CaseFilter, case_list_queryset
 from ..models import (
     Case,
@@ -255,6 +255,33 @@ class CaseViewSet(
                 raise NotFound("No identity has been recorded for this case yet.")
         context = {"possible_duplicates": possible_duplicates(request.user, found)}
         return Response(s.IdentitySerializer(found, context=context).data)
+
+    @extend_schema(responses=s.PossibleDuplicateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="possible-duplicates")
+    def possible_duplicates(self, request: Request, pk: str) -> Response:
+        """Agencies of your partnerships that may know this person (issue 16): which
+        agency and how to reach it, never its case. 404 without sight of the identity."""
+        case = self.get_object()
+        hits = duplicates.for_case(request.user, case, perms=self.perms)
+        return Response(s.PossibleDuplicateSerializer(hits, many=True).data)
+
+    @extend_schema(request=s.DismissDuplicateSerializer, responses=s.PossibleDuplicateSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"possible-duplicates/(?P<hit_id>[0-9]+)/dismiss",
+    )
+    def dismiss_possible_duplicate(self, request: Request, pk: str, hit_id: str) -> Response:
+        """Not the same person, with a reason: neither agency is told of the match again
+        unless a name or the date of birth changes. 409 if it was already answered."""
+        case = self.get_object()
+        self._hidden_unless(case, VIEW_IDENTITY)
+        self._need(CHANGE_IDENTITY)
+        hit = duplicates.hit_or_404(request.user, case, hit_id)
+        body = s.DismissDuplicateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        duplicates.dismiss(actor=request.user, hit=hit, reason=body.validated_data["reason"])
+        return Response(s.PossibleDuplicateSerializer(hit).data)
 
     @extend_schema(methods=["GET"], responses=s.LocationSerializer)
     @extend_schema(methods=["PUT"], request=s.LocationSerializer, responses=s.LocationSerializer)

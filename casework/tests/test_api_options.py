@@ -38,6 +38,7 @@ BODIES: dict[str, dict[str, type[serializers.Serializer] | None]] = {
     "answer-transfer": {"POST": s.TransferAnswerSerializer},
     "outcomes": {"POST": s.JusticeOutcomeSerializer},
     "break-glass": {"POST": s.BreakGlassSerializer},
+    "dismiss-possible-duplicate": {"POST": s.DismissDuplicateSerializer},
 }
 
 # Any well-formed nested id: OPTIONS on a POST or PATCH route looks nothing up.
@@ -46,6 +47,7 @@ NESTED: dict[str, dict[str, Any]] = {
     "withdraw-consent": {"consent_id": 1},
     "clear-flag": {"flag_id": 1},
     "answer-transfer": {"transfer_id": 1, "decision": "accept"},
+    "dismiss-possible-duplicate": {"hit_id": 1},
 }
 
 

@@ -142,13 +142,32 @@ def test_env_example_points_at_the_compose_services() -> None:
     assert example["CONCORD_ENV"] == "production"
     compose_text = (ROOT / "docker-compose.yml").read_text()
     assert set(re.findall(r"(?<!\$)\$\{(\w+)", compose_text)) <= example.keys()
-    database = urlsplit(example["DATABASE_URL"])
-    assert (database.scheme, database.hostname) == ("postgresql", "postgres")
-    assert database.username == example["POSTGRES_USER"]
-    assert database.password == example["POSTGRES_PASSWORD"]
-    assert database.path == f"/{example['POSTGRES_DB']}"
+    # The app and the schema owner connect as the roles the postgres container makes
+    # (README, "Database roles"), never as its superuser.
+    for variable, role in (("DATABASE_URL", "APP"), ("DATABASE_OWNER_URL", "OWNER")):
+        database = urlsplit(example[variable])
+        assert (database.scheme, database.hostname) == ("postgresql", "postgres")
+        assert database.username == example[f"POSTGRES_{role}_USER"], variable
+        assert database.password == example[f"POSTGRES_{role}_PASSWORD"], variable
+        assert database.path == f"/{example['POSTGRES_DB']}"
+    users = {example[f"POSTGRES_{role}USER"] for role in ("", "OWNER_", "APP_")}
+    assert len(users) == 3, "the superuser, the owner and the app are three roles"
     redis = urlsplit(example["REDIS_URL"])
     assert (redis.scheme, redis.hostname) == ("redis", "redis")
+
+
+def test_postgres_makes_the_owner_and_app_roles_on_its_first_start() -> None:
+    postgres = _services()["postgres"]
+    mounts = dict(reversed(volume.split(":")[:2]) for volume in postgres["volumes"])
+    script = mounts["/docker-entrypoint-initdb.d/concord-roles.sh"]
+    sql = mounts["/etc/concord/concord-roles.sql"]
+    assert (ROOT / script).is_file() and (ROOT / sql).is_file()
+    assert "/etc/concord/concord-roles.sql" in (ROOT / script).read_text()
+    for role in ("OWNER", "APP"):
+        for part in ("USER", "PASSWORD"):
+            assert f"POSTGRES_{role}_{part}" in postgres["environment"]
+    # Healthy once it listens on TCP: after the init scripts, not during them.
+    assert "-h 127.0.0.1" in " ".join(postgres["healthcheck"]["test"])
 
 
 def test_dockerfile_uses_python_311_or_newer_and_drops_root() -> None:

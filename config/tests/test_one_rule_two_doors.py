@@ -55,6 +55,14 @@ TWINS: list[tuple[Door, Door]] = [
     (Door("casework:transfer_propose", "POST"), Door("api:case-transfer", "POST")),
     (Door("casework:transfer_answer", "POST"), Door("api:case-answer-transfer", "POST")),
     (Door("casework:transfer_answer", "POST", 1), Door("api:case-answer-transfer", "POST", 1)),
+    (
+        Door("casework:possible_duplicate_dismiss", "POST"),
+        Door("api:case-dismiss-possible-duplicate", "POST"),
+    ),
+    (
+        Door("casework:possible_duplicate_dismiss", "POST", 1),
+        Door("api:case-dismiss-possible-duplicate", "POST", 1),
+    ),
     # --- evidence ---------------------------------------------------------------------
     (Door("casework:evidence_list", "GET"), Door("api:evidence-request-list", "GET")),
     (Door("casework:evidence_request", "GET"), Door("api:evidence-request-detail", "GET")),

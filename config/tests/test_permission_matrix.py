@@ -84,10 +84,28 @@ def build_world() -> World:
     }
     world = World(agencies, users, partnership, group, colleague)
     build_case(world)
+    build_duplicates(world)
     build_evidence(world)
     build_intelligence(world)
     build_dashboards(world)
     return world
+
+
+def build_duplicates(world: World) -> None:
+    """A person Harbour and the Council both know (issue 16): a possible match on a case of
+    Harbour's of its own, so the main case stays as it is."""
+    from casework import services
+
+    person = {
+        "given_name": "Ana",
+        "family_name": "Novák",
+        "date_of_birth": datetime.date(1990, 3, 3),
+    }
+    case = services.case_create(actor=world.users["caseworker"], identity=person)
+    council_caseworker = member(world.agencies["council"], Role.CASEWORKER, username="council_cw")
+    services.case_create(actor=council_caseworker, identity=person)
+    world.parts["duplicate_case"] = case
+    world.parts["possible_duplicate"] = case.possible_duplicates.get()
 
 
 def build_dashboards(world: World) -> None:
@@ -506,6 +524,10 @@ MATRIX: dict[str, list[Expect]] = {
 # other role, its own agency admin included (no capability), gets 404 on every path.
 CARE = {"caseworker": 200, "case_manager": 200}
 case_pk = lambda w: {"pk": w.case.pk}  # noqa: E731
+duplicate_pk = lambda w: {  # noqa: E731
+    "pk": w.parts["duplicate_case"].pk,
+    "hit_id": w.parts["possible_duplicate"].pk,
+}
 
 
 def care(status: int = 200, hidden: int = 404) -> Statuses:
@@ -676,6 +698,31 @@ MATRIX.update(
         ],
         "api:case-access": [Expect("GET", care(), api=True, kwargs=case_pk)],
         "api:case-audit": [Expect("GET", care(), api=True, kwargs=case_pk)],
+        "api:case-possible-duplicates": [
+            Expect(
+                "GET",
+                care(),
+                api=True,
+                kwargs=lambda w: {"pk": w.parts["duplicate_case"].pk},
+                note="a possible match at the Council: its agency and contact only",
+            )
+        ],
+        "api:case-dismiss-possible-duplicate": [
+            Expect(
+                "POST",
+                care(),
+                api=True,
+                kwargs=duplicate_pk,
+                data=lambda w, r: {"reason": "Not the same person"},
+            ),
+            Expect(
+                "POST",
+                care(400),
+                api=True,
+                kwargs=duplicate_pk,
+                note="no reason: a field error",
+            ),
+        ],
     }
 )
 
@@ -806,6 +853,21 @@ MATRIX.update(
             Expect("GET", care_page(), kwargs=case_pk, note="lead agency's care roles")
         ],
         "casework:identity_edit": [Expect("GET", care_page(), kwargs=case_pk)],
+        "casework:possible_duplicate_dismiss": [
+            Expect("GET", care_page(), kwargs=duplicate_pk),
+            Expect(
+                "POST",
+                care_page(302),
+                kwargs=duplicate_pk,
+                data=lambda w, r: {"reason": "Not the same person"},
+            ),
+            Expect(
+                "POST",
+                care_page(200),
+                kwargs=duplicate_pk,
+                note="no reason: the form again, with its error summary",
+            ),
+        ],
         "casework:location_edit": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:need_add": [Expect("GET", care_page(), kwargs=case_pk)],
         "casework:need_edit": [Expect("GET", care_page(), kwargs=part("need", "need_id"))],
@@ -989,6 +1051,15 @@ SHARED_PARTS: dict[str, list[Expect]] = {
             api=True,
             kwargs=shared_pk,
             data=lambda w, r: {"reason": "support_complete"},
+        )
+    ],
+    "api:case-possible-duplicates": [
+        Expect(
+            "GET",
+            police(200, 404, 404),
+            api=True,
+            kwargs=shared_pk,
+            note="the police see the case, not who the person is",
         )
     ],
     "api:case-access": [Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk)],

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env
+from core import blind_index, crypto
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,9 +45,16 @@ def test_minimum_is_enforced():
         Env({"N": "0"}).int("N", 5, minimum=1)
 
 
+# Keys for data at rest, as `python -m core.keygen` makes them (issue 16).
+DATA_KEYS = {
+    "CONCORD_FIELD_KEYS": crypto.generate_key_spec("k2") + "," + crypto.generate_key_spec("k1"),
+    "CONCORD_BLIND_INDEX_KEY": blind_index.generate_key(),
+}
+
+
 def _import_settings(**overrides: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **overrides})
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **DATA_KEYS, **overrides})
     return subprocess.run(
         [
             sys.executable,
@@ -83,6 +91,44 @@ def test_production_defaults_are_safe():
     result = _import_settings(CONCORD_SECRET_KEY=GOOD_KEY, CONCORD_ALLOWED_HOSTS="concord.example")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False ['concord.example'] True"
+
+
+@pytest.mark.parametrize("variable", ["CONCORD_FIELD_KEYS", "CONCORD_BLIND_INDEX_KEY"])
+def test_production_refuses_to_start_without_the_keys_for_data_at_rest(variable):
+    result = _import_settings(
+        CONCORD_SECRET_KEY=GOOD_KEY, CONCORD_ALLOWED_HOSTS="concord.example", **{variable: ""}
+    )
+    assert result.returncode != 0
+    assert f"{variable} must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("k1:c2hvcnQ=", "must be 32 random bytes"),
+        ("no key here", "comma-separated list of <id>:<base64 key>"),
+        ("k1:" + "A" * 43 + "=,k1:" + "B" * 43 + "=", "listed twice"),
+        ("bad id!:" + "A" * 43 + "=", "comma-separated list"),
+    ],
+)
+def test_bad_field_keys_stop_start_up(keys, message):
+    result = _import_settings(
+        CONCORD_SECRET_KEY=GOOD_KEY,
+        CONCORD_ALLOWED_HOSTS="concord.example",
+        CONCORD_FIELD_KEYS=keys,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_short_blind_index_key_stops_start_up():
+    result = _import_settings(
+        CONCORD_SECRET_KEY=GOOD_KEY,
+        CONCORD_ALLOWED_HOSTS="concord.example",
+        CONCORD_BLIND_INDEX_KEY="c2hvcnQ=",
+    )
+    assert result.returncode != 0
+    assert "at least 32 random bytes" in result.stderr
 
 
 def test_a_bad_value_stops_start_up():
@@ -123,6 +169,7 @@ def _deploy_check(**overrides: str) -> subprocess.CompletedProcess[str]:
             "CONCORD_ENV": "production",
             "CONCORD_SECRET_KEY": GOOD_KEY,
             "CONCORD_ALLOWED_HOSTS": "concord.example",
+            **DATA_KEYS,
             **overrides,
         }
     )
@@ -156,7 +203,7 @@ def test_production_settings_pass_the_deploy_check_with_hsts_on_subdomains():
 
 def _import_settings_value(expression: str, **overrides: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **overrides})
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **DATA_KEYS, **overrides})
     result = subprocess.run(
         [
             sys.executable,

@@ -30,7 +30,7 @@ from django.utils import timezone
 from agencies.backends import MembershipBackend
 from agencies.models import Agency, Role, User
 from audit import chain
-from bench import doors, measure, side_effects, throughput
+from bench import doors, encryption, measure, side_effects, throughput
 from casework.models import Case, CaseStatus
 from dashboards import benchmark as dashboard_benchmark
 from dashboards.filters import Filters, default_period
@@ -38,6 +38,7 @@ from dashboards.scope import Scope
 
 RESULTS = Path(settings.BASE_DIR) / "bench" / "results" / "latest.md"
 P8_HEADING = "## P8"
+P10_HEADING = "## P10"
 
 
 def ratio(a: float, b: float) -> float:
@@ -100,8 +101,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["dashboard"],
-            help="measure only this part (dashboard: P8, without the summary file) and "
+            choices=["dashboard", "encryption"],
+            help="measure only this part (dashboard: P8, encryption: P10; without the summary "
+            "file) and "
             "replace only its section of the output, keeping the others",
         )
         parser.add_argument(
@@ -115,7 +117,13 @@ class Command(BaseCommand):
         if options["only"] == "dashboard":
             lines: list[str] = []
             self._dashboard(lines.append, options["runs"], standalone=True)
-            self._write_section(Path(options["output"]), lines)
+            self._write_section(Path(options["output"]), lines, P8_HEADING)
+            return
+        if options["only"] == "encryption":
+            lines = []
+            with doors.tokens_for_run() as tokens:
+                self._encryption(lines.append, tokens, options)
+            self._write_section(Path(options["output"]), lines, P10_HEADING)
             return
         summary_path = Path(options["summary"])
         if not summary_path.exists():
@@ -294,6 +302,7 @@ class Command(BaseCommand):
             say("")
         else:
             self._audit_chain(say)
+        self._encryption(say, tokens, options)
 
     @staticmethod
     @contextmanager
@@ -605,20 +614,31 @@ class Command(BaseCommand):
         )
         say("")
 
-    def _write_section(self, output: Path, section: list[str]) -> None:
-        """Put ``section`` (P8) in place of its namesake in ``output``, or at its end."""
+    def _encryption(self, say: Any, tokens: doors.Tokens, options: dict[str, Any]) -> None:
+        """P10: a case page and identity read with encryption at rest and without."""
+        if options["skip_http"]:
+            encryption.measure_encryption(say, runs=options["runs"], port=None, tokens=tokens)
+            return
+        with throughput.gunicorn(
+            workers=1, threads=1, app="bench.wsgi_plaintext:application"
+        ) as port:
+            encryption.measure_encryption(say, runs=options["runs"], port=port, tokens=tokens)
+
+    def _write_section(self, output: Path, section: list[str], heading: str) -> None:
+        """Put ``section`` in place of its namesake (``heading``) in ``output``, or at its
+        end."""
         text = output.read_text() if output.exists() else "# Benchmark results\n"
-        start = text.find(P8_HEADING)
+        start = text.find(heading)
         if start == -1:
             head, tail = text.rstrip("\n") + "\n\n", ""
         else:
-            end = text.find("\n## ", start + len(P8_HEADING))
+            end = text.find("\n## ", start + len(heading))
             head, tail = text[:start], "" if end == -1 else text[end + 1 :]
         merged = head + "\n".join(section).rstrip("\n") + "\n" + ("\n" + tail if tail else "")
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(merged)
         self.stdout.write("\n".join(section))
-        self.stdout.write(self.style.SUCCESS(f"P8 written to {output}"))
+        self.stdout.write(self.style.SUCCESS(f"{heading[3:]} written to {output}"))
 
     @staticmethod
     def _table(say: Any, timings: list[measure.Timing]) -> None:
