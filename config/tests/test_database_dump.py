@@ -34,14 +34,13 @@ def _pg_dump() -> str:
 
 
 def _dump() -> str:
-    db = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    command = [_pg_dump(), "--data-only", "--no-owner", "--dbname", db["NAME"]]
-    for flag, value in (("--host", db.get("HOST")), ("--port", db.get("PORT"))):
-        if value:
-            command += [flag, str(value)]
-    if db.get("USER"):
-        command += ["--username", db["USER"]]
+    # Where the test connection really is (a TCP host, or the embedded server's socket
+    # directory that a URL's ?host= names): libpq reports what it connected to.
+    connection.ensure_connection()
+    info = connection.connection.info
+    env = {**os.environ, "PGPASSWORD": connection.settings_dict.get("PASSWORD") or ""}
+    command = [_pg_dump(), "--data-only", "--no-owner", "--dbname", info.dbname]
+    command += ["--host", info.host, "--port", str(info.port), "--username", info.user]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout
