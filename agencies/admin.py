@@ -58,8 +58,16 @@ class ConcordUserAdmin(UserAdmin):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "country", "region", "is_first_responder", "active"]
-    list_filter = ["kind", "country", "is_first_responder", "active"]
+    list_display = [
+        "name",
+        "kind",
+        "country",
+        "subdivision",
+        "region",
+        "is_first_responder",
+        "active",
+    ]
+    list_filter = ["kind", "country", "subdivision", "is_first_responder", "active"]
     search_fields = ["name", "region"]
     exclude = ["group"]
 
@@ -72,6 +80,7 @@ class AgencyAdmin(admin.ModelAdmin):
             name=obj.name,
             kind=obj.kind,
             country=obj.country,
+            subdivision=obj.subdivision,
             region=obj.region,
             is_first_responder=obj.is_first_responder,
             intelligence_contact=obj.intelligence_contact,

@@ -107,6 +107,16 @@ def validate_country_code(value: str) -> None:
         )
 
 
+UK_NATIONS = ("GB-ENG", "GB-WLS", "GB-SCT", "GB-NIR")
+
+
+def validate_subdivision(value: str) -> None:
+    if value and value not in UK_NATIONS:
+        raise ValidationError(
+            _("Enter a UK nation: GB-ENG, GB-WLS, GB-SCT or GB-NIR, or leave it blank.")
+        )
+
+
 class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=32, choices=AgencyKind.choices)
@@ -117,6 +127,16 @@ class Agency(models.Model):
         help_text=_("ISO 3166-1 alpha-2 code, e.g. GB."),
     )
     region = models.CharField(_("region"), max_length=120, blank=True)
+    subdivision = models.CharField(
+        _("nation or subdivision"),
+        max_length=6,
+        blank=True,
+        validators=[validate_subdivision],
+        help_text=_(
+            "ISO 3166-2 code of a UK nation (GB-ENG, GB-WLS, GB-SCT, GB-NIR): its bank "
+            "holidays and National Referral Mechanism rules. Blank in the UK means England."
+        ),
+    )
     is_first_responder = models.BooleanField(
         _("first responder"),
         default=False,
@@ -142,6 +162,13 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.subdivision and not self.subdivision.startswith(f"{self.country}-"):
+            raise ValidationError(
+                {"subdivision": _("The nation must be one of the agency's country.")}
+            )
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

@@ -30,6 +30,8 @@ class CaseAdmin(admin.ModelAdmin):
         "county_lines",
         "exploited_as_child",
         "is_child",
+        "age_disputed",
+        "child_status_basis",
         "risk_level",
         "region",
     ]

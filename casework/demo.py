@@ -25,6 +25,12 @@ def _days(n: int) -> datetime.date:
     return TODAY() + datetime.timedelta(days=n)
 
 
+def _born(years: int, months: int) -> datetime.date:
+    """A date of birth that makes the person ``years`` and ``months`` old today: the demo's
+    children stay children whenever it is seeded."""
+    return TODAY() - datetime.timedelta(days=round((years + months / 12) * 365.25))
+
+
 HARBOUR_CASES: list[dict[str, Any]] = [
     {
         "case": {
@@ -119,7 +125,6 @@ HARBOUR_CASES: list[dict[str, Any]] = [
         "case": {
             "exploitation_types": ["criminal"],
             "county_lines": True,
-            "is_child": True,
             "exploited_as_child": True,
             "risk_level": "high",
             "gender": "male",
@@ -128,7 +133,8 @@ HARBOUR_CASES: list[dict[str, Any]] = [
             "region": "Northshire",
             "how_identified": "police_operation",
         },
-        "identity": {"given_name": "Jordan", "family_name": "Avery", "estimated_age": 15},
+        # "Under 18 now" is worked out from the date of birth (issue 17).
+        "identity": {"given_name": "Jordan", "family_name": "Avery", "date_of_birth": _born(15, 4)},
         "location": ("local_authority", "Foster placement (address held by the Council)"),
         "needs": [
             ("children_education", "in_progress", 10),
@@ -234,6 +240,39 @@ COUNCIL_CASES: list[dict[str, Any]] = [
         "notes": [("Seen at the sexual health clinic; asked for a female worker.", "lead_agency")],
         "flags": [],
         "status": "open",
+    },
+    {
+        # Age disputed (issue 17): the papers the exploiters held make him an adult, he says
+        # he is 16; he is treated as a child until his age is assessed (MSA 2015 s.51).
+        "case": {
+            "exploitation_types": ["criminal"],
+            "age_disputed": True,
+            "risk_level": "high",
+            "gender": "male",
+            "nationality": "ER",
+            "first_language": "Tigrinya",
+            "interpreter_needed": True,
+            "region": "Northshire",
+            "how_identified": "police_operation",
+        },
+        "identity": {
+            "given_name": "Dawit",
+            "family_name": "Tesfaye",
+            "date_of_birth": _born(19, 7),
+            "estimated_age": 16,
+        },
+        "location": ("local_authority", "Supported lodgings (address held by the Council)"),
+        "needs": [("safe_accommodation", "met", -2), ("legal_immigration", "identified", 10)],
+        "consents": [],
+        "notes": [
+            (
+                "Says he is 16; the documents found at the car wash give an older date of "
+                "birth. Age assessment requested from children's services.",
+                "lead_agency",
+            )
+        ],
+        "flags": [],
+        "status": "active",
     },
 ]
 

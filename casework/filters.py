@@ -21,7 +21,15 @@ from django.utils.translation import gettext_lazy as _
 
 from config.filters import FilterSet
 
-from .models import Case, CaseStatus, ExploitationType, Need, RiskLevel, SafeguardingFlag
+from .models import (
+    Case,
+    CaseStatus,
+    CaseTask,
+    ExploitationType,
+    Need,
+    RiskLevel,
+    SafeguardingFlag,
+)
 from .permissions import VIEW_CASE
 
 # Most urgent first when sorting by risk.
@@ -101,3 +109,15 @@ class CaseFilter(FilterSet):
             return queryset
         has_open = Exists(Need.objects.open().filter(case=OuterRef("pk")))
         return queryset.filter(has_open if value else ~has_open)
+
+
+class TaskFilter(FilterSet):
+    """A case's tasks (issue 17): ``open=true`` for those not done yet."""
+
+    open = django_filters.BooleanFilter(
+        field_name="done_at", lookup_expr="isnull", label=_("Not done yet")
+    )
+
+    class Meta:
+        model = CaseTask
+        fields: list[str] = []

@@ -13,6 +13,7 @@ from agencies.models import Agency, Partnership
 from .duplicates import REASON_NEEDED
 from .models import (
     AccommodationType,
+    ChildStatusBasis,
     ClosureReason,
     ConsentMethod,
     ConsentScope,
@@ -44,6 +45,18 @@ def _active_agencies() -> Any:
     return Agency.objects.filter(active=True).order_by("name")
 
 
+CHILD_STATUS_HINTS: dict[str, Any] = {
+    ChildStatusBasis.DATE_OF_BIRTH: _(
+        "Worked out from the date of birth: a change here is ignored. Correct the date of "
+        "birth, or tick “Age disputed”."
+    ),
+    ChildStatusBasis.AGE_DISPUTED: _(
+        "Age disputed: treated as a child until it is decided. Untick “Age disputed” once "
+        "the age is decided."
+    ),
+}
+
+
 class CaseForm(forms.Form):
     """The summary of a case: nothing here identifies the person."""
 
@@ -55,7 +68,19 @@ class CaseForm(forms.Form):
     )
     county_lines = forms.BooleanField(label=_("County lines"), required=False)
     exploited_as_child = forms.BooleanField(label=_("Exploited as a child"), required=False)
-    is_child = forms.BooleanField(label=_("Under 18 now"), required=False)
+    is_child = forms.BooleanField(
+        label=_("Under 18 now"),
+        required=False,
+        help_text=_("Worked out from the date of birth once it is recorded."),
+    )
+    age_disputed = forms.BooleanField(
+        label=_("Age disputed"),
+        required=False,
+        help_text=_(
+            "Tick while the person's age is disputed: they are treated as a child until it "
+            "is decided (presumption of age, Modern Slavery Act 2015 s.51)."
+        ),
+    )
     risk_level = forms.ChoiceField(
         label=_("Risk level"), choices=RiskLevel.choices, initial=RiskLevel.STANDARD
     )
@@ -71,6 +96,14 @@ class CaseForm(forms.Form):
         choices=HowIdentified.choices,
         initial=HowIdentified.OTHER,
     )
+
+    def __init__(self, *args: Any, child_status_basis: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Why "under 18 now" has its value (casework.ages): the tick is ignored while the
+        # date of birth or a disputed age decides it, and the hint says so.
+        hint = CHILD_STATUS_HINTS.get(child_status_basis)
+        if hint:
+            self.fields["is_child"].help_text = hint
 
     def case_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in CaseForm.base_fields}

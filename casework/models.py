@@ -30,7 +30,7 @@ from core.fields import (
     EncryptedTextField,
 )
 
-from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS, VIEW_IDENTITY
+from .permissions import DECIDE_EVIDENCE, REVIEW_BREAK_GLASS, VIEW_CASE, VIEW_IDENTITY
 from .storage import get_private_storage
 
 # --- Vocabulary ----------------------------------------------------------------------
@@ -89,6 +89,14 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("Not known")
 
 
+class ChildStatusBasis(models.TextChoices):
+    """Why ``Case.is_child`` has its value (``casework.services.child_status``)."""
+
+    DATE_OF_BIRTH = "date_of_birth", _("worked out from the date of birth")
+    AGE_DISPUTED = "age_disputed", _("age disputed, treated as a child until decided")
+    RECORDED = "recorded", _("recorded by the caseworker")
+
+
 class HowIdentified(models.TextChoices):
     SELF_REFERRAL = "self_referral", _("Self-referral")
     POLICE_OPERATION = "police_operation", _("Police operation")
@@ -126,7 +134,25 @@ class Case(models.Model):
     )
     county_lines = models.BooleanField(_("county lines"), default=False)
     exploited_as_child = models.BooleanField(_("exploited as a child"), default=False)
+    # Derived, never set directly (``casework.services.child_status``): from the date of
+    # birth where it is known, a child while the age is disputed, else the caseworker's
+    # tick. Every rule about children (consent, the NRM, dashboards) reads this field.
     is_child = models.BooleanField(_("under 18 now"), default=False)
+    age_disputed = models.BooleanField(
+        _("age disputed"),
+        default=False,
+        help_text=_(
+            "The person's age is disputed: they are treated as a child until it is decided "
+            "(presumption of age, Modern Slavery Act 2015 s.51)."
+        ),
+    )
+    child_status_basis = models.CharField(
+        _("under 18 now, because"),
+        max_length=16,
+        choices=ChildStatusBasis.choices,
+        default=ChildStatusBasis.RECORDED,
+        editable=False,
+    )
     risk_level = models.CharField(
         max_length=16, choices=RiskLevel.choices, default=RiskLevel.STANDARD
     )
@@ -535,6 +561,8 @@ class ConsentScope(models.TextChoices):
     POLICE_CONTACT = "police_contact", _("Contact by the police")
     EVIDENCE_USE = "evidence_use", _("Use of statements and documents as evidence")
     HEALTH_INFORMATION = "health_information", _("Share health information")
+    MS1_NAMED = "ms1_named", _("Be named on a Duty to Notify (MS1)")
+    NRM_SUPPORT = "nrm_support", _("Support under the National Referral Mechanism")
 
 
 class ConsentMethod(models.TextChoices):
@@ -1135,3 +1163,84 @@ class JusticeOutcome(CaseChild):
 
     def __str__(self) -> str:
         return f"justice outcome on {self.case_id}"
+
+
+# --- Case tasks (issue 17) ------------------------------------------------------------------
+
+
+class CaseTaskKind(models.TextChoices):
+    TURNED_ADULT = "turned_adult", _("The person has turned 18: adult consent rules now apply")
+    FILE_MS1 = "file_ms1", _("Adult declined an NRM referral: file a Duty to Notify (MS1)")
+
+
+class CaseTaskQuerySet(models.QuerySet["CaseTask"]):
+    def open(self) -> CaseTaskQuerySet:
+        return self.filter(done_at__isnull=True)
+
+    def visible_to(self, user: Any, perm: str = VIEW_CASE) -> CaseTaskQuerySet:
+        """The tasks ``user`` sees: those of their own agency on cases they may ``perm``
+        (``VIEW_CASE``). A task is its agency's work: another agency that sees the case
+        does not see it (404 at both doors)."""
+        if access.is_superuser(user):
+            return self.all()
+        membership = access.active_membership(user)
+        if membership is None:
+            return self.none()
+        return self.filter(
+            agency_id=membership.agency_id,
+            case__in=Case.objects.visible_to(user, perm).values("pk"),
+        )
+
+
+class CaseTask(CaseChild):
+    """Something Concord asks an agency to do on a case (the person turned 18, an adult
+    declined an NRM referral). Opened by the system (``casework.services.task_open``),
+    marked done by a member of its agency (``task_complete``)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    # Whose task it is: the lead agency when it was opened, unless the opener said.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, choices=CaseTaskKind.choices)
+    # What opened it, as ids ("nrm_decline:12"): never personal data.
+    reason_key = models.CharField(max_length=64, blank=True)
+    due_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = CaseTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            # task_open is idempotent: one open task of a kind per case, even when two
+            # openings race.
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=models.Q(done_at__isnull=True),
+                name="one_open_task_per_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["agency", "due_on"],
+                condition=models.Q(done_at__isnull=True),
+                name="case_task_open_by_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} task on {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_on < timezone.localdate()

@@ -36,6 +36,7 @@ VIEW_CASENOTE = "casework.view_casenote"
 BREAK_GLASS = "casework.break_glass"
 REVIEW_BREAK_GLASS = "casework.review_break_glass"
 RECORD_JUSTICE_OUTCOME = "casework.record_justice_outcome"
+WORK_CASE_TASK = "casework.change_casetask"
 
 CARE = frozenset({Role.CASEWORKER, Role.CASE_MANAGER})
 ENFORCEMENT = frozenset({Role.OFFICER, Role.PROSECUTOR})
@@ -82,6 +83,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     REVIEW_BREAK_GLASS: frozenset({Role.CASE_MANAGER, Role.AGENCY_ADMIN, Role.PARTNERSHIP_MANAGER}),
     # Officers and prosecutors of agencies that see the case record what justice did.
     RECORD_JUSTICE_OUTCOME: ENFORCEMENT,
+    # Case tasks (issue 17) are an agency's, not a grant's: a member of the task's agency
+    # who sees the case marks it done (``CaseTask.objects.visible_to``). Officers too: an
+    # MS1 may fall to a police force (the duty to notify).
+    WORK_CASE_TASK: CARE | {Role.OFFICER},
 }
 
 # What the lead agency's group holds on its cases (its roles narrow it further).

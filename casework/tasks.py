@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import evidence
+from . import evidence, services
 
 
 @shared_task(acks_late=True)
@@ -24,3 +24,11 @@ def remind_break_glass_reviewers() -> int:
     review is told to the system's administrators, once a day. Takes nothing; returns
     how many overdue events' reviewers were reminded."""
     return evidence.break_glass_remind_reviewers()
+
+
+@shared_task(acks_late=True)
+def mark_cases_turning_adult() -> int:
+    """Daily (beat), just after midnight: the people who turned 18 on an open case are
+    adults now; the lead agency gets a task and is told (``services.cases_turning_adult``).
+    Takes nothing; returns how many turned adult."""
+    return services.cases_turning_adult()

@@ -57,4 +57,5 @@ urlpatterns = [
     ),
     path("<int:pk>/transfer/", views.transfer_propose, name="transfer_propose"),
     path("<int:pk>/transfer/<int:transfer_id>/", views.transfer_answer, name="transfer_answer"),
+    path("<int:pk>/tasks/<int:task_id>/done/", views.task_done, name="task_done"),
 ]

@@ -27,6 +27,7 @@ from agencies import access
 from agencies.forms import apply_service_errors as _apply_errors
 from audit.models import AuditEvent
 from config.pagination import page_size
+from referrals import jurisdictions
 
 from . import duplicates, evidence, reads, services
 from .filters import CaseFilter, case_list_queryset, mark_open_needs
@@ -50,6 +51,7 @@ from .models import (
     Case,
     CaseNote,
     CaseStatus,
+    CaseTask,
     Consent,
     Document,
     DocumentKind,
@@ -88,6 +90,7 @@ from .permissions import (
     VIEW_LOCATION,
     VIEW_NEEDS,
     VIEW_NOTES,
+    WORK_CASE_TASK,
 )
 from .services import CASE_FIELDS
 
@@ -281,7 +284,9 @@ def case_create(request: HttpRequest) -> HttpResponse:
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_CASE)
-    form = CaseForm(_data(request), initial=_case_initial(case))
+    form = CaseForm(
+        _data(request), initial=_case_initial(case), child_status_basis=case.child_status_basis
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.case_update(actor=request.user, case=case, **form.case_fields())
@@ -320,6 +325,21 @@ def _detail_context(
         "may_add_document": ADD_DOCUMENT in perms,
         "may_manage_case": MANAGE_CASE in perms,
         "may_review_break_glass": REVIEW_BREAK_GLASS in perms,
+        # The open tasks of the user's agency on this case (issue 17).
+        "tasks": list(
+            CaseTask.objects.visible_to(user)
+            .open()
+            .filter(case=case)
+            .select_related("assignee")
+            .order_by("due_on", "id")
+        ),
+        "may_work_tasks": access.user_may(user, WORK_CASE_TASK),
+        # No NRM button where no mechanism applies: a case led by an agency outside the
+        # UK, seen from an agency outside the UK (issue 17; the NRM page says why).
+        "nrm_applies": any(
+            jurisdictions.for_agency(agency) is not None
+            for agency in (case.lead_agency, membership.agency if membership else None)
+        ),
     }
     if VIEW_IDENTITY in perms:
         context["identity"] = reads.identity(user, case, perms=perms)
@@ -947,3 +967,33 @@ def transfer_answer(request: HttpRequest, pk: int, transfer_id: int) -> HttpResp
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return _to_case(case, "transfer")
+
+
+# --- Case tasks (issue 17) ------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+    """Mark a task of the user's agency as done (the API's POST .../tasks/<id>/done/)."""
+    case = _case(request, pk)
+    # The role first, before the id is looked up, as the API does.
+    if not access.user_may(request.user, WORK_CASE_TASK):
+        raise PermissionDenied(_("You may not do this on this case."))
+    task = reads.child_or_404(
+        request.user,
+        CaseTask.objects.visible_to(request.user).select_related("case"),
+        case,
+        VIEW_CASE,
+        task_id,
+    )
+    try:
+        services.task_complete(actor=request.user, task=task)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The task “%(task)s” was marked as done.") % {"task": task.get_kind_display()},
+        )
+    return _to_case(case, "tasks")

@@ -43,6 +43,26 @@ urlpatterns = [
         name="case-nrm-detail",
     ),
     path(
+        "cases/<int:case_pk>/nrm/<int:pk>/withdraw/",
+        referrals.NRMWithdrawView.as_view(),
+        name="case-nrm-withdraw",
+    ),
+    path(
+        "cases/<int:case_pk>/nrm/<int:pk>/reconsiderations/",
+        referrals.NRMReconsiderationView.as_view(),
+        name="case-nrm-reconsiderations",
+    ),
+    path(
+        "cases/<int:case_pk>/nrm/<int:pk>/reconsiderations/<int:rid>/outcome/",
+        referrals.NRMReconsiderationOutcomeView.as_view(),
+        name="case-nrm-reconsideration-outcome",
+    ),
+    path(
+        "cases/<int:case_pk>/nrm-declined/",
+        referrals.NRMDeclinedView.as_view(),
+        name="case-nrm-declined",
+    ),
+    path(
         "cases/<int:case_pk>/duty-to-notify/",
         referrals.DutyToNotifyView.as_view(),
         name="case-duty-to-notify",

@@ -494,6 +494,13 @@ CELERY_BEAT_SCHEDULE["evidence-expire"] = {
     "schedule": 900.0,
     "options": {"expires": 850.0},
 }
+# Turning 18 (issue 17): a quarter past midnight, the day's 18th birthdays on open cases;
+# a missed run is caught up by the next (a case stays a candidate until it is marked).
+CELERY_BEAT_SCHEDULE["casework-turning-adult"] = {
+    "task": "casework.tasks.mark_cases_turning_adult",
+    "schedule": crontab(hour=0, minute=15),
+    "options": {"expires": 82800.0},
+}
 # Break-glass (issue 14): every hour, a duty whose reviewers all left falls to the next
 # tier and its people are told (within the hour, not the next morning); the reviewers of
 # each break-glass unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS, and the system's

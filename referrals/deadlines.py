@@ -6,13 +6,15 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from agencies import access
 from casework.models import Case
 from casework.permissions import VIEW_CASE
 
-from .models import Decision, NRMReferral, Referral
+from .models import NRMReferral, Referral
 from .permissions import ANSWER_REFERRAL, VIEW_NRM
 
 SOON = datetime.timedelta(days=7)
@@ -22,7 +24,7 @@ STALE = datetime.timedelta(days=30)
 
 @dataclass(frozen=True)
 class Deadline:
-    # referral_response, nrm_rg_due, nrm_recovery_ends, nrm_reconsideration, nrm_support_contact
+    # referral_response, or nrm_ and the clock's kind (``NRMReferral.clocks``)
     kind: str
     label: str
     due: datetime.datetime
@@ -30,10 +32,6 @@ class Deadline:
     case_reference: str
     url: str
     overdue: bool
-
-
-def _at_end_of(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
 
 
 def deadlines_for(user: Any, *, now: datetime.datetime | None = None) -> list[Deadline]:
@@ -67,41 +65,27 @@ def deadlines_for(user: Any, *, now: datetime.datetime | None = None) -> list[De
             )
 
     if access.role_may(membership.role, VIEW_NRM):
+        # The NRM clocks of the referrals the agency made, and of those on cases it leads
+        # now (after a lead transfer the new lead keeps them: issue 17, item 11).
         visible = Case.objects.visible_to(user, VIEW_CASE)
-        for nrm in NRMReferral.objects.filter(
-            agency_id=membership.agency_id, case__in=visible
-        ).select_related("case", "agency"):
-            url = f"/cases/{nrm.case_id}/"
-            clocks: list[tuple[str, str, datetime.datetime]] = []
-            if nrm.rg_decision == Decision.PENDING:
-                clocks.append(("nrm_rg_due", "Reasonable Grounds decision due", nrm.rg_due))
-            if nrm.recovery_period_ends and nrm.cg_decision == Decision.PENDING:
-                clocks.append(
-                    (
-                        "nrm_recovery_ends",
-                        "Recovery period ends",
-                        _at_end_of(nrm.recovery_period_ends),
-                    )
-                )
-            if nrm.reconsideration_deadline:
-                clocks.append(
-                    (
-                        "nrm_reconsideration",
-                        "Last day to ask for reconsideration",
-                        _at_end_of(nrm.reconsideration_deadline),
-                    )
-                )
-            if nrm.support_contact_due and nrm.support_contacted_at is None:
-                clocks.append(
-                    (
-                        "nrm_support_contact",
-                        "Support provider's first contact due",
-                        nrm.support_contact_due,
-                    )
-                )
-            for kind, label, due in clocks:
+        mine = Q(agency_id=membership.agency_id) | Q(case__lead_agency_id=membership.agency_id)
+        for nrm in (
+            NRMReferral.objects.filter(mine, case__in=visible, withdrawn_at__isnull=True)
+            .select_related("case", "agency")
+            .prefetch_related("reconsiderations")
+        ):
+            url = reverse("referrals:case_nrm", args=[nrm.case_id])
+            for kind, label, due in nrm.clocks():
                 if oldest <= due <= horizon:
                     found.append(
-                        Deadline(kind, label, due, nrm.case_id, nrm.case.reference, url, due < now)
+                        Deadline(
+                            f"nrm_{kind}",
+                            str(label),
+                            due,
+                            nrm.case_id,
+                            nrm.case.reference,
+                            url,
+                            due < now,
+                        )
                     )
     return sorted(found, key=lambda d: (not d.overdue, d.due))

@@ -139,6 +139,8 @@ def seed(log: Any = print) -> None:
         nrm = services.nrm_refer(
             actor=cw, case=mihai, submitted_at=now - datetime.timedelta(days=20)
         )
+        # An adult's NRM support needs their own consent to it (issue 17).
+        casework.consent_record(actor=cw, case=mihai, scope="nrm_support", method="written")
         services.nrm_update(
             actor=cw,
             nrm=nrm,

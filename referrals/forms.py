@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -10,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership
 from casework.models import Case, JusticeOutcome
 
-from .models import Decision, ReferralKind, Urgency
+from .models import (
+    Decision,
+    NRMReferral,
+    ReconsiderationOutcome,
+    ReferralKind,
+    Requester,
+    Urgency,
+)
+from .services import NRM_FIELDS
 
 
 def partner_agencies(agency: Agency) -> QuerySet[Agency]:
@@ -113,7 +122,36 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Why you decline"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def _date_input() -> forms.DateInput:
+    # ISO dates: what <input type="date"> takes as its value, so a stored date is shown.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _datetime_input() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def nrm_current_values(nrm: NRMReferral) -> dict[str, Any]:
+    """The NRM record's values as its form shows them: every field ``nrm_update`` takes.
+    A time is shown to the minute (the input's precision), so its initial value is cut to
+    the minute too; otherwise a time stored with seconds would read as changed by a form
+    sent back untouched."""
+    values: dict[str, Any] = {}
+    for name in NRM_FIELDS:
+        value = getattr(nrm, name)
+        if isinstance(value, datetime.datetime):
+            value = value.replace(second=0, microsecond=0)
+        values[name] = value
+    return values
+
+
 class NRMDecisionForm(forms.Form):
+    """One NRM record's reference, decisions and support allocation, filled with the
+    record's current values. ``changed_data`` says which of them the user changed: only
+    those are passed to ``nrm_update``, so a save never resets what the user left alone
+    (issue 17: recording the support allocation reset a positive Reasonable Grounds
+    decision to pending and removed its recovery-period clock)."""
+
     competent_authority_reference = forms.CharField(
         label=_("Competent authority reference"), max_length=64, required=False
     )
@@ -121,28 +159,32 @@ class NRMDecisionForm(forms.Form):
         label=_("Reasonable Grounds decision"), choices=Decision.choices
     )
     rg_decided_on = forms.DateField(
-        label=_("Reasonable Grounds decided on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Reasonable Grounds decided on"), required=False, widget=_date_input()
     )
     cg_decision = forms.ChoiceField(
         label=_("Conclusive Grounds decision"), choices=Decision.choices
     )
     cg_decided_on = forms.DateField(
-        label=_("Conclusive Grounds decided on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Conclusive Grounds decided on"), required=False, widget=_date_input()
     )
     support_allocated_at = forms.DateTimeField(
-        label=_("Support provider allocated at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label=_("Support provider allocated at"), required=False, widget=_datetime_input()
     )
     support_contacted_at = forms.DateTimeField(
-        label=_("Support provider first contact at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label=_("Support provider first contact at"), required=False, widget=_datetime_input()
     )
+
+    def __init__(self, *args: Any, nrm: NRMReferral, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", nrm_current_values(nrm))
+        # One form per NRM record on the page: ids unique to the record, so each label
+        # and each error summary link reaches its own field. The names stay as they are.
+        kwargs.setdefault("auto_id", f"id_nrm{nrm.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.nrm = nrm
+
+    def changed_values(self) -> dict[str, Any]:
+        """The cleaned values of the fields the user changed, for ``nrm_update``."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class DutyToNotifyForm(forms.Form):
@@ -150,3 +192,78 @@ class DutyToNotifyForm(forms.Form):
         label=_("Anonymous (no personal details on the MS1)"), required=False, initial=True
     )
     reference = forms.CharField(label=_("MS1 reference"), max_length=64, required=False)
+
+
+class _PerRecordForm(forms.Form):
+    """A form for one NRM record among several on the page: ids unique to the record, so
+    each label and each error-summary link reaches its own field."""
+
+    def __init__(self, *args: Any, nrm: NRMReferral, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"id_{self.prefix_name}{nrm.pk}_%s")
+        super().__init__(*args, **kwargs)
+        self.nrm = nrm
+
+    prefix_name = "record"
+
+
+class ReconsiderationForm(_PerRecordForm):
+    prefix_name = "recon"
+
+    requested_on = forms.DateField(
+        label=_("Asked on"),
+        widget=_date_input(),
+        error_messages={"required": _("Give the date of the request.")},
+    )
+    requested_by = forms.ChoiceField(label=_("Asked by"), choices=Requester.choices)
+    grounds = forms.CharField(
+        label=_("Grounds"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("New information or why the decision is thought wrong."),
+        error_messages={"required": _("Give the grounds of the request.")},
+    )
+    extension_granted = forms.BooleanField(
+        label=_("Asked after the window: an extension was granted"),
+        required=False,
+        help_text=_("Only in exceptional circumstances; give the reason below."),
+    )
+    extension_reason = forms.CharField(
+        label=_("Why the extension was granted"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReconsiderationOutcomeForm(_PerRecordForm):
+    prefix_name = "outcome"
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            (ReconsiderationOutcome.UPHELD, ReconsiderationOutcome.UPHELD.label),
+            (ReconsiderationOutcome.OVERTURNED, ReconsiderationOutcome.OVERTURNED.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose upheld or overturned.")},
+    )
+    outcome_on = forms.DateField(
+        label=_("Decided on"),
+        widget=_date_input(),
+        error_messages={"required": _("Give the date of the new decision.")},
+    )
+
+
+class WithdrawForm(_PerRecordForm):
+    prefix_name = "withdraw"
+
+    reason = forms.CharField(
+        label=_("What the person said (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_("The person has asked to leave the NRM"),
+        error_messages={"required": _("Confirm that the person asked to leave the NRM.")},
+    )

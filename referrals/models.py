@@ -16,7 +16,9 @@ from casework.models import Case, Consent
 from casework.permissions import VIEW_CASE
 from core.fields import EncryptedTextField
 
-from .calendar import add_working_days
+from . import jurisdictions
+from .calendar import add_working_days, due_date, end_of_day
+from .jurisdictions import Jurisdiction
 from .permissions import CHANGE_NRM, VIEW_NRM
 
 
@@ -151,8 +153,11 @@ class Referral(models.Model):
         return self.status == ReferralStatus.SENT and self.respond_by < timezone.now()
 
 
-def respond_by_for(urgency: str, sent_at: datetime.datetime, country: str) -> datetime.datetime:
-    """Emergency: hours; urgent and routine: working days of the receiving agency's country."""
+def respond_by_for(
+    urgency: str, sent_at: datetime.datetime, country: str, subdivision: str = ""
+) -> datetime.datetime:
+    """Emergency: hours; urgent and routine: working days of the receiving agency's country
+    (and nation, in the UK)."""
     if urgency == Urgency.EMERGENCY:
         return sent_at + datetime.timedelta(hours=settings.REFERRAL_EMERGENCY_HOURS)
     days = (
@@ -160,7 +165,7 @@ def respond_by_for(urgency: str, sent_at: datetime.datetime, country: str) -> da
         if urgency == Urgency.URGENT
         else settings.REFERRAL_ROUTINE_WORKING_DAYS
     )
-    return add_working_days(sent_at, days, country)
+    return add_working_days(sent_at, days, country, subdivision)
 
 
 # --- NRM -------------------------------------------------------------------------------
@@ -229,6 +234,19 @@ class NRMReferral(models.Model):
     cg_decided_on = models.DateField(null=True, blank=True)
     support_allocated_at = models.DateTimeField(null=True, blank=True)
     support_contacted_at = models.DateTimeField(null=True, blank=True)
+    # The adult's consent to NRM support, found when support is allocated: the support
+    # provider's first-contact clock runs only with it (never for a child, whose support
+    # is the local authority's).
+    support_consent = models.ForeignKey(
+        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The person may leave the NRM at any time: the clocks stop, and a new referral can
+    # be made later (issue 17, item 11). The reason is the person's own words: encrypted.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = EncryptedTextField(blank=True)
 
     objects = NRMReferralQuerySet.as_manager()
 
@@ -242,33 +260,239 @@ class NRMReferral(models.Model):
     def audit_case_id(self) -> int:
         return self.case_id
 
-    # Computed deadlines (DOMAIN.md, "National Referral Mechanism").
+    # Computed deadlines (DOMAIN.md, "National Referral Mechanism"), by the rules of the
+    # referring agency's jurisdiction (``referrals.jurisdictions``).
 
     @property
-    def rg_due(self) -> datetime.datetime:
-        return add_working_days(
-            self.submitted_at, settings.NRM_RG_WORKING_DAYS, self.agency.country
+    def jurisdiction(self) -> Jurisdiction | None:
+        return jurisdictions.for_agency(self.agency)
+
+    @property
+    def rg_due(self) -> datetime.date:
+        """The Reasonable Grounds target: a date, counted in working days from the day the
+        referral is received (the next working day after a weekend or holiday)."""
+        return due_date(
+            self.submitted_at,
+            settings.NRM_RG_WORKING_DAYS,
+            self.agency.country,
+            self.agency.subdivision,
         )
+
+    @property
+    def rg_due_at(self) -> datetime.datetime:
+        """The end of the ``rg_due`` day: when the clock has passed."""
+        return end_of_day(self.rg_due)
+
+    @property
+    def recovery_days(self) -> int:
+        rules = self.jurisdiction
+        return rules.recovery_days if rules is not None else settings.NRM_RECOVERY_DAYS
 
     @property
     def recovery_period_ends(self) -> datetime.date | None:
         if self.rg_decision != Decision.POSITIVE or self.rg_decided_on is None:
             return None
-        return self.rg_decided_on + datetime.timedelta(days=settings.NRM_RECOVERY_DAYS)
+        return self.rg_decided_on + datetime.timedelta(days=self.recovery_days)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def reconsideration_days(self) -> int:
+        rules = self.jurisdiction
+        return rules.reconsideration_days if rules else settings.NRM_RECONSIDERATION_DAYS
+
+    def _reconsiderations(self) -> list[NRMReconsideration]:
+        # An unsaved record (a what-if of the clocks) has none.
+        return list(self.reconsiderations.all()) if self.pk is not None else []
+
+    def reconsideration_of(self, stage: str) -> NRMReconsideration | None:
+        """The reconsideration asked for the stage's decision (one per stage), read from
+        the prefetched rows where the caller prefetched them."""
+        for row in self._reconsiderations():
+            if row.stage == stage:
+                return row
+        return None
+
+    @property
+    def reconsideration_pending(self) -> NRMReconsideration | None:
+        for row in self._reconsiderations():
+            if row.outcome == ReconsiderationOutcome.PENDING:
+                return row
+        return None
+
+    @property
+    def reconsideration_stage(self) -> str | None:
+        """The negative decision that may be reconsidered now: the CG one, else the RG one;
+        None once a reconsideration of it was asked (its outcome is the final decision)."""
+        if self.is_withdrawn:
+            return None
+        if self.cg_decision == Decision.NEGATIVE and self.cg_decided_on is not None:
+            stage = Stage.CG
+        elif self.rg_decision == Decision.NEGATIVE and self.rg_decided_on is not None:
+            stage = Stage.RG
+        else:
+            return None
+        return None if self.reconsideration_of(stage) is not None else stage
 
     @property
     def reconsideration_deadline(self) -> datetime.date | None:
-        if self.rg_decision != Decision.NEGATIVE or self.rg_decided_on is None:
+        """The last day to ask for a negative decision, RG or CG, to be reconsidered."""
+        stage = self.reconsideration_stage
+        if stage is None:
             return None
-        return self.rg_decided_on + datetime.timedelta(days=settings.NRM_RECONSIDERATION_DAYS)
+        decided_on = self.cg_decided_on if stage == Stage.CG else self.rg_decided_on
+        return decided_on + datetime.timedelta(days=self.reconsideration_days)
+
+    @property
+    def support_ends_on(self) -> datetime.date | None:
+        """Support after the Conclusive Grounds decision: move-on support for the
+        jurisdiction's days after a positive one, working days after a negative one. None
+        while the CG decision is pending (support goes on until it)."""
+        rules = self.jurisdiction
+        if rules is None or self.cg_decided_on is None or self.is_withdrawn:
+            return None
+        pending = self.reconsideration_pending
+        if pending is not None and pending.stage == Stage.CG:
+            return None  # support goes on while a negative CG decision is reconsidered
+        if self.cg_decision == Decision.POSITIVE:
+            return self.cg_decided_on + datetime.timedelta(days=rules.move_on_positive_days)
+        if self.cg_decision == Decision.NEGATIVE:
+            return due_date(
+                end_of_day(self.cg_decided_on),
+                rules.move_on_negative_working_days,
+                self.agency.country,
+                self.agency.subdivision,
+            )
+        return None
 
     @property
     def support_contact_due(self) -> datetime.datetime | None:
-        if self.support_allocated_at is None:
+        if self.support_allocated_at is None or self.support_consent_id is None:
             return None
         return self.support_allocated_at + datetime.timedelta(
             hours=settings.NRM_SUPPORT_CONTACT_HOURS
         )
+
+    def clocks(self) -> list[tuple[str, str, datetime.datetime]]:
+        """The running clocks as (kind, label, end): what the deadlines page lists and the
+        reminders watch. None once the person has withdrawn from the NRM."""
+        if self.is_withdrawn:
+            return []
+        found: list[tuple[str, str, datetime.datetime]] = []
+        if self.rg_decision == Decision.PENDING:
+            found.append(("rg_due", _("Reasonable Grounds decision due"), self.rg_due_at))
+        if self.recovery_period_ends and self.cg_decision == Decision.PENDING:
+            found.append(
+                ("recovery_ends", _("Recovery period ends"), end_of_day(self.recovery_period_ends))
+            )
+        if self.reconsideration_deadline:
+            found.append(
+                (
+                    "reconsideration",
+                    _("Last day to ask for reconsideration"),
+                    end_of_day(self.reconsideration_deadline),
+                )
+            )
+        if self.support_ends_on:
+            found.append(
+                ("support_ends", _("Move-on support ends"), end_of_day(self.support_ends_on))
+            )
+        if self.support_contact_due and self.support_contacted_at is None:
+            found.append(
+                (
+                    "support_contact",
+                    _("Support provider's first contact due"),
+                    self.support_contact_due,
+                )
+            )
+        return found
+
+
+class Stage(models.TextChoices):
+    RG = "rg", _("Reasonable Grounds")
+    CG = "cg", _("Conclusive Grounds")
+
+
+class Requester(models.TextChoices):
+    PERSON = "person", _("The person")
+    REPRESENTATIVE = "representative", _("Their legal representative")
+    FIRST_RESPONDER = "first_responder", _("The first responder")
+    SUPPORT_PROVIDER = "support_provider", _("Their support provider")
+
+
+class ReconsiderationOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting for the competent authority")
+    UPHELD = "upheld", _("Negative decision upheld")
+    OVERTURNED = "overturned", _("Overturned: positive decision")
+
+
+class NRMReconsideration(models.Model):
+    """A request that the competent authority reconsider a negative RG or CG decision: who
+    asked, when, on what grounds, whether an extension of the window was granted, and its
+    outcome. The outcome is the final decision: its date moves the NRM's clocks (the
+    original date stays here)."""
+
+    nrm = models.ForeignKey(NRMReferral, on_delete=models.CASCADE, related_name="reconsiderations")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    original_decided_on = models.DateField()
+    requested_on = models.DateField()
+    requested_by = models.CharField(max_length=24, choices=Requester.choices)
+    grounds = EncryptedTextField()
+    extension_granted = models.BooleanField(default=False)
+    extension_reason = EncryptedTextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(
+        max_length=16,
+        choices=ReconsiderationOutcome.choices,
+        default=ReconsiderationOutcome.PENDING,
+    )
+    outcome_on = models.DateField(null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["requested_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nrm", "stage"], name="nrm_one_reconsideration_per_stage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reconsideration of {self.stage} on NRM {self.nrm_id}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.nrm.case_id
+
+
+class NRMDecline(models.Model):
+    """An adult declined an NRM referral. Where the agency is under the duty to notify,
+    the lead caseworker gets a task to file an MS1 (issue 17, item 11)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="nrm_declines")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("NRM referral declined")
+
+    def __str__(self) -> str:
+        return f"NRM declined on {self.case_id}"
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
 
 
 class DutyToNotify(models.Model):

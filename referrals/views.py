@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,16 +11,26 @@ from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies import access
+from agencies.errors import IllegalTransition
 from agencies.forms import apply_service_errors as _apply_errors
 from casework.models import Case
 from casework.permissions import CHANGE_CASE, RECORD_JUSTICE_OUTCOME, VIEW_CASE
 
-from . import services
+from . import jurisdictions, services
 from .deadlines import deadlines_for
-from .forms import DeclineForm, DutyToNotifyForm, NRMDecisionForm, ReferralForm
+from .forms import (
+    DeclineForm,
+    DutyToNotifyForm,
+    NRMDecisionForm,
+    ReconsiderationForm,
+    ReconsiderationOutcomeForm,
+    ReferralForm,
+    WithdrawForm,
+)
 from .models import NRMReferral, Referral, ReferralKind, ReferralStatus, Urgency
 from .permissions import ADD_REFERRAL, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
 
@@ -198,69 +209,157 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     return render(request, "referrals/referral_form.html", {"case": case, "form": form})
 
 
+# The per-record actions of the NRM page: the form each takes and the service it calls.
+_RECORD_FORMS: dict[str, type[forms.Form]] = {
+    "decision": NRMDecisionForm,
+    "reconsideration": ReconsiderationForm,
+    "outcome": ReconsiderationOutcomeForm,
+    "withdraw": WithdrawForm,
+}
+_DONE = {
+    "decision": gettext_lazy("The NRM record is updated."),
+    "reconsideration": gettext_lazy("The reconsideration request is recorded."),
+    "outcome": gettext_lazy("The outcome is recorded; the clocks follow it."),
+    "withdraw": gettext_lazy("The withdrawal is recorded: the NRM clocks have stopped."),
+}
+
+
+def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: forms.Form) -> bool:
+    """Call the action's service with the valid form; False (errors on the form) if the
+    service refuses the values."""
+    user = request.user
+    data = form.cleaned_data
+    try:
+        if action == "decision":
+            changed = form.changed_values()  # type: ignore[attr-defined]
+            if not changed:
+                messages.info(request, _("Nothing was changed: the NRM record is as it was."))
+                return True
+            services.nrm_update(actor=user, nrm=nrm, **changed)
+        elif action == "reconsideration":
+            services.nrm_reconsideration_request(actor=user, nrm=nrm, **data)
+        elif action == "outcome":
+            pending = nrm.reconsideration_pending
+            if pending is None:
+                raise IllegalTransition(_("No reconsideration is waiting for an outcome."))
+            services.nrm_reconsideration_outcome(actor=user, reconsideration=pending, **data)
+        else:
+            services.nrm_withdraw(actor=user, nrm=nrm, reason=data["reason"])
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return False
+    if action != "decision" or form.changed_data:
+        messages.success(request, _DONE[action])
+    return True
+
+
 @login_required
 def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
-    """The NRM referrals of a case with their clocks; record one, a decision, or an MS1.
+    """The NRM referrals of a case with their clocks; record one, a decision, a
+    reconsideration and its outcome, a withdrawal, a declined referral or an MS1.
 
-    The same rule as the API: a decision is recorded only by the agency that made the
-    NRM referral or the case's lead agency (403 for anyone else who sees it)."""
+    The same rules as the API: a record is changed only by the agency that made the NRM
+    referral or the case's lead agency (403 for anyone else who sees it). Each record the
+    user may change has its own forms; the decision form is filled with the record's
+    current values and a save passes on only the fields the user changed, like the API's
+    PATCH (issue 17). An agency in a country without an NRM sees why there is nothing to
+    do here (``referrals.jurisdictions``)."""
     _require_role(request, VIEW_NRM, _("Your role does not work with NRM referrals."))
-    case = access.get_visible_or_404(Case.objects.all(), request.user, VIEW_CASE, pk=case_pk)
+    case = access.get_visible_or_404(
+        Case.objects.select_related("lead_agency"), request.user, VIEW_CASE, pk=case_pk
+    )
+    membership = access.active_membership(request.user)
+    rules = jurisdictions.for_agency(membership.agency) if membership else None
     action = request.POST.get("action") if request.method == "POST" else None
-    decision_form = NRMDecisionForm(request.POST if action == "decision" else None)
+    posted: tuple[str, int, forms.Form] | None = None
     ms1_form = DutyToNotifyForm(request.POST if action == "ms1" else None)
-    if request.method == "POST":
+    if action in ("refer", "declined"):
         try:
             if action == "refer":
                 services.nrm_refer(actor=request.user, case=case)
-                messages.success(
-                    request,
-                    _("The NRM referral is recorded; the Reasonable Grounds clock is running."),
-                )
-                return redirect("referrals:case_nrm", case_pk=case.pk)
-            if action == "decision":
-                nrm = access.get_visible_or_404(
-                    NRMReferral.objects.select_related("agency", "case"),
-                    request.user,
-                    VIEW_NRM,
-                    case=case,
-                    pk=request.POST.get("nrm_id"),
-                )
-                services.require_nrm_changer(request.user, nrm)
-                if decision_form.is_valid():
-                    services.nrm_update(actor=request.user, nrm=nrm, **decision_form.cleaned_data)
-                    messages.success(request, _("The NRM record is updated."))
-                    return redirect("referrals:case_nrm", case_pk=case.pk)
-            if action == "ms1" and ms1_form.is_valid():
+            else:
+                services.nrm_declined(actor=request.user, case=case)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("The NRM referral is recorded; the Reasonable Grounds clock is running.")
+                if action == "refer"
+                else _(
+                    "Recorded: the person declined an NRM referral. Where your partnership is "
+                    "under the duty to notify, the lead caseworker has a task to file the MS1."
+                ),
+            )
+        return redirect("referrals:case_nrm", case_pk=case.pk)
+    if action in _RECORD_FORMS:
+        nrm = access.get_visible_or_404(
+            NRMReferral.objects.select_related("agency", "case__lead_agency"),
+            request.user,
+            VIEW_NRM,
+            case=case,
+            pk=request.POST.get("nrm_id"),
+        )
+        # Refused before the body is read: a caller who may not change learns nothing.
+        services.require_nrm_changer(request.user, nrm)
+        form = _RECORD_FORMS[action](request.POST, nrm=nrm)
+        if form.is_valid() and _record_action(request, action, nrm, form):
+            return redirect("referrals:case_nrm", case_pk=case.pk)
+        posted = (action, nrm.pk, form)
+    elif action == "ms1":
+        if ms1_form.is_valid():
+            try:
                 services.duty_to_notify_file(actor=request.user, case=case, **ms1_form.cleaned_data)
+            except ValidationError as error:
+                _apply_errors(ms1_form, error)
+            else:
                 messages.success(request, _("The Duty to Notify (MS1) is recorded."))
                 return redirect("referrals:case_nrm", case_pk=case.pk)
-        except ValidationError as error:
-            target = decision_form if action == "decision" else ms1_form
-            if action == "refer":
-                messages.error(request, " ".join(error.messages))
-                return redirect("referrals:case_nrm", case_pk=case.pk)
-            _apply_errors(target, error)
+    elif request.method == "POST":
+        messages.error(request, _("Choose what to record: a referral, a decision or an MS1."))
+        return redirect("referrals:case_nrm", case_pk=case.pk)
     nrm_referrals = (
         NRMReferral.objects.visible_to(request.user, VIEW_NRM)
         .filter(case=case)
         .select_related("agency")
+        .prefetch_related("reconsiderations")
     )
     changeable = set(
         NRMReferral.objects.visible_to(request.user, CHANGE_NRM)
         .filter(case=case)
         .values_list("pk", flat=True)
     )
+    # Each record with its forms ({} where the user may not change it): the posted form
+    # for the record it was sent for, keeping the user's input and errors.
+    records: list[tuple[NRMReferral, dict[str, forms.Form]]] = []
+    for nrm in nrm_referrals:
+        record_forms: dict[str, forms.Form] = {}
+        if nrm.pk in changeable and not nrm.is_withdrawn:
+            wanted = ["decision", "withdraw"]
+            if nrm.reconsideration_stage is not None:
+                wanted.append("reconsideration")
+            if nrm.reconsideration_pending is not None:
+                wanted.append("outcome")
+            for name in wanted:
+                if posted is not None and posted[:2] == (name, nrm.pk):
+                    record_forms[name] = posted[2]
+                else:
+                    record_forms[name] = _RECORD_FORMS[name](nrm=nrm)
+        records.append((nrm, record_forms))
     return render(
         request,
         "referrals/case_nrm.html",
         {
             "case": case,
-            "nrm_referrals": nrm_referrals,
+            "rules": rules,
+            "records": records,
             "changeable": changeable,
-            "decision_form": decision_form,
             "ms1_form": ms1_form,
             "ms1s": case.duty_to_notify.select_related("agency"),
+            "declines": case.nrm_declines.select_related("agency"),
+            "error_summary_forms": [
+                form for form in (posted[2] if posted else None, ms1_form) if form is not None
+            ],
         },
     )
 

@@ -62,6 +62,7 @@ class AgencySerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "country",
+            "subdivision",
             "region",
             "is_first_responder",
             "intelligence_contact",

@@ -17,6 +17,9 @@ from ..models import (
     Case,
     CaseNote,
     CaseStatus,
+    CaseTask,
+    CaseTaskKind,
+    ChildStatusBasis,
     ClosureReason,
     Consent,
     Document,
@@ -55,13 +58,22 @@ class CaseSerializer(serializers.ModelSerializer):
             "county_lines",
             "exploited_as_child",
             "is_child",
+            "age_disputed",
+            "child_status_basis",
             "risk_level",
             "nationality",
             "region",
             "opened_at",
             "active_flags",
         ]
-        read_only_fields = ["id", "reference", "lead_agency", "opened_at"]
+        read_only_fields = ["id", "reference", "lead_agency", "opened_at", "child_status_basis"]
+        extra_kwargs = {
+            "is_child": {
+                "help_text": "Under 18 now. Worked out from the date of birth where one is "
+                "recorded, true while the age is disputed; only otherwise is what you send "
+                "kept (see child_status_basis)."
+            },
+        }
 
     def get_active_flags(self, case: Case) -> list[str]:
         flags = getattr(case, "active_flags", None)
@@ -97,6 +109,8 @@ class CaseListSerializer(serializers.Serializer):
     county_lines = serializers.BooleanField(read_only=True)
     exploited_as_child = serializers.BooleanField(read_only=True)
     is_child = serializers.BooleanField(read_only=True)
+    age_disputed = serializers.BooleanField(read_only=True)
+    child_status_basis = serializers.ChoiceField(choices=ChildStatusBasis.choices, read_only=True)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, read_only=True)
     nationality = serializers.CharField(source="nationality.code", read_only=True)
     region = serializers.CharField(read_only=True)
@@ -512,3 +526,26 @@ class JusticeOutcomeSerializer(serializers.ModelSerializer):
             "recorded_at",
         ]
         read_only_fields = ["id", "case", "recorded_by_agency", "recorded_at"]
+
+
+class CaseTaskSerializer(serializers.ModelSerializer):
+    """A task of the caller's agency on the case (issue 17): what to do, for whom, by when."""
+
+    kind = serializers.ChoiceField(choices=CaseTaskKind.choices, read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = CaseTask
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "agency",
+            "assignee",
+            "due_on",
+            "is_overdue",
+            "created_at",
+            "done_at",
+            "done_by",
+        ]
+        read_only_fields = fields

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import FileResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,10 +27,11 @@ from agencies import access
 from audit.models import AuditEvent
 
 from .. import duplicates, evidence, reads, services
-from ..filters import CaseFilter, case_list_queryset
+from ..filters import CaseFilter, TaskFilter, case_list_queryset
 from ..models import (
     Case,
     CaseStatus,
+    CaseTask,
     Consent,
     LeadTransfer,
     Need,
@@ -56,6 +57,7 @@ from ..permissions import (
     VIEW_IDENTITY,
     VIEW_LOCATION,
     VIEW_NEEDS,
+    WORK_CASE_TASK,
 )
 from . import serializers as s
 
@@ -479,6 +481,46 @@ class CaseViewSet(
         else:
             services.transfer_withdraw(actor=request.user, transfer=transfer)
         return Response(s.TransferSerializer(transfer).data)
+
+    # --- tasks (issue 17) ----------------------------------------------------------------
+
+    @extend_schema(
+        parameters=[OpenApiParameter("open", bool, description="Only tasks not done yet.")],
+        responses=s.CaseTaskSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def tasks(self, request: Request, pk: str) -> Response:
+        """Your agency's tasks on the case, open first (``?open=true``: open ones only).
+        Another agency's tasks are not listed: a task is its agency's work."""
+        case = self.get_object()
+        tasks = TaskFilter(
+            request.query_params,
+            queryset=CaseTask.objects.visible_to(request.user)
+            .filter(case=case)
+            .select_related("case")
+            .order_by(F("done_at").desc(nulls_first=True), "due_on", "id"),
+        )
+        if not tasks.is_valid():
+            raise ValidationError(tasks.errors)
+        return self._page(tasks.qs, s.CaseTaskSerializer)
+
+    @extend_schema(request=None, responses=s.CaseTaskSerializer)
+    @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[0-9]+)/done")
+    def task_done(self, request: Request, pk: str, task_id: str) -> Response:
+        """Mark a task of your agency done: 403 for a role that does not work tasks, 404
+        for a task that is not your agency's, 409 if it was already done."""
+        case = self.get_object()
+        # The role first, before the id is looked up, as the page does.
+        if not access.user_may(request.user, WORK_CASE_TASK):
+            raise PermissionDenied("You may not do this on this case.")
+        task = self._child_or_404(
+            CaseTask.objects.visible_to(request.user).select_related("case"),
+            case,
+            VIEW_CASE,
+            task_id,
+        )
+        services.task_complete(actor=request.user, task=task)
+        return Response(s.CaseTaskSerializer(task).data)
 
     # --- who can see it, who saw it ------------------------------------------------------
 

@@ -39,6 +39,7 @@ BODIES: dict[str, dict[str, type[serializers.Serializer] | None]] = {
     "outcomes": {"POST": s.JusticeOutcomeSerializer},
     "break-glass": {"POST": s.BreakGlassSerializer},
     "dismiss-possible-duplicate": {"POST": s.DismissDuplicateSerializer},
+    "task-done": {"POST": None},
 }
 
 # Any well-formed nested id: OPTIONS on a POST or PATCH route looks nothing up.
@@ -48,6 +49,7 @@ NESTED: dict[str, dict[str, Any]] = {
     "clear-flag": {"flag_id": 1},
     "answer-transfer": {"transfer_id": 1, "decision": "accept"},
     "dismiss-possible-duplicate": {"hit_id": 1},
+    "task-done": {"task_id": 1},
 }
 
 

@@ -101,6 +101,9 @@ TWINS: list[tuple[Door, Door]] = [
         Door("api:case-document-download", "GET", 1),
     ),
     (Door("casework:case_edit", "GET", 1), Door("api:case-detail", "PATCH", 1)),
+    # --- case tasks (issue 17) --------------------------------------------------------
+    (Door("casework:task_done", "POST"), Door("api:case-task-done", "POST")),
+    (Door("casework:task_done", "POST", 1), Door("api:case-task-done", "POST", 1)),
     # --- break-glass --------------------------------------------------------------------
     (Door("casework:break_glass", "GET"), Door("api:break-glass-detail", "GET")),
     (Door("casework:break_glass", "POST"), Door("api:break-glass-review", "POST")),

@@ -132,6 +132,20 @@ def build_referrals(world: World, case: Any) -> None:
     cw, officer = world.users["caseworker"], world.users["officer"]
     casework.consent_record(actor=cw, case=case, scope="nrm_referral", method="written")
     world.parts["nrm"] = referrals.nrm_refer(actor=cw, case=case)
+    # Another of Harbour's cases, whose negative RG decision is being reconsidered.
+    reconsidered = casework.case_create(actor=cw)
+    casework.consent_record(actor=cw, case=reconsidered, scope="nrm_referral", method="written")
+    negative = referrals.nrm_refer(actor=cw, case=reconsidered)
+    referrals.nrm_update(
+        actor=cw, nrm=negative, rg_decision="negative", rg_decided_on=timezone.localdate()
+    )
+    world.parts["reconsideration"] = referrals.nrm_reconsideration_request(
+        actor=cw,
+        nrm=negative,
+        requested_on=timezone.localdate(),
+        requested_by="person",
+        grounds="New evidence",
+    )
     referral_case = casework.case_create(actor=cw)
     police = world.agencies["police"]
     world.parts["referral"] = referrals.referral_send(
@@ -534,6 +548,23 @@ def care(status: int = 200, hidden: int = 404) -> Statuses:
     return only({"caseworker": status, "case_manager": status}, hidden, API_ANON)
 
 
+def case_task(key: str = "") -> Callable[[World], dict[str, Any]]:
+    """An open task of Harbour's (issue 17) on the main case, or on ``w.parts[key]``;
+    opening it again returns the same task."""
+
+    def kwargs(w: World) -> dict[str, Any]:
+        from casework import services
+
+        case = w.parts[key] if key else w.case
+        with transaction.atomic():
+            task = services.task_open(
+                case=case, kind="turned_adult", due_on=datetime.date(2026, 12, 14)
+            )
+        return {"pk": case.pk, "task_id": task.pk}
+
+    return kwargs
+
+
 MATRIX.update(
     {
         "api:case-list": [
@@ -698,6 +729,10 @@ MATRIX.update(
         ],
         "api:case-access": [Expect("GET", care(), api=True, kwargs=case_pk)],
         "api:case-audit": [Expect("GET", care(), api=True, kwargs=case_pk)],
+        "api:case-tasks": [Expect("GET", care(), api=True, kwargs=case_pk)],
+        "api:case-task-done": [
+            Expect("POST", care(), api=True, kwargs=case_task(), note="the lead agency's task")
+        ],
         "api:case-possible-duplicates": [
             Expect(
                 "GET",
@@ -908,6 +943,10 @@ MATRIX.update(
             ),
             Expect("GET", only({}, 405, HTML_LOGIN), kwargs=case_pk),
         ],
+        "casework:task_done": [
+            Expect("POST", care_page(302), kwargs=case_task(), note="the lead agency's task"),
+            Expect("GET", only({}, 405, HTML_LOGIN), kwargs=case_task()),
+        ],
         "casework:transfer_propose": [
             Expect(
                 "POST",
@@ -1064,6 +1103,32 @@ SHARED_PARTS: dict[str, list[Expect]] = {
     ],
     "api:case-access": [Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk)],
     "api:case-audit": [Expect("GET", police(200, 404, 404), api=True, kwargs=shared_pk)],
+    "api:case-tasks": [
+        Expect(
+            "GET",
+            police(200, 200, 200),
+            api=True,
+            kwargs=shared_pk,
+            note="the police: their own agency's tasks (none)",
+        )
+    ],
+    "api:case-task-done": [
+        Expect(
+            "POST",
+            police(200, 404, 403),
+            api=True,
+            kwargs=case_task("shared_case"),
+            note="Harbour's task: 404 to the officer; the analyst's role works no tasks",
+        )
+    ],
+    "casework:task_done": [
+        Expect(
+            "POST",
+            police_page(302, 404, 403),
+            kwargs=case_task("shared_case"),
+            note="as the API",
+        )
+    ],
     "casework:case_detail": [Expect("GET", police_page(200, 200, 200), kwargs=shared_pk)],
     "casework:case_edit": [Expect("GET", police_page(200, 403, 403), kwargs=shared_pk)],
     "casework:case_access": [Expect("GET", police_page(200, 404, 404), kwargs=shared_pk)],
@@ -1366,7 +1431,15 @@ MATRIX.update(
         ],
         "api:case-nrm-list": [
             Expect("GET", nrm_work(200), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
-            Expect("POST", nrm_work(201), api=True, kwargs=lambda w: {"case_pk": w.case.pk}),
+            Expect(
+                "POST",
+                nrm_work(409),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                note="the case already has an NRM referral in progress (issue 17): the rule "
+                "is checked first, so only those allowed learn the state; 201 is in "
+                "referrals/tests/test_nrm.py",
+            ),
         ],
         "api:case-nrm-detail": [
             Expect(
@@ -1375,6 +1448,54 @@ MATRIX.update(
                 api=True,
                 kwargs=lambda w: {"case_pk": w.case.pk, "pk": w.parts["nrm"].pk},
                 data=lambda w, r: {"competent_authority_reference": "CA-1"},
+            ),
+        ],
+        "api:case-nrm-withdraw": [
+            Expect(
+                "POST",
+                nrm_work(200),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk, "pk": w.parts["nrm"].pk},
+                data=lambda w, r: {"reason": "Going home"},
+            ),
+        ],
+        "api:case-nrm-reconsiderations": [
+            Expect(
+                "POST",
+                nrm_work(409),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk, "pk": w.parts["nrm"].pk},
+                data=lambda w, r: {
+                    "requested_on": timezone.localdate().isoformat(),
+                    "requested_by": "person",
+                    "grounds": "New evidence",
+                },
+                note="the RG decision is pending: nothing to reconsider yet (the rule first)",
+            ),
+        ],
+        "api:case-nrm-reconsideration-outcome": [
+            Expect(
+                "POST",
+                nrm_work(200),
+                api=True,
+                kwargs=lambda w: {
+                    "case_pk": w.parts["reconsideration"].nrm.case_id,
+                    "pk": w.parts["reconsideration"].nrm_id,
+                    "rid": w.parts["reconsideration"].pk,
+                },
+                data=lambda w, r: {
+                    "outcome": "overturned",
+                    "outcome_on": timezone.localdate().isoformat(),
+                },
+            ),
+        ],
+        "api:case-nrm-declined": [
+            Expect(
+                "POST",
+                nrm_work(409),
+                api=True,
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                note="the person consented to the referral: 409 (withdraw the consent first)",
             ),
         ],
         "api:case-duty-to-notify": [
@@ -1441,6 +1562,17 @@ MATRIX.update(
                     "cg_decision": "pending",
                 },
                 note="a decision on Harbour's NRM record: the PATCH of api:case-nrm-detail",
+            ),
+            Expect(
+                "POST",
+                nrm_work(302, HTML_LOGIN),
+                kwargs=lambda w: {"case_pk": w.case.pk},
+                data=lambda w, r: {
+                    "action": "withdraw",
+                    "nrm_id": w.parts["nrm"].pk,
+                    "confirm": "on",
+                },
+                note="the person withdraws: api:case-nrm-withdraw",
             ),
         ],
     }

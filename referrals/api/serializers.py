@@ -10,7 +10,14 @@ from agencies.models import NOT_A_CURRENT_PARTNER, Agency
 from casework.models import Case, JusticeOutcome
 from casework.permissions import VIEW_CASE
 
-from ..models import NRMReferral, Referral, ReferralKind, Urgency
+from ..models import (
+    NRMReconsideration,
+    NRMReferral,
+    ReconsiderationOutcome,
+    Referral,
+    ReferralKind,
+    Urgency,
+)
 
 NO_SUCH_CASE = "There is no such case."
 NO_SUCH_OUTCOME = "There is no such justice outcome on this case."
@@ -125,11 +132,53 @@ class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ReconsiderationSerializer(serializers.ModelSerializer):
+    """A reconsideration request. Its grounds and the extension's reason are shown only to
+    those who may change the NRM record (``changeable`` in the context), as on the page."""
+
+    class Meta:
+        model = NRMReconsideration
+        fields = [
+            "id",
+            "stage",
+            "original_decided_on",
+            "requested_on",
+            "requested_by",
+            "grounds",
+            "extension_granted",
+            "extension_reason",
+            "outcome",
+            "outcome_on",
+        ]
+        read_only_fields = ["id", "stage", "original_decided_on", "outcome", "outcome_on"]
+
+    def to_representation(self, instance: NRMReconsideration) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.nrm_id not in self.context.get("changeable", ()):
+            data.pop("grounds")
+            data.pop("extension_reason")
+        return data
+
+
+class ReconsiderationOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[ReconsiderationOutcome.UPHELD, ReconsiderationOutcome.OVERTURNED]
+    )
+    outcome_on = serializers.DateField()
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class NRMSerializer(serializers.ModelSerializer):
-    rg_due = serializers.DateTimeField(read_only=True)
+    rg_due = serializers.DateField(read_only=True)
     recovery_period_ends = serializers.DateField(read_only=True)
     reconsideration_deadline = serializers.DateField(read_only=True)
     support_contact_due = serializers.DateTimeField(read_only=True)
+    support_ends_on = serializers.DateField(read_only=True)
+    withdrawn_at = serializers.DateTimeField(read_only=True)
+    reconsiderations = ReconsiderationSerializer(many=True, read_only=True)
     submitted_at = serializers.DateTimeField(required=False)
 
     class Meta:
@@ -149,6 +198,9 @@ class NRMSerializer(serializers.ModelSerializer):
             "recovery_period_ends",
             "reconsideration_deadline",
             "support_contact_due",
+            "support_ends_on",
+            "withdrawn_at",
+            "reconsiderations",
         ]
         read_only_fields = ["id", "agency"]
 

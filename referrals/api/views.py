@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +20,7 @@ from casework.permissions import VIEW_CASE
 
 from .. import services
 from ..deadlines import deadlines_for
-from ..models import NRMReferral, Referral
+from ..models import NRMReconsideration, NRMReferral, Referral
 from ..permissions import ADD_DUTY_TO_NOTIFY, ADD_NRM, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
 from . import serializers as s
 
@@ -122,8 +123,10 @@ class CaseNRMViewSet(viewsets.ViewSet):
             NRMReferral.objects.visible_to(request.user, VIEW_NRM)
             .filter(case=case)
             .select_related("agency")
+            .prefetch_related("reconsiderations")
         )
-        return Response(s.NRMSerializer(rows, many=True).data)
+        context = {"changeable": _changeable(request, case)}
+        return Response(s.NRMSerializer(rows, many=True, context=context).data)
 
     @extend_schema(request=s.NRMSerializer, responses=s.NRMSerializer)
     def create(self, request: Request, case_pk: str) -> Response:
@@ -150,7 +153,90 @@ class CaseNRMViewSet(viewsets.ViewSet):
         body.is_valid(raise_exception=True)
         fields = {k: v for k, v in body.validated_data.items() if k in services.NRM_FIELDS}
         nrm = services.nrm_update(actor=request.user, nrm=nrm, **fields)
-        return Response(s.NRMSerializer(nrm).data)
+        return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
+
+
+def _changeable(request: Request, case: Case) -> set[int]:
+    return set(
+        NRMReferral.objects.visible_to(request.user, CHANGE_NRM)
+        .filter(case=case)
+        .values_list("pk", flat=True)
+    )
+
+
+def _nrm_to_change(request: Request, case_pk: str, pk: str) -> NRMReferral:
+    """An NRM record the caller changes: the role (403), the case and the record through
+    the caller's scoping (404), then the change rule (403) before the body is read."""
+    case = _nrm_case(request, case_pk, CHANGE_NRM)
+    nrm = access.get_visible_or_404(
+        NRMReferral.objects.select_related("agency", "case__lead_agency"),
+        request.user,
+        VIEW_NRM,
+        case=case,
+        pk=pk,
+    )
+    services.require_nrm_changer(request.user, nrm)
+    return nrm
+
+
+class NRMWithdrawView(APIView):
+    """``POST /api/v1/cases/{case_pk}/nrm/{pk}/withdraw/``: the person leaves the NRM."""
+
+    @extend_schema(request=s.WithdrawSerializer, responses=s.NRMSerializer)
+    def post(self, request: Request, case_pk: str, pk: str) -> Response:
+        nrm = _nrm_to_change(request, case_pk, pk)
+        body = s.WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        nrm = services.nrm_withdraw(actor=request.user, nrm=nrm, **body.validated_data)
+        return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
+
+
+class NRMReconsiderationView(APIView):
+    """``POST /api/v1/cases/{case_pk}/nrm/{pk}/reconsiderations/``: a request to reconsider
+    the record's negative decision."""
+
+    @extend_schema(request=s.ReconsiderationSerializer, responses=s.ReconsiderationSerializer)
+    def post(self, request: Request, case_pk: str, pk: str) -> Response:
+        nrm = _nrm_to_change(request, case_pk, pk)
+        body = s.ReconsiderationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.nrm_reconsideration_request(
+            actor=request.user, nrm=nrm, **body.validated_data
+        )
+        data = s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class NRMReconsiderationOutcomeView(APIView):
+    """``POST .../reconsiderations/{rid}/outcome/``: the competent authority's answer."""
+
+    @extend_schema(
+        request=s.ReconsiderationOutcomeSerializer, responses=s.ReconsiderationSerializer
+    )
+    def post(self, request: Request, case_pk: str, pk: str, rid: str) -> Response:
+        nrm = _nrm_to_change(request, case_pk, pk)
+        row = get_object_or_404(NRMReconsideration.objects.filter(nrm=nrm), pk=rid)
+        row.nrm = nrm
+        body = s.ReconsiderationOutcomeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row = services.nrm_reconsideration_outcome(
+            actor=request.user, reconsideration=row, **body.validated_data
+        )
+        return Response(s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data)
+
+
+class NRMDeclinedView(APIView):
+    """``POST /api/v1/cases/{case_pk}/nrm-declined/``: the adult declined an NRM referral
+    (an MS1 task follows where the duty to notify applies)."""
+
+    @extend_schema(request=None, responses={201: None})
+    def post(self, request: Request, case_pk: str) -> Response:
+        case = _nrm_case(request, case_pk, ADD_NRM)
+        decline = services.nrm_declined(actor=request.user, case=case)
+        return Response(
+            {"id": decline.pk, "recorded_at": decline.recorded_at},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class DutyToNotifyView(APIView):

@@ -59,7 +59,7 @@ def test_clocks_and_decisions(caseworker, case, settings):
     casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
     monday = timezone.make_aware(datetime.datetime(2026, 11, 16, 9, 0))
     nrm = services.nrm_refer(actor=caseworker, case=case, submitted_at=monday)
-    assert timezone.localtime(nrm.rg_due).date() == datetime.date(2026, 11, 23)
+    assert nrm.rg_due == datetime.date(2026, 11, 23)
 
     with pytest.raises(ValidationError) as error:
         services.nrm_update(actor=caseworker, nrm=nrm, rg_decision="positive")
@@ -81,6 +81,10 @@ def test_clocks_and_decisions(caseworker, case, settings):
     assert nrm.reconsideration_deadline is None
 
     allocated = timezone.make_aware(datetime.datetime(2026, 11, 20, 12, 0))
+    # The 48-hour clock runs for an adult who asked for support (issue 17): not before.
+    with pytest.raises(ValidationError, match="consent to NRM support"):
+        services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
+    casework.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")
     services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
     assert nrm.support_contact_due == allocated + datetime.timedelta(hours=48)
 
@@ -126,11 +130,11 @@ def test_nrm_clocks_send_reminders_once(caseworker, case, notification_worker):
     nrm = services.nrm_refer(actor=caseworker, case=case)
     remind()
     assert not Notification.objects.exists()  # five working days away
-    just_before = nrm.rg_due - datetime.timedelta(hours=2)
+    just_before = nrm.rg_due_at - datetime.timedelta(hours=2)
     remind(now=just_before)
     remind(now=just_before)  # again: nothing new
     assert Notification.objects.count() == 1
-    remind(now=nrm.rg_due + datetime.timedelta(hours=1))
+    remind(now=nrm.rg_due_at + datetime.timedelta(hours=1))
     assert Notification.objects.count() == 2
     kinds = list(
         Notification.objects.filter(recipient=caseworker)

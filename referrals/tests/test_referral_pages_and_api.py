@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from referrals import services
 from referrals.models import ReferralStatus
@@ -119,8 +122,14 @@ def test_nrm_and_deadlines_through_the_api(api, caseworker, case):
         {"scope": "nrm_referral", "method": "written"},
         format="json",
     )
-    nrm = client.post(f"/api/v1/cases/{case.pk}/nrm/", {}, format="json").json()
-    assert nrm["rg_decision"] == "pending" and nrm["rg_due"]
+    # Submitted three days ago: the Reasonable Grounds target falls within the week the
+    # deadlines list looks ahead, whatever today is.
+    submitted = timezone.now() - datetime.timedelta(days=3)
+    nrm = client.post(
+        f"/api/v1/cases/{case.pk}/nrm/", {"submitted_at": submitted.isoformat()}, format="json"
+    ).json()
+    assert nrm["rg_decision"] == "pending"
+    assert datetime.date.fromisoformat(nrm["rg_due"]) > timezone.localdate(submitted)
     bad = client.patch(
         f"/api/v1/cases/{case.pk}/nrm/{nrm['id']}/", {"rg_decision": "positive"}, format="json"
     )

@@ -209,3 +209,37 @@ def log_in(page: Any, visit: Callable[..., Any]) -> Callable[[str], None]:
         page.get_by_role("button", name="Continue").click()
 
     return sign_in
+
+
+def fits_the_width(page: Any) -> bool:
+    """No sideways scrolling: the page is no wider than the viewport (WCAG 1.4.10)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def harbour_nrm(*, submitted_days_ago: int = 10) -> tuple[Any, Any, Any]:
+    """Harbour Trust (a first responder in England), its caseworker alice, and a case of
+    hers whose adult consented to an NRM referral submitted ``submitted_days_ago`` days
+    ago: ``(alice, case, nrm)``, made through the services."""
+    import datetime
+
+    from django.utils import timezone
+
+    from agencies.models import Role
+    from agencies.services import agency_create
+    from casework import services as casework
+    from referrals import services as referrals
+
+    harbour = agency_create(
+        actor=None, name="Harbour Trust", kind="charity", country="GB", is_first_responder=True
+    )
+    alice = person(harbour, "alice", Role.CASEWORKER, last_name="Adams")
+    case = casework.case_create(
+        actor=alice, exploitation_types=["labour"], identity={"given_name": "Mihai"}
+    )
+    casework.consent_record(actor=alice, case=case, scope="nrm_referral", method="written")
+    nrm = referrals.nrm_refer(
+        actor=alice,
+        case=case,
+        submitted_at=timezone.now() - datetime.timedelta(days=submitted_days_ago),
+    )
+    return alice, case, nrm

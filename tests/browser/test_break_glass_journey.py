@@ -16,7 +16,7 @@ from agencies.services import agency_create
 from casework import services as casework
 from casework.models import BreakGlassEvent
 from notifications.models import Notification
-from tests.browser.conftest import person
+from tests.browser.conftest import fits_the_width, person
 
 NAME, ADDRESS = "Marta Kowalczyk", "14 Ropewalk Lane"
 REASON = f"{NAME} collapsed at {ADDRESS}: ambulance needs the door code"
@@ -48,11 +48,6 @@ def log_out(page: Any) -> None:
     if toggle.is_visible():
         toggle.click()
     page.get_by_role("button", name="Log out").click()
-
-
-def fits_the_width(page: Any) -> bool:
-    """No sideways scrolling: the page is no wider than the viewport (WCAG 1.4.10)."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 @pytest.mark.browser

@@ -17,7 +17,7 @@ from agencies.services import agency_create
 from audit import actions
 from audit.models import AuditEvent
 from notifications.models import NotificationEvent
-from tests.browser.conftest import PASSWORD, person
+from tests.browser.conftest import PASSWORD, fits_the_width, person
 
 
 @pytest.fixture
@@ -26,10 +26,6 @@ def harbour(transactional_db: None) -> Agency:
     person(agency, "ada", Role.AGENCY_ADMIN, last_name="Admin")
     person(agency, "cara", Role.CASEWORKER, last_name="Caseworker")
     return agency
-
-
-def fits_the_width(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def open_menu(page: Any) -> None:

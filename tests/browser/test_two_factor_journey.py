@@ -22,7 +22,7 @@ from agencies.second_factor import recovery_codes_issue
 from agencies.services import agency_create, membership_create
 from audit import actions
 from audit.models import AuditEvent
-from tests.browser.conftest import PASSWORD, person
+from tests.browser.conftest import PASSWORD, fits_the_width, person
 
 LOGIN_PATH = "/accounts/login/"
 VERIFY_PATH = "/accounts/two-factor/"
@@ -68,11 +68,6 @@ def log_out(page: Any) -> None:
         toggle.click()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to Concord")).to_be_visible()
-
-
-def fits_the_width(page: Any) -> bool:
-    """No sideways scrolling: the page is no wider than the viewport (WCAG 1.4.10)."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def code_from_key(shown_key: str) -> str:
