@@ -24,9 +24,11 @@ demo: venv
 test: venv
 	$(BIN)/python -m devtools.services test $(ARGS)
 
-## Static checks: lint, Django's system checks, migrations in step with the models.
+## Static checks: lint, the floor plan (import contracts in pyproject.toml), Django's
+## system checks, migrations in step with the models.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 check: venv
 	$(BIN)/python -m devtools.services run -- sh -c '\

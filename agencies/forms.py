@@ -38,7 +38,7 @@ class MemberRoleForm(forms.Form):
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
     """A service's refusal, shown on the form: field errors by field, the rest on top.
-    The browser's twin of config.api.as_drf_validation_error."""
+    The browser's twin of core.api.as_drf_validation_error."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
             form.add_error(field if field in form.fields else None, messages)

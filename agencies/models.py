@@ -152,7 +152,7 @@ class Agency(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     # Every object grant to "the agency" is a grant to this group; a user reaches it
-    # through their membership, never through auth's user.groups (see access.py).
+    # through their membership, never through auth's user.groups (see agencies.access).
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

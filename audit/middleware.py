@@ -48,7 +48,7 @@ class RequestIdMiddleware:
 
 
 class AuthorizationFailureMiddleware:
-    """Records every 403 raised by an HTML view (the API records its own, config.api)."""
+    """Records every 403 raised by an HTML view (the API records its own, api_errors)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

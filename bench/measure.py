@@ -44,10 +44,6 @@ class Timing:
         return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def time_it(label: str, call: Callable[[], Any], *, runs: int, warmup: int = 3) -> Timing:
-    return compare({label: call}, runs=runs, warmup=warmup)[0]
-
-
 def compare(calls: dict[str, Callable[[], Any]], *, runs: int, warmup: int = 3) -> list[Timing]:
     """Time several calls in turn, round after round, so that a slow spell of the machine
     (another process, a checkpoint, the CPU's clock) falls on all of them alike."""

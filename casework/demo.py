@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from agencies.models import Agency, User
 
-from . import evidence, services
+from . import consents, services
+from .evidence import break_glass
 from .models import BreakGlassEvent, BreakGlassGrounds, Case, CaseUserGrant
 
 TODAY = timezone.localdate
@@ -291,11 +292,11 @@ def _seed_case(actor: User, council: Agency, spec: dict[str, Any]) -> Case:
             services.need_update(actor=actor, need=need, status=status)
     for scope, method, language in spec["consents"]:
         if scope == "share_identity_council":
-            services.consent_record(
+            consents.consent_record(
                 actor=actor, case=case, scope="share_identity", agency=council, method=method
             )
         elif scope == "nrm_referral_child":
-            services.consent_record(
+            consents.consent_record(
                 actor=actor,
                 case=case,
                 scope="nrm_referral",
@@ -303,7 +304,7 @@ def _seed_case(actor: User, council: Agency, spec: dict[str, Any]) -> Case:
                 basis_reason="Child: referred under the local authority's safeguarding duty.",
             )
         else:
-            services.consent_record(
+            consents.consent_record(
                 actor=actor, case=case, scope=scope, method=method, language=language
             )
     for body, visibility in spec["notes"]:
@@ -348,7 +349,7 @@ def _seed_break_glass(case: Case, log: Any) -> None:
     )
     if officer is None:
         return
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=officer,
         case=case,
         grounds=BreakGlassGrounds.SERIOUS_HARM,

@@ -33,10 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from agencies.models import Agency, Role, User, partnered_now
 from audit import actions
 from audit.record import NOBODY, record
+from core.errors import IllegalTransition
 from notifications.services import notify, notify_agency
 
 from . import reads

@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from config.filters import FilterSet
+from core.filters import FilterSet
 
 from .models import (
     Case,

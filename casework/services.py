@@ -4,6 +4,9 @@ Callers (views, API, tasks, seeding) have already fetched the case with
 ``Case.objects.visible_to(user, VIEW_CASE)``; a service refuses what the
 user may see but not do with ``PermissionDenied`` (403) and bad input with
 ``ValidationError`` (field errors).
+
+Consent (``casework.consents``), lead transfers (``casework.transfers``) and case tasks
+(``casework.case_tasks``) have modules of their own, built on the helpers here.
 """
 
 from __future__ import annotations
@@ -18,21 +21,18 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import OuterRef
-from django.urls import reverse
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from agencies import access
-from agencies.errors import IllegalTransition
-from agencies.models import NOT_A_CURRENT_PARTNER, Agency, Partnership, User, partnered_now
-from audit.record import NOBODY, record
-from notifications.services import notify_agency
+from agencies.models import Agency, User
+from audit.record import record
+from core.errors import IllegalTransition
 
-from . import duplicates, evidence
-from .ages import ChildStatus, adult_on, child_status
+from . import duplicates
+from .ages import ChildStatus, child_status
 from .models import (
     DEFAULT_URGENCY,
     Case,
@@ -41,40 +41,27 @@ from .models import (
     CaseNoteRevision,
     CaseReferenceCounter,
     CaseStatus,
-    CaseTask,
-    CaseTaskKind,
-    ChildStatusBasis,
     ClosureReason,
-    Consent,
-    ConsentMethod,
-    ConsentScope,
     Document,
     ExploitationType,
     LeadAssignment,
-    LeadTransfer,
     Need,
     NeedStatus,
     NeedStatusChange,
     SafeguardingFlag,
-    TransferStatus,
     VictimIdentity,
 )
 from .permissions import (
-    ACCEPT_LEAD_TRANSFER,
     ADD_CASE,
     ADD_DOCUMENT,
     ADD_NOTE,
     CHANGE_CASE,
-    CHANGE_CONSENTS,
     CHANGE_FLAGS,
     CHANGE_IDENTITY,
     CHANGE_LOCATION,
     CHANGE_NEEDS,
-    FORMER_LEAD_PERMISSIONS,
     LEAD_PERMISSIONS,
     MANAGE_CASE,
-    VIEW_CASE,
-    WORK_CASE_TASK,
 )
 
 # --- Helpers ----------------------------------------------------------------------------
@@ -143,7 +130,7 @@ def _clean_case_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-# --- Child status (issue 17) ------------------------------------------------------------
+# --- Child status ------------------------------------------------------------
 
 
 def _date_of_birth(case: Case) -> datetime.date | None:
@@ -507,88 +494,6 @@ def need_update(*, actor: User, need: Need, **fields: Any) -> Need:
     return need
 
 
-# --- Consent ----------------------------------------------------------------------------
-
-
-def consent_record(
-    *,
-    actor: User,
-    case: Case,
-    scope: str,
-    method: str,
-    agency: Agency | None = None,
-    given_at: datetime.datetime | None = None,
-    language: str = "",
-    basis_reason: str = "",
-) -> Consent:
-    """Record what the person agreed to, or a child's safeguarding basis with its reason."""
-    _require(actor, CHANGE_CONSENTS, case, _("You may not record consent on this case."))
-    errors: dict[str, str] = {}
-    if scope == ConsentScope.SHARE_IDENTITY and agency is None:
-        errors["agency"] = _("Name the agency the person agreed to share their identity with.")
-    if scope != ConsentScope.SHARE_IDENTITY and agency is not None:
-        errors["agency"] = _("Only consent to share identity names an agency.")
-    if method == ConsentMethod.SAFEGUARDING_BASIS:
-        if not case.is_child:
-            errors["method"] = _("A safeguarding basis replaces consent only for a child.")
-        if not basis_reason.strip():
-            errors["basis_reason"] = _("Record the safeguarding reason.")
-    if method == ConsentMethod.VERBAL_INTERPRETER and not language.strip():
-        errors["language"] = _("Record the language the interpreter used.")
-    given_at = given_at or timezone.now()
-    if given_at > timezone.now() + datetime.timedelta(minutes=5):
-        errors["given_at"] = _("Consent cannot be given in the future.")
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        consent = Consent(
-            case=case,
-            scope=scope,
-            agency=agency,
-            method=method,
-            given_at=given_at,
-            language=language,
-            basis_reason=basis_reason,
-            recorded_by=actor,
-        )
-        consent.full_clean()
-        consent.save()
-        record(
-            "consent.recorded",
-            actor=actor,
-            target=case,
-            detail={"consent_id": consent.pk, "scope": scope, "method": method},
-        )
-    return consent
-
-
-def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Consent:
-    """Withdraw consent and, in the same transaction, every grant it justified."""
-    _require(
-        actor,
-        CHANGE_CONSENTS,
-        consent.case,
-        _("You may not withdraw consent here."),
-    )
-    if consent.withdrawn_at is not None:
-        raise IllegalTransition(_("This consent was already withdrawn."))
-    with transaction.atomic():
-        consent.withdrawn_at = timezone.now()
-        consent.withdrawn_reason = reason
-        consent.withdrawn_by = actor
-        consent.save(update_fields=["withdrawn_at", "withdrawn_reason", "withdrawn_by"])
-        revoked = access.revoke_for_reason(actor=actor, reason=consent)
-        # Evidence approvals whose items needed this consent end with it.
-        evidence.evidence_requests_end_for_consent(actor=actor, consent=consent)
-        record(
-            "consent.withdrawn",
-            actor=actor,
-            target=consent.case,
-            detail={"consent_id": consent.pk, "scope": consent.scope, "grants_revoked": revoked},
-        )
-    return consent
-
-
 # --- Notes and flags --------------------------------------------------------------------
 
 
@@ -738,424 +643,3 @@ def document_upload(
             document.file.delete(save=False)  # nothing half-stored
             raise
     return document
-
-
-# --- Lead transfer ----------------------------------------------------------------------
-
-
-def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str) -> LeadTransfer:
-    """The lead agency proposes that another agency lead the case: an active agency that
-    shares with it a partnership whose agreement is in force today. Any other agency (or
-    none) is the one answer ``NOT_A_CURRENT_PARTNER`` on ``to_agency`` (issue 14)."""
-    _require(actor, MANAGE_CASE, case, _("Only the lead agency may transfer this case."))
-    errors: dict[str, str] = {}
-    if to_agency.pk == case.lead_agency_id:
-        errors["to_agency"] = _("That agency already leads the case.")
-    elif (
-        not to_agency.active
-        or not Partnership.objects.current().linking(case.lead_agency, to_agency).exists()
-    ):
-        errors["to_agency"] = str(NOT_A_CURRENT_PARTNER)
-    if not reason.strip():
-        errors["reason"] = _("Say why the lead should move.")
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()  # one proposal at a time
-        if LeadTransfer.objects.filter(case=case, status=TransferStatus.PROPOSED).exists():
-            raise IllegalTransition(_("A transfer of this case is already waiting for an answer."))
-        transfer = LeadTransfer.objects.create(
-            case=case,
-            from_agency=case.lead_agency,
-            to_agency=to_agency,
-            reason=reason,
-            proposed_by=actor,
-        )
-        # The receiving agency sees the summary so it can decide; nothing personal.
-        access.grant(actor=actor, obj=case, perms=[VIEW_CASE], reason=transfer, agency=to_agency)
-        record(
-            "transfer.proposed",
-            actor=actor,
-            target=case,
-            detail={"transfer_id": transfer.pk, "to_agency_id": to_agency.pk},
-        )
-        notify_agency(
-            agency=to_agency,
-            roles=["case_manager"],
-            kind="transfer.proposed",
-            target=case,
-            message=_("%(agency)s proposes that your agency lead a case")
-            % {"agency": case.lead_agency.name},
-            url=f"/cases/{case.pk}/#transfer",
-            dedup_key=f"transfer:{transfer.pk}:proposed",
-        )
-    return transfer
-
-
-def _require_receiving_manager(actor: User, transfer: LeadTransfer) -> None:
-    membership = access.active_membership(actor)
-    if (
-        membership is None
-        or membership.agency_id != transfer.to_agency_id
-        or not access.role_may(membership.role, ACCEPT_LEAD_TRANSFER)
-    ):
-        raise PermissionDenied(_("Only a case manager of the receiving agency may answer."))
-    if transfer.status != TransferStatus.PROPOSED:
-        raise IllegalTransition(_("This transfer was already answered."))
-
-
-def transfer_accept(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
-    """The receiving agency takes the lead: the grants move, the old lead keeps history.
-    Only while a partnership in force still links the two agencies (409 otherwise)."""
-    _require_receiving_manager(actor, transfer)
-    case = transfer.case
-    if not Partnership.objects.current().linking(transfer.from_agency, transfer.to_agency).exists():
-        raise IllegalTransition(
-            _(
-                "Your agencies no longer share a partnership whose agreement is in force, so "
-                "the lead cannot move. Decline the transfer."
-            )
-        )
-    with transaction.atomic():
-        now = timezone.now()
-        old = LeadAssignment.objects.select_for_update().get(case=case, ended_at__isnull=True)
-        old.ended_at = now
-        old.save(update_fields=["ended_at"])
-        access.revoke_for_reason(actor=actor, reason=old)
-        access.revoke_for_reason(actor=actor, reason=transfer)
-        access.grant(
-            actor=actor, obj=case, perms=FORMER_LEAD_PERMISSIONS, reason=old, agency=old.agency
-        )
-        new = LeadAssignment.objects.create(case=case, agency=transfer.to_agency, started_at=now)
-        access.grant(
-            actor=actor, obj=case, perms=LEAD_PERMISSIONS, reason=new, agency=transfer.to_agency
-        )
-        case.lead_agency = transfer.to_agency
-        case.lead_caseworker = actor
-        case.save(update_fields=["lead_agency", "lead_caseworker", "updated_at"])
-        transfer.status = TransferStatus.ACCEPTED
-        transfer.decided_by = actor
-        transfer.decided_at = now
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        _tasks_follow_lead(actor=actor, case=case, old_agency=old.agency, new_agency=new.agency)
-        record(
-            "transfer.accepted",
-            actor=actor,
-            target=case,
-            detail={"transfer_id": transfer.pk, "from_agency_id": old.agency_id},
-        )
-    return transfer
-
-
-def transfer_decline(*, actor: User, transfer: LeadTransfer, note: str = "") -> LeadTransfer:
-    _require_receiving_manager(actor, transfer)
-    with transaction.atomic():
-        transfer.status = TransferStatus.DECLINED
-        transfer.decided_by = actor
-        transfer.decided_at = timezone.now()
-        transfer.decision_note = note
-        transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        access.revoke_for_reason(actor=actor, reason=transfer)
-        record(
-            "transfer.declined",
-            actor=actor,
-            target=transfer.case,
-            detail={"transfer_id": transfer.pk},
-        )
-    return transfer
-
-
-def transfer_withdraw(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
-    _require(
-        actor,
-        MANAGE_CASE,
-        transfer.case,
-        _("Only the lead agency may withdraw a transfer."),
-    )
-    if transfer.status != TransferStatus.PROPOSED:
-        raise IllegalTransition(_("This transfer was already answered."))
-    with transaction.atomic():
-        transfer.status = TransferStatus.WITHDRAWN
-        transfer.decided_by = actor
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        access.revoke_for_reason(actor=actor, reason=transfer)
-        record(
-            "transfer.withdrawn",
-            actor=actor,
-            target=transfer.case,
-            detail={"transfer_id": transfer.pk},
-        )
-    return transfer
-
-
-def transfers_end_outside_partnerships(*, now: datetime.datetime | None = None) -> int:
-    """Beat (hourly, with the referrals' sweep): a proposed lead transfer whose two agencies
-    no longer share a partnership in force (the agreement ended, one left it) can never be
-    accepted (``transfer_accept`` refuses), yet the summary it showed the receiving agency
-    would stay. Each such transfer is withdrawn by Concord (no one decided: ``decided_by``
-    stays empty, the note says why), the grant it justified is revoked (audited), the
-    change is audited as ``transfer.ended``, and the case managers of both agencies are
-    told, without personal data.
-
-    One query finds them (the lead agency is the proposer: only the lead proposes, and
-    only one transfer of a case waits at a time; the lead is asked too, in case it ever is
-    not); each is ended in its own transaction under a row lock, after asking again.
-    Safe to run twice. Returns how many it ended. Why scoping does not ask this itself:
-    ``referrals.services.sharing_end_outside_partnerships``.
-    """
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    receiver = OuterRef("to_agency_id")
-    lapsed = (
-        LeadTransfer.objects.filter(status=TransferStatus.PROPOSED)
-        .filter(
-            ~partnered_now(receiver, OuterRef("from_agency_id"), today)
-            | ~partnered_now(receiver, OuterRef("case__lead_agency_id"), today)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return sum(_transfer_end_outside_partnership(pk, now) for pk in list(lapsed))
-
-
-def _transfer_end_outside_partnership(transfer_id: int, now: datetime.datetime) -> bool:
-    with transaction.atomic():
-        transfer = (
-            LeadTransfer.objects.select_for_update(of=("self",))
-            .select_related("case__lead_agency", "from_agency", "to_agency")
-            .filter(pk=transfer_id, status=TransferStatus.PROPOSED)
-            .first()
-        )
-        if transfer is None or Partnership.objects.current(timezone.localdate(now)).link_all(
-            transfer.to_agency, transfer.from_agency, transfer.case.lead_agency
-        ):
-            return False  # answered meanwhile, or the agreement is back in force
-        transfer.status = TransferStatus.WITHDRAWN
-        transfer.decided_at = now
-        transfer.decision_note = _(
-            "Ended by Concord: the agencies no longer share a partnership whose agreement "
-            "is in force."
-        )
-        transfer.save(update_fields=["status", "decided_at", "decision_note"])
-        removed = access.revoke_for_reason(actor=None, reason=transfer)
-        record(
-            "transfer.ended",
-            actor=None,
-            target=transfer.case,
-            detail={
-                "transfer_id": transfer.pk,
-                "to_agency_id": transfer.to_agency_id,
-                "grants_removed": removed,
-                "reason": "no partnership in force",
-            },
-        )
-        message = _(
-            "The proposal that %(to)s lead case %(ref)s has ended: the agencies no longer "
-            "share a partnership whose agreement is in force"
-        ) % {"to": transfer.to_agency.name, "ref": transfer.case.reference}
-        # The receiving agency no longer sees the case: its link is its notifications.
-        for agency, url in (
-            (transfer.from_agency, f"/cases/{transfer.case_id}/#transfer"),
-            (transfer.to_agency, reverse("notifications:inbox")),
-        ):
-            notify_agency(
-                agency=agency,
-                roles=["case_manager"],
-                kind="transfer.ended",
-                target=transfer.case,
-                message=message,
-                url=url,
-                dedup_key=f"transfer:{transfer.pk}:ended",
-            )
-    return True
-
-
-# --- Case tasks and turning 18 (issue 17) -------------------------------------------------
-
-# How long the lead caseworker has to review consents once the person turned 18.
-TURNED_ADULT_WORKING_DAYS = 5
-
-
-def _tasks_follow_lead(*, actor: User, case: Case, old_agency: Agency, new_agency: Agency) -> None:
-    """The old lead's open tasks on ``case`` are the new lead's once the lead moves: the
-    work (an 18th birthday, an MS1 to file) belongs to whoever leads. They become the new
-    agency's, unassigned, with their due dates kept; each move is audited."""
-    moving = list(CaseTask.objects.open().select_for_update().filter(case=case, agency=old_agency))
-    for task in moving:
-        task.agency, task.assignee = new_agency, None
-        task.save(update_fields=["agency", "assignee"])
-        record(
-            "case_task.moved",
-            actor=actor,
-            target=task,
-            detail={
-                "task_id": task.pk,
-                "kind": task.kind,
-                "from_agency_id": old_agency.pk,
-                "to_agency_id": new_agency.pk,
-            },
-        )
-
-
-def task_open(
-    *,
-    case: Case,
-    kind: str,
-    due_on: datetime.date,
-    assignee: User | None = None,
-    agency: Agency | None = None,
-    reason_key: str = "",
-) -> CaseTask:
-    """Ask ``agency`` (the case's lead agency unless named) to do something on ``case``.
-
-    Opened by Concord, with no actor: callers check their own rules first. Idempotent:
-    while a task of ``kind`` is open on the case, that task is returned and nothing else
-    happens (a unique constraint holds this when two openings race). ``assignee`` is
-    kept only while they are an active member of the agency; otherwise the task is the
-    agency's. ``reason_key`` names what opened it by ids ("nrm_decline:12"), never
-    personal data. Audited, and the agency's members who work tasks are told once the
-    transaction commits, by the case's reference alone.
-    """
-    if kind not in CaseTaskKind.values:
-        raise ValueError(f"not a kind of case task: {kind!r}")
-    agency = agency or case.lead_agency
-    if assignee is not None:
-        membership = access.active_membership(assignee)
-        if membership is None or membership.agency_id != agency.pk:
-            assignee = None
-    with transaction.atomic():
-        existing = CaseTask.objects.open().filter(case=case, kind=kind).first()
-        if existing is not None:
-            return existing
-        try:
-            with transaction.atomic():
-                task = CaseTask.objects.create(
-                    case=case,
-                    agency=agency,
-                    assignee=assignee,
-                    kind=kind,
-                    reason_key=reason_key,
-                    due_on=due_on,
-                )
-        except IntegrityError:  # opened meanwhile by another transaction
-            return CaseTask.objects.open().get(case=case, kind=kind)
-        record(
-            "case_task.opened",
-            actor=NOBODY,
-            target=task,
-            detail={
-                "task_id": task.pk,
-                "kind": kind,
-                "agency_id": agency.pk,
-                "assignee_id": task.assignee_id,
-                "reason": reason_key,
-            },
-        )
-        notify_agency(
-            agency=agency,
-            roles=sorted(access.declared(WORK_CASE_TASK)),
-            kind=f"case_task.{kind}",
-            target=task,
-            message=_("Case %(reference)s: %(task)s")
-            % {"reference": case.reference, "task": CaseTaskKind(kind).label},
-            url=reverse("casework:case_detail", args=[case.pk]) + "#tasks",
-            dedup_key=f"case_task:{task.pk}:opened",
-        )
-    return task
-
-
-def task_complete(*, actor: User, task: CaseTask) -> CaseTask:
-    """Mark a task done. Only a member of the task's agency whose role works tasks (its
-    caseworkers and case managers, and officers) and who sees the case may; a task that
-    is already done is a 409 (``IllegalTransition``)."""
-    membership = access.active_membership(actor)
-    refusal = _("Only the agency whose task it is may mark it as done.")
-    if (
-        membership is None
-        or not access.role_may(membership.role, WORK_CASE_TASK)
-        or membership.agency_id != task.agency_id
-    ):
-        raise PermissionDenied(refusal)
-    _require(actor, VIEW_CASE, task.case, refusal)
-    with transaction.atomic():
-        done_at = (
-            CaseTask.objects.select_for_update().filter(pk=task.pk).values_list("done_at").get()
-        )[0]
-        if done_at is not None:
-            raise IllegalTransition(_("This task was already marked as done."))
-        task.done_at = timezone.now()
-        task.done_by = actor
-        task.save(update_fields=["done_at", "done_by"])
-        record(
-            "case_task.done",
-            actor=actor,
-            target=task,
-            detail={"task_id": task.pk, "kind": task.kind},
-        )
-    return task
-
-
-def cases_turning_adult(*, today: datetime.date | None = None) -> int:
-    """Daily (beat): the people who turned 18 on an open case are adults now.
-
-    Candidates are found in SQL (open, "under 18 now", age not disputed, a date of birth
-    recorded: the few child cases); their dates of birth are decrypted here, never
-    logged. For each whose 18th birthday has come (``ages.adult_on``: 29 February → 1
-    March), in its own transaction under a row lock, after asking again: "under 18 now"
-    becomes false (audited as ``case.turned_adult``, without the date of birth) and the
-    lead agency gets a ``turned_adult`` task for the lead caseworker, due in
-    TURNED_ADULT_WORKING_DAYS working days of its country and nation, which tells it
-    (``task_open``): consent is the adult's own from now on. Safe to run twice: a case
-    that turned adult is no longer a candidate. Returns how many turned adult.
-    """
-    today = today or timezone.localdate()
-    candidates = (
-        Case.objects.open()
-        .filter(is_child=True, age_disputed=False, identity__date_of_birth__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "identity__date_of_birth")
-    )
-    due = [pk for pk, born in candidates if adult_on(born) <= today]
-    return sum(_case_turn_adult(pk, today) for pk in due)
-
-
-def _case_turn_adult(case_id: int, today: datetime.date) -> bool:
-    # Referrals' working-day calendar (holidays of the agency's country and nation);
-    # imported here because referrals sits above casework.
-    from referrals.calendar import due_date, end_of_day
-
-    with transaction.atomic():
-        case = (
-            Case.objects.open()
-            .select_for_update(of=("self",))
-            .select_related("lead_agency", "lead_caseworker")
-            .filter(pk=case_id, is_child=True, age_disputed=False)
-            .first()
-        )
-        if case is None:
-            return False  # changed meanwhile
-        status = child_status(
-            age_disputed=False, date_of_birth=_date_of_birth(case), recorded=True, today=today
-        )
-        if status != (False, ChildStatusBasis.DATE_OF_BIRTH):
-            return False  # still a child, or the date of birth was removed meanwhile
-        case.is_child, case.child_status_basis = status
-        case.save(update_fields=["is_child", "child_status_basis", "updated_at"])
-        record(
-            "case.turned_adult",
-            actor=NOBODY,
-            target=case,
-            detail={"from": True, "to": False, "basis": case.child_status_basis},
-        )
-        agency = case.lead_agency
-        task_open(
-            case=case,
-            kind=CaseTaskKind.TURNED_ADULT,
-            due_on=due_date(
-                end_of_day(today), TURNED_ADULT_WORKING_DAYS, agency.country, agency.subdivision
-            ),
-            assignee=case.lead_caseworker,
-            reason_key="turned_adult",
-        )
-    return True

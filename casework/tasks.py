@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import evidence, services
+from . import case_tasks
+from .evidence import break_glass
+from .evidence import services as evidence_services
 
 
 @shared_task(acks_late=True)
@@ -12,7 +14,7 @@ def expire_evidence_requests() -> int:
     """Every 15 minutes (beat): approvals past their end expire (their grants stopped
     counting at the end already); officers are told a few days before. Returns how many
     expired."""
-    return evidence.evidence_requests_expire()
+    return evidence_services.evidence_requests_expire()
 
 
 @shared_task(acks_late=True)
@@ -23,12 +25,12 @@ def remind_break_glass_reviewers() -> int:
     key names the day, so the day's other runs tell nobody twice); an event nobody can
     review is told to the system's administrators, once a day. Takes nothing; returns
     how many overdue events' reviewers were reminded."""
-    return evidence.break_glass_remind_reviewers()
+    return break_glass.break_glass_remind_reviewers()
 
 
 @shared_task(acks_late=True)
 def mark_cases_turning_adult() -> int:
     """Daily (beat), just after midnight: the people who turned 18 on an open case are
-    adults now; the lead agency gets a task and is told (``services.cases_turning_adult``).
+    adults now; the lead agency gets a task and is told (``case_tasks.cases_turning_adult``).
     Takes nothing; returns how many turned adult."""
-    return services.cases_turning_adult()
+    return case_tasks.cases_turning_adult()

@@ -3,7 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from agencies.api import views as agencies
 from casework.api import views as casework
-from casework.api.break_glass_views import BreakGlassViewSet
+from casework.evidence import api as evidence
 from dashboards.api import views as dashboards
 from intelligence.api import views as intelligence
 from notifications.api import views as notifications
@@ -19,8 +19,8 @@ router.register("partnerships", agencies.PartnershipViewSet, basename="partnersh
 router.register("sharing-groups", agencies.SharingGroupViewSet, basename="sharinggroup")
 router.register("agency/users", agencies.MemberViewSet, basename="member")
 router.register("cases", casework.CaseViewSet, basename="case")
-router.register("evidence-requests", casework.EvidenceRequestViewSet, basename="evidence-request")
-router.register("break-glass", BreakGlassViewSet, basename="break-glass")
+router.register("evidence-requests", evidence.EvidenceRequestViewSet, basename="evidence-request")
+router.register("break-glass", evidence.BreakGlassViewSet, basename="break-glass")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("referrals", referrals.ReferralViewSet, basename="referral")
 router.register(

@@ -172,7 +172,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "config.middleware.NoStoreMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "audit.middleware.AuthorizationFailureMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -195,8 +195,6 @@ TEMPLATES = [
                 "agencies.context_processors.membership",
                 "notifications.context_processors.unread",
             ],
-            # config is not an app: its template tags are named here.
-            "libraries": {"error_summary": "config.templatetags.error_summary"},
         },
     },
 ]
@@ -357,13 +355,15 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "agencies.second_factor.SecondFactorVerified",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
-    # OPTIONS describes each route's own request body, as the schema does (issue 14).
-    "DEFAULT_METADATA_CLASS": "config.api.ActionMetadata",
+    # core's handler (409 for an illegal transition, 400 for a service's ValidationError),
+    # with every 403 audited, as AuthorizationFailureMiddleware does for the pages.
+    "EXCEPTION_HANDLER": "audit.api_errors.exception_handler",
+    # OPTIONS describes each route's own request body, as the schema does.
+    "DEFAULT_METADATA_CLASS": "core.api.ActionMetadata",
     # Sign-in (the token endpoint): per client address, high enough for one office behind
     # one address to sign 30 people in within a minute, and per username, so that
     # guessing one account's password is slow wherever it comes from (issue 15).
@@ -417,7 +417,6 @@ if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
     # HSTS preload is opt-in (CONCORD_HSTS_PRELOAD); without it the deploy check would
     # warn on every start. Everything else of `check --deploy` must pass (.ci/run).
     SILENCED_SYSTEM_CHECKS.append("security.W021")
-GUARDIAN_RAISE_403 = False
 
 # --- Celery ------------------------------------------------------------------------
 
@@ -514,6 +513,10 @@ CELERY_BEAT_SCHEDULE["break-glass-review-reminders"] = {
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
+# Test-only: deliver_notification sleeps this long after claiming a notification and
+# before sending it. Never from the environment here: only config/settings_test.py sets
+# it (from CONCORD_TEST_DELIVERY_PAUSE_SECONDS), so a test can kill a worker mid-delivery.
+NOTIFICATION_TEST_DELIVERY_PAUSE_SECONDS: float = 0
 
 # --- Email -------------------------------------------------------------------------
 
@@ -602,6 +605,11 @@ if EVIDENCE_ACCESS_DAYS > EVIDENCE_ACCESS_MAX_DAYS:
 # Dashboards (DOMAIN.md, "Publishing numbers safely"): counts from 1 to this minus one are
 # suppressed ("<10"), with complementary cells (dashboards/suppression.py).
 SUPPRESSION_THRESHOLD = env.int("CONCORD_SUPPRESSION_THRESHOLD", 10, minimum=2)
+# A dashboard's ZIP export may be downloaded this long after it was built; a job
+# "running" longer than the lease is presumed dead (its worker was killed) and may be
+# claimed again when its message is delivered again (dashboards/exports.py).
+DASHBOARD_EXPORT_TTL_HOURS = env.int("CONCORD_DASHBOARD_EXPORT_TTL_HOURS", 24, minimum=1)
+DASHBOARD_EXPORT_LEASE_SECONDS = env.int("CONCORD_DASHBOARD_EXPORT_LEASE_SECONDS", 600, minimum=1)
 
 # --- Concord -----------------------------------------------------------------------
 

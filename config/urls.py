@@ -73,6 +73,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "config.errors.forbidden"
-handler404 = "config.errors.not_found"
-handler500 = "config.errors.server_error"
+handler403 = "core.views.forbidden"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -56,21 +56,17 @@ BOM = "\ufeff"
 # What a spreadsheet may take for the start of a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-DEFAULT_EXPORT_TTL_HOURS = 24
-# A job "running" longer than this is presumed dead (its worker was killed) and may be
-# claimed again when its message is delivered again.
-DEFAULT_EXPORT_LEASE_SECONDS = 600
-
 
 def export_ttl() -> timedelta:
-    return timedelta(
-        hours=getattr(settings, "DASHBOARD_EXPORT_TTL_HOURS", DEFAULT_EXPORT_TTL_HOURS)
-    )
+    """How long a built export may be downloaded (``DASHBOARD_EXPORT_TTL_HOURS``)."""
+    return timedelta(hours=settings.DASHBOARD_EXPORT_TTL_HOURS)
 
 
 def export_lease() -> timedelta:
-    seconds = getattr(settings, "DASHBOARD_EXPORT_LEASE_SECONDS", DEFAULT_EXPORT_LEASE_SECONDS)
-    return timedelta(seconds=seconds)
+    """A job "running" longer than this (``DASHBOARD_EXPORT_LEASE_SECONDS``) is presumed
+    dead (its worker was killed) and may be claimed again when its message is delivered
+    again."""
+    return timedelta(seconds=settings.DASHBOARD_EXPORT_LEASE_SECONDS)
 
 
 # --- Scope, filters and audit ----------------------------------------------------------

@@ -1,7 +1,7 @@
 """Admin for superusers: the metadata of intelligence, read-only.
 
 No text of a report (title, summary, full text, source, conditions), no entity value and
-no visit notes appear here: reading intelligence goes through ``services.report_read``,
+no visit notes appear here: reading intelligence goes through ``reads.report_read``,
 which applies the audience rule and writes the audit. Every change goes through the
 services too, so nothing here can be added, changed or deleted.
 """

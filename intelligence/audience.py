@@ -38,7 +38,7 @@ The rule (issue 7; DOMAIN.md, "Intelligence grading"):
 
 6. **Matches** follow the same rule (clause 3, ``agency_reads``): a side of a match is
    told of it, and sees it, only while its agency may read the other side's report
-   (``intelligence.services``, matching; ``Match.objects.visible_to``).
+   (``intelligence.matching``; ``Match.objects.visible_to``).
 
 Superusers get no bypass here: TLP:RED and the source are not platform-admin business.
 Nothing is cached: a change of membership, role, partnership or sharing group applies
@@ -172,7 +172,7 @@ def agency_reads(agency: AgencyRef) -> Q:
     """Clause 3 of the rule, for one agency: the reports another agency's readers in
     ``agency`` may read (submitted, the distribution reaches it, the TLP allows it).
 
-    ``readable_reports`` is built on it, and so is matching (``intelligence.services``):
+    ``readable_reports`` is built on it, and so is matching (``intelligence.matching``):
     a side is told of a match, and sees it, only while ``agency_reads`` holds for the
     other side's report. ``agency`` may be an id or ``OuterRef`` to a column of an
     enclosing query (the agency of a candidate report, of a match's side).

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, SharingGroup, User
 
-from . import services
+from . import operations, reports
 from .models import IntelligenceReport
 
 # One number in two agencies' reports: the police report is for the police alone, so
@@ -291,13 +291,13 @@ def seed(log: Any = print) -> None:
         for username, spec in REPORTS:
             actor = users[username]
             assert actor is not None
-            report = services.report_create(actor=actor, **_report_fields(spec))
-            made[report.title] = services.report_submit(actor=actor, report=report)
+            report = reports.report_create(actor=actor, **_report_fields(spec))
+            made[report.title] = reports.report_submit(actor=actor, report=report)
             log(f"  report “{report.title}” ({report.grading}, TLP:{report.tlp})")
 
         analyst = users["north.analyst"]
         assert analyst is not None
-        operation = services.operation_create(
+        operation = operations.operation_create(
             actor=analyst,
             name=OPERATION,
             starts_on=_days_ago(60),
@@ -309,7 +309,7 @@ def seed(log: Any = print) -> None:
         for username, spec in VISITS:
             actor = users[username]
             assert actor is not None
-            visit = services.visit_record(
+            visit = operations.visit_record(
                 actor=actor,
                 operation=operation,
                 premises_type=spec["premises_type"],
@@ -321,5 +321,5 @@ def seed(log: Any = print) -> None:
                 notes=spec["notes"],
             )
             if "report" in spec:
-                services.visit_link(actor=actor, visit=visit, report=made[spec["report"]])
+                operations.visit_link(actor=actor, visit=visit, report=made[spec["report"]])
             log(f"  visit {visit}")

@@ -22,7 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import ExploitationType
-from config.filters import FilterSet
+from core.filters import FilterSet
 
 from .entities import is_postcode_district
 from .models import (

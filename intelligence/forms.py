@@ -1,6 +1,7 @@
 """Forms of the intelligence pages. They check the shape of input and say which line or
 choice is wrong; the rules (audience, recipients, grading on submitted reports) live in
-``intelligence.services``, whose errors the views show on these forms."""
+the services (``intelligence.reports``, ``intelligence.operations``), whose errors the views
+show on these forms."""
 
 from __future__ import annotations
 

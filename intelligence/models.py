@@ -7,8 +7,8 @@ one SQL filter (``IntelligenceReport.objects.visible_to(user)``). ``full_text`` 
 ``source_description`` never leave the originating agency; ``summary`` is the sanitised
 text that travels.
 
-Every write goes through ``intelligence.services``; nothing here has behaviour in
-``save()``.
+Every write goes through the services (``intelligence.reports``, ``intelligence.matching``,
+``intelligence.operations``); nothing here has behaviour in ``save()``.
 """
 
 from __future__ import annotations
@@ -430,7 +430,7 @@ class MatchQuerySet(models.QuerySet["Match"]):
            agency's reports for a reader; their own for a contributor);
         3. the side is told (``existing_agency_told`` / ``new_agency_told``: its agency
            could read the other report when the match was made, and no write of the
-           other agency has since narrowed it away: ``services._withdraw_notices``);
+           other agency has since narrowed it away: ``matching.withdraw_notices``);
         4. its agency may *still* read the other report under the audience rule
            (``audience.agency_reads``: submitted, distribution, TLP), checked here.
 
@@ -439,10 +439,10 @@ class MatchQuerySet(models.QuerySet["Match"]):
         on its date, an agency leaves a sharing group or closes), and the match stays true
         for the side that may still read. A report archived, re-graded or re-distributed
         away from a side drops out of that side's inbox on the next request; the services
-        also withdraw that side's notification of it (``intelligence.services``).
+        also withdraw that side's notification of it (``intelligence.matching``).
 
         Each row carries ``own_report_id`` and ``other_agency_id`` (the contact route,
-        named only when the match is opened: ``services.match_open``).
+        named only when the match is opened: ``reads.match_open``).
         """
         if perm != VIEW_MATCH:
             raise ValueError(f"Matches are scoped by {VIEW_MATCH}, not {perm!r}.")
@@ -481,7 +481,7 @@ class Match(models.Model):
     status). Content never travels: a side that is told learns the kind of entity (its
     own value) and, when it opens the match, which agency to contact. A side whose agency
     may not read the other report is never told and never sees the match. See
-    ``intelligence.services`` (matching) and ``MatchQuerySet.visible_to`` (reading)."""
+    ``intelligence.matching`` and ``MatchQuerySet.visible_to`` (reading)."""
 
     new_report = models.ForeignKey(
         IntelligenceReport, on_delete=models.CASCADE, related_name="matches_as_new"
@@ -526,7 +526,7 @@ class MatchingJob(models.Model):
     report's entities, and nothing else: the request that writes it does the same work
     whatever other reports exist. After the commit its id goes to a Celery task
     (``intelligence.tasks.match_report``), which claims it, matches the report against
-    the reports as they are then (``services.report_match``), and marks it done in the
+    the reports as they are then (``matching.report_match``), and marks it done in the
     same transaction as the matches, their audit and their notifications. A job whose
     task was lost (the broker or the worker down, a web process gone before publishing)
     is published again by beat (``tasks.requeue_matching``). Nobody reads these rows but

@@ -1,4 +1,6 @@
-"""Intelligence in the browser (the API's twin): thin views over ``intelligence.services``.
+"""Intelligence in the browser (the API's twin): thin views over the services
+(``intelligence.reports``, ``intelligence.operations``) and the audited reads
+(``intelligence.reads``).
 
 Each view first asks whether the user's role may ever do this (403 otherwise), then
 fetches the record through the same scoping as the API (404 when it is not the user's
@@ -26,16 +28,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from agencies.forms import apply_service_errors
 from agencies.models import Agency
 from audit.record import record
 from casework import services as casework
 from casework.models import Case, ExploitationType
 from casework.permissions import ADD_CASE, VIEW_CASE
-from config.pagination import page_size
+from core.errors import IllegalTransition
+from core.pagination import page_size
 
-from . import audience, services
+from . import audience, operations, reads, report_fields, reports
 from .forms import (
     ArchiveForm,
     OperationForm,
@@ -148,9 +150,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
     _require_reader_or_writer(request)
     posted = request.method == "POST"
     params = request.POST if posted else request.GET
-    report_filter, reports = search_reports(request.user, params)
+    report_filter, results = search_reports(request.user, params)
     _word_the_filter_form(report_filter.form)
-    page = Paginator(reports.select_related("originating_agency"), page_size(request)).get_page(
+    page = Paginator(results.select_related("originating_agency"), page_size(request)).get_page(
         params.get("page")
     )
     page.object_list = list(page.object_list)
@@ -180,7 +182,7 @@ def _agency(request: HttpRequest) -> Agency:
 
 def _submitted() -> str:
     """The confirmation of every submit, the same whatever the report names: matching is
-    done by a worker moments later (``services.report_match``), and a page that said
+    done by a worker moments later (``matching.report_match``), and a page that said
     more (or said it only sometimes) would tell of other agencies' reports."""
     return _(
         "The report was submitted. Matches with other agencies' reports, if any, appear "
@@ -196,11 +198,11 @@ def _create_from_form(
     submit = request.POST.get("action") == "submit"
     try:
         with transaction.atomic():
-            report = services.report_create(actor=request.user, **form.report_fields())
+            report = reports.report_create(actor=request.user, **form.report_fields())
             if submit:
-                report = services.report_submit(actor=request.user, report=report)
+                report = reports.report_submit(actor=request.user, report=report)
             if visit is not None:
-                services.visit_link(actor=request.user, visit=visit, report=report)
+                operations.visit_link(actor=request.user, visit=visit, report=report)
     except ValidationError as error:
         apply_service_errors(form, error)
         return None
@@ -264,7 +266,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_any(
         request, ADD_REPORT, message=_("Only the originating agency may change this report.")
     )
-    report = services.report_get(request.user, pk)
+    report = reads.report_get(request.user, pk)
     _require_originating(request, report)
     draft = report.status == ReportStatus.DRAFT
     form = ReportForm(
@@ -279,13 +281,13 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
         submit = draft and request.POST.get("action") == "submit"
         try:
             with transaction.atomic():
-                report = services.report_update(
+                report = reports.report_update(
                     actor=request.user,
                     report=report,
                     **_changed_only(request, report, form.report_fields()),
                 )
                 if submit:
-                    report = services.report_submit(actor=request.user, report=report)
+                    report = reports.report_submit(actor=request.user, report=report)
         except IllegalTransition as error:
             _error_message(request, error)
             return _to_report(report)
@@ -314,7 +316,7 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
         GRADE_REPORT,
         message=_("Only analysts, officers and case managers of the originating agency re-grade."),
     )
-    report = services.report_get(request.user, pk)
+    report = reads.report_get(request.user, pk)
     _require_originating(request, report)
     if report.status == ReportStatus.DRAFT:
         messages.info(
@@ -332,7 +334,7 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
     form = RegradeForm(_data(request), agency=report.originating_agency, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_regrade(actor=request.user, report=report, **form.grading())
+            reports.report_regrade(actor=request.user, report=report, **form.grading())
         except IllegalTransition as error:
             _error_message(request, error)
             return _to_report(report)
@@ -355,10 +357,10 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_any(
         request, ADD_REPORT, message=_("Only the originating agency may submit this report.")
     )
-    report = services.report_get(request.user, pk)
+    report = reads.report_get(request.user, pk)
     _require_originating(request, report)
     try:
-        services.report_submit(actor=request.user, report=report)
+        reports.report_submit(actor=request.user, report=report)
     except ValidationError as error:
         _error_message(request, error)
     else:
@@ -372,12 +374,12 @@ def report_archive(request: HttpRequest, pk: int) -> HttpResponse:
     _require_any(
         request, ADD_REPORT, message=_("Only the originating agency may archive this report.")
     )
-    report = services.report_get(request.user, pk)
+    report = reads.report_get(request.user, pk)
     _require_originating(request, report)
     form = ArchiveForm(request.POST)
     form.is_valid()  # the reason is optional: nothing can be wrong with it
     try:
-        services.report_archive(
+        reports.report_archive(
             actor=request.user, report=report, reason=form.cleaned_data.get("reason", "")
         )
     except ValidationError as error:
@@ -433,8 +435,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     acknowledged), the sanitised summary (another agency), or in full (the originating
     agency). Every opening is audited by the service."""
     _require_reader_or_writer(request)
-    report = services.report_get(request.user, pk)
-    reading = services.report_read(request.user, report)
+    report = reads.report_get(request.user, pk)
+    reading = reads.report_read(request.user, report)
     data = reading.data
     full = reading.level == "full"
     editable = (
@@ -473,13 +475,13 @@ def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     posts their version), then reads the report. Conditions changed since are shown
     again instead, to be read and acknowledged."""
     _require_any(request, VIEW_REPORT, message=_("Only analysts and officers read intelligence."))
-    report = services.report_get(request.user, pk)
-    shown = services.as_id(request.POST.get("conditions_version", ""))
+    report = reads.report_get(request.user, pk)
+    shown = report_fields.as_id(request.POST.get("conditions_version", ""))
     if shown is None:
         messages.error(request, _("Read the conditions on the report, then acknowledge them."))
         return _to_report(report)
     try:
-        services.acknowledge_conditions(actor=request.user, report=report, conditions_version=shown)
+        reports.acknowledge_conditions(actor=request.user, report=report, conditions_version=shown)
     except ValidationError as error:
         _error_message(request, error)
     else:
@@ -508,17 +510,17 @@ def match_list(request: HttpRequest) -> HttpResponse:
     )
     for row in page.object_list:
         row.own_title = titles.get(row.own_report_id, "")
-    services.matches_listed(request.user, [m.pk for m in page.object_list])
+    reads.matches_listed(request.user, [m.pk for m in page.object_list])
     return render(request, "intelligence/match_list.html", {"page": page})
 
 
 @login_required
 @require_safe
 def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """One match, opened (audited by ``services.match_open``): the same fields as the
+    """One match, opened (audited by ``reads.match_open``): the same fields as the
     API's match detail."""
     _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
-    view = services.match_open(request.user, pk)
+    view = reads.match_open(request.user, pk)
     return render(
         request,
         "intelligence/match_detail.html",
@@ -531,8 +533,8 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _operation(request: HttpRequest, pk: int) -> Operation:
     """An operation the user's agency leads or partners; otherwise 404 (audited)."""
-    operations = Operation.objects.select_related("lead_agency", "created_by")
-    return access.get_visible_or_404(operations, request.user, VIEW_OPERATION, pk=pk)
+    led_or_partnered = Operation.objects.select_related("lead_agency", "created_by")
+    return access.get_visible_or_404(led_or_partnered, request.user, VIEW_OPERATION, pk=pk)
 
 
 def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
@@ -560,16 +562,16 @@ def _require_operations(request: HttpRequest) -> None:
 @require_safe
 def operation_list(request: HttpRequest) -> HttpResponse:
     _require_operations(request)
-    operations = (
+    visible = (
         Operation.objects.visible_to(request.user, VIEW_OPERATION)
         .select_related("lead_agency")
         .annotate(visit_count=Count("visits"))
         .order_by("-starts_on", "-id")
     )
-    page = Paginator(operations, page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(visible, page_size(request)).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     record(
-        services.OPERATIONS_LISTED,
+        reads.OPERATIONS_LISTED,
         actor=request.user,
         detail={"operation_ids": [operation.pk for operation in page.object_list]},
     )
@@ -590,7 +592,7 @@ def operation_create(request: HttpRequest) -> HttpResponse:
     form = OperationForm(_data(request), agency=_agency(request))
     if request.method == "POST" and form.is_valid():
         try:
-            operation = services.operation_create(actor=request.user, **form.cleaned_data)
+            operation = operations.operation_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -613,7 +615,7 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for visit in visits:
         visit.indicator_labels = _indicator_labels(visit.indicators)
     record(
-        services.OPERATION_VIEWED,
+        reads.OPERATION_VIEWED,
         actor=request.user,
         target=operation,
         detail={"visit_ids": [visit.pk for visit in visits]},
@@ -636,7 +638,7 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = VisitForm(_data(request), auto_id="visit_%s")
     if request.method == "POST" and form.is_valid():
         try:
-            visit = services.visit_record(
+            visit = operations.visit_record(
                 actor=request.user, operation=operation, **form.cleaned_data
             )
         except ValidationError as error:
@@ -663,7 +665,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     notes_shown = _is_own_visit(request, visit)
     record(
-        services.VISIT_VIEWED,
+        reads.VISIT_VIEWED,
         actor=user,
         target=visit,
         detail={"operation_id": visit.operation_id, "notes_shown": notes_shown},
@@ -691,12 +693,12 @@ def visit_start_case(request: HttpRequest, pk: int) -> HttpResponse:
     if visit.case_id is not None:
         messages.info(request, _("A case has already been opened from this visit."))
         return redirect("intelligence:visit_detail", pk=visit.pk)
-    initial = services.visit_start_case(actor=request.user, visit=visit)
+    initial = operations.visit_start_case(actor=request.user, visit=visit)
     initial.pop("visit", None)
     try:
         with transaction.atomic():
             case = casework.case_create(actor=request.user, **initial)
-            services.visit_link(actor=request.user, visit=visit, case=case)
+            operations.visit_link(actor=request.user, visit=visit, case=case)
     except ValidationError as error:
         _error_message(request, error)
         return redirect("intelligence:visit_detail", pk=visit.pk)
@@ -709,7 +711,7 @@ def visit_start_case(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visit_report_initial(request: HttpRequest, visit: PremisesVisit) -> dict[str, Any]:
-    initial = services.visit_start_report(actor=request.user, visit=visit)
+    initial = operations.visit_start_report(actor=request.user, visit=visit)
     initial.pop("visit", None)
     initial["entities"] = entity_lines(initial.get("entities") or [])
     initial["sharing_group"] = None

@@ -247,10 +247,10 @@ def notifications_withdraw(*, kind: str, dedup_keys: Iterable[str]) -> int:
 
 
 def _pause_for_tests() -> None:
-    # Test-only: config/settings_test.py defines this setting (from
+    # Test-only: config/settings_test.py sets this setting (from
     # CONCORD_TEST_DELIVERY_PAUSE_SECONDS) so a test can kill a real worker while it
-    # holds a claim and has not sent yet. No other settings module defines it.
-    seconds = getattr(settings, "NOTIFICATION_TEST_DELIVERY_PAUSE_SECONDS", None)
+    # holds a claim and has not sent yet; everywhere else it is 0.
+    seconds = settings.NOTIFICATION_TEST_DELIVERY_PAUSE_SECONDS
     if seconds:
         time.sleep(seconds)
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from config.pagination import page_size
+from core.pagination import page_size
 
 from . import services
 from .models import Notification

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from casework import evidence
-from casework import services as casework
+from casework import consents
+from casework.evidence import break_glass
+from casework.evidence import services as evidence_services
 from casework.models import (
     BreakGlassEvent,
     BreakGlassGrounds,
@@ -26,7 +27,7 @@ from casework.models import (
     NoteVisibility,
 )
 
-from . import services
+from . import nrm_services, services
 from .models import Referral, ReferralKind
 
 
@@ -136,12 +137,12 @@ def seed(log: Any = print) -> None:
         services.referrals_expire(now=now)
 
         # NRM: Mihai inside his recovery period; Elira's negative RG inside the window.
-        nrm = services.nrm_refer(
+        nrm = nrm_services.nrm_refer(
             actor=cw, case=mihai, submitted_at=now - datetime.timedelta(days=20)
         )
         # An adult's NRM support needs their own consent to it (issue 17).
-        casework.consent_record(actor=cw, case=mihai, scope="nrm_support", method="written")
-        services.nrm_update(
+        consents.consent_record(actor=cw, case=mihai, scope="nrm_support", method="written")
+        nrm_services.nrm_update(
             actor=cw,
             nrm=nrm,
             competent_authority_reference="CA-2026-1187",
@@ -150,10 +151,10 @@ def seed(log: Any = print) -> None:
             support_allocated_at=now - datetime.timedelta(days=11),
             support_contacted_at=now - datetime.timedelta(days=10),
         )
-        nrm2 = services.nrm_refer(
+        nrm2 = nrm_services.nrm_refer(
             actor=cw, case=elira, submitted_at=now - datetime.timedelta(days=15)
         )
-        services.nrm_update(
+        nrm_services.nrm_update(
             actor=cw,
             nrm=nrm2,
             competent_authority_reference="CA-2026-1203",
@@ -161,7 +162,7 @@ def seed(log: Any = print) -> None:
             rg_decided_on=timezone.localdate() - datetime.timedelta(days=6),
         )
         # A child referred without consent, waiting for the RG decision.
-        services.nrm_refer(actor=cw, case=jordan, submitted_at=now - datetime.timedelta(days=3))
+        nrm_services.nrm_refer(actor=cw, case=jordan, submitted_at=now - datetime.timedelta(days=3))
         _seed_evidence(cw, officer, mihai, now)
     log(
         f"  {Referral.objects.count()} referrals, 3 NRM referrals, 3 evidence requests, "
@@ -172,11 +173,11 @@ def seed(log: Any = print) -> None:
 def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) -> None:
     """On Mihai's case, shared with Northshire Police by the crime report: a pending, an
     approved and an expired evidence request, and a reviewed break-glass."""
-    casework.consent_record(actor=cw, case=case, scope="evidence_use", method="written")
+    consents.consent_record(actor=cw, case=case, scope="evidence_use", method="written")
     note = CaseNote.objects.filter(case=case, visibility=NoteVisibility.CASE_TEAM).first()
 
     def ask(items: list[dict[str, Any]], purpose: str) -> EvidenceAccessRequest:
-        return evidence.evidence_request_create(
+        return evidence_services.evidence_request_create(
             actor=officer,
             case=case,
             purpose=purpose,
@@ -188,7 +189,7 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
     ask([{"kind": "meeting"}], "Operation Harvest: witness interview")
     approved = ask([{"kind": "note", "id": note.pk}], "Operation Harvest") if note else None
     if approved is not None:
-        evidence.evidence_request_approve(
+        evidence_services.evidence_request_approve(
             actor=cw,
             request=approved,
             items=[{"kind": "note", "id": note.pk}],
@@ -196,7 +197,7 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
             note="Mihai agreed, through his interpreter, that the police may read this note.",
         )
     expired = ask([{"kind": "meeting"}], "Operation Harvest: first contact")
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=cw,
         request=expired,
         items=[{"kind": "meeting"}],
@@ -206,8 +207,8 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
     EvidenceAccessRequest.objects.filter(pk=expired.pk).update(
         expires_at=now - datetime.timedelta(days=2)
     )
-    evidence.evidence_requests_expire(now=now)
-    event = evidence.break_glass_open(
+    evidence_services.evidence_requests_expire(now=now)
+    event = break_glass.break_glass_open(
         actor=officer,
         case=case,
         grounds=BreakGlassGrounds.THREAT_TO_LIFE,
@@ -222,13 +223,13 @@ def _seed_evidence(cw: User, officer: User, case: Case, now: datetime.datetime) 
         reason_type=ContentType.objects.get_for_model(BreakGlassEvent), reason_id=event.pk
     ).update(expires_at=opened + datetime.timedelta(hours=1))
     event.refresh_from_db()
-    evidence.break_glass_review(
+    break_glass.break_glass_review(
         actor=_user("harbour.manager"),
         event=event,
         note="Justified: the call is logged; Mihai was moved the same night.",
     )
     # The police record the crime and send the file to the prosecutors, who accept it.
-    outcome = evidence.justice_outcome_record(
+    outcome = evidence_services.justice_outcome_record(
         actor=officer,
         case=case,
         crime_recorded=True,

@@ -19,7 +19,7 @@ from .models import (
     Requester,
     Urgency,
 )
-from .services import NRM_FIELDS
+from .nrm_services import NRM_FIELDS
 
 
 def partner_agencies(agency: Agency) -> QuerySet[Agency]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from casework.services import transfers_end_outside_partnerships
+from casework.transfers import transfers_end_outside_partnerships
 
-from . import services
+from . import nrm_services, services
 
 
 @shared_task(acks_late=True)
@@ -21,7 +21,7 @@ def expire_referrals() -> int:
 
 @shared_task(acks_late=True)
 def nrm_deadline_reminders() -> int:
-    return services.nrm_send_deadline_reminders()
+    return nrm_services.nrm_send_deadline_reminders()
 
 
 @shared_task(acks_late=True)

@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from agencies.forms import apply_service_errors as _apply_errors
 from casework.models import Case
 from casework.permissions import CHANGE_CASE, RECORD_JUSTICE_OUTCOME, VIEW_CASE
+from core.errors import IllegalTransition
 
-from . import jurisdictions, services
+from . import jurisdictions, nrm_services, services
 from .deadlines import deadlines_for
 from .forms import (
     DeclineForm,
@@ -235,16 +235,16 @@ def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: fo
             if not changed:
                 messages.info(request, _("Nothing was changed: the NRM record is as it was."))
                 return True
-            services.nrm_update(actor=user, nrm=nrm, **changed)
+            nrm_services.nrm_update(actor=user, nrm=nrm, **changed)
         elif action == "reconsideration":
-            services.nrm_reconsideration_request(actor=user, nrm=nrm, **data)
+            nrm_services.nrm_reconsideration_request(actor=user, nrm=nrm, **data)
         elif action == "outcome":
             pending = nrm.reconsideration_pending
             if pending is None:
                 raise IllegalTransition(_("No reconsideration is waiting for an outcome."))
-            services.nrm_reconsideration_outcome(actor=user, reconsideration=pending, **data)
+            nrm_services.nrm_reconsideration_outcome(actor=user, reconsideration=pending, **data)
         else:
-            services.nrm_withdraw(actor=user, nrm=nrm, reason=data["reason"])
+            nrm_services.nrm_withdraw(actor=user, nrm=nrm, reason=data["reason"])
     except ValidationError as error:
         _apply_errors(form, error)
         return False
@@ -276,9 +276,9 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
     if action in ("refer", "declined"):
         try:
             if action == "refer":
-                services.nrm_refer(actor=request.user, case=case)
+                nrm_services.nrm_refer(actor=request.user, case=case)
             else:
-                services.nrm_declined(actor=request.user, case=case)
+                nrm_services.nrm_declined(actor=request.user, case=case)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -301,7 +301,7 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
             pk=request.POST.get("nrm_id"),
         )
         # Refused before the body is read: a caller who may not change learns nothing.
-        services.require_nrm_changer(request.user, nrm)
+        nrm_services.require_nrm_changer(request.user, nrm)
         form = _RECORD_FORMS[action](request.POST, nrm=nrm)
         if form.is_valid() and _record_action(request, action, nrm, form):
             return redirect("referrals:case_nrm", case_pk=case.pk)
@@ -309,7 +309,9 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
     elif action == "ms1":
         if ms1_form.is_valid():
             try:
-                services.duty_to_notify_file(actor=request.user, case=case, **ms1_form.cleaned_data)
+                nrm_services.duty_to_notify_file(
+                    actor=request.user, case=case, **ms1_form.cleaned_data
+                )
             except ValidationError as error:
                 _apply_errors(ms1_form, error)
             else:

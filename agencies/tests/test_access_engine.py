@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies import access, services
+from agencies.access import scoping
 from agencies.backends import MembershipBackend
 from agencies.models import Role, User
 from agencies.permissions import MANAGE_AGENCY_USERS
@@ -395,7 +396,7 @@ def test_a_grant_row_of_a_capability_since_removed_is_held_by_nobody(
     # reading the record must not fail, and the permission is simply not held.
     access.grant(actor=None, obj=dossier, perms=[VIEW, SECRET], reason=lead, agency=harbour)
     trimmed = {p: roles for p, roles in access.capabilities().items() if p != SECRET}
-    monkeypatch.setattr(access, "capabilities", lambda: trimmed)
+    monkeypatch.setattr(scoping, "capabilities", lambda: trimmed)
     assert access.perms_for(fresh(caseworker), dossier) == {VIEW}
 
 

@@ -143,19 +143,6 @@ KIND_CYCLE = (
     AgencyKind.NATIONAL_AGENCY,
     AgencyKind.IMMIGRATION,
 )
-KIND_LABEL = {
-    AgencyKind.POLICE: "Police",
-    AgencyKind.SOCIAL_SERVICES: "Social Care",
-    AgencyKind.CHARITY: "Support Trust",
-    AgencyKind.LOCAL_AUTHORITY: "Council",
-    AgencyKind.HEALTH: "Health Trust",
-    AgencyKind.HOUSING: "Housing",
-    AgencyKind.PROSECUTION: "Prosecution",
-    AgencyKind.LABOUR_INSPECTORATE: "Labour Inspectorate",
-    AgencyKind.COMMUNITY_GROUP: "Community Group",
-    AgencyKind.NATIONAL_AGENCY: "Crime Agency",
-    AgencyKind.IMMIGRATION: "Immigration",
-}
 # How much of the caseload an agency of a kind leads (before a per-agency jitter).
 LEAD_WEIGHT = {
     AgencyKind.CHARITY: 3.0,

@@ -26,7 +26,11 @@ from rest_framework.response import Response
 from agencies import access
 from audit.models import AuditEvent
 
-from .. import duplicates, evidence, reads, services
+from .. import case_tasks, consents, duplicates, reads, services, transfers
+from ..evidence import break_glass
+from ..evidence import reads as evidence_reads
+from ..evidence import serializers as evidence_serializers
+from ..evidence import services as evidence_services
 from ..filters import CaseFilter, TaskFilter, case_list_queryset
 from ..models import (
     Case,
@@ -50,7 +54,6 @@ from ..permissions import (
     CHANGE_NEEDS,
     MANAGE_CASE,
     RECORD_JUSTICE_OUTCOME,
-    REQUEST_EVIDENCE,
     VIEW_CASE,
     VIEW_CASE_ACCESS,
     VIEW_CONSENTS,
@@ -115,7 +118,7 @@ class CaseViewSet(
 
     def _hidden_unless(self, case: Case, perm: str) -> None:
         """A part of the case the caller may not read: 404 as if it were absent, the
-        refused read audited (``casework.views._hidden_unless`` is the page's twin)."""
+        refused read audited (``casework.views.helpers._hidden_unless`` is the page's twin)."""
         if perm not in self.perms:
             raise reads.hidden(self.request.user, case, perm)
 
@@ -176,9 +179,12 @@ class CaseViewSet(
                 transition(actor=request.user, case=case)
         return Response(self.get_serializer(case).data)
 
-    # --- break-glass and justice outcomes (issue 6) --------------------------------------
+    # --- break-glass and justice outcomes -------------------------------------------------
 
-    @extend_schema(request=s.BreakGlassSerializer, responses={201: s.BreakGlassSerializer})
+    @extend_schema(
+        request=evidence_serializers.BreakGlassSerializer,
+        responses={201: evidence_serializers.BreakGlassSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request: Request, pk: str) -> Response:
         # Everything that does not depend on the case is asked before the case is looked
@@ -189,23 +195,27 @@ class CaseViewSet(
         # agency's partnership, is the 404 of a missing or malformed id (403 only to a
         # role without the power that already sees the case).
         access.require_membership(request.user)
-        body = s.BreakGlassSerializer(data=request.data)
+        body = evidence_serializers.BreakGlassSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        case = evidence.break_glass_case(pk)
-        evidence.break_glass_require_power(request.user, case)
-        event = evidence.break_glass_open(
+        case = evidence_reads.break_glass_case(pk)
+        break_glass.break_glass_require_power(request.user, case)
+        event = break_glass.break_glass_open(
             actor=request.user,
             case=case,
             grounds=body.validated_data["grounds"],
             reason=body.validated_data["reason"],
         )
-        return Response(s.BreakGlassSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            evidence_serializers.BreakGlassSerializer(event).data, status=status.HTTP_201_CREATED
+        )
 
-    @extend_schema(methods=["GET"], responses=s.JusticeOutcomeSerializer(many=True))
+    @extend_schema(
+        methods=["GET"], responses=evidence_serializers.JusticeOutcomeSerializer(many=True)
+    )
     @extend_schema(
         methods=["POST"],
-        request=s.JusticeOutcomeSerializer,
-        responses={201: s.JusticeOutcomeSerializer},
+        request=evidence_serializers.JusticeOutcomeSerializer,
+        responses={201: evidence_serializers.JusticeOutcomeSerializer},
     )
     @action(detail=True, methods=["get", "post"])
     def outcomes(self, request: Request, pk: str) -> Response:
@@ -217,16 +227,19 @@ class CaseViewSet(
                 raise PermissionDenied("Only officers and prosecutors record justice outcomes.")
             # Seen through a grant to the officer alone (a break-glass): 403 before the
             # body, as the page (the service asks again).
-            evidence.justice_outcome_require_agency_sight(request.user, case)
-            body = s.JusticeOutcomeSerializer(data=request.data)
+            evidence_services.justice_outcome_require_agency_sight(request.user, case)
+            body = evidence_serializers.JusticeOutcomeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            outcome = evidence.justice_outcome_record(
+            outcome = evidence_services.justice_outcome_record(
                 actor=request.user, case=case, **body.validated_data
             )
             return Response(
-                s.JusticeOutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED
+                evidence_serializers.JusticeOutcomeSerializer(outcome).data,
+                status=status.HTTP_201_CREATED,
             )
-        return self._page(case.justice_outcomes.all(), s.JusticeOutcomeSerializer)
+        return self._page(
+            case.justice_outcomes.all(), evidence_serializers.JusticeOutcomeSerializer
+        )
 
     @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
     @action(detail=True, methods=["post"])
@@ -344,7 +357,7 @@ class CaseViewSet(
             self._need(CHANGE_CONSENTS)
             body = s.ConsentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            consent = services.consent_record(actor=request.user, case=case, **body.validated_data)
+            consent = consents.consent_record(actor=request.user, case=case, **body.validated_data)
             return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
         self._hidden_unless(case, VIEW_CONSENTS)
         return self._page(Consent.objects.filter(case=case), s.ConsentSerializer)
@@ -360,7 +373,7 @@ class CaseViewSet(
         )
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.consent_withdraw(
+        consents.consent_withdraw(
             actor=request.user, consent=consent, reason=body.validated_data["reason"]
         )
         return Response(s.ConsentSerializer(consent).data)
@@ -450,7 +463,7 @@ class CaseViewSet(
         self._need(MANAGE_CASE)
         body = s.TransferSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        transfer = services.transfer_propose(actor=request.user, case=case, **body.validated_data)
+        transfer = transfers.transfer_propose(actor=request.user, case=case, **body.validated_data)
         return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -473,13 +486,13 @@ class CaseViewSet(
         body = s.TransferAnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if decision == "accept":
-            services.transfer_accept(actor=request.user, transfer=transfer)
+            transfers.transfer_accept(actor=request.user, transfer=transfer)
         elif decision == "decline":
-            services.transfer_decline(
+            transfers.transfer_decline(
                 actor=request.user, transfer=transfer, note=body.validated_data["note"]
             )
         else:
-            services.transfer_withdraw(actor=request.user, transfer=transfer)
+            transfers.transfer_withdraw(actor=request.user, transfer=transfer)
         return Response(s.TransferSerializer(transfer).data)
 
     # --- tasks (issue 17) ----------------------------------------------------------------
@@ -519,7 +532,7 @@ class CaseViewSet(
             VIEW_CASE,
             task_id,
         )
-        services.task_complete(actor=request.user, task=task)
+        case_tasks.task_complete(actor=request.user, task=task)
         return Response(s.CaseTaskSerializer(task).data)
 
     # --- who can see it, who saw it ------------------------------------------------------
@@ -539,96 +552,3 @@ class CaseViewSet(
         self._hidden_unless(case, VIEW_CASE_ACCESS)
         events = AuditEvent.objects.filter(case_id=case.pk).select_related("actor", "actor_agency")
         return self._page(events, s.AuditRowSerializer)
-
-
-# --- Evidence requests (issue 6) ---------------------------------------------------------
-
-
-class EvidenceRequestViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """An officer's requests for evidence, and the lead agency's decisions on them.
-
-    The officer who asked and the lead agency's caseworkers and case managers see a
-    request; it is 404 to everyone else.
-    """
-
-    serializer_class = s.EvidenceRequestSerializer
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return evidence.visible_requests(self.request.user)
-
-    def get_object(self) -> Any:
-        return evidence.evidence_request_get(self.request.user, self.kwargs["pk"])
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The role first (403 whatever the body), then the case, resolved like every id in
-        # a body: one that does not exist and one the caller may not see are the same 400.
-        if not access.user_may(request.user, REQUEST_EVIDENCE):
-            raise PermissionDenied("Only police officers ask for evidence.")
-        body = s.EvidenceRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        case = access.get_visible_or_400(
-            Case.objects.select_related("lead_agency"),
-            request.user,
-            VIEW_CASE,
-            field="case",
-            pk=data.pop("case_id"),
-        )
-        created = evidence.evidence_request_create(
-            actor=request.user,
-            case=case,
-            purpose=data["purpose"],
-            legal_basis=data["legal_basis"],
-            crime_reference=data.get("crime_reference", ""),
-            items=[dict(item) for item in data["items"]],
-        )
-        return Response(self._show(created.pk), status=status.HTTP_201_CREATED)
-
-    def _show(self, pk: int) -> dict[str, Any]:
-        return s.EvidenceRequestSerializer(self.get_queryset().get(pk=pk)).data
-
-    @extend_schema(request=s.EvidenceApproveSerializer, responses=s.EvidenceRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str) -> Response:
-        found = self.get_object()
-        body = s.EvidenceApproveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        evidence.evidence_request_approve(
-            actor=request.user,
-            request=found,
-            items=[dict(item) for item in data["items"]],
-            victim_consulted=data["victim_consulted"],
-            expires_at=data.get("expires_at"),
-            note=data.get("note", ""),
-        )
-        return Response(self._show(found.pk))
-
-    def _with_reason(self, request: Request, service: Any) -> Response:
-        found = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        service(actor=request.user, request=found, reason=body.validated_data["reason"])
-        return Response(self._show(found.pk))
-
-    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str) -> Response:
-        return self._with_reason(request, evidence.evidence_request_decline)
-
-    @extend_schema(request=None, responses=s.EvidenceRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
-        found = self.get_object()
-        evidence.evidence_request_withdraw(actor=request.user, request=found)
-        return Response(self._show(found.pk))
-
-    @extend_schema(request=s.ReasonSerializer, responses=s.EvidenceRequestSerializer)
-    @action(detail=True, methods=["post"])
-    def revoke(self, request: Request, pk: str) -> Response:
-        return self._with_reason(request, evidence.evidence_request_revoke)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from casework.api import serializers as s
 from casework.api.views import CaseViewSet
+from casework.evidence import serializers as evidence_serializers
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,8 @@ BODIES: dict[str, dict[str, type[serializers.Serializer] | None]] = {
     "close": {"POST": s.CloseSerializer},
     "transfer": {"POST": s.TransferSerializer},
     "answer-transfer": {"POST": s.TransferAnswerSerializer},
-    "outcomes": {"POST": s.JusticeOutcomeSerializer},
-    "break-glass": {"POST": s.BreakGlassSerializer},
+    "outcomes": {"POST": evidence_serializers.JusticeOutcomeSerializer},
+    "break-glass": {"POST": evidence_serializers.BreakGlassSerializer},
     "dismiss-possible-duplicate": {"POST": s.DismissDuplicateSerializer},
     "task-done": {"POST": None},
 }

@@ -23,7 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from agencies.models import Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from casework import services
+from casework import consents, services, transfers
 from casework.models import Case
 from referrals import services as referrals
 
@@ -40,7 +40,7 @@ def parts(case: Case, caseworker: User) -> dict[str, Any]:
     )
     return {
         "need": services.need_add(actor=caseworker, case=case, category="healthcare"),
-        "consent": services.consent_record(
+        "consent": consents.consent_record(
             actor=caseworker, case=case, scope="police_contact", method="verbal"
         ),
         "note": services.note_add(
@@ -72,10 +72,10 @@ def shared_with_police(case: Case, caseworker: User, police, police_officer: Use
 def led_by_the_council(case: Case, parts, case_manager: User, council) -> Case:
     """Harbour handed the lead to the Council: Harbour keeps read-only history."""
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moved to the city"
     )
-    services.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
     return case
 
 

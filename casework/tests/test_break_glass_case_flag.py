@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Role, User
 from agencies.tests.factories import member
-from casework import evidence
+from casework.evidence import break_glass
+from casework.evidence import reads as evidence_reads
 from casework.models import BreakGlassEvent, BreakGlassGrounds, Case
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,10 @@ def test_only_its_reviewers_are_asked_to_review_it(
 ):
     """Harbour's case manager breaks the glass on Harbour's case: their colleague reviews.
     Before the review the breaker's own page said "Review it" too."""
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=case_manager, case=case, grounds=THREAT, reason="Threat to life"
     )
-    assert evidence.break_glass_reviewers(event).people == (second_manager,)
+    assert evidence_reads.break_glass_reviewers(event).people == (second_manager,)
     assert "Review it" in _flag(second_manager, case, event, login)
     mine = _flag(case_manager, case, event, login)
     assert "Review it" not in mine
@@ -49,7 +50,7 @@ def test_only_its_reviewers_are_asked_to_review_it(
 def test_a_case_manager_who_joined_after_the_duty_went_to_the_admins_is_not_asked(
     case, partnership, police_officer, agency_admin, login
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
     )
     assert event.review_tier == "agency_admins"  # Harbour had no case manager then
@@ -67,8 +68,8 @@ def test_the_page_asks_once_however_many_events(
             assert login(second_manager).get(f"/cases/{case.pk}/").status_code == 200
         return len(captured)
 
-    evidence.break_glass_open(actor=police_officer, case=case, grounds=THREAT, reason="First")
+    break_glass.break_glass_open(actor=police_officer, case=case, grounds=THREAT, reason="First")
     one = queries()
-    evidence.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason="Second")
+    break_glass.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason="Second")
     assert BreakGlassEvent.objects.filter(case=case).count() == 2
     assert queries() == one

@@ -11,12 +11,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from agencies.errors import IllegalTransition
 from agencies.models import Agency, Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from casework import evidence, services
+from casework import services
+from casework.evidence import break_glass
 from casework.models import BreakGlassEvent, BreakGlassGrounds, Case, CaseUserGrant
+from core.errors import IllegalTransition
 
 pytestmark = pytest.mark.django_db
 THREAT = BreakGlassGrounds.THREAT_TO_LIFE
@@ -41,11 +42,11 @@ def _back(event: BreakGlassEvent, **delta: float) -> None:
 
 def test_a_second_opening_within_the_window_needs_a_fresh_reason(cases, police_officer, api):
     first, second, *_ = cases
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=first, grounds=THREAT, reason="Threat to life"
     )
     with pytest.raises(ValidationError) as refused:
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=second, grounds=THREAT, reason="  threat   TO life "
         )
     assert "reason" in refused.value.message_dict
@@ -62,14 +63,14 @@ def test_a_second_opening_within_the_window_needs_a_fresh_reason(cases, police_o
     ] * 2
 
     # A fresh reason goes through; so does the old one once the window has passed.
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer,
         case=second,
         grounds=THREAT,
         reason="Second victim located, threat to life",
     )
     _back(event, minutes=61)
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer, case=cases[2], grounds=THREAT, reason="Threat to life"
     )
 
@@ -93,11 +94,11 @@ def test_a_reason_made_new_by_punctuation_or_invisible_characters_is_not_fresh(
     cases, police_officer, variant
 ):
     """Before the review a full stop or a zero-width space made the same reason new."""
-    evidence.break_glass_open(
+    break_glass.break_glass_open(
         actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat to life"
     )
     with pytest.raises(ValidationError) as refused:
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=cases[1], grounds=THREAT, reason=variant
         )
     assert "reason" in refused.value.message_dict
@@ -105,10 +106,10 @@ def test_a_reason_made_new_by_punctuation_or_invisible_characters_is_not_fresh(
 
 
 def test_different_words_are_a_fresh_reason(cases, police_officer):
-    evidence.break_glass_open(
+    break_glass.break_glass_open(
         actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat to life"
     )
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer, case=cases[1], grounds=THREAT, reason="Threat to life: a second man"
     )
 
@@ -119,11 +120,11 @@ def test_the_same_case_again_while_the_glass_is_open_is_409_at_both_doors(
     """Before the review a second opening with a fresh reason went through, though the
     officer already held the case's identity and location."""
     first = cases[0]
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=first, grounds=THREAT, reason="Threat to life"
     )
     with pytest.raises(IllegalTransition, match="You broke the glass on this case already"):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=first, grounds=THREAT, reason="A fresh reason"
         )
     answer = api(police_officer).post(
@@ -150,7 +151,7 @@ def test_the_same_case_again_while_the_glass_is_open_is_409_at_both_doors(
     BreakGlassEvent.objects.filter(pk=event.pk).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer, case=first, grounds=THREAT, reason="A new threat tonight"
     )
 
@@ -166,13 +167,13 @@ def test_the_fourth_in_a_day_is_refused_and_told_to_the_agency_admins_and_manage
     login,
 ):
     opened = [
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=case, grounds=THREAT, reason=f"Threat {n}"
         )
         for n, case in enumerate(cases[:3])
     ]
     with pytest.raises(ValidationError, match="3 times in 24 hours") as refused:
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=cases[3], grounds=THREAT, reason="Threat 4"
         )
     assert refused.value.code == "daily_limit"
@@ -206,17 +207,17 @@ def test_the_fourth_in_a_day_is_refused_and_told_to_the_agency_admins_and_manage
 
     # A day after the first, one more is allowed.
     _back(opened[0], hours=24, seconds=1)
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer, case=cases[3], grounds=THREAT, reason="Threat 4"
     )
 
 
 def test_the_limit_is_a_setting(cases, police_officer, settings):
     settings.BREAK_GLASS_DAILY_LIMIT = 1
-    evidence.break_glass_open(
+    break_glass.break_glass_open(
         actor=police_officer, case=cases[0], grounds=THREAT, reason="Threat 1"
     )
     with pytest.raises(ValidationError, match="glass 1 time in 24 hours"):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=cases[1], grounds=THREAT, reason="Threat 2"
         )

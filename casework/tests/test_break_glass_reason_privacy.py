@@ -16,7 +16,9 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Partnership, Role, User
 from agencies.tests.factories import member
-from casework import evidence, services
+from casework import services
+from casework.evidence import break_glass
+from casework.evidence import reads as evidence_reads
 from casework.models import BreakGlassEvent, BreakGlassGrounds, Case
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,7 @@ def harbour_manager(harbour) -> User:
 
 
 def _open(officer: User, case: Case) -> BreakGlassEvent:
-    return evidence.break_glass_open(actor=officer, case=case, grounds=GROUNDS, reason=REASON)
+    return break_glass.break_glass_open(actor=officer, case=case, grounds=GROUNDS, reason=REASON)
 
 
 def everything_shown_to(user: User, event: BreakGlassEvent, api, login) -> dict[str, str]:
@@ -79,7 +81,7 @@ def test_the_lead_agencys_admins_see_the_grounds_never_the_reason(
     council_case, police_officer, other_agency_admin, api, login
 ):
     event = _open(police_officer, council_case)
-    assert evidence.break_glass_reviewers(event).people == (other_agency_admin,)
+    assert evidence_reads.break_glass_reviewers(event).people == (other_agency_admin,)
 
     shown = everything_shown_to(other_agency_admin, event, api, login)
     assert_nothing_personal(shown)
@@ -110,10 +112,10 @@ def test_a_partnership_manager_sees_neither_the_reason_nor_another_managers_note
 ):
     """Nobody at the Council reviews: the partnership's managers (both) do."""
     event = _open(police_officer, council_case)
-    assert set(evidence.break_glass_reviewers(event).people) == {manager, harbour_manager}
+    assert set(evidence_reads.break_glass_reviewers(event).people) == {manager, harbour_manager}
     assert_nothing_personal(everything_shown_to(harbour_manager, event, api, login))
 
-    evidence.break_glass_review(actor=manager, event=event, note=NOTE)
+    break_glass.break_glass_review(actor=manager, event=event, note=NOTE)
     other = everything_shown_to(harbour_manager, event, api, login)
     assert_nothing_personal(other)
     assert "The review's note is shown to the lead agency's case team." in other["page"]
@@ -131,7 +133,7 @@ def test_the_breaker_and_the_lead_case_team_read_the_reason_and_the_note(
     council_case, council, police_officer, manager, api, login
 ):
     event = _open(police_officer, council_case)
-    evidence.break_glass_review(actor=manager, event=event, note=NOTE)
+    break_glass.break_glass_review(actor=manager, event=event, note=NOTE)
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
     for reader in (police_officer, council_manager):
         detail = api(reader).get(f"/api/v1/break-glass/{event.pk}/").json()
@@ -157,7 +159,7 @@ def test_the_list_marks_every_event_in_the_same_query(
     one = queries()
     for n in range(2):
         more = services.case_create(actor=other_agency_caseworker)
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=more, grounds=GROUNDS, reason=f"Another threat {n}"
         )
     assert api(manager).get("/api/v1/break-glass/").json()["count"] == 3

@@ -14,7 +14,9 @@ from django.core import mail
 from django.utils import timezone
 
 from agencies.models import User
-from casework import evidence, services
+from casework import services
+from casework.evidence import break_glass
+from casework.evidence import reads as evidence_reads
 from casework.models import BreakGlassEvent, BreakGlassGrounds, Case
 from casework.tasks import remind_break_glass_reviewers
 
@@ -32,7 +34,7 @@ def events(cases, police_officer, case_manager) -> list[BreakGlassEvent]:
     """Three openings by the police on Harbour's cases, reviewed by its case manager: one
     four days old, one three hours old, one reviewed long ago."""
     made = [
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=case, grounds=THREAT, reason=f"Threat to life {n}"
         )
         for n, case in enumerate(cases)
@@ -42,7 +44,7 @@ def events(cases, police_officer, case_manager) -> list[BreakGlassEvent]:
         BreakGlassEvent.objects.filter(pk=event.pk).update(
             opened_at=now - datetime.timedelta(hours=age)
         )
-    evidence.break_glass_review(actor=case_manager, event=made[2], note="Justified")
+    break_glass.break_glass_review(actor=case_manager, event=made[2], note="Justified")
     for event in made:
         event.refresh_from_db()
     return made
@@ -110,8 +112,8 @@ def test_beat_reminds_each_reviewer_once_a_day_of_overdue_events(
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     hours = project_settings.BREAK_GLASS_REVIEW_OVERDUE_HOURS
     assert recent.opened_at > tomorrow - datetime.timedelta(hours=hours)
-    evidence.break_glass_remind_reviewers(now=tomorrow)
-    evidence.break_glass_remind_reviewers(now=tomorrow)
+    break_glass.break_glass_remind_reviewers(now=tomorrow)
+    break_glass.break_glass_remind_reviewers(now=tomorrow)
     notification_worker()
     assert sorted(reminders(case_manager)) == [str(old.pk), str(old.pk)]
 
@@ -145,7 +147,7 @@ def test_hourly_runs_still_remind_each_reviewer_once_a_day(
     def run_every_hour_of(day: datetime.date) -> None:
         for hour in range(24):
             at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 5)))
-            evidence.break_glass_remind_reviewers(now=at)
+            break_glass.break_glass_remind_reviewers(now=at)
 
     run_every_hour_of(tomorrow)
     notification_worker()
@@ -172,12 +174,12 @@ def test_when_every_tier_empties_the_administrators_are_told_once_a_day(
     """Harbour's lone case manager leaves; Harbour has no admin and the partnership no
     manager. Before the review beat only logged an error, and nobody acted."""
     root, gone = administrators
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
     )
     case_manager.is_active = False
     case_manager.save(update_fields=["is_active"])
-    assert evidence.break_glass_reviewers(event).tier is None
+    assert evidence_reads.break_glass_reviewers(event).tier is None
 
     remind_break_glass_reviewers()
     remind_break_glass_reviewers()  # the next hour, the same day
@@ -195,6 +197,6 @@ def test_when_every_tier_empties_the_administrators_are_told_once_a_day(
     assert login(root).get(told.url).status_code == 200
 
     # The next day, again, until someone can review it.
-    evidence.break_glass_remind_reviewers(now=timezone.now() + datetime.timedelta(days=1))
+    break_glass.break_glass_remind_reviewers(now=timezone.now() + datetime.timedelta(days=1))
     notification_worker()
     assert root.notifications.filter(kind="breakglass.unreviewable").count() == 2

@@ -13,7 +13,9 @@ from agencies import access
 from agencies.models import Agency, AgencyKind, Partnership, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
-from casework import evidence, reads, services
+from casework import reads, services
+from casework.evidence import break_glass
+from casework.evidence import reads as evidence_reads
 from casework.models import (
     BreakGlassEvent,
     BreakGlassGrounds,
@@ -81,12 +83,12 @@ def test_a_council_case_without_case_managers_is_reviewed_by_the_councils_admins
     api,
 ):
     """Before issue 14 nobody was told and nobody could ever review this opening."""
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.AGENCY_ADMINS
     assert event.lead_agency == council_case.lead_agency
-    assert evidence.break_glass_reviewers(event).people == (other_agency_admin,)
+    assert evidence_reads.break_glass_reviewers(event).people == (other_agency_admin,)
 
     notification_worker()
     message = f"A break-glass on case {council_case.reference} needs your review"
@@ -111,7 +113,7 @@ def test_a_council_case_without_case_managers_is_reviewed_by_the_councils_admins
 def test_with_no_admin_either_the_partnership_managers_review_without_sight_of_the_person(
     council_case, ljubljana_officer, manager, notification_worker, login, api
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
@@ -160,7 +162,7 @@ def test_nobody_to_review_refuses_the_break_glass_and_grants_nothing(
 ):
     """The Council has only a caseworker and the partnership no manager."""
     with pytest.raises(ValidationError, match="Nobody could review"):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
         )
     answer = api(ljubljana_officer).post(
@@ -186,11 +188,11 @@ def test_an_inactive_admin_or_agency_is_nobody(
 ):
     other_agency_admin.is_active = False
     other_agency_admin.save(update_fields=["is_active"])
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
-    assert evidence.break_glass_reviewers(event).people == (manager,)
+    assert evidence_reads.break_glass_reviewers(event).people == (manager,)
 
 
 def test_a_partnership_manager_of_the_breakers_own_agency_never_reviews(
@@ -200,13 +202,13 @@ def test_a_partnership_manager_of_the_breakers_own_agency_never_reviews(
     partnership's managers, but never to the police's own manager. Before the review,
     the officer's colleague was told and could review the opening."""
     police_manager = member(police, Role.PARTNERSHIP_MANAGER, username="police-manager")
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=council_case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.PARTNERSHIP_MANAGERS
-    assert evidence.break_glass_reviewers(event).people == (manager,)
-    assert not evidence.break_glass_may_review(fresh(police_manager), event)  # the SQL twin
-    assert evidence.break_glass_may_review(fresh(manager), event)
+    assert evidence_reads.break_glass_reviewers(event).people == (manager,)
+    assert not evidence_reads.break_glass_may_review(fresh(police_manager), event)  # the SQL twin
+    assert evidence_reads.break_glass_may_review(fresh(manager), event)
     notification_worker()
     assert _told(manager) and not _told(police_manager)
 
@@ -222,7 +224,7 @@ def test_with_only_the_breakers_own_manager_left_nobody_reviews_and_nothing_open
 ):
     member(police, Role.PARTNERSHIP_MANAGER, username="police-manager")
     with pytest.raises(ValidationError, match="Nobody could review"):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=council_case, grounds=THREAT, reason=REASON
         )
     assert not BreakGlassEvent.objects.exists()
@@ -236,11 +238,13 @@ def test_the_lead_agencys_case_managers_review_a_colleague_on_their_own_case(
     manager's opening on their own case is reviewed by their colleagues there (the
     breaker never), the agency answering for its own case."""
     colleague = member(case.lead_agency, Role.CASE_MANAGER, username="colleague-manager")
-    event = evidence.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason=REASON)
+    event = break_glass.break_glass_open(
+        actor=case_manager, case=case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.CASE_MANAGERS
-    assert evidence.break_glass_reviewers(event).people == (colleague,)
-    assert not evidence.break_glass_may_review(fresh(case_manager), event)
-    assert not evidence.break_glass_may_review(fresh(agency_admin), event)
+    assert evidence_reads.break_glass_reviewers(event).people == (colleague,)
+    assert not evidence_reads.break_glass_may_review(fresh(case_manager), event)
+    assert not evidence_reads.break_glass_may_review(fresh(agency_admin), event)
 
 
 # --- Every reviewer at once, and only they --------------------------------------------------
@@ -250,24 +254,26 @@ def test_every_case_manager_of_the_lead_is_told_and_each_may_review(
     case, partnership, police_officer, case_manager, agency_admin, notification_worker
 ):
     second = member(case.lead_agency, Role.CASE_MANAGER, username="second-manager")
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.CASE_MANAGERS
-    assert evidence.break_glass_reviewers(event).people == (case_manager, second)
+    assert evidence_reads.break_glass_reviewers(event).people == (case_manager, second)
     notification_worker()
     assert _told(case_manager) and _told(second) and not _told(agency_admin)
     # The admin is a later tier: not theirs while the case managers are there.
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_review(actor=agency_admin, event=event, note="Seen")
-    evidence.break_glass_review(actor=second, event=event, note="Justified")
+        break_glass.break_glass_review(actor=agency_admin, event=event, note="Seen")
+    break_glass.break_glass_review(actor=second, event=event, note="Justified")
 
 
 def test_the_breaker_never_reviews_their_own_opening(case, case_manager, agency_admin, api):
-    event = evidence.break_glass_open(actor=case_manager, case=case, grounds=THREAT, reason=REASON)
+    event = break_glass.break_glass_open(
+        actor=case_manager, case=case, grounds=THREAT, reason=REASON
+    )
     assert event.review_tier == Tier.AGENCY_ADMINS
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_review(actor=case_manager, event=event, note="Fine")
+        break_glass.break_glass_review(actor=case_manager, event=event, note="Fine")
     url = f"/api/v1/break-glass/{event.pk}/review/"
     assert api(case_manager).post(url, {"note": "Fine"}, format="json").status_code == 403
     assert api(case_manager).get(f"/api/v1/break-glass/{event.pk}/").status_code == 200
@@ -277,22 +283,22 @@ def test_the_breaker_never_reviews_their_own_opening(case, case_manager, agency_
 def test_the_people_told_stay_the_reviewers_when_a_case_manager_joins_later(
     case, partnership, police_officer, agency_admin
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.AGENCY_ADMINS  # Harbour has no case manager yet
     newcomer = member(case.lead_agency, Role.CASE_MANAGER, username="newcomer")
-    assert evidence.break_glass_reviewers(event).people == (agency_admin,)
-    assert not evidence.break_glass_may_review(newcomer, event)
+    assert evidence_reads.break_glass_reviewers(event).people == (agency_admin,)
+    assert not evidence_reads.break_glass_may_review(newcomer, event)
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_review(actor=newcomer, event=event, note="Seen")
-    evidence.break_glass_review(actor=agency_admin, event=event, note="Justified")
+        break_glass.break_glass_review(actor=newcomer, event=event, note="Seen")
+    break_glass.break_glass_review(actor=agency_admin, event=event, note="Justified")
 
 
 def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
     case, partnership, police_officer, case_manager, agency_admin, manager, notification_worker
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason=REASON
     )
     assert event.review_tier == Tier.CASE_MANAGERS
@@ -301,15 +307,15 @@ def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
 
     def reviewing() -> set[User]:
         # The SQL twin (task lists, the review check) says what the Python answer says.
-        return {u for u in people if evidence.break_glass_may_review(fresh(u), event)}
+        return {u for u in people if evidence_reads.break_glass_may_review(fresh(u), event)}
 
-    assert set(evidence.break_glass_reviewers(event).people) == reviewing() == {case_manager}
+    assert set(evidence_reads.break_glass_reviewers(event).people) == reviewing() == {case_manager}
 
     # The lone case manager leaves: the duty falls to the admins at once...
     case_manager.is_active = False
     case_manager.save(update_fields=["is_active"])
-    assert evidence.break_glass_reviewers(event).tier == Tier.AGENCY_ADMINS
-    assert set(evidence.break_glass_reviewers(event).people) == reviewing()
+    assert evidence_reads.break_glass_reviewers(event).tier == Tier.AGENCY_ADMINS
+    assert set(evidence_reads.break_glass_reviewers(event).people) == reviewing()
     assert reviewing() == {agency_admin, late_admin}
     # ...and beat stores the move and tells them (once, however often it runs).
     remind_break_glass_reviewers()
@@ -322,9 +328,9 @@ def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
 
     # Harbour is switched off: the partnership's manager reviews.
     Agency.objects.filter(pk=case.lead_agency_id).update(active=False)
-    assert evidence.break_glass_reviewers(event).people == (manager,)
+    assert evidence_reads.break_glass_reviewers(event).people == (manager,)
     assert reviewing() == {manager}
-    evidence.break_glass_review(actor=manager, event=event, note="Justified")
+    break_glass.break_glass_review(actor=manager, event=event, note="Justified")
     event.refresh_from_db()
     assert event.reviewed_by == manager
 
@@ -332,7 +338,7 @@ def test_the_duty_falls_to_the_next_tier_only_when_its_own_empties(
 def test_an_event_is_hidden_from_everyone_but_its_breaker_reviewers_and_lead(
     case, partnership, police_officer, case_manager, caseworker, analyst, manager, login
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason=REASON
     )
     url = f"/cases/break-glass/{event.pk}/"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from agencies.models import Agency, Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from casework import services
+from casework import case_tasks, services, transfers
 from casework.models import Case, CaseTask
 from notifications.models import NotificationEvent
 from referrals import services as referrals
@@ -41,7 +41,7 @@ def shared_with_police(
 
 @pytest.fixture
 def task(case: Case, caseworker: User) -> CaseTask:
-    return services.task_open(
+    return case_tasks.task_open(
         case=case, kind="file_ms1", due_on=DUE, assignee=caseworker, reason_key="nrm_decline:1"
     )
 
@@ -58,8 +58,8 @@ def page_done(login: Any, user: User, task: CaseTask) -> Any:
 
 
 def test_opening_is_idempotent_audited_and_told_once(case: Case, caseworker: User) -> None:
-    first = services.task_open(case=case, kind="file_ms1", due_on=DUE, assignee=caseworker)
-    again = services.task_open(case=case, kind="file_ms1", due_on=DUE + datetime.timedelta(3))
+    first = case_tasks.task_open(case=case, kind="file_ms1", due_on=DUE, assignee=caseworker)
+    again = case_tasks.task_open(case=case, kind="file_ms1", due_on=DUE + datetime.timedelta(3))
     assert again.pk == first.pk and again.due_on == DUE
     assert (first.agency_id, first.assignee_id) == (case.lead_agency_id, caseworker.pk)
     [opened] = AuditEvent.objects.filter(action="case_task.opened")
@@ -69,14 +69,14 @@ def test_opening_is_idempotent_audited_and_told_once(case: Case, caseworker: Use
     assert event.agency_id == case.lead_agency_id
     assert event.message.startswith(f"Case {case.reference}: Adult declined an NRM referral")
     # Once done, the same kind may be opened again.
-    services.task_complete(actor=caseworker, task=first)
-    assert services.task_open(case=case, kind="file_ms1", due_on=DUE).pk != first.pk
+    case_tasks.task_complete(actor=caseworker, task=first)
+    assert case_tasks.task_open(case=case, kind="file_ms1", due_on=DUE).pk != first.pk
 
 
 def test_an_assignee_outside_the_agency_is_not_kept(
     case: Case, other_agency_caseworker: User
 ) -> None:
-    task = services.task_open(
+    task = case_tasks.task_open(
         case=case, kind="turned_adult", due_on=DUE, assignee=other_agency_caseworker
     )
     assert task.assignee_id is None and task.agency_id == case.lead_agency_id
@@ -84,7 +84,7 @@ def test_an_assignee_outside_the_agency_is_not_kept(
 
 def test_an_unknown_kind_is_refused(case: Case) -> None:
     with pytest.raises(ValueError):
-        services.task_open(case=case, kind="tidy_up", due_on=DUE)
+        case_tasks.task_open(case=case, kind="tidy_up", due_on=DUE)
 
 
 # --- Marking done, at both doors ------------------------------------------------------
@@ -165,12 +165,12 @@ def test_the_list_is_the_agencys_in_a_fixed_number_of_queries(
 ) -> None:
     client = api(caseworker)
     url = f"/api/v1/cases/{case.pk}/tasks/"
-    services.task_open(case=case, kind="file_ms1", due_on=DUE)
+    case_tasks.task_open(case=case, kind="file_ms1", due_on=DUE)
     with django_assert_max_num_queries(100) as one:
         assert len(client.get(url).json()["results"]) == 1
-    done = services.task_open(case=case, kind="turned_adult", due_on=DUE)
-    services.task_complete(actor=caseworker, task=done)
-    services.task_open(case=case, kind="turned_adult", due_on=DUE + datetime.timedelta(1))
+    done = case_tasks.task_open(case=case, kind="turned_adult", due_on=DUE)
+    case_tasks.task_complete(actor=caseworker, task=done)
+    case_tasks.task_open(case=case, kind="turned_adult", due_on=DUE + datetime.timedelta(1))
     with django_assert_max_num_queries(len(one.captured_queries)):
         rows = client.get(url).json()["results"]
     assert [(row["kind"], row["done_at"] is None) for row in rows] == [
@@ -195,7 +195,7 @@ def test_another_agency_that_sees_the_case_sees_none_of_its_tasks(
 
 
 def test_an_overdue_task_is_marked(login: Any, case: Case, caseworker: User) -> None:
-    services.task_open(
+    case_tasks.task_open(
         case=case, kind="turned_adult", due_on=timezone.localdate() - datetime.timedelta(1)
     )
     assert "Overdue" in login(caseworker).get(f"/cases/{case.pk}/").content.decode()
@@ -207,13 +207,13 @@ def test_an_overdue_task_is_marked(login: Any, case: Case, caseworker: User) -> 
 def test_open_tasks_follow_the_lead_to_the_new_agency(
     api: Any, task: CaseTask, case_manager: User, council: Agency
 ) -> None:
-    done = services.task_open(case=task.case, kind="turned_adult", due_on=DUE)
-    services.task_complete(actor=case_manager, task=done)
+    done = case_tasks.task_open(case=task.case, kind="turned_adult", due_on=DUE)
+    case_tasks.task_complete(actor=case_manager, task=done)
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=task.case, to_agency=council, reason="Moved to the city"
     )
-    services.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
 
     task.refresh_from_db()
     done.refresh_from_db()

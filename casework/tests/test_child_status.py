@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from agencies.models import User
 from audit.models import AuditEvent
-from casework import services
+from casework import case_tasks, services
 from casework.ages import adult_on, age_on, birthday_in, child_status
 from casework.models import Case, CaseTask, ChildStatusBasis
 from notifications.models import Notification, NotificationEvent
@@ -277,8 +277,8 @@ def test_a_child_turning_18_gets_one_task_and_one_notification(
     )
     assert case.is_child and disputed.is_child
 
-    assert services.cases_turning_adult(today=D(2026, 6, 9)) == 0
-    assert services.cases_turning_adult(today=D(2026, 6, 10)) == 1
+    assert case_tasks.cases_turning_adult(today=D(2026, 6, 9)) == 0
+    assert case_tasks.cases_turning_adult(today=D(2026, 6, 10)) == 1
     case.refresh_from_db()
     assert (case.is_child, case.child_status_basis) == (False, BASIS_DOB)
     assert turned_adult_events(case) == [{"from": True, "to": False, "basis": "date_of_birth"}]
@@ -295,7 +295,7 @@ def test_a_child_turning_18_gets_one_task_and_one_notification(
     assert event.url == f"/cases/{case.pk}/#tasks"
 
     # Again, the next day: nothing new.
-    assert services.cases_turning_adult(today=D(2026, 6, 11)) == 0
+    assert case_tasks.cases_turning_adult(today=D(2026, 6, 11)) == 0
     assert CaseTask.objects.count() == 1
     assert NotificationEvent.objects.filter(kind="case_task.turned_adult").count() == 1
     assert len(turned_adult_events(case)) == 1
@@ -314,8 +314,8 @@ def test_born_on_29_february_turns_18_on_1_march(caseworker: User, opened_on: An
     opened_on(D(2026, 2, 1))
     case = services.case_create(actor=caseworker, identity={"date_of_birth": D(2008, 2, 29)})
     assert case.is_child
-    assert services.cases_turning_adult(today=D(2026, 2, 28)) == 0
-    assert services.cases_turning_adult(today=D(2026, 3, 1)) == 1
+    assert case_tasks.cases_turning_adult(today=D(2026, 2, 28)) == 0
+    assert case_tasks.cases_turning_adult(today=D(2026, 3, 1)) == 1
     case.refresh_from_db()
     assert case.is_child is False
 
@@ -328,7 +328,7 @@ def test_closed_cases_and_cases_without_a_date_of_birth_are_left_alone(
     closed = services.case_create(actor=caseworker, identity={"date_of_birth": D(2008, 6, 10)})
     services.case_close(actor=caseworker, case=closed, reason="moved_on")
     ticked = services.case_create(actor=caseworker, is_child=True)
-    assert services.cases_turning_adult(today=D(2027, 1, 1)) == 0
+    assert case_tasks.cases_turning_adult(today=D(2027, 1, 1)) == 0
     closed.refresh_from_db()
     ticked.refresh_from_db()
     assert closed.is_child and ticked.is_child

@@ -17,13 +17,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from agencies.models import Agency, AgencyKind, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
 from casework import duplicates, services
 from casework.models import Case, PossibleDuplicate
 from casework.permissions import VIEW_CASE, VIEW_IDENTITY
+from core.errors import IllegalTransition
 from notifications.models import NotificationEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("partnership")]

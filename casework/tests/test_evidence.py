@@ -12,11 +12,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from agencies.models import Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from casework import evidence, reads, services
+from casework import consents, reads, services
+from casework.evidence import break_glass
+from casework.evidence import reads as evidence_reads
+from casework.evidence import services as evidence_services
 from casework.models import (
     BreakGlassGrounds,
     CaseNote,
@@ -32,6 +34,7 @@ from casework.permissions import (
     VIEW_IDENTITY,
     VIEW_LOCATION,
 )
+from core.errors import IllegalTransition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
 THREAT = BreakGlassGrounds.THREAT_TO_LIFE
@@ -79,13 +82,13 @@ def material(shared, caseworker):
 
 
 def consent(caseworker, case, scope, agency=None):
-    return services.consent_record(
+    return consents.consent_record(
         actor=caseworker, case=case, scope=scope, method="written", agency=agency
     )
 
 
 def ask(officer, case, items, **extra):
-    return evidence.evidence_request_create(
+    return evidence_services.evidence_request_create(
         actor=officer,
         case=case,
         purpose="Operation Harvest",
@@ -152,11 +155,11 @@ def test_approval_needs_each_items_consent_and_the_persons_readiness(
     ]
     request = ask(police_officer, shared, items)
     with pytest.raises(ValidationError, match="consulted"):
-        evidence.evidence_request_approve(
+        evidence_services.evidence_request_approve(
             actor=caseworker, request=request, items=items, victim_consulted=False
         )
     with pytest.raises(ValidationError) as refused:
-        evidence.evidence_request_approve(
+        evidence_services.evidence_request_approve(
             actor=caseworker, request=request, items=items, victim_consulted=True
         )
     text = " ".join(refused.value.messages)
@@ -169,7 +172,7 @@ def test_approval_needs_each_items_consent_and_the_persons_readiness(
     consent(caseworker, shared, "evidence_use")
     consent(caseworker, shared, "police_contact")
     with pytest.raises(ValidationError, match="naming Northshire Police"):
-        evidence.evidence_request_approve(
+        evidence_services.evidence_request_approve(
             actor=caseworker, request=request, items=items, victim_consulted=True
         )
     request.refresh_from_db()
@@ -191,7 +194,7 @@ def test_partial_approval_grants_the_officer_alone_exactly_the_approved_items(
             {"kind": "identity"},
         ],
     )
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker,
         request=request,
         items=[
@@ -235,7 +238,7 @@ def test_identity_reaches_the_officer_with_consent_naming_the_force(
 ):
     consent(caseworker, shared, "share_identity", agency=police)
     request = ask(police_officer, shared, [{"kind": "identity"}])
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=[{"kind": "identity"}], victim_consulted=True
     )
     identity = reads.identity(fresh(police_officer), shared)
@@ -250,14 +253,16 @@ def test_only_the_lead_agencys_care_roles_decide_and_only_once(
     request = ask(police_officer, shared, item)
     for outsider in (police_officer, other_agency_caseworker):
         with pytest.raises(PermissionDenied):
-            evidence.evidence_request_approve(
+            evidence_services.evidence_request_approve(
                 actor=outsider, request=request, items=item, victim_consulted=True
             )
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=item, victim_consulted=True
     )
     with pytest.raises(IllegalTransition):
-        evidence.evidence_request_decline(actor=caseworker, request=request, reason="Changed")
+        evidence_services.evidence_request_decline(
+            actor=caseworker, request=request, reason="Changed"
+        )
 
 
 def test_approval_may_be_shorter_but_not_longer_than_the_limit(
@@ -267,7 +272,7 @@ def test_approval_may_be_shorter_but_not_longer_than_the_limit(
     item = [{"kind": "document", "id": material["statement"].pk}]
     request = ask(police_officer, shared, item)
     with pytest.raises(ValidationError, match="at most 90 days"):
-        evidence.evidence_request_approve(
+        evidence_services.evidence_request_approve(
             actor=caseworker,
             request=request,
             items=item,
@@ -275,7 +280,7 @@ def test_approval_may_be_shorter_but_not_longer_than_the_limit(
             expires_at=timezone.now() + datetime.timedelta(days=91),
         )
     week = timezone.now() + datetime.timedelta(days=7)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=item, victim_consulted=True, expires_at=week
     )
     request.refresh_from_db()
@@ -288,15 +293,15 @@ def test_access_ends_at_expiry_and_beat_marks_it_expired(
     consent(caseworker, shared, "evidence_use")
     item = [{"kind": "document", "id": material["statement"].pk}]
     request = ask(police_officer, shared, item)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=item, victim_consulted=True
     )
     request.refresh_from_db()
 
     # Three days before the end the officer is told, once.
     soon = request.expires_at - datetime.timedelta(days=2)
-    assert evidence.evidence_requests_expire(now=soon) == 0
-    evidence.evidence_requests_expire(now=soon + datetime.timedelta(minutes=15))
+    assert evidence_services.evidence_requests_expire(now=soon) == 0
+    evidence_services.evidence_requests_expire(now=soon + datetime.timedelta(minutes=15))
     notification_worker()
     assert police_officer.notifications.filter(kind="evidence.expiring").count() == 1
     # Beat runs every 15 minutes in the window: one warning on the record, not one a run.
@@ -313,11 +318,11 @@ def test_access_ends_at_expiry_and_beat_marks_it_expired(
     assert docs_seen(police_officer, shared) == set()
     # ...and beat marks the request expired and removes its grants.
     later = request.expires_at + datetime.timedelta(minutes=1)
-    assert evidence.evidence_requests_expire(now=later) == 1
+    assert evidence_services.evidence_requests_expire(now=later) == 1
     request.refresh_from_db()
     assert request.status == Status.EXPIRED
     assert not DocumentUserGrant.objects.filter(reason_id=request.pk).exists()
-    assert evidence.evidence_requests_expire(now=later) == 0
+    assert evidence_services.evidence_requests_expire(now=later) == 0
 
 
 def test_revocation_by_the_lead_and_by_consent_withdrawal_end_access_at_once(
@@ -326,20 +331,22 @@ def test_revocation_by_the_lead_and_by_consent_withdrawal_end_access_at_once(
     given = consent(caseworker, shared, "evidence_use")
     item = [{"kind": "document", "id": material["statement"].pk}]
     first = ask(police_officer, shared, item)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=first, items=item, victim_consulted=True
     )
-    evidence.evidence_request_revoke(actor=caseworker, request=first, reason="Victim unwell")
+    evidence_services.evidence_request_revoke(
+        actor=caseworker, request=first, reason="Victim unwell"
+    )
     first.refresh_from_db()
     assert first.status == Status.REVOKED and first.end_reason == "Victim unwell"
     assert docs_seen(police_officer, shared) == set()
 
     second = ask(police_officer, shared, item)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=second, items=item, victim_consulted=True
     )
     assert docs_seen(police_officer, shared) == {material["statement"].pk}
-    services.consent_withdraw(actor=caseworker, consent=given, reason="Changed her mind")
+    consents.consent_withdraw(actor=caseworker, consent=given, reason="Changed her mind")
     second.refresh_from_db()
     assert second.status == Status.REVOKED
     assert docs_seen(police_officer, shared) == set()
@@ -352,10 +359,10 @@ def test_withdrawing_an_unrelated_consent_leaves_an_approval_standing(
     other = consent(caseworker, shared, "health_information")
     item = [{"kind": "document", "id": material["statement"].pk}]
     request = ask(police_officer, shared, item)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=item, victim_consulted=True
     )
-    services.consent_withdraw(actor=caseworker, consent=other)
+    consents.consent_withdraw(actor=caseworker, consent=other)
     request.refresh_from_db()
     assert request.status == Status.APPROVED
 
@@ -367,14 +374,16 @@ def test_the_officer_withdraws_a_pending_request_and_declines_need_a_reason(
     request = ask(police_officer, shared, item)
     colleague = member(police, Role.OFFICER, username="colleague")
     with pytest.raises(PermissionDenied):
-        evidence.evidence_request_withdraw(actor=colleague, request=request)
-    evidence.evidence_request_withdraw(actor=police_officer, request=request)
+        evidence_services.evidence_request_withdraw(actor=colleague, request=request)
+    evidence_services.evidence_request_withdraw(actor=police_officer, request=request)
     assert request.status == Status.WITHDRAWN
 
     again = ask(police_officer, shared, item)
     with pytest.raises(ValidationError, match="why"):
-        evidence.evidence_request_decline(actor=caseworker, request=again, reason=" ")
-    evidence.evidence_request_decline(actor=caseworker, request=again, reason="Not ready yet")
+        evidence_services.evidence_request_decline(actor=caseworker, request=again, reason=" ")
+    evidence_services.evidence_request_decline(
+        actor=caseworker, request=again, reason="Not ready yet"
+    )
     again.refresh_from_db()
     assert again.status == Status.DECLINED and again.decision_note == "Not ready yet"
 
@@ -389,8 +398,8 @@ def test_break_glass_opens_identity_and_location_for_an_hour_and_tells_the_lead(
         actor=caseworker, case=case, accommodation_type="safe_house", address="1 Quay St"
     )
     with pytest.raises(ValidationError, match="life is at risk"):
-        evidence.break_glass_open(actor=police_officer, case=case, grounds=THREAT, reason="")
-    event = evidence.break_glass_open(
+        break_glass.break_glass_open(actor=police_officer, case=case, grounds=THREAT, reason="")
+    event = break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason="Threat to life reported at 02:10"
     )
     assert event.expires_at - event.opened_at == datetime.timedelta(minutes=60)
@@ -410,14 +419,14 @@ def test_break_glass_opens_identity_and_location_for_an_hour_and_tells_the_lead(
 
     # Flagged until a case manager of the lead agency reviews it.
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_review(actor=caseworker, event=event, note="Seen")
+        break_glass.break_glass_review(actor=caseworker, event=event, note="Seen")
     with pytest.raises(ValidationError):
-        evidence.break_glass_review(actor=case_manager, event=event, note="")
-    evidence.break_glass_review(actor=case_manager, event=event, note="Justified: call logged")
+        break_glass.break_glass_review(actor=case_manager, event=event, note="")
+    break_glass.break_glass_review(actor=case_manager, event=event, note="Justified: call logged")
     event.refresh_from_db()
     assert event.reviewed_by == case_manager and event.reviewed_at is not None
     with pytest.raises(IllegalTransition):
-        evidence.break_glass_review(actor=case_manager, event=event, note="Again")
+        break_glass.break_glass_review(actor=case_manager, event=event, note="Again")
     assert list(
         AuditEvent.objects.filter(case_id=case.pk, action__startswith="breakglass.")
         .order_by("pk")
@@ -429,15 +438,15 @@ def test_break_glass_is_never_open_outside_the_partnership_or_to_other_roles(
     case, partnership, outside_officer, analyst, caseworker
 ):
     with pytest.raises(Http404):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=outside_officer, case=case, grounds=THREAT, reason="Threat to life"
         )
     # A role without the power: the 404 of a missing case unless it sees the case (the
     # analyst), 403 to one that does (the lead's caseworker) (issue 14, item 6).
     with pytest.raises(Http404):
-        evidence.break_glass_open(actor=analyst, case=case, grounds=THREAT, reason="Threat")
+        break_glass.break_glass_open(actor=analyst, case=case, grounds=THREAT, reason="Threat")
     with pytest.raises(PermissionDenied):
-        evidence.break_glass_open(actor=caseworker, case=case, grounds=THREAT, reason="Threat")
+        break_glass.break_glass_open(actor=caseworker, case=case, grounds=THREAT, reason="Threat")
 
 
 @pytest.mark.usefixtures("case_manager")  # someone to review it
@@ -445,12 +454,12 @@ def test_break_glass_ends_with_the_partnership_agreement(case, partnership, poli
     partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
     partnership.save(update_fields=["ends_on"])
     with pytest.raises(Http404):
-        evidence.break_glass_open(
+        break_glass.break_glass_open(
             actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
         )
     partnership.ends_on = timezone.localdate()  # in force to the end of its last day
     partnership.save(update_fields=["ends_on"])
-    assert evidence.break_glass_open(
+    assert break_glass.break_glass_open(
         actor=police_officer, case=case, grounds=THREAT, reason="Threat to life"
     )
 
@@ -458,12 +467,12 @@ def test_break_glass_ends_with_the_partnership_agreement(case, partnership, poli
 def test_a_lead_case_manager_may_break_the_glass_on_their_own_case(
     case, case_manager, agency_admin
 ):
-    event = evidence.break_glass_open(
+    event = break_glass.break_glass_open(
         actor=case_manager, case=case, grounds=THREAT, reason="Threat to life"
     )
     assert event.agency == case_manager.membership.agency
     # Never their own reviewer: the only case manager broke it, the admin reviews.
-    assert evidence.break_glass_reviewers(event).people == (agency_admin,)
+    assert evidence_reads.break_glass_reviewers(event).people == (agency_admin,)
 
 
 def test_notes_granted_one_by_one_never_include_lead_agency_notes(
@@ -472,7 +481,7 @@ def test_notes_granted_one_by_one_never_include_lead_agency_notes(
     consent(caseworker, shared, "evidence_use")
     item = [{"kind": "note", "id": material["note"].pk}]
     request = ask(police_officer, shared, item)
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=item, victim_consulted=True
     )
     # Even a grant on a lead-agency note (which the service never makes) shows nothing.

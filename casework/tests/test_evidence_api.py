@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from agencies import access
 from audit import actions
 from audit.models import AuditEvent
-from casework import services
+from casework import consents, services
 from casework.models import BreakGlassGrounds
 from casework.permissions import VIEW_CASE
 
@@ -69,7 +69,7 @@ def test_an_officer_asks_the_caseworker_approves_and_the_officer_downloads(
     assert refused.status_code == 400
     assert "Use of statements and documents as evidence" in str(refused.json())
 
-    services.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
+    consents.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
     approved = lead.post(approve, {"items": items, "victim_consulted": True}, format="json")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
@@ -112,9 +112,9 @@ def test_asking_on_a_case_that_does_not_exist_or_is_hidden_is_the_same_400(
 def test_a_hidden_request_is_the_same_404_as_a_missing_one_and_the_attempt_is_audited(
     api, login, shared, statement, police_officer, other_agency_caseworker
 ):
-    from casework import evidence
+    from casework.evidence import services as evidence_services
 
-    asked = evidence.evidence_request_create(
+    asked = evidence_services.evidence_request_create(
         actor=police_officer,
         case=shared,
         purpose="Op",

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agencies import access
-from casework import services
+from casework import consents, services
 from casework.models import EvidenceAccessRequest
 from casework.permissions import VIEW_CASE
 
@@ -71,7 +71,7 @@ def test_officer_asks_caseworker_approves_one_document_officer_downloads_until_r
     )
     assert refused.status_code == 200
     assert "Use of statements and documents as evidence" in refused.content.decode()
-    services.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
+    consents.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
     approved = lead.post(
         url,
         {"action": "approve", "items": [f"document:{statement.pk}"], "victim_consulted": "on"},
@@ -100,9 +100,9 @@ def test_a_request_page_is_404_to_everyone_but_the_asker_and_the_lead(
 ):
     from agencies.models import Role
     from agencies.tests.factories import member
-    from casework import evidence
+    from casework.evidence import services as evidence_services
 
-    request = evidence.evidence_request_create(
+    request = evidence_services.evidence_request_create(
         actor=police_officer,
         case=shared,
         purpose="Op",

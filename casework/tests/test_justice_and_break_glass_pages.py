@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agencies import access
 from audit.models import AuditEvent
-from casework import evidence, services
+from casework import consents, services
+from casework.evidence import services as evidence_services
 from casework.models import BreakGlassEvent, BreakGlassGrounds, JusticeOutcome
 from casework.permissions import VIEW_CASE
 from referrals import services as referral_services
@@ -200,7 +201,7 @@ def test_a_file_to_prosecutors_must_carry_an_outcome_of_the_case(
         == 400
     )
 
-    outcome = evidence.justice_outcome_record(
+    outcome = evidence_services.justice_outcome_record(
         actor=police_officer, case=shared, crime_recorded=True
     )
     other_kind = api.post(
@@ -234,12 +235,12 @@ def test_lead_sees_each_read_of_the_evidence_it_granted(login, shared, police_of
     note = services.note_add(
         actor=caseworker, case=shared, body="Told us about the farm", visibility="case_team"
     )
-    services.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
+    consents.consent_record(actor=caseworker, case=shared, scope="evidence_use", method="written")
     items = [{"kind": "document", "id": statement.pk}, {"kind": "note", "id": note.pk}]
-    request = evidence.evidence_request_create(
+    request = evidence_services.evidence_request_create(
         actor=police_officer, case=shared, purpose="Op", legal_basis="MSA", items=items
     )
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=items, victim_consulted=True
     )
     officer, lead = login(police_officer), login(caseworker)
@@ -262,18 +263,18 @@ def test_lead_sees_each_read_of_the_evidence_it_granted(login, shared, police_of
 def test_the_expiry_warning_is_sent_once_in_the_window(
     shared, police_officer, caseworker, notification_worker
 ):
-    services.consent_record(actor=caseworker, case=shared, scope="police_contact", method="written")
+    consents.consent_record(actor=caseworker, case=shared, scope="police_contact", method="written")
     items = [{"kind": "meeting"}]
-    request = evidence.evidence_request_create(
+    request = evidence_services.evidence_request_create(
         actor=police_officer, case=shared, purpose="Op", legal_basis="MSA", items=items
     )
-    evidence.evidence_request_approve(
+    evidence_services.evidence_request_approve(
         actor=caseworker, request=request, items=items, victim_consulted=True
     )
     request.refresh_from_db()
     start = request.expires_at - datetime.timedelta(days=3)
     for run in range(4):  # beat, every 15 minutes
-        evidence.evidence_requests_expire(now=start + datetime.timedelta(minutes=15 * run))
+        evidence_services.evidence_requests_expire(now=start + datetime.timedelta(minutes=15 * run))
     notification_worker()
     assert police_officer.notifications.filter(kind="evidence.expiring").count() == 1
     assert AuditEvent.objects.filter(action="evidence.expiry_warned").count() == 1

@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from agencies import access
-from casework import evidence
+from casework.evidence import break_glass
+from casework.evidence import services as evidence_services
 from casework.models import BreakGlassGrounds, JusticeOutcome
 from casework.permissions import VIEW_CASE
 
@@ -25,7 +26,7 @@ RULE = "only an agency the case is shared with records its justice outcomes"
 def glass_broken(case, partnership, police_officer, case_manager):
     """The officer's only sight of Harbour's case: their break-glass (Harbour's case
     manager reviews it)."""
-    return evidence.break_glass_open(
+    return break_glass.break_glass_open(
         actor=police_officer,
         case=case,
         grounds=BreakGlassGrounds.THREAT_TO_LIFE,
@@ -38,7 +39,7 @@ def test_a_break_glass_officer_may_not_record_an_outcome_at_either_door(
     case, police_officer, api, login
 ):
     with pytest.raises(PermissionDenied, match=RULE):
-        evidence.justice_outcome_record(actor=police_officer, case=case, **OUTCOME)
+        evidence_services.justice_outcome_record(actor=police_officer, case=case, **OUTCOME)
 
     answer = api(police_officer).post(f"/api/v1/cases/{case.pk}/outcomes/", OUTCOME, format="json")
     assert answer.status_code == 403 and RULE in answer.json()["detail"]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from agencies.models import Role
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from casework import services
+from casework import consents, services
 from casework.models import (
     Case,
     CaseNote,
@@ -321,7 +321,7 @@ def test_consent_and_need_errors_are_shown_on_the_form(login, case, caseworker):
 def test_editing_a_need_a_note_and_withdrawing_consent(login, case, caseworker, case_manager):
     need = services.need_add(actor=caseworker, case=case, category="transport")
     note = services.note_add(actor=caseworker, case=case, body="First", visibility="lead_agency")
-    consent = services.consent_record(
+    consent = consents.consent_record(
         actor=caseworker, case=case, scope="police_contact", method="verbal"
     )
     client = login(caseworker)

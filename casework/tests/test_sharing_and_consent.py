@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from audit.models import AuditEvent
-from casework import services
+from casework import consents, services, transfers
 from casework.models import Case, NeedStatus
+from core.errors import IllegalTransition
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def can(user, perm, case):
 def test_withdrawing_consent_revokes_every_grant_it_justified(
     case, caseworker, council, other_agency_caseworker
 ):
-    consent = services.consent_record(
+    consent = consents.consent_record(
         actor=caseworker, case=case, scope="share_identity", agency=council, method="written"
     )
     # A later issue's referral does this; the engine is the same.
@@ -38,7 +38,7 @@ def test_withdrawing_consent_revokes_every_grant_it_justified(
     )
     assert can(other_agency_caseworker, "casework.view_case_identity", case)
 
-    services.consent_withdraw(actor=caseworker, consent=consent, reason="changed her mind")
+    consents.consent_withdraw(actor=caseworker, consent=consent, reason="changed her mind")
 
     assert not can(other_agency_caseworker, "casework.view_case_identity", case)
     assert not can(other_agency_caseworker, "casework.view_case", case)
@@ -47,32 +47,32 @@ def test_withdrawing_consent_revokes_every_grant_it_justified(
     event = AuditEvent.objects.get(action="consent.withdrawn")
     assert event.detail["grants_revoked"] == 2
     with pytest.raises(IllegalTransition):
-        services.consent_withdraw(actor=caseworker, consent=consent)
+        consents.consent_withdraw(actor=caseworker, consent=consent)
 
 
 def test_consent_rules(case, child_case, caseworker, council):
     with pytest.raises(ValidationError) as error:
-        services.consent_record(
+        consents.consent_record(
             actor=caseworker, case=case, scope="share_identity", method="written"
         )
     assert "agency" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.consent_record(
+        consents.consent_record(
             actor=caseworker, case=case, scope="police_contact", method="written", agency=council
         )
     assert "agency" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.consent_record(
+        consents.consent_record(
             actor=caseworker, case=case, scope="nrm_referral", method="safeguarding_basis"
         )
     assert {"method", "basis_reason"} <= set(error.value.message_dict)
     with pytest.raises(ValidationError) as error:
-        services.consent_record(
+        consents.consent_record(
             actor=caseworker, case=case, scope="nrm_referral", method="verbal_interpreter"
         )
     assert "language" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.consent_record(
+        consents.consent_record(
             actor=caseworker,
             case=case,
             scope="nrm_referral",
@@ -81,7 +81,7 @@ def test_consent_rules(case, child_case, caseworker, council):
         )
     assert "given_at" in error.value.message_dict
 
-    basis = services.consent_record(
+    basis = consents.consent_record(
         actor=caseworker,
         case=child_case,
         scope="nrm_referral",
@@ -102,19 +102,19 @@ def test_lead_transfer_moves_grants_and_leaves_read_only_history(
         actor=caseworker, case=case, accommodation_type="safe_house", address="1 Quay St"
     )
 
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moved to the council area"
     )
     assert can(council_manager, "casework.view_case", case)  # to decide
     assert not can(council_manager, "casework.view_case_identity", case)
     with pytest.raises(PermissionDenied):
-        services.transfer_accept(
+        transfers.transfer_accept(
             actor=other_agency_caseworker, transfer=transfer
         )  # a caseworker, not a manager
     with pytest.raises(IllegalTransition):
-        services.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="again")
+        transfers.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="again")
 
-    services.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
 
     case.refresh_from_db()
     assert case.lead_agency == council
@@ -129,7 +129,7 @@ def test_lead_transfer_moves_grants_and_leaves_read_only_history(
     with pytest.raises(PermissionDenied):
         services.need_add(actor=caseworker, case=case, category="healthcare")
     with pytest.raises(IllegalTransition):
-        services.transfer_decline(actor=council_manager, transfer=transfer)
+        transfers.transfer_decline(actor=council_manager, transfer=transfer)
 
 
 def test_declined_transfer_takes_back_the_summary(case, case_manager, council, partnership):
@@ -137,10 +137,10 @@ def test_declined_transfer_takes_back_the_summary(case, case_manager, council, p
     from agencies.tests.factories import member
 
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moving"
     )
-    services.transfer_decline(actor=council_manager, transfer=transfer, note="No capacity")
+    transfers.transfer_decline(actor=council_manager, transfer=transfer, note="No capacity")
     assert not can(council_manager, "casework.view_case", case)
     case.refresh_from_db()
     assert case.lead_agency.name == "Harbour Trust"
@@ -228,10 +228,10 @@ def test_a_former_lead_reads_its_own_lead_notes_but_not_its_successors(
         actor=caseworker, case=case, body="Harbour's private note", visibility="lead_agency"
     )
     services.note_add(actor=caseworker, case=case, body="Shared note", visibility="case_team")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moving"
     )
-    services.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
     case.refresh_from_db()
     services.note_add(
         actor=council_manager, case=case, body="Council's private note", visibility="lead_agency"
@@ -253,7 +253,7 @@ def test_a_proposed_transfer_tells_the_receiving_case_managers(
     from notifications.models import Notification
 
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    services.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="Moving")
+    transfers.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="Moving")
     notification_worker()
     told = Notification.objects.filter(kind="transfer.proposed")
     assert [n.recipient_id for n in told] == [council_manager.pk]

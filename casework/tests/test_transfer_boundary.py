@@ -17,7 +17,7 @@ from agencies import access
 from agencies.models import NOT_A_CURRENT_PARTNER, Partnership, Role
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
-from casework import services
+from casework import transfers
 from casework.models import CaseAgencyGrant, LeadTransfer, TransferStatus
 from casework.permissions import VIEW_CASE
 from notifications.models import NotificationEvent
@@ -59,7 +59,7 @@ def test_an_agreement_not_in_force_links_no_one(
     answer = _propose(api, case_manager, case, council.pk)
     assert answer.status_code == 400 and answer.json() == REFUSED
     with pytest.raises(ValidationError) as error:
-        services.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="x")
+        transfers.transfer_propose(actor=case_manager, case=case, to_agency=council, reason="x")
     assert error.value.message_dict == REFUSED
     assert not LeadTransfer.objects.exists()
     assert not CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()
@@ -96,7 +96,7 @@ def test_a_transfer_whose_partnership_ended_after_it_was_proposed_cannot_be_acce
     api, case, case_manager, council, partnership
 ):
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moving"
     )
     partnership.ends_on = timezone.localdate() - datetime.timedelta(days=1)
@@ -111,7 +111,7 @@ def test_a_transfer_whose_partnership_ended_after_it_was_proposed_cannot_be_acce
     assert transfer.status == TransferStatus.PROPOSED
     assert case.lead_agency.name == "Harbour Trust"
     # Declining still works, and takes back the summary it was shown.
-    services.transfer_decline(actor=council_manager, transfer=transfer, note="No agreement")
+    transfers.transfer_decline(actor=council_manager, transfer=transfer, note="No agreement")
     assert not CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()
 
 
@@ -119,7 +119,7 @@ def test_a_proposed_transfer_ends_with_the_agreement_and_a_second_run_changes_no
     api, case, case_manager, council, partnership
 ):
     council_manager = member(council, Role.CASE_MANAGER, username="council-manager")
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moving"
     )
     assert api(council_manager).get(f"/api/v1/cases/{case.pk}/").status_code == 200
@@ -151,16 +151,16 @@ def test_a_proposed_transfer_ends_with_the_agreement_and_a_second_run_changes_no
     Partnership.objects.create(name="Coast Partnership", starts_on="2024-01-01").agencies.set(
         [case.lead_agency, quay]
     )
-    services.transfer_propose(actor=case_manager, case=case, to_agency=quay, reason="Moving")
+    transfers.transfer_propose(actor=case_manager, case=case, to_agency=quay, reason="Moving")
 
 
 def test_a_proposed_transfer_inside_a_partnership_in_force_is_left_alone(
     case, case_manager, council, partnership
 ):
-    transfer = services.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moving"
     )
-    assert services.transfers_end_outside_partnerships() == 0
+    assert transfers.transfers_end_outside_partnerships() == 0
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.PROPOSED
     assert CaseAgencyGrant.objects.filter(group_id=council.group_id).exists()

@@ -13,11 +13,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 
+from casework import consents
 from casework import services as casework
 from casework.models import CaseLocation, CaseNote, Document, VictimIdentity
 from core import crypto
 from core.crypto import Keyring
-from intelligence import services as intelligence
+from intelligence import reports
 from intelligence.models import IntelligenceReport
 from intelligence.tests.conftest import REPORT_DEFAULTS
 
@@ -71,7 +72,7 @@ def stored(old_key, caseworker, analyst, private_root):
     casework.flag_raise(
         actor=caseworker, case=case, kind="do_not_disclose_location", note=FLAG_NOTE
     )
-    casework.consent_record(
+    consents.consent_record(
         actor=caseworker,
         case=case,
         scope="nrm_referral",
@@ -79,7 +80,7 @@ def stored(old_key, caseworker, analyst, private_root):
         language="Czech",
         basis_reason=CONSENT_REASON,
     )
-    report = intelligence.report_create(actor=analyst, **REPORT_DEFAULTS)
+    report = reports.report_create(actor=analyst, **REPORT_DEFAULTS)
     return {"case": case, "note": note, "document": document, "report": report}
 
 

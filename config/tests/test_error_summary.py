@@ -1,7 +1,8 @@
 """The error summary (GOV.UK Design System) on every page with a form that has errors:
 "There is a problem" at the top of the main content, each error a link to its field, the
 title starting "Error: ". The browser journeys check that it takes the focus
-(tests/browser/test_login_journey.py, test_two_factor_journey.py)."""
+(tests/browser/test_login_journey.py, test_two_factor_journey.py); the tag that finds the
+forms is tested in core/tests/test_error_summary_tag.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django import forms
-from django.template import Context
-from django.utils.functional import SimpleLazyObject
 
 from casework import services as casework
-from config.templatetags.error_summary import forms_with_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -177,34 +174,3 @@ def test_a_filter_with_a_wrong_value_gets_the_summary(login, caseworker):
     response = login(caseworker).get("/cases/?status=bogus")
     summary = summary_of(response)
     assert summary.links == ["#id_status"]
-
-
-# --- The tag ----------------------------------------------------------------------------
-
-
-class _Form(forms.Form):
-    name = forms.CharField()
-
-
-def test_the_tag_finds_forms_by_any_name_once_without_evaluating_lazy_values():
-    def evaluated() -> Any:
-        raise AssertionError("a lazy context value was evaluated")
-
-    wrong, right, unbound = _Form(data={}), _Form(data={"name": "x"}), _Form()
-    context = Context(
-        {
-            "user": SimpleLazyObject(evaluated),
-            "note_form": wrong,
-            "forms": {"approve": wrong, "decline": right},
-            "other": unbound,
-        }
-    )
-    assert forms_with_errors(context) == [wrong]
-    assert wrong.error_summary_shown is True
-    assert not hasattr(right, "error_summary_shown")
-
-
-def test_a_view_may_name_the_forms_to_summarise():
-    shown, ignored = _Form(data={}), _Form(data={})
-    context = Context({"form": ignored, "error_summary_forms": [shown]})
-    assert forms_with_errors(context) == [shown]

@@ -126,20 +126,22 @@ def build_dashboards(world: World) -> None:
 def build_referrals(world: World, case: Any) -> None:
     """An NRM referral on the main case; two referrals to the police on a second case
     (one waiting, one accepted), so the main case stays Harbour's alone."""
+    from casework import consents
     from casework import services as casework
+    from referrals import nrm_services
     from referrals import services as referrals
 
     cw, officer = world.users["caseworker"], world.users["officer"]
-    casework.consent_record(actor=cw, case=case, scope="nrm_referral", method="written")
-    world.parts["nrm"] = referrals.nrm_refer(actor=cw, case=case)
+    consents.consent_record(actor=cw, case=case, scope="nrm_referral", method="written")
+    world.parts["nrm"] = nrm_services.nrm_refer(actor=cw, case=case)
     # Another of Harbour's cases, whose negative RG decision is being reconsidered.
     reconsidered = casework.case_create(actor=cw)
-    casework.consent_record(actor=cw, case=reconsidered, scope="nrm_referral", method="written")
-    negative = referrals.nrm_refer(actor=cw, case=reconsidered)
-    referrals.nrm_update(
+    consents.consent_record(actor=cw, case=reconsidered, scope="nrm_referral", method="written")
+    negative = nrm_services.nrm_refer(actor=cw, case=reconsidered)
+    nrm_services.nrm_update(
         actor=cw, nrm=negative, rg_decision="negative", rg_decided_on=timezone.localdate()
     )
-    world.parts["reconsideration"] = referrals.nrm_reconsideration_request(
+    world.parts["reconsideration"] = nrm_services.nrm_reconsideration_request(
         actor=cw,
         nrm=negative,
         requested_on=timezone.localdate(),
@@ -163,7 +165,9 @@ def build_evidence(world: World) -> None:
     a break-glass opened by Harbour's case manager (nobody else gains sight of a case)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from casework import evidence, services
+    from casework import consents, services
+    from casework.evidence import break_glass
+    from casework.evidence import services as evidence_services
 
     cw, officer = world.users["caseworker"], world.users["officer"]
     shared = world.parts["referral"].case
@@ -174,11 +178,11 @@ def build_evidence(world: World) -> None:
         kind="statement",
         purpose="evidence",
     )
-    services.consent_record(actor=cw, case=shared, scope="evidence_use", method="written")
+    consents.consent_record(actor=cw, case=shared, scope="evidence_use", method="written")
     item = [{"kind": "document", "id": statement.pk}]
 
     def ask() -> Any:
-        return evidence.evidence_request_create(
+        return evidence_services.evidence_request_create(
             actor=officer, case=shared, purpose="Op Harvest", legal_basis="MSA 2015", items=item
         )
 
@@ -186,11 +190,13 @@ def build_evidence(world: World) -> None:
     world.parts["evidence_items"] = item
     world.parts["evidence_request"] = ask()
     approved = ask()
-    evidence.evidence_request_approve(actor=cw, request=approved, items=item, victim_consulted=True)
+    evidence_services.evidence_request_approve(
+        actor=cw, request=approved, items=item, victim_consulted=True
+    )
     world.parts["approved_evidence"] = approved
     bg_case = services.case_create(actor=cw)
     world.parts["bg_case"] = bg_case
-    world.parts["break_glass"] = evidence.break_glass_open(
+    world.parts["break_glass"] = break_glass.break_glass_open(
         actor=world.users["case_manager"],
         case=bg_case,
         grounds="threat_to_life",
@@ -201,7 +207,7 @@ def build_evidence(world: World) -> None:
 def build_case(world: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from casework import services
+    from casework import consents, services, transfers
 
     cw = world.users["caseworker"]
     case = services.case_create(
@@ -212,7 +218,7 @@ def build_case(world: World) -> None:
     services.location_set(actor=cw, case=case, accommodation_type="safe_house", address="1 Quay St")
     world.parts = {
         "need": services.need_add(actor=cw, case=case, category="healthcare"),
-        "consent": services.consent_record(
+        "consent": consents.consent_record(
             actor=cw, case=case, scope="police_contact", method="verbal"
         ),
         "note": services.note_add(actor=cw, case=case, body="Visit", visibility="case_team"),
@@ -228,7 +234,7 @@ def build_case(world: World) -> None:
     world.case = case
     build_referrals(world, case)
     world.transfer_case = services.case_create(actor=cw)
-    world.parts["transfer"] = services.transfer_propose(
+    world.parts["transfer"] = transfers.transfer_propose(
         actor=cw, case=world.transfer_case, to_agency=world.agencies["council"], reason="Moving"
     )
 
@@ -553,11 +559,11 @@ def case_task(key: str = "") -> Callable[[World], dict[str, Any]]:
     opening it again returns the same task."""
 
     def kwargs(w: World) -> dict[str, Any]:
-        from casework import services
+        from casework import case_tasks
 
         case = w.parts[key] if key else w.case
         with transaction.atomic():
-            task = services.task_open(
+            task = case_tasks.task_open(
                 case=case, kind="turned_adult", due_on=datetime.date(2026, 12, 14)
             )
         return {"pk": case.pk, "task_id": task.pk}
@@ -1586,7 +1592,7 @@ def build_intelligence(world: World) -> None:
     """A report by the police analyst (partnership, AMBER); a C report by Harbour's case
     manager (partnership, AMBER: the police read it once they accept its conditions); an
     operation led by the police with Harbour as partner."""
-    from intelligence import services as intelligence
+    from intelligence import operations, reports
 
     analyst, case_manager = world.users["analyst"], world.users["case_manager"]
     common = {
@@ -1596,19 +1602,17 @@ def build_intelligence(world: World) -> None:
         "tlp": "AMBER",
         "distribution": "partnership",
     }
-    report = intelligence.report_create(
-        actor=analyst, title="Car wash", handling_code="P", **common
-    )
-    world.parts["report"] = intelligence.report_submit(actor=analyst, report=report)
-    conditioned = intelligence.report_create(
+    report = reports.report_create(actor=analyst, title="Car wash", handling_code="P", **common)
+    world.parts["report"] = reports.report_submit(actor=analyst, report=report)
+    conditioned = reports.report_create(
         actor=case_manager,
         title="Nail bar",
         handling_code="C",
         handling_conditions="Police contact before any visit.",
         **common,
     )
-    world.parts["c_report"] = intelligence.report_submit(actor=case_manager, report=conditioned)
-    world.parts["operation"] = intelligence.operation_create(
+    world.parts["c_report"] = reports.report_submit(actor=case_manager, report=conditioned)
+    world.parts["operation"] = operations.operation_create(
         actor=world.users["officer"],
         name="Operation Clearwater",
         starts_on=timezone.localdate() - datetime.timedelta(days=7),
@@ -1731,7 +1735,7 @@ def build_intelligence_pages(world: World) -> None:
     """What the pages need besides build_intelligence's report, c_report and operation: a
     police draft; a match the police are told of (Harbour's caseworker named the phone of
     a police-only report, which Harbour cannot read); a visit in the operation."""
-    from intelligence import services as intelligence
+    from intelligence import matching, operations, reports
     from intelligence.models import Match, MatchingJob
 
     analyst, cw = world.users["analyst"], world.users["caseworker"]
@@ -1743,20 +1747,20 @@ def build_intelligence_pages(world: World) -> None:
         "distribution": "partnership",
         "summary": "Workers live on site.",
     }
-    world.parts["draft"] = intelligence.report_create(actor=analyst, title="Draft", **base)
+    world.parts["draft"] = reports.report_create(actor=analyst, title="Draft", **base)
     phone = [{"kind": "phone", "value": "+44 7400 123456"}]
-    police_only = intelligence.report_create(
+    police_only = reports.report_create(
         actor=analyst, title="Phone", **{**base, "distribution": "agency"}, entities=phone
     )
-    harbour = intelligence.report_create(actor=cw, title="Same phone", **base, entities=phone)
+    harbour = reports.report_create(actor=cw, title="Same phone", **base, entities=phone)
     for actor, report in ((analyst, police_only), (cw, harbour)):
-        intelligence.report_submit(actor=actor, report=report)
+        reports.report_submit(actor=actor, report=report)
         # Matching is a worker's job after the commit, which this world's transaction
         # never reaches: done here after each submit, as the worker would.
         for job in MatchingJob.objects.filter(done_at__isnull=True).order_by("pk"):
-            intelligence.report_match(job_id=job.pk)
+            matching.report_match(job_id=job.pk)
     world.parts["match"] = Match.objects.get(existing_report=police_only)
-    world.parts["visit"] = intelligence.visit_record(
+    world.parts["visit"] = operations.visit_record(
         actor=world.users["officer"],
         operation=world.parts["operation"],
         premises_type="car_wash",

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from casework import consents
 from casework import services as casework
 from notifications.services import notify
 from referrals import services as referrals
@@ -102,5 +103,5 @@ def test_case_page_does_not_grow_with_the_case(login, caseworker, many_cases):
     for n in range(20):
         casework.need_add(actor=caseworker, case=case, category="transport")
         casework.note_add(actor=caseworker, case=case, body=f"Note {n}", visibility="case_team")
-        casework.consent_record(actor=caseworker, case=case, scope="evidence_use", method="written")
+        consents.consent_record(actor=caseworker, case=case, scope="evidence_use", method="written")
     assert queries(login(caseworker), f"/cases/{case.pk}/") == small

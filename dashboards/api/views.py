@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
+from core.api import ErrorSerializer
 
 from .. import exports
 from ..filters import parse_filters

@@ -1,6 +1,6 @@
 """Shapes of the intelligence API.
 
-A report is rendered from ``services.report_read``'s data, which holds exactly the fields
+A report is rendered from ``reads.report_read``'s data, which holds exactly the fields
 the reader may see: every field here is optional on output, and a field the reader may
 not see is absent from the JSON, not null (``ReportSerializer``). Writes are validated for
 shape here and for meaning by the services.

@@ -1,7 +1,7 @@
 """The intelligence API: the same audience, search and services as the pages.
 
 - ``/intelligence/``: search and list (``search.search_reports``), and write a report.
-- ``/intelligence/{id}/``: read a report as its reader may (``services.report_read``:
+- ``/intelligence/{id}/``: read a report as its reader may (``reads.report_read``:
   fields the reader may not see are absent); change it, re-grade it, submit or archive
   it (PATCH).
 - ``/intelligence/{id}/acknowledge-conditions/``: accept a C report's conditions.
@@ -33,12 +33,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import access
-from agencies.errors import IllegalTransition
 from audit.record import record
 from casework.models import Case
 from casework.permissions import VIEW_CASE
+from core.errors import IllegalTransition
 
-from .. import audience, services
+from .. import audience, operations, reads, report_fields, reports
 from ..filters import ReportFilter
 from ..models import (
     Entity,
@@ -94,7 +94,7 @@ def _filter_parameters() -> list[OpenApiParameter]:
 
 def reading_data(user: Any, report: IntelligenceReport) -> dict[str, Any]:
     """The audited read of ``report`` as JSON: only the fields the reader may see."""
-    reading = services.report_read(user, report)
+    reading = reads.report_read(user, report)
     data: dict[str, Any] = {
         **reading.data,
         "level": reading.level,
@@ -126,10 +126,10 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
             ADD_REPORT,
             message=_("Your role does not read or write intelligence."),
         )
-        filterset, reports = search_reports(request.user, request.query_params)
+        filterset, results = search_reports(request.user, request.query_params)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(reports)
+        page = self.paginate_queryset(results)
         rows = s.ReportListSerializer(page, many=True, context={"request": request}).data
         record_search(
             request.user, filterset, found=self.paginator.page.paginator.count, shown=page
@@ -161,9 +161,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
                 {"status": [_("A new report is a draft or submitted; archive it later.")]}
             )
         with transaction.atomic():
-            report = services.report_create(actor=request.user, **data)
+            report = reports.report_create(actor=request.user, **data)
             if target == ReportStatus.SUBMITTED:
-                report = services.report_submit(actor=request.user, report=report)
+                report = reports.report_submit(actor=request.user, report=report)
         return Response(reading_data(request.user, report), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.ReportSerializer)
@@ -171,7 +171,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         """A report as you may read it; 404 outside its audience. A role that never uses
         intelligence is refused (403) before any report is looked up, as in the browser."""
         _require_reader_or_writer(request.user)
-        return Response(reading_data(request.user, services.report_get(request.user, pk)))
+        return Response(reading_data(request.user, reads.report_get(request.user, pk)))
 
     @extend_schema(request=s.ReportWriteSerializer, responses=s.ReportSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -188,11 +188,11 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         _require_role(
             user, ADD_REPORT, message=_("Only the originating agency may change this report.")
         )
-        report = services.report_get(user, pk)
+        report = reads.report_get(user, pk)
         # The service's own check (403 outside the originating agency, 409 once archived),
         # first, and outside the transaction: a refusal's audit row must not be rolled
         # back with it.
-        services.require_editor(user, report)
+        reports.require_editor(user, report)
         body = s.ReportWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
@@ -204,12 +204,12 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
                 self._regrade(user, report, data, regrade_reason)
                 report.refresh_from_db()
             if data:
-                report = services.report_update(actor=user, report=report, **data)
+                report = reports.report_update(actor=user, report=report, **data)
             if target is not None and target != report.status:
                 if target == ReportStatus.SUBMITTED:
-                    report = services.report_submit(actor=user, report=report)
+                    report = reports.report_submit(actor=user, report=report)
                 elif target == ReportStatus.ARCHIVED:
-                    report = services.report_archive(
+                    report = reports.report_archive(
                         actor=user, report=report, reason=archive_reason
                     )
                 else:
@@ -222,10 +222,10 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         """Take the grading fields and the named recipients out of ``data``; re-grade
         with those that change (the browser's rule: a submitted report's readers are
         widened or narrowed only by a re-grade, with a reason)."""
-        sent = {name: data.pop(name) for name in services.GRADING_FIELDS if name in data}
+        sent = {name: data.pop(name) for name in report_fields.GRADING_FIELDS if name in data}
         changed = {name: value for name, value in sent.items() if value != getattr(report, name)}
         recipients = data.pop("tlp_recipients", None)
-        new_recipients = recipients is not None and services.tlp_recipients_differ(
+        new_recipients = recipients is not None and report_fields.tlp_recipients_differ(
             report, recipients
         )
         if not changed and not new_recipients:
@@ -239,7 +239,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
                     ]
                 }
             )
-        services.report_regrade(
+        reports.report_regrade(
             actor=user, report=report, reason=reason, tlp_recipients=recipients, **changed
         )
 
@@ -253,10 +253,10 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         _require_role(
             request.user, VIEW_REPORT, message=_("Only analysts and officers read intelligence.")
         )
-        report = services.report_get(request.user, pk)
+        report = reads.report_get(request.user, pk)
         body = s.AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.acknowledge_conditions(
+        reports.acknowledge_conditions(
             actor=request.user,
             report=report,
             conditions_version=body.validated_data.get("conditions_version"),
@@ -275,7 +275,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
         page = self.paginate_queryset(match_rows(user))
         rows = s.MatchSerializer(page, many=True).data
-        services.matches_listed(user, [row["id"] for row in rows])
+        reads.matches_listed(user, [row["id"] for row in rows])
         return self.get_paginated_response(rows)
 
     @extend_schema(
@@ -297,7 +297,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         exist."""
         user = request.user
         _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
-        return Response(s.MatchDetailSerializer(services.match_open(user, match_pk)).data)
+        return Response(s.MatchDetailSerializer(reads.match_open(user, match_pk)).data)
 
 
 def match_rows(user: Any) -> QuerySet[Any]:
@@ -347,7 +347,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         page = self.paginate_queryset(self.get_queryset())
         record(
-            services.OPERATIONS_LISTED,
+            reads.OPERATIONS_LISTED,
             actor=request.user,
             detail={"operation_ids": [operation.pk for operation in page]},
         )
@@ -363,7 +363,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         body = s.OperationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        operation = services.operation_create(actor=request.user, **body.validated_data)
+        operation = operations.operation_create(actor=request.user, **body.validated_data)
         return Response(
             s.OperationSerializer(self.get_queryset().get(pk=operation.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -372,10 +372,10 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _operation(self, request: Request, pk: str) -> Operation:
         """The operation if the caller's agency leads or partners it; 404 (audited when it
         exists) otherwise."""
-        operations = Operation.objects.select_related("lead_agency").prefetch_related(
+        led_or_partnered = Operation.objects.select_related("lead_agency").prefetch_related(
             "partner_agencies"
         )
-        return access.get_visible_or_404(operations, request.user, VIEW_OPERATION, pk=pk)
+        return access.get_visible_or_404(led_or_partnered, request.user, VIEW_OPERATION, pk=pk)
 
     @extend_schema(methods=["GET"], responses=s.VisitSerializer(many=True))
     @extend_schema(methods=["POST"], request=s.VisitSerializer, responses={201: s.VisitSerializer})
@@ -392,7 +392,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             _require_role(user, ADD_VISIT, message=_("Your role does not record premises visits."))
             body = s.VisitSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            visit = services.visit_record(actor=user, operation=operation, **body.validated_data)
+            visit = operations.visit_record(actor=user, operation=operation, **body.validated_data)
             return Response(
                 s.VisitSerializer(visit, context=context).data, status=status.HTTP_201_CREATED
             )
@@ -413,7 +413,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         page = self.paginate_queryset(visits)
         record(
-            services.VISITS_LISTED,
+            reads.VISITS_LISTED,
             actor=user,
             target=operation,
             detail={"visit_ids": [visit.pk for visit in page]},

@@ -20,7 +20,7 @@ import pytest
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
 from agencies.tests.factories import AgencyFactory, member
-from intelligence import services
+from intelligence import reports
 from intelligence.models import IntelligenceReport, MatchingJob
 from intelligence.tasks import match_report
 
@@ -124,9 +124,9 @@ def make_report(
     submitted report is matched as the worker would match it after the commit."""
 
     def make(actor: User, *, submit: bool = True, **fields: Any) -> IntelligenceReport:
-        report = services.report_create(actor=actor, **{**REPORT_DEFAULTS, **fields})
+        report = reports.report_create(actor=actor, **{**REPORT_DEFAULTS, **fields})
         if submit:
-            report = services.report_submit(actor=actor, report=report)
+            report = reports.report_submit(actor=actor, report=report)
             matching_worker()
         return report
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from audit import actions
 from audit.models import AuditEvent
-from intelligence import services
+from intelligence import operations
 from intelligence.models import GradingChange, IntelligenceReport, Operation, PremisesVisit
 
 pytestmark = pytest.mark.django_db
@@ -632,7 +632,7 @@ def test_the_match_inbox_is_for_contributors_only(
 
 @pytest.fixture
 def operation(police_officer: User, immigration: Agency, partnership: Any) -> Operation:
-    return services.operation_create(
+    return operations.operation_create(
         actor=police_officer,
         name="Operation Clearwater",
         starts_on=TODAY - datetime.timedelta(days=7),

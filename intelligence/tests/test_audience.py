@@ -10,7 +10,7 @@ import pytest
 
 from agencies.models import Agency, AgencyKind, Partnership, Role, SharingGroup, User
 from agencies.tests.factories import AgencyFactory, member
-from intelligence import audience, services
+from intelligence import audience, report_fields
 from intelligence.audience import readable_reports
 from intelligence.models import TLP, Distribution, IntelligenceReport, ReportStatus
 
@@ -241,6 +241,6 @@ def test_reader_fields(
 
 
 def test_service_and_audience_agree_on_the_api_field_names() -> None:
-    api_fields = set(services.REPORT_FIELDS) - {"review_on", "linked_cases"}
+    api_fields = set(report_fields.REPORT_FIELDS) - {"review_on", "linked_cases"}
     assert api_fields <= audience.ALL_FIELDS
     assert {"full_text", "source_description"} <= audience.FULL_ONLY_FIELDS

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from agencies.models import User
-from intelligence import services
+from intelligence import reports
 from intelligence.entities import normalise
 
 
@@ -99,7 +99,7 @@ def test_postcodes_outside_gb_are_kept_loosely() -> None:
 
 def test_entities_set_normalises_dedupes_and_replaces(make_report: Any, analyst: User) -> None:
     report = make_report(analyst, submit=False)
-    services.entities_set(
+    reports.entities_set(
         actor=analyst,
         report=report,
         entities=[
@@ -112,7 +112,7 @@ def test_entities_set_normalises_dedupes_and_replaces(make_report: Any, analyst:
         ("phone", "07911 123456", "+447911123456"),
         ("vehicle", "ab12 cde", "AB12CDE"),
     ]
-    services.entities_set(
+    reports.entities_set(
         actor=analyst, report=report, entities=[{"kind": "email", "value": "X@Example.org"}]
     )
     assert list(report.entities.values_list("normalised", flat=True)) == ["x@example.org"]
@@ -121,7 +121,7 @@ def test_entities_set_normalises_dedupes_and_replaces(make_report: Any, analyst:
 def test_entity_errors_name_the_entry(make_report: Any, analyst: User) -> None:
     report = make_report(analyst, submit=False)
     with pytest.raises(ValidationError) as error:
-        services.entities_set(
+        reports.entities_set(
             actor=analyst,
             report=report,
             entities=[

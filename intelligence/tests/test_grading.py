@@ -11,7 +11,7 @@ from django.http import Http404
 from agencies.models import Agency, Role, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
-from intelligence import services
+from intelligence import reports
 from intelligence.models import (
     GRADING_HELP,
     TLP,
@@ -24,14 +24,14 @@ from intelligence.models import (
 
 def test_regrade_keeps_history_and_is_audited(make_report: Any, analyst: User) -> None:
     report = make_report(analyst)
-    first = services.report_regrade(
+    first = reports.report_regrade(
         actor=analyst,
         report=report,
         reason="A second source confirms it.",
         source_evaluation="1",
         intelligence_assessment="A",
     )
-    second = services.report_regrade(
+    second = reports.report_regrade(
         actor=analyst, report=report, reason="Wider sharing agreed.", tlp="GREEN"
     )
     report.refresh_from_db()
@@ -52,16 +52,16 @@ def test_regrade_keeps_history_and_is_audited(make_report: Any, analyst: User) -
 def test_regrade_needs_a_reason_and_a_change(make_report: Any, analyst: User) -> None:
     report = make_report(analyst)
     with pytest.raises(ValidationError) as error:
-        services.report_regrade(actor=analyst, report=report, reason=" ", tlp="GREEN")
+        reports.report_regrade(actor=analyst, report=report, reason=" ", tlp="GREEN")
     assert error.value.message_dict == {"reason": ["Say why the grading changes."]}
     with pytest.raises(ValidationError, match="already"):
-        services.report_regrade(actor=analyst, report=report, reason="No change", tlp="AMBER")
+        reports.report_regrade(actor=analyst, report=report, reason="No change", tlp="AMBER")
     assert not report.grading_changes.exists()
 
 
 def test_regrade_to_p_drops_the_conditions(make_report: Any, analyst: User) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions="No onward sharing.")
-    change = services.report_regrade(
+    change = reports.report_regrade(
         actor=analyst, report=report, reason="Conditions lifted.", handling_code="P"
     )
     report.refresh_from_db()
@@ -73,20 +73,20 @@ def test_regrade_to_p_drops_the_conditions(make_report: Any, analyst: User) -> N
 def test_regrade_to_c_needs_conditions(make_report: Any, analyst: User) -> None:
     report = make_report(analyst)
     with pytest.raises(ValidationError) as error:
-        services.report_regrade(actor=analyst, report=report, reason="r", handling_code="C")
+        reports.report_regrade(actor=analyst, report=report, reason="r", handling_code="C")
     assert "handling_conditions" in error.value.message_dict
 
 
 def test_regrade_in_and_out_of_red(make_report: Any, analyst: User, council: Agency) -> None:
     report = make_report(analyst)
     with pytest.raises(ValidationError) as error:
-        services.report_regrade(actor=analyst, report=report, reason="r", tlp="RED")
+        reports.report_regrade(actor=analyst, report=report, reason="r", tlp="RED")
     assert "tlp_recipients" in error.value.message_dict
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst, report=report, reason="Live operation.", tlp="RED", tlp_recipients=[council]
     )
     assert list(report.tlp_recipients.all()) == [council]
-    services.report_regrade(actor=analyst, report=report, reason="Operation over.", tlp="AMBER")
+    reports.report_regrade(actor=analyst, report=report, reason="Operation over.", tlp="AMBER")
     assert not report.tlp_recipients.exists()
 
 
@@ -102,21 +102,21 @@ def test_who_may_regrade(
     report = make_report(caseworker)
     # The caseworker who wrote it may edit it, but re-grading is a supervisor's call.
     with pytest.raises(PermissionDenied, match="re-grade"):
-        services.report_regrade(actor=caseworker, report=report, reason="r", tlp="GREEN")
+        reports.report_regrade(actor=caseworker, report=report, reason="r", tlp="GREEN")
     # Another agency that reads it may not; one that does not read it cannot see it.
     with pytest.raises(Http404):
-        services.report_regrade(actor=outside_analyst, report=report, reason="r", tlp="GREEN")
+        reports.report_regrade(actor=outside_analyst, report=report, reason="r", tlp="GREEN")
     with pytest.raises(PermissionDenied):
-        services.report_regrade(actor=immigration_analyst, report=report, reason="r", tlp="GREEN")
+        reports.report_regrade(actor=immigration_analyst, report=report, reason="r", tlp="GREEN")
     # The charity's case manager supervises its caseworkers: they re-grade its submitted
     # reports (with analysts only in intelligence agencies, nobody else there could). An
     # analyst re-grades their own agency's (here the police, whose caseworker wrote one).
-    services.report_regrade(actor=case_manager, report=report, reason="Checked.", tlp="GREEN")
+    reports.report_regrade(actor=case_manager, report=report, reason="Checked.", tlp="GREEN")
     assert report.grading_changes.count() == 1
     police_report = make_report(member(police, Role.CASEWORKER))
     with pytest.raises(Http404):  # a partner's report: the case manager does not read it
-        services.report_regrade(actor=case_manager, report=police_report, reason="r", tlp="GREEN")
-    services.report_regrade(actor=analyst, report=police_report, reason="Checked.", tlp="GREEN")
+        reports.report_regrade(actor=case_manager, report=police_report, reason="r", tlp="GREEN")
+    reports.report_regrade(actor=analyst, report=police_report, reason="Checked.", tlp="GREEN")
     assert police_report.grading_changes.count() == 1
 
 

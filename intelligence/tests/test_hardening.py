@@ -16,12 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from agencies.errors import IllegalTransition
 from agencies.models import Agency, User
 from audit import actions
 from audit.models import AuditEvent
 from casework import services as casework
-from intelligence import services
+from core.errors import IllegalTransition
+from intelligence import operations, reports
 from intelligence.models import (
     ConditionsAcknowledgement,
     GradingChange,
@@ -47,7 +47,7 @@ def detail(report: Any) -> str:
 @pytest.fixture
 def operation(police_officer: User, immigration: Agency, partnership: Any) -> Operation:
     """Led by the police, with the immigration service as a partner."""
-    return services.operation_create(
+    return operations.operation_create(
         actor=police_officer,
         name="Operation Review",
         starts_on=TODAY - datetime.timedelta(days=7),
@@ -59,7 +59,7 @@ def operation(police_officer: User, immigration: Agency, partnership: Any) -> Op
 def immigration_visit(operation: Operation, immigration_analyst: User) -> PremisesVisit:
     """The immigration service's visit in the police's operation, with notes that name a
     worker."""
-    return services.visit_record(
+    return operations.visit_record(
         actor=immigration_analyst,
         operation=operation,
         premises_type="car_wash",
@@ -99,7 +99,7 @@ def test_search_negation_does_not_reveal_words_of_an_unacknowledged_summary(
     assert found("car -passports")
     assert not found("passports")
     # Once acknowledged, the summary is the reader's and is searched like any other.
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert found("passports") and not found("car -passports")
 
 
@@ -174,11 +174,11 @@ def test_the_report_form_from_another_agencys_visit_does_not_carry_its_notes(
     assert form.status_code == 200
     assert "Ion P." not in form.content.decode()
     assert (
-        services.visit_start_report(actor=police_officer, visit=immigration_visit)["full_text"]
+        operations.visit_start_report(actor=police_officer, visit=immigration_visit)["full_text"]
         == ""
     )
 
-    own = services.visit_start_report(actor=immigration_analyst, visit=immigration_visit)
+    own = operations.visit_start_report(actor=immigration_analyst, visit=immigration_visit)
     assert own["full_text"] == NOTES
 
 
@@ -194,10 +194,10 @@ def test_a_visit_names_its_case_and_report_only_to_who_may_see_them(
     # As on the visit's page: the API names a linked case or report only to a reader who
     # may see it; otherwise the field is absent (null when nothing was linked).
     case = casework.case_create(actor=immigration_caseworker)
-    services.visit_link(actor=immigration_caseworker, visit=immigration_visit, case=case)
+    operations.visit_link(actor=immigration_caseworker, visit=immigration_visit, case=case)
     report = make_report(immigration_analyst, distribution="agency")
-    services.visit_link(actor=immigration_analyst, visit=immigration_visit, report=report)
-    services.visit_record(
+    operations.visit_link(actor=immigration_analyst, visit=immigration_visit, report=report)
+    operations.visit_record(
         actor=police_officer,
         operation=operation,
         premises_type="nail_bar",
@@ -233,7 +233,7 @@ def test_a_visit_names_its_case_and_report_only_to_who_may_see_them(
 
     few = count()
     for district in ("NE3", "NE4", "NE5"):
-        services.visit_record(
+        operations.visit_record(
             actor=police_officer,
             operation=operation,
             premises_type="nail_bar",
@@ -259,7 +259,7 @@ def test_an_acknowledgement_is_of_the_conditions_the_reader_was_shown(
     assert "Version one." in shown and "I acknowledge these conditions" in shown
     assert 'name="conditions_version" value="1"' in shown
 
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst,
         report=report,
         reason="Tighter handling",
@@ -297,7 +297,7 @@ def test_the_api_acknowledges_the_version_sent_or_the_current_one(
     # The version is optional for an API client (the answer shows what was accepted),
     # but when sent it must be the current one: otherwise a 409 and nothing recorded.
     report = make_report(analyst, handling_code="C", handling_conditions="Version one.")
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst, report=report, reason="Tighter", handling_conditions="Version two."
     )
     client = api(immigration_analyst)
@@ -324,15 +324,15 @@ def test_the_service_refuses_an_acknowledgement_of_stale_conditions(
     analyst: User, immigration_analyst: User, make_report: Any
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions="Version one.")
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst, report=report, reason="Tighter", handling_conditions="Version two."
     )
     # ``report`` is the reader's stale copy (version 1): the row lock reads version 2.
     with pytest.raises(IllegalTransition, match="read them again"):
-        services.acknowledge_conditions(
+        reports.acknowledge_conditions(
             actor=immigration_analyst, report=report, conditions_version=1
         )
-    acknowledgement = services.acknowledge_conditions(
+    acknowledgement = reports.acknowledge_conditions(
         actor=immigration_analyst, report=report, conditions_version=2
     )
     assert acknowledgement.conditions == "Version two."
@@ -368,7 +368,7 @@ def test_a_contributor_cannot_widen_a_red_reports_readers_without_a_regrade(
     assert same.status_code == 200
     # The service refuses too, whoever calls it.
     with pytest.raises(ValidationError) as error:
-        services.report_update(actor=caseworker, report=report, tlp_recipients=[council, police])
+        reports.report_update(actor=caseworker, report=report, tlp_recipients=[council, police])
     assert "tlp_recipients" in error.value.message_dict
     assert not GradingChange.objects.exists()
 
@@ -395,7 +395,7 @@ def test_a_draft_is_edited_not_regraded(login: Any, analyst: User, make_report: 
     # rest of it. Re-grading it (which keeps history for readers' sake) is refused.
     draft = make_report(analyst, submit=False)
     with pytest.raises(IllegalTransition, match="edit the draft instead"):
-        services.report_regrade(actor=analyst, report=draft, reason="r", tlp="GREEN")
+        reports.report_regrade(actor=analyst, report=draft, reason="r", tlp="GREEN")
 
     client = login(analyst)
     page = client.get(f"/intelligence/{draft.pk}/regrade/")
@@ -414,7 +414,7 @@ def test_a_draft_is_edited_not_regraded(login: Any, analyst: User, make_report: 
     draft.refresh_from_db()
     assert draft.tlp == "AMBER" and not GradingChange.objects.exists()
     # Edited, it changes freely.
-    services.report_update(actor=analyst, report=draft, tlp="GREEN")
+    reports.report_update(actor=analyst, report=draft, tlp="GREEN")
     draft.refresh_from_db()
     assert draft.tlp == "GREEN"
 
@@ -447,7 +447,7 @@ def test_a_match_leaves_the_inbox_once_the_other_report_is_archived(
     harbour_report = make_report(caseworker, entities=phone)
     match = Match.objects.get()
     assert [row["id"] for row in api(analyst).get(MATCHES).json()["results"]] == [match.pk]
-    services.report_archive(actor=caseworker, report=harbour_report, reason="Closed")
+    reports.report_archive(actor=caseworker, report=harbour_report, reason="Closed")
 
     assert api(analyst).get(MATCHES).json()["results"] == []
     assert api(analyst).get(f"{MATCHES}{match.pk}/").status_code == 404
@@ -539,7 +539,7 @@ def test_the_grading_change_admin_list_is_not_n_plus_1(
     def regraded(n: int) -> None:
         for _ in range(n):
             report = make_report(analyst)
-            services.report_regrade(actor=analyst, report=report, reason="x", tlp="GREEN")
+            reports.report_regrade(actor=analyst, report=report, reason="x", tlp="GREEN")
 
     def count() -> int:
         client = login(root)
@@ -562,7 +562,7 @@ def test_the_grading_change_admin_list_is_not_n_plus_1(
 def test_an_id_that_is_no_report_id_is_a_404(
     api: Any, analyst: User, make_report: Any, path: str, report_id: str
 ) -> None:
-    # "²".isdigit() is true but int("²") fails: ids are ASCII digits (services.as_id).
+    # "²".isdigit() is true but int("²") fails: ids are ASCII digits (report_fields.as_id).
     make_report(analyst)
     client = api(analyst)
     client.raise_request_exception = False
@@ -582,7 +582,7 @@ def test_an_id_that_is_no_operation_id_is_a_404(
 def test_ids_in_a_body_are_ascii_digits(analyst: User, make_report: Any) -> None:
     draft = make_report(analyst, submit=False)
     with pytest.raises(ValidationError) as error:
-        services.report_update(actor=analyst, report=draft, linked_cases=["²"])
+        reports.report_update(actor=analyst, report=draft, linked_cases=["²"])
     assert error.value.message_dict == {"linked_cases": ["“²” is not an id."]}
 
 
@@ -607,7 +607,7 @@ def test_a_huge_number_of_workers_is_a_400_not_a_500(
     assert response.status_code == 400
     assert "workers_present" in response.json()
     with pytest.raises(ValidationError) as error:
-        services.visit_record(
+        operations.visit_record(
             actor=police_officer,
             operation=operation,
             premises_type="car_wash",

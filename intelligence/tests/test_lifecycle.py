@@ -12,13 +12,13 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from agencies.errors import IllegalTransition
 from agencies.models import Agency, Role, SharingGroup, User
 from agencies.tests.factories import member
 from audit.models import AuditEvent
 from casework import services as casework_services
 from casework.permissions import VIEW_CASE
-from intelligence import services
+from core.errors import IllegalTransition
+from intelligence import report_fields, reports
 from intelligence.models import SEARCH_CONFIG, IntelligenceReport, ReportStatus
 from intelligence.tests.conftest import REPORT_DEFAULTS
 
@@ -44,7 +44,7 @@ def test_contributors_write_drafts_for_their_agency(
     assert report.status == ReportStatus.DRAFT
     assert report.originating_agency == police
     assert report.author == author
-    assert report.review_on == timezone.localdate() + services.DEFAULT_REVIEW_PERIOD
+    assert report.review_on == timezone.localdate() + report_fields.DEFAULT_REVIEW_PERIOD
     assert report.area == "NE1"  # a postcode district, in capitals
     assert actions_on(report) == ["intelligence.report_created"]
 
@@ -60,15 +60,15 @@ def test_other_roles_write_no_intelligence(
 
 def test_submitting_needs_a_summary_and_happens_once(make_report: Any, analyst: User) -> None:
     report = make_report(analyst, submit=False, summary="  ")
-    assert errors_of(services.report_submit, actor=analyst, report=report) == {
+    assert errors_of(reports.report_submit, actor=analyst, report=report) == {
         "summary": ["Write the sanitised summary other agencies will read."]
     }
-    services.report_update(actor=analyst, report=report, summary="Workers live on site.")
-    report = services.report_submit(actor=analyst, report=report)
+    reports.report_update(actor=analyst, report=report, summary="Workers live on site.")
+    report = reports.report_submit(actor=analyst, report=report)
     assert report.status == ReportStatus.SUBMITTED
     assert report.submitted_by == analyst
     with pytest.raises(IllegalTransition):
-        services.report_submit(actor=analyst, report=report)
+        reports.report_submit(actor=analyst, report=report)
     assert actions_on(report) == [
         "intelligence.report_created",
         "intelligence.report_updated",
@@ -78,12 +78,12 @@ def test_submitting_needs_a_summary_and_happens_once(make_report: Any, analyst: 
 
 def test_an_archived_report_cannot_change(make_report: Any, analyst: User) -> None:
     report = make_report(analyst)
-    report = services.report_archive(actor=analyst, report=report, reason="Superseded")
+    report = reports.report_archive(actor=analyst, report=report, reason="Superseded")
     assert report.status == ReportStatus.ARCHIVED
     with pytest.raises(IllegalTransition, match="archived"):
-        services.report_update(actor=analyst, report=report, summary="new")
+        reports.report_update(actor=analyst, report=report, summary="new")
     with pytest.raises(IllegalTransition):
-        services.report_archive(actor=analyst, report=report)
+        reports.report_archive(actor=analyst, report=report)
 
 
 def test_only_the_originating_agency_changes_a_report(
@@ -91,11 +91,11 @@ def test_only_the_originating_agency_changes_a_report(
 ) -> None:
     report = make_report(analyst)
     with pytest.raises(PermissionDenied, match="originating agency"):
-        services.report_update(actor=immigration_analyst, report=report, summary="mine now")
+        reports.report_update(actor=immigration_analyst, report=report, summary="mine now")
     with pytest.raises(Http404):
-        services.report_update(actor=outside_analyst, report=report, summary="mine now")
+        reports.report_update(actor=outside_analyst, report=report, summary="mine now")
     with pytest.raises(PermissionDenied):
-        services.report_archive(actor=immigration_analyst, report=report)
+        reports.report_archive(actor=immigration_analyst, report=report)
     report.refresh_from_db()
     assert report.summary == REPORT_DEFAULTS["summary"]
 
@@ -105,12 +105,12 @@ def test_a_contributor_changes_only_their_own_reports(
 ) -> None:
     report = make_report(caseworker, submit=False)
     with pytest.raises(Http404):
-        services.report_update(actor=other_caseworker, report=report, summary="x")
+        reports.report_update(actor=other_caseworker, report=report, summary="x")
     # An analyst reads, changes and submits what their own agency's caseworkers wrote
     # (analysts work only where intelligence is the work: here, the police).
     draft = make_report(member(police, Role.CASEWORKER), submit=False)
-    services.report_update(actor=analyst, report=draft, summary="Checked and sanitised.")
-    services.report_submit(actor=analyst, report=draft)
+    reports.report_update(actor=analyst, report=draft, summary="Checked and sanitised.")
+    reports.report_submit(actor=analyst, report=draft)
     draft.refresh_from_db()
     assert (draft.summary, draft.status) == ("Checked and sanitised.", ReportStatus.SUBMITTED)
 
@@ -120,19 +120,19 @@ def test_a_submitted_reports_grading_changes_only_by_regrade(
 ) -> None:
     report = make_report(analyst)
     errors = errors_of(
-        services.report_update, actor=analyst, report=report, tlp="GREEN", source_evaluation="1"
+        reports.report_update, actor=analyst, report=report, tlp="GREEN", source_evaluation="1"
     )
     assert set(errors) == {"tlp", "source_evaluation"}
     assert "Re-grade" in errors["tlp"][0]
     # Sending the current grading back unchanged (a whole form) is fine.
-    services.report_update(actor=analyst, report=report, tlp="AMBER", summary="Updated.")
+    reports.report_update(actor=analyst, report=report, tlp="AMBER", summary="Updated.")
     report.refresh_from_db()
     assert report.summary == "Updated."
 
 
 def test_a_drafts_grading_is_simply_edited(make_report: Any, analyst: User) -> None:
     report = make_report(analyst, submit=False)
-    services.report_update(actor=analyst, report=report, source_evaluation="1", tlp="GREEN")
+    reports.report_update(actor=analyst, report=report, source_evaluation="1", tlp="GREEN")
     report.refresh_from_db()
     assert report.grading == "1/B/P"
     assert not report.grading_changes.exists()
@@ -140,10 +140,10 @@ def test_a_drafts_grading_is_simply_edited(make_report: Any, analyst: User) -> N
 
 def test_handling_code_c_needs_conditions_and_p_has_none(make_report: Any, analyst: User) -> None:
     assert errors_of(
-        services.report_create, actor=analyst, **{**REPORT_DEFAULTS, "handling_code": "C"}
+        reports.report_create, actor=analyst, **{**REPORT_DEFAULTS, "handling_code": "C"}
     ) == {"handling_conditions": ["Handling code C needs the conditions written."]}
     assert errors_of(
-        services.report_create,
+        reports.report_create,
         actor=analyst,
         **{**REPORT_DEFAULTS, "handling_conditions": "Do not disclose."},
     ) == {"handling_conditions": ["Conditions go with handling code C; choose C or remove them."]}
@@ -167,7 +167,7 @@ def test_the_database_refuses_c_without_conditions(analyst: User, police: Agency
 
 def test_bad_grading_values_are_field_errors(make_report: Any, analyst: User) -> None:
     errors = errors_of(
-        services.report_create,
+        reports.report_create,
         actor=analyst,
         **{
             **REPORT_DEFAULTS,
@@ -195,21 +195,21 @@ def test_sharing_group_distribution(
     make_report: Any, analyst: User, cell: SharingGroup, outside_police: Agency
 ) -> None:
     assert "sharing_group" in errors_of(
-        services.report_create,
+        reports.report_create,
         actor=analyst,
         **{**REPORT_DEFAULTS, "distribution": "sharing_group"},
     )
     # A group the police neither own nor belong to does not exist for them.
     foreign = SharingGroup.objects.create(name="Southshire cell", owner=outside_police)
     assert errors_of(
-        services.report_create,
+        reports.report_create,
         actor=analyst,
         **{**REPORT_DEFAULTS, "distribution": "sharing_group", "sharing_group": foreign},
     ) == {"sharing_group": ["Choose a sharing group your agency owns or belongs to."]}
     report = make_report(analyst, distribution="sharing_group", sharing_group=cell.pk)
     assert report.sharing_group == cell
     # Widening the distribution drops the group.
-    services.report_update(actor=analyst, report=report, distribution="all")
+    reports.report_update(actor=analyst, report=report, distribution="all")
     report.refresh_from_db()
     assert report.sharing_group is None
 
@@ -223,11 +223,11 @@ def test_tlp_red_names_recipients_within_the_distribution(
     police: Agency,
 ) -> None:
     red = {**REPORT_DEFAULTS, "tlp": "RED"}
-    assert errors_of(services.report_create, actor=analyst, **red) == {
+    assert errors_of(reports.report_create, actor=analyst, **red) == {
         "tlp_recipients": ["Name the agencies that may read a TLP:RED report."]
     }
     assert errors_of(
-        services.report_create, actor=analyst, **{**red, "tlp_recipients": [outside_police]}
+        reports.report_create, actor=analyst, **{**red, "tlp_recipients": [outside_police]}
     ) == {
         "tlp_recipients": [
             "The distribution does not reach Southshire Police: widen the distribution or "
@@ -236,19 +236,19 @@ def test_tlp_red_names_recipients_within_the_distribution(
     }
     assert (
         "own agency"
-        in errors_of(services.report_create, actor=analyst, **{**red, "tlp_recipients": [police]})[
+        in errors_of(reports.report_create, actor=analyst, **{**red, "tlp_recipients": [police]})[
             "tlp_recipients"
         ][0]
     )
     assert errors_of(
-        services.report_create,
+        reports.report_create,
         actor=analyst,
         **{**REPORT_DEFAULTS, "tlp_recipients": [council]},
     ) == {"tlp_recipients": ["Name recipient agencies only for TLP:RED."]}
     assert (
         "not an id"
         in errors_of(
-            services.report_create, actor=analyst, **{**red, "tlp_recipients": ["council"]}
+            reports.report_create, actor=analyst, **{**red, "tlp_recipients": ["council"]}
         )["tlp_recipients"][0]
     )
     report = make_report(analyst, tlp="RED", tlp_recipients=[council.pk, inspectorate])
@@ -258,7 +258,7 @@ def test_tlp_red_names_recipients_within_the_distribution(
 def test_review_date_cannot_be_in_the_past(analyst: User) -> None:
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     assert errors_of(
-        services.report_create, actor=analyst, **{**REPORT_DEFAULTS, "review_on": yesterday}
+        reports.report_create, actor=analyst, **{**REPORT_DEFAULTS, "review_on": yesterday}
     ) == {"review_on": ["The review date cannot be in the past."]}
 
 
@@ -267,7 +267,7 @@ def test_only_cases_the_author_can_see_are_linked(
 ) -> None:
     case = casework_services.case_create(actor=caseworker)
     assert errors_of(
-        services.report_create, actor=analyst, **{**REPORT_DEFAULTS, "linked_cases": [case.pk]}
+        reports.report_create, actor=analyst, **{**REPORT_DEFAULTS, "linked_cases": [case.pk]}
     ) == {"linked_cases": ["You can link only cases you can see."]}
     report = make_report(caseworker, linked_cases=[case.pk])
     assert list(report.linked_cases.all()) == [case]
@@ -284,7 +284,7 @@ def test_search_vector_covers_title_and_summary_only(make_report: Any, analyst: 
     assert found("wages")  # summary
     assert not found("passports")  # full text: never searchable
     assert not found("informant")  # source
-    services.report_update(actor=analyst, report=report, summary="Passports are held back.")
+    reports.report_update(actor=analyst, report=report, summary="Passports are held back.")
     assert found("passports")  # kept up to date by PostgreSQL itself
 
 
@@ -307,6 +307,6 @@ def test_links_to_cases_the_editor_cannot_see_are_kept(
     report = make_report(police_worker, submit=False, linked_cases=[council_case])
     # Her agency's analyst edits the draft but cannot see the council's case.
     with pytest.raises(ValidationError):
-        services.report_update(actor=analyst, report=report, linked_cases=[council_case])
-    services.report_update(actor=analyst, report=report, linked_cases=[])
+        reports.report_update(actor=analyst, report=report, linked_cases=[council_case])
+    reports.report_update(actor=analyst, report=report, linked_cases=[])
     assert list(report.linked_cases.all()) == [council_case]

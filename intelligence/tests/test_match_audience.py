@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Partnership, SharingGroup, User
 from audit.models import AuditEvent
-from intelligence import services
+from intelligence import reports
 from intelligence.audience import agency_reads
 from intelligence.models import IntelligenceReport, Match
 from notifications.models import Notification, NotificationEvent
@@ -237,16 +237,16 @@ def test_drafts_are_never_matched_and_are_matched_by_the_same_rule_once_submitte
 
     # Submitted later, the RED report finds the inspectorate's report, which the police
     # may not read (kept to the inspectorate), and which may not read it: still nothing.
-    services.report_submit(actor=analyst, report=draft)
+    reports.report_submit(actor=analyst, report=draft)
     matching_worker()
     assert not Match.objects.exists() and not match_events()
 
     # Once the inspectorate shares its report with the cell, a change of the police
     # report's entities matches again: the police may read it, the inspectorate not.
-    services.report_update(
+    reports.report_update(
         actor=inspector, report=theirs, distribution="sharing_group", sharing_group=cell.pk
     )
-    services.entities_set(
+    reports.entities_set(
         actor=analyst, report=draft, entities=[*VEHICLE, {"kind": "vehicle", "value": "X1"}]
     )
     matching_worker()
@@ -285,11 +285,11 @@ def shared(
 
 
 def archive(analyst: User, report: Any, crime_unit: Agency) -> None:
-    services.report_archive(actor=analyst, report=report, reason="Operation closed")
+    reports.report_archive(actor=analyst, report=report, reason="Operation closed")
 
 
 def regrade_to_red(analyst: User, report: Any, crime_unit: Agency) -> None:
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst,
         report=report,
         reason="Source at risk",
@@ -299,7 +299,7 @@ def regrade_to_red(analyst: User, report: Any, crime_unit: Agency) -> None:
 
 
 def redistribute_to_the_police_only(analyst: User, report: Any, crime_unit: Agency) -> None:
-    services.report_update(actor=analyst, report=report, distribution="agency")
+    reports.report_update(actor=analyst, report=report, distribution="agency")
 
 
 @pytest.mark.parametrize("narrow", [archive, regrade_to_red, redistribute_to_the_police_only])
@@ -344,7 +344,7 @@ def test_a_side_is_withdrawn_once_and_not_told_again_when_the_report_widens(
     assert match.existing_agency_told and not match.new_agency_told
     # Widened again, the report is the inspectorate's to read and search, but it was
     # never told of this match since: it stays out of its inbox.
-    services.report_regrade(actor=analyst, report=ours, reason="Source safe", tlp="AMBER")
+    reports.report_regrade(actor=analyst, report=ours, reason="Source safe", tlp="AMBER")
     assert inbox(api, inspector) == []
     archive(analyst, ours, crime_unit)
     withdrawn = AuditEvent.objects.for_target(match).filter(action="intelligence.match_withdrawn")
@@ -373,13 +373,13 @@ def test_the_submitters_notification_stays_while_another_matched_report_is_still
     notification_worker()
     assert Notification.objects.filter(kind="intelligence.match", recipient=inspector).count() == 1
 
-    services.report_archive(actor=analyst, report=first)
+    reports.report_archive(actor=analyst, report=first)
     # The second report is still the inspectorate's to read: the notice stands.
     assert Notification.objects.filter(kind="intelligence.match", recipient=inspector).count() == 1
     [remaining] = inbox(api, inspector)
     assert Match.objects.get(pk=remaining).existing_report == second
 
-    services.report_archive(actor=analyst, report=second)
+    reports.report_archive(actor=analyst, report=second)
     assert not Notification.objects.filter(kind="intelligence.match", recipient=inspector)
     assert inbox(api, inspector) == []
 

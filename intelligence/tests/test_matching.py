@@ -14,7 +14,7 @@ from django.http import Http404
 
 from agencies.models import Agency, User
 from audit.models import AuditEvent
-from intelligence import services
+from intelligence import matching, reads, reports
 from intelligence.models import Match, MatchingJob
 from notifications.models import NotificationEvent
 
@@ -51,7 +51,7 @@ def test_a_later_report_matches_and_the_earlier_agency_is_told(
         assert event.message == (
             "Another agency has reported on this phone number. Contact: Harbour Trust."
         )
-        assert event.url == services.MATCH_INBOX_URL
+        assert event.url == matching.MATCH_INBOX_URL
     audited = AuditEvent.objects.for_target(match).get(action="intelligence.match_created")
     assert audited.detail["kind"] == "phone"
     assert "7911" not in str(audited.detail)
@@ -135,7 +135,7 @@ def test_the_submitter_is_told_where_the_rule_lets_them_read_the_other_report(
         "Another agency has reported on this phone number. Contact: Northshire Police."
     ]
     assert list(Match.objects.visible_to(caseworker)) == [match]
-    seen = services.match_open(caseworker, match.pk)
+    seen = reads.match_open(caseworker, match.pk)
     assert seen.own_report == later
     assert seen.value == SAME_PHONE[0]["value"]  # their own spelling
     assert seen.contact_agency.name == "Northshire Police"
@@ -154,9 +154,9 @@ def test_outside_the_distribution_the_submitter_learns_nothing(
     assert all(e.recipient_ids != [outside_analyst.pk] for e in events())
     assert not Match.objects.visible_to(outside_analyst).exists()
     with pytest.raises(Http404):
-        services.match_open(outside_analyst, match.pk)
+        reads.match_open(outside_analyst, match.pk)
     # The police see it, and whom to contact.
-    seen = services.match_open(analyst, match.pk)
+    seen = reads.match_open(analyst, match.pk)
     assert seen.own_report == police_report
     assert seen.contact_agency.name == "Southshire Police"
 
@@ -177,11 +177,11 @@ def test_matches_are_made_once(
     matching_worker: Any,
 ) -> None:
     later = make_report(caseworker, entities=SAME_PHONE)
-    services.entities_set(
+    reports.entities_set(
         actor=caseworker, report=later, entities=[*SAME_PHONE, {"kind": "vehicle", "value": "X1"}]
     )
     # The police report names the phone again (a later edit): not a second, reversed match.
-    services.entities_set(actor=analyst, report=police_report, entities=PHONE)
+    reports.entities_set(actor=analyst, report=police_report, entities=PHONE)
     assert MatchingJob.objects.filter(done_at__isnull=True).count() == 2  # both are matched
     assert matching_worker() == 0
     assert Match.objects.count() == 1
@@ -193,7 +193,7 @@ def test_changing_a_submitted_reports_entities_matches_them(
 ) -> None:
     later = make_report(caseworker, entities=[{"kind": "vehicle", "value": "X1"}])
     assert not Match.objects.exists()
-    services.entities_set(actor=caseworker, report=later, entities=SAME_PHONE)
+    reports.entities_set(actor=caseworker, report=later, entities=SAME_PHONE)
     matching_worker()
     assert Match.objects.get().new_report == later
 

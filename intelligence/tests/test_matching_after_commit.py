@@ -29,7 +29,7 @@ from django.utils import timezone
 from agencies.models import Agency, SharingGroup, User
 from audit.models import AuditEvent
 from config.celery import app
-from intelligence import services
+from intelligence import matching, reports
 from intelligence.models import IntelligenceReport, Match, MatchingJob
 from intelligence.tasks import match_report, requeue_matching
 from notifications import publish
@@ -51,7 +51,7 @@ def told(user: User) -> list[str]:
     membership = user.membership
     keyed = {
         e.dedup_key: e.message
-        for e in NotificationEvent.objects.filter(kind=services.MATCH_NOTIFICATION)
+        for e in NotificationEvent.objects.filter(kind=matching.MATCH_NOTIFICATION)
         if user.pk in e.recipient_ids
         or (e.agency_id == membership.agency_id and membership.role in e.roles)
     }
@@ -227,7 +227,7 @@ def _submit_without_matching(make_report: Any, actor: User, **fields: Any) -> In
     """Submit through the services and leave the job waiting for a worker (in these tests
     the transaction never commits, or the broker is down: nothing runs it)."""
     draft = make_report(actor, submit=False, **fields)
-    return services.report_submit(actor=actor, report=draft)
+    return reports.report_submit(actor=actor, report=draft)
 
 
 def test_a_job_run_twice_makes_nothing_twice(
@@ -249,7 +249,7 @@ def test_a_job_run_twice_makes_nothing_twice(
         return (
             Match.objects.count(),
             AuditEvent.objects.filter(action="intelligence.match_created").count(),
-            NotificationEvent.objects.filter(kind=services.MATCH_NOTIFICATION).count(),
+            NotificationEvent.objects.filter(kind=matching.MATCH_NOTIFICATION).count(),
         )
 
     # The police's analysts and the author (one key), the inspector: three events.
@@ -257,7 +257,7 @@ def test_a_job_run_twice_makes_nothing_twice(
     # The same message delivered again (a broker redelivery): the job is done.
     assert match_report(job.pk) == 0
     # A second job for the same report (its entities set again): nothing new either.
-    services.entities_set(actor=inspector, report=theirs, entities=SAME_VEHICLE)
+    reports.entities_set(actor=inspector, report=theirs, entities=SAME_VEHICLE)
     second = MatchingJob.objects.get(report=theirs, done_at__isnull=True)
     assert match_report(second.pk) == 0
     assert made() == (1, 1, 3)
@@ -279,11 +279,11 @@ def test_a_report_archived_before_its_job_runs_is_not_matched(
         sharing_group=cell,
         entities=SAME_VEHICLE,
     )
-    services.report_archive(actor=inspector, report=theirs, reason="Sent in error")
+    reports.report_archive(actor=inspector, report=theirs, reason="Sent in error")
 
     assert matching_worker() == 0
     assert not Match.objects.exists()
-    assert not NotificationEvent.objects.filter(kind=services.MATCH_NOTIFICATION).exists()
+    assert not NotificationEvent.objects.filter(kind=matching.MATCH_NOTIFICATION).exists()
     assert MatchingJob.objects.get(report=theirs).done_at is not None
 
 
@@ -304,7 +304,7 @@ def test_the_job_matches_the_other_reports_as_they_are_when_it_runs(
     )
     # The police keep their report to themselves before the job runs: the inspectorate
     # may no longer read it, and the police's side alone is made.
-    services.report_update(actor=analyst, report=ours, distribution="agency")
+    reports.report_update(actor=analyst, report=ours, distribution="agency")
 
     assert matching_worker() == 1
     match = Match.objects.get()
@@ -331,14 +331,14 @@ def test_a_publish_that_never_happened_is_requeued_by_beat(
     job = MatchingJob.objects.get(report=theirs)
 
     # A fresh job's task may still be on its way: beat leaves it alone.
-    assert services.matching_jobs_to_requeue() == []
+    assert matching.matching_jobs_to_requeue() == []
     assert requeue_matching() == 0
     assert not Match.objects.exists()
 
     MatchingJob.objects.filter(pk=job.pk).update(
-        created_at=timezone.now() - services.MATCHING_GRACE - datetime.timedelta(seconds=1)
+        created_at=timezone.now() - matching.MATCHING_GRACE - datetime.timedelta(seconds=1)
     )
-    assert services.matching_jobs_to_requeue() == [job.pk]
+    assert matching.matching_jobs_to_requeue() == [job.pk]
     assert requeue_matching() == 1  # eager in unit tests: matched here
     match = Match.objects.get()
     assert match.new_report == theirs and match.new_agency_told and match.existing_agency_told
@@ -348,7 +348,7 @@ def test_a_publish_that_never_happened_is_requeued_by_beat(
 
     # A week on, done jobs are deleted (the matches stay).
     MatchingJob.objects.update(
-        done_at=timezone.now() - services.MATCHING_JOB_RETENTION - datetime.timedelta(minutes=1)
+        done_at=timezone.now() - matching.MATCHING_JOB_RETENTION - datetime.timedelta(minutes=1)
     )
     requeue_matching()
     assert not MatchingJob.objects.exists()
@@ -401,7 +401,7 @@ def test_a_submit_with_the_broker_down_stands_and_is_matched_later(
     # Beat, once the broker is back (eager here), publishes it again.
     app.conf.update(task_always_eager=True)
     MatchingJob.objects.filter(pk=job.pk).update(
-        created_at=timezone.now() - services.MATCHING_GRACE - datetime.timedelta(seconds=1)
+        created_at=timezone.now() - matching.MATCHING_GRACE - datetime.timedelta(seconds=1)
     )
     assert requeue_matching() == 1
     assert Match.objects.get().new_report_id == job.report_id

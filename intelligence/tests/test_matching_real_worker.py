@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 
 from agencies.models import User
-from intelligence import services
+from intelligence import matching, reports
 from intelligence.models import Match, MatchingJob
 from notifications.models import Notification
 from tests.real_worker import emails, queue_length, wait_for
@@ -39,7 +39,7 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
     with start_worker("matcher") as worker:
         worker.wait_ready()
         with transaction.atomic():
-            services.report_submit(actor=analyst, report=police_draft)
+            reports.report_submit(actor=analyst, report=police_draft)
         wait_for(
             "the police report's job",
             lambda: not MatchingJob.objects.filter(done_at__isnull=True).exists(),
@@ -47,7 +47,7 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
         assert not Match.objects.exists()  # nothing else named the phone yet
 
         with transaction.atomic():
-            harbour_report = services.report_submit(actor=caseworker, report=harbour_draft)
+            harbour_report = reports.report_submit(actor=caseworker, report=harbour_draft)
             # Not in the submit's transaction: the worker's, after the commit.
             assert not Match.objects.exists()
         match = wait_for("the match", lambda: Match.objects.first())
@@ -61,7 +61,7 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
             "both notifications delivered",
             lambda: (
                 Notification.objects.filter(
-                    kind=services.MATCH_NOTIFICATION, delivered_at__isnull=False
+                    kind=matching.MATCH_NOTIFICATION, delivered_at__isnull=False
                 ).count()
                 == 2
             ),
@@ -71,7 +71,7 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
     assert len(sent) == 2
     assert all(line.startswith("Subject: Concord: Another agency has reported") for line in sent)
     assert sorted(
-        Notification.objects.filter(kind=services.MATCH_NOTIFICATION).values_list(
+        Notification.objects.filter(kind=matching.MATCH_NOTIFICATION).values_list(
             "recipient", "message"
         )
     ) == sorted(

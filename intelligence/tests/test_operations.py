@@ -13,7 +13,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from audit.models import AuditEvent
 from casework import services as casework_services
-from intelligence import services
+from intelligence import operations, reports
 from intelligence.models import Operation, PremisesVisit
 
 TODAY = timezone.localdate()
@@ -22,7 +22,7 @@ LAST_WEEK = TODAY - datetime.timedelta(days=7)
 
 @pytest.fixture
 def operation(police_officer: User, harbour: Agency, inspectorate: Agency) -> Operation:
-    return services.operation_create(
+    return operations.operation_create(
         actor=police_officer,
         name="Operation Clearwater",
         starts_on=LAST_WEEK,
@@ -32,7 +32,7 @@ def operation(police_officer: User, harbour: Agency, inspectorate: Agency) -> Op
 
 @pytest.fixture
 def visit(operation: Operation, inspector: User) -> PremisesVisit:
-    return services.visit_record(
+    return operations.visit_record(
         actor=inspector,
         operation=operation,
         premises_type="car_wash",
@@ -65,14 +65,14 @@ def test_an_operation_is_led_by_the_creators_agency(
 
 def test_caseworkers_do_not_lead_operations(caseworker: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.operation_create(actor=caseworker, name="Outreach", starts_on=TODAY)
+        operations.operation_create(actor=caseworker, name="Outreach", starts_on=TODAY)
 
 
 def test_operation_input_is_checked(
     operation: Operation, police_officer: User, police: Agency
 ) -> None:
     assert errors_of(
-        services.operation_create,
+        operations.operation_create,
         actor=police_officer,
         name="operation  clearwater",
         starts_on=TODAY,
@@ -84,7 +84,7 @@ def test_operation_input_is_checked(
         "partner_agencies": ["Your agency leads the operation; choose other agencies."],
     }
     assert errors_of(
-        services.operation_create, actor=police_officer, name=" ", starts_on=TODAY
+        operations.operation_create, actor=police_officer, name=" ", starts_on=TODAY
     ) == {"name": ["Name the operation."]}
 
 
@@ -117,7 +117,7 @@ def test_outsiders_cannot_record_visits_on_an_operation(
     operation: Operation, outside_officer: User
 ) -> None:
     with pytest.raises(Http404):
-        services.visit_record(
+        operations.visit_record(
             actor=outside_officer,
             operation=operation,
             premises_type="farm",
@@ -130,7 +130,7 @@ def test_outsiders_cannot_record_visits_on_an_operation(
 
 def test_visit_input_is_checked(operation: Operation, inspector: User, manager: User) -> None:
     assert errors_of(
-        services.visit_record,
+        operations.visit_record,
         actor=inspector,
         operation=operation,
         premises_type="castle",
@@ -150,7 +150,7 @@ def test_visit_input_is_checked(operation: Operation, inspector: User, manager: 
         "indicators": ["Unknown indicator: bad_vibes"],
     }
     assert errors_of(
-        services.visit_record,
+        operations.visit_record,
         actor=inspector,
         premises_type="farm",
         postcode_district="NE1",
@@ -158,7 +158,7 @@ def test_visit_input_is_checked(operation: Operation, inspector: User, manager: 
         outcome="no_concerns",
     ) == {"visited_on": ["The visit cannot be in the future."]}
     with pytest.raises(PermissionDenied):
-        services.visit_record(
+        operations.visit_record(
             actor=manager,
             premises_type="farm",
             postcode_district="NE1",
@@ -170,7 +170,7 @@ def test_visit_input_is_checked(operation: Operation, inspector: User, manager: 
 def test_a_visit_outside_any_operation_stays_with_its_agency(
     caseworker: User, case_manager: User, analyst: User
 ) -> None:
-    visit = services.visit_record(
+    visit = operations.visit_record(
         actor=caseworker,
         premises_type="nail_bar",
         postcode_district="NE4",
@@ -184,7 +184,7 @@ def test_a_visit_outside_any_operation_stays_with_its_agency(
 def test_starting_a_report_from_a_visit(
     visit: PremisesVisit, inspector: User, immigration_analyst: User
 ) -> None:
-    initial = services.visit_start_report(actor=inspector, visit=visit)
+    initial = operations.visit_start_report(actor=inspector, visit=visit)
     assert initial["area"] == "NE1"
     assert initial["exploitation_types"] == ["labour"]
     assert "car wash in NE1" in initial["summary"]
@@ -195,20 +195,20 @@ def test_starting_a_report_from_a_visit(
     assert "Ion" in initial["full_text"]
     # The pre-filled data is a valid report as it stands.
     fields = {k: v for k, v in initial.items() if k != "visit"}
-    report = services.report_create(actor=inspector, **fields)
-    services.visit_link(actor=inspector, visit=visit, report=report)
+    report = reports.report_create(actor=inspector, **fields)
+    operations.visit_link(actor=inspector, visit=visit, report=report)
     visit.refresh_from_db()
     assert visit.report == report
     assert report.grading == "1/A/P"
     # Only the recording partnership's people see the visit at all.
     with pytest.raises(Http404):
-        services.visit_start_report(actor=immigration_analyst, visit=visit)
+        operations.visit_start_report(actor=immigration_analyst, visit=visit)
 
 
 def test_starting_a_case_from_a_visit(
     visit: PremisesVisit, caseworker: User, police_officer: User
 ) -> None:
-    initial = services.visit_start_case(actor=caseworker, visit=visit)
+    initial = operations.visit_start_case(actor=caseworker, visit=visit)
     assert initial == {
         "exploitation_types": ["labour"],
         "how_identified": "inspection",
@@ -218,26 +218,26 @@ def test_starting_a_case_from_a_visit(
     case = casework_services.case_create(
         actor=caseworker, **{k: v for k, v in initial.items() if k != "visit"}
     )
-    services.visit_link(actor=caseworker, visit=visit, case=case)
+    operations.visit_link(actor=caseworker, visit=visit, case=case)
     visit.refresh_from_db()
     assert visit.case == case
     other = casework_services.case_create(actor=caseworker)
     with pytest.raises(ValidationError, match="already been opened"):
-        services.visit_link(actor=caseworker, visit=visit, case=other)
+        operations.visit_link(actor=caseworker, visit=visit, case=other)
     # Officers do not open cases.
     with pytest.raises(PermissionDenied):
-        services.visit_start_case(actor=police_officer, visit=visit)
+        operations.visit_start_case(actor=police_officer, visit=visit)
 
 
 def test_a_residential_visit_assumes_no_exploitation_type(caseworker: User) -> None:
-    visit = services.visit_record(
+    visit = operations.visit_record(
         actor=caseworker,
         premises_type="residential",
         postcode_district="NE6",
         visited_on=TODAY,
         outcome="potential_victims",
     )
-    initial = services.visit_start_case(actor=caseworker, visit=visit)
+    initial = operations.visit_start_case(actor=caseworker, visit=visit)
     assert initial["exploitation_types"] == []
     assert initial["how_identified"] == "ngo_outreach"
 
@@ -247,7 +247,7 @@ def test_a_visit_links_only_a_case_the_actor_sees_and_a_report_of_their_agency(
 ) -> None:
     case = casework_services.case_create(actor=caseworker)
     with pytest.raises(Http404):
-        services.visit_link(actor=inspector, visit=visit, case=case)
+        operations.visit_link(actor=inspector, visit=visit, case=case)
     police_report = make_report(analyst, distribution="all", tlp="CLEAR")
     with pytest.raises(PermissionDenied):
-        services.visit_link(actor=inspector, visit=visit, report=police_report)
+        operations.visit_link(actor=inspector, visit=visit, report=police_report)

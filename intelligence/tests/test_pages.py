@@ -17,7 +17,7 @@ from agencies.models import Agency, User
 from audit.models import AuditEvent
 from casework import services as casework
 from casework.models import Case, HowIdentified
-from intelligence import services
+from intelligence import operations, reports
 from intelligence.models import (
     GRADING_HELP,
     GradingChange,
@@ -63,7 +63,7 @@ def today() -> datetime.date:
 
 @pytest.fixture
 def operation(analyst: User, harbour: Agency, inspectorate: Agency) -> Operation:
-    return services.operation_create(
+    return operations.operation_create(
         actor=analyst,
         name="Operation Lather",
         starts_on=today() - datetime.timedelta(days=30),
@@ -73,7 +73,7 @@ def operation(analyst: User, harbour: Agency, inspectorate: Agency) -> Operation
 
 @pytest.fixture
 def visit(operation: Operation, police_officer: User) -> PremisesVisit:
-    return services.visit_record(
+    return operations.visit_record(
         actor=police_officer,
         operation=operation,
         premises_type="car_wash",
@@ -279,7 +279,7 @@ def test_the_originating_agency_sees_history_recipients_and_its_buttons(
     login, analyst, inspectorate, make_report
 ):
     report = make_report(analyst, tlp="RED", tlp_recipients=[inspectorate])
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst, report=report, reason="Corroborated", tlp="RED", source_evaluation="1"
     )
     page = text(login(analyst).get(f"/intelligence/{report.pk}/"))

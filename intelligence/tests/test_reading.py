@@ -13,13 +13,13 @@ from agencies.models import User
 from audit import actions
 from audit.models import AuditEvent
 from casework import services as casework_services
-from intelligence import services
+from intelligence import reads, reports
 from intelligence.models import ConditionsAcknowledgement
 
 CONDITIONS = "Not to be disclosed to the employer; police contact before any visit."
 
 
-def reads(user: User, report: Any) -> list[dict[str, Any]]:
+def audited_reads(user: User, report: Any) -> list[dict[str, Any]]:
     return list(
         AuditEvent.objects.for_target(report)
         .filter(action="intelligence.report_viewed", actor=user)
@@ -32,7 +32,7 @@ def test_another_agency_never_gets_the_full_text_or_the_source(
     make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, entities=[{"kind": "phone", "value": "07911 123456"}])
-    reading = services.report_read(immigration_analyst, report)
+    reading = reads.report_read(immigration_analyst, report)
     assert reading.level == "summary"
     assert reading.data["summary"] == report.summary
     assert reading.data["entities"] == [{"kind": "phone", "value": "07911 123456"}]
@@ -45,19 +45,19 @@ def test_another_agency_never_gets_the_full_text_or_the_source(
     ):
         assert hidden not in reading.data
     assert "SECRET-SOURCE-42" not in repr(reading.data)
-    assert reads(immigration_analyst, report) == [{"level": "summary"}]
+    assert audited_reads(immigration_analyst, report) == [{"level": "summary"}]
 
 
 def test_the_originating_agency_reads_everything(
     make_report: Any, analyst: User, police_officer: User
 ) -> None:
     report = make_report(analyst)
-    reading = services.report_read(police_officer, report)
+    reading = reads.report_read(police_officer, report)
     assert reading.level == "full"
     assert "SECRET-SOURCE-42" in reading.data["full_text"]
     assert "SECRET-SOURCE-42" in reading.data["source_description"]
     assert reading.data["author"] == analyst
-    assert reads(police_officer, report) == [{"level": "full"}]
+    assert audited_reads(police_officer, report) == [{"level": "full"}]
 
 
 def test_a_report_outside_the_audience_is_404_and_the_attempt_audited(
@@ -65,18 +65,18 @@ def test_a_report_outside_the_audience_is_404_and_the_attempt_audited(
 ) -> None:
     report = make_report(analyst)
     with pytest.raises(Http404):
-        services.report_read(outside_analyst, report)
+        reads.report_read(outside_analyst, report)
     with pytest.raises(Http404):
-        services.report_get(outside_analyst, report.pk)
+        reads.report_get(outside_analyst, report.pk)
     denied = AuditEvent.objects.for_target(report).filter(action=actions.ACCESS_DENIED)
     assert denied.filter(actor=outside_analyst).count() == 2
-    assert reads(outside_analyst, report) == []
+    assert audited_reads(outside_analyst, report) == []
 
 
 def test_report_get_answers_404_for_nonsense_and_missing_ids(analyst: User) -> None:
     for pk in ("abc", 999999, None):
         with pytest.raises(Http404):
-            services.report_get(analyst, pk)
+            reads.report_get(analyst, pk)
 
 
 def test_a_c_report_shows_its_conditions_first(
@@ -88,7 +88,7 @@ def test_a_c_report_shows_its_conditions_first(
         handling_conditions=CONDITIONS,
         entities=[{"kind": "vehicle", "value": "AB12 CDE"}],
     )
-    first = services.report_read(immigration_analyst, report)
+    first = reads.report_read(immigration_analyst, report)
     assert first.must_acknowledge
     assert first.data["handling_conditions"] == CONDITIONS
     assert "summary" not in first.data
@@ -96,12 +96,12 @@ def test_a_c_report_shows_its_conditions_first(
     assert "linked_cases" not in first.data
     assert report.summary not in repr(first.data)
 
-    acknowledgement = services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    acknowledgement = reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert acknowledgement.conditions == CONDITIONS
-    then = services.report_read(immigration_analyst, report)
+    then = reads.report_read(immigration_analyst, report)
     assert then.level == "summary"
     assert then.data["summary"] == report.summary
-    assert reads(immigration_analyst, report) == [
+    assert audited_reads(immigration_analyst, report) == [
         {"level": "conditions", "conditions_version": 1},
         {"level": "summary", "conditions_version": 1},
     ]
@@ -111,8 +111,8 @@ def test_acknowledging_is_audited_once_and_idempotent(
     make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    first = services.acknowledge_conditions(actor=immigration_analyst, report=report)
-    again = services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    first = reports.acknowledge_conditions(actor=immigration_analyst, report=report)
+    again = reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert first.pk == again.pk
     audited = AuditEvent.objects.for_target(report).filter(
         action="intelligence.conditions_acknowledged"
@@ -130,16 +130,16 @@ def test_each_reader_acknowledges_for_themselves(
 
     colleague = member(immigration, Role.ANALYST)
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
-    assert services.report_read(colleague, report).must_acknowledge
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
+    assert reads.report_read(colleague, report).must_acknowledge
 
 
 def test_new_conditions_must_be_acknowledged_again(
     make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
-    services.report_regrade(
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
+    reports.report_regrade(
         actor=analyst,
         report=report,
         reason="The employer has been arrested.",
@@ -147,9 +147,9 @@ def test_new_conditions_must_be_acknowledged_again(
     )
     report.refresh_from_db()
     assert report.conditions_version == 2
-    assert services.report_read(immigration_analyst, report).must_acknowledge
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
-    assert services.report_read(immigration_analyst, report).level == "summary"
+    assert reads.report_read(immigration_analyst, report).must_acknowledge
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
+    assert reads.report_read(immigration_analyst, report).level == "summary"
     assert ConditionsAcknowledgement.objects.filter(user=immigration_analyst).count() == 2
 
 
@@ -157,9 +157,9 @@ def test_the_originating_agency_needs_no_acknowledgement(
     make_report: Any, analyst: User, police_officer: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    assert services.report_read(police_officer, report).level == "full"
+    assert reads.report_read(police_officer, report).level == "full"
     with pytest.raises(ValidationError) as error:
-        services.acknowledge_conditions(actor=police_officer, report=report)
+        reports.acknowledge_conditions(actor=police_officer, report=report)
     assert "no acknowledgement" in str(error.value)
 
 
@@ -168,7 +168,7 @@ def test_a_p_report_has_nothing_to_acknowledge(
 ) -> None:
     report = make_report(analyst)
     with pytest.raises(ValidationError) as error:
-        services.acknowledge_conditions(actor=immigration_analyst, report=report)
+        reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert error.value.message_dict == {
         "handling_conditions": ["This report has no handling conditions to acknowledge."]
     }
@@ -179,7 +179,7 @@ def test_acknowledging_outside_the_audience_is_404(
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
     with pytest.raises(Http404):
-        services.acknowledge_conditions(actor=outside_analyst, report=report)
+        reports.acknowledge_conditions(actor=outside_analyst, report=report)
     assert not ConditionsAcknowledgement.objects.exists()
 
 
@@ -197,9 +197,9 @@ def test_a_linked_case_shows_only_to_readers_who_can_see_the_case(
     access.grant(
         actor=caseworker, obj=case, perms=["casework.view_case"], reason=case, agency=police
     )
-    assert services.report_read(analyst, report).data["linked_cases"] == [case]
-    assert services.report_read(immigration_analyst, report).data["linked_cases"] == []
-    assert services.report_read(caseworker, report).data["linked_cases"] == [case]
+    assert reads.report_read(analyst, report).data["linked_cases"] == [case]
+    assert reads.report_read(immigration_analyst, report).data["linked_cases"] == []
+    assert reads.report_read(caseworker, report).data["linked_cases"] == [case]
 
 
 def test_lists_know_in_the_same_query_whose_conditions_wait(
@@ -213,7 +213,7 @@ def test_lists_know_in_the_same_query_whose_conditions_wait(
     plain = make_report(analyst)
     conditional = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
     acknowledged = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=immigration_analyst, report=acknowledged)
+    reports.acknowledge_conditions(actor=immigration_analyst, report=acknowledged)
 
     def states(user: User) -> dict[int, tuple[bool, bool]]:
         rows = with_reader_state(readable_reports(user), user)

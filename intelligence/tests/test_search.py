@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agencies.models import User
 from audit.models import AuditEvent
-from intelligence import services
+from intelligence import reports
 from intelligence.audience import readable_reports
 from intelligence.filters import ReportFilter
 from intelligence.models import IntelligenceReport
@@ -74,7 +74,7 @@ def test_an_unacknowledged_c_report_is_found_by_its_title_only(
     # The originating agency needs no acknowledgement.
     assert found(analyst, q="salon passports") == [report.pk]
 
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert found(immigration_analyst, q="salon passports") == [report.pk]
     [row] = search_reports(immigration_analyst, {"q": "salon"})[1]
     assert visible_summary(row, immigration_analyst) == report.summary
@@ -84,9 +84,9 @@ def test_new_conditions_hide_the_summary_from_search_again(
     make_report: Any, analyst: User, immigration_analyst: User
 ) -> None:
     report = make_report(analyst, handling_code="C", handling_conditions=CONDITIONS)
-    services.acknowledge_conditions(actor=immigration_analyst, report=report)
+    reports.acknowledge_conditions(actor=immigration_analyst, report=report)
     assert found(immigration_analyst, q="wages") == [report.pk]
-    services.report_regrade(
+    reports.report_regrade(
         actor=analyst, report=report, reason="Employer arrested", handling_conditions="New."
     )
     assert found(immigration_analyst, q="wages") == []

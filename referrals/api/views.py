@@ -18,7 +18,7 @@ from agencies import access
 from casework.models import Case
 from casework.permissions import VIEW_CASE
 
-from .. import services
+from .. import nrm_services, services
 from ..deadlines import deadlines_for
 from ..models import NRMReconsideration, NRMReferral, Referral
 from ..permissions import ADD_DUTY_TO_NOTIFY, ADD_NRM, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
@@ -133,7 +133,7 @@ class CaseNRMViewSet(viewsets.ViewSet):
         case = _nrm_case(request, case_pk, ADD_NRM)
         body = s.NRMSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        nrm = services.nrm_refer(
+        nrm = nrm_services.nrm_refer(
             actor=request.user, case=case, submitted_at=body.validated_data.get("submitted_at")
         )
         return Response(s.NRMSerializer(nrm).data, status=status.HTTP_201_CREATED)
@@ -148,11 +148,11 @@ class CaseNRMViewSet(viewsets.ViewSet):
             case=case,
             pk=pk,
         )
-        services.require_nrm_changer(request.user, nrm)
+        nrm_services.require_nrm_changer(request.user, nrm)
         body = s.NRMSerializer(nrm, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        fields = {k: v for k, v in body.validated_data.items() if k in services.NRM_FIELDS}
-        nrm = services.nrm_update(actor=request.user, nrm=nrm, **fields)
+        fields = {k: v for k, v in body.validated_data.items() if k in nrm_services.NRM_FIELDS}
+        nrm = nrm_services.nrm_update(actor=request.user, nrm=nrm, **fields)
         return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
 
 
@@ -175,7 +175,7 @@ def _nrm_to_change(request: Request, case_pk: str, pk: str) -> NRMReferral:
         case=case,
         pk=pk,
     )
-    services.require_nrm_changer(request.user, nrm)
+    nrm_services.require_nrm_changer(request.user, nrm)
     return nrm
 
 
@@ -187,7 +187,7 @@ class NRMWithdrawView(APIView):
         nrm = _nrm_to_change(request, case_pk, pk)
         body = s.WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        nrm = services.nrm_withdraw(actor=request.user, nrm=nrm, **body.validated_data)
+        nrm = nrm_services.nrm_withdraw(actor=request.user, nrm=nrm, **body.validated_data)
         return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
 
 
@@ -200,7 +200,7 @@ class NRMReconsiderationView(APIView):
         nrm = _nrm_to_change(request, case_pk, pk)
         body = s.ReconsiderationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        row = services.nrm_reconsideration_request(
+        row = nrm_services.nrm_reconsideration_request(
             actor=request.user, nrm=nrm, **body.validated_data
         )
         data = s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data
@@ -219,7 +219,7 @@ class NRMReconsiderationOutcomeView(APIView):
         row.nrm = nrm
         body = s.ReconsiderationOutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        row = services.nrm_reconsideration_outcome(
+        row = nrm_services.nrm_reconsideration_outcome(
             actor=request.user, reconsideration=row, **body.validated_data
         )
         return Response(s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data)
@@ -232,7 +232,7 @@ class NRMDeclinedView(APIView):
     @extend_schema(request=None, responses={201: None})
     def post(self, request: Request, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_NRM)
-        decline = services.nrm_declined(actor=request.user, case=case)
+        decline = nrm_services.nrm_declined(actor=request.user, case=case)
         return Response(
             {"id": decline.pk, "recorded_at": decline.recorded_at},
             status=status.HTTP_201_CREATED,
@@ -245,7 +245,7 @@ class DutyToNotifyView(APIView):
         case = _nrm_case(request, case_pk, ADD_DUTY_TO_NOTIFY)
         body = s.DutyToNotifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ms1 = services.duty_to_notify_file(actor=request.user, case=case, **body.validated_data)
+        ms1 = nrm_services.duty_to_notify_file(actor=request.user, case=case, **body.validated_data)
         return Response(s.DutyToNotifySerializer(ms1).data, status=status.HTTP_201_CREATED)
 
 

@@ -12,8 +12,8 @@ from agencies.models import NOT_A_CURRENT_PARTNER
 from agencies.tests.factories import AgencyFactory
 from audit import actions
 from audit.models import AuditEvent
-from casework import evidence
 from casework import services as casework
+from casework.evidence import services as evidence_services
 from casework.permissions import VIEW_CASE
 from referrals.models import Referral
 
@@ -84,7 +84,7 @@ def test_an_outcome_of_a_hidden_case_and_a_missing_outcome_are_one_answer(
     access.grant(
         actor=None, obj=councils_case, perms=[VIEW_CASE], reason=councils_case, agency=police
     )
-    elsewhere = evidence.justice_outcome_record(
+    elsewhere = evidence_services.justice_outcome_record(
         actor=police_officer, case=councils_case, crime_recorded=True
     )
     client = api(caseworker)

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from agencies.models import AgencyKind, Role
 from agencies.tests.factories import AgencyFactory, member
+from casework import consents
 from casework import services as casework
-from referrals import services
+from referrals import nrm_services, services
 from referrals.deadlines import deadlines_for
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def test_an_adult_needs_consent_a_child_does_not(caseworker, case):
     with pytest.raises(ValidationError) as error:
-        services.nrm_refer(actor=caseworker, case=case)
+        nrm_services.nrm_refer(actor=caseworker, case=case)
     assert "Duty to Notify" in error.value.message_dict["consent"][0]
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    assert services.nrm_refer(actor=caseworker, case=case).consent is not None
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    assert nrm_services.nrm_refer(actor=caseworker, case=case).consent is not None
 
     child = casework.case_create(actor=caseworker, is_child=True)
-    assert services.nrm_refer(actor=caseworker, case=child).consent is None
+    assert nrm_services.nrm_refer(actor=caseworker, case=child).consent is None
 
 
 def test_only_first_responders_refer():
@@ -33,39 +34,39 @@ def test_only_first_responders_refer():
     nurse = member(health, Role.CASEWORKER, username="nurse")
     case = casework.case_create(actor=nurse, is_child=True)
     with pytest.raises(PermissionDenied, match="first-responder"):
-        services.nrm_refer(actor=nurse, case=case)
+        nrm_services.nrm_refer(actor=nurse, case=case)
 
 
 def test_duty_to_notify_is_for_police_and_local_authorities_and_adults_without_consent(
     caseworker, case, council
 ):
     with pytest.raises(PermissionDenied):
-        services.duty_to_notify_file(actor=caseworker, case=case)  # a charity
+        nrm_services.duty_to_notify_file(actor=caseworker, case=case)  # a charity
     social_worker = member(council, Role.CASEWORKER, username="sw")
     council_case = casework.case_create(actor=social_worker)
-    ms1 = services.duty_to_notify_file(actor=social_worker, case=council_case)
+    ms1 = nrm_services.duty_to_notify_file(actor=social_worker, case=council_case)
     assert ms1.anonymous
     child = casework.case_create(actor=social_worker, is_child=True)
     with pytest.raises(ValidationError, match="Children"):
-        services.duty_to_notify_file(actor=social_worker, case=child)
-    casework.consent_record(
+        nrm_services.duty_to_notify_file(actor=social_worker, case=child)
+    consents.consent_record(
         actor=social_worker, case=council_case, scope="nrm_referral", method="verbal"
     )
     with pytest.raises(ValidationError, match="make the referral"):
-        services.duty_to_notify_file(actor=social_worker, case=council_case)
+        nrm_services.duty_to_notify_file(actor=social_worker, case=council_case)
 
 
 def test_clocks_and_decisions(caseworker, case, settings):
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
     monday = timezone.make_aware(datetime.datetime(2026, 11, 16, 9, 0))
-    nrm = services.nrm_refer(actor=caseworker, case=case, submitted_at=monday)
+    nrm = nrm_services.nrm_refer(actor=caseworker, case=case, submitted_at=monday)
     assert nrm.rg_due == datetime.date(2026, 11, 23)
 
     with pytest.raises(ValidationError) as error:
-        services.nrm_update(actor=caseworker, nrm=nrm, rg_decision="positive")
+        nrm_services.nrm_update(actor=caseworker, nrm=nrm, rg_decision="positive")
     assert "rg_decided_on" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.nrm_update(
+        nrm_services.nrm_update(
             actor=caseworker,
             nrm=nrm,
             cg_decision="positive",
@@ -74,7 +75,7 @@ def test_clocks_and_decisions(caseworker, case, settings):
     assert "cg_decision" in error.value.message_dict
 
     nrm.refresh_from_db()
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, rg_decision="positive", rg_decided_on=datetime.date(2026, 11, 20)
     )
     assert nrm.recovery_period_ends == datetime.date(2026, 12, 20)
@@ -83,25 +84,27 @@ def test_clocks_and_decisions(caseworker, case, settings):
     allocated = timezone.make_aware(datetime.datetime(2026, 11, 20, 12, 0))
     # The 48-hour clock runs for an adult who asked for support (issue 17): not before.
     with pytest.raises(ValidationError, match="consent to NRM support"):
-        services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")
-    services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
+        nrm_services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")
+    nrm_services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
     assert nrm.support_contact_due == allocated + datetime.timedelta(hours=48)
 
 
 def test_negative_rg_opens_a_reconsideration_window(caseworker, case):
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    nrm = services.nrm_refer(
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    nrm = nrm_services.nrm_refer(
         actor=caseworker, case=case, submitted_at=timezone.now() - datetime.timedelta(days=10)
     )
     decided = timezone.localdate() - datetime.timedelta(days=2)
-    services.nrm_update(actor=caseworker, nrm=nrm, rg_decision="negative", rg_decided_on=decided)
+    nrm_services.nrm_update(
+        actor=caseworker, nrm=nrm, rg_decision="negative", rg_decided_on=decided
+    )
     assert nrm.reconsideration_deadline == decided + datetime.timedelta(days=30)
 
 
 def test_deadlines_list_overdue_first(caseworker, case, council, other_agency_caseworker):
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    services.nrm_refer(
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    nrm_services.nrm_refer(
         actor=caseworker, case=case, submitted_at=timezone.now() - datetime.timedelta(days=10)
     )
     services.referral_send(
@@ -123,11 +126,11 @@ def test_nrm_clocks_send_reminders_once(caseworker, case, notification_worker):
     from notifications.models import Notification
 
     def remind(**kwargs):
-        services.nrm_send_deadline_reminders(**kwargs)
+        nrm_services.nrm_send_deadline_reminders(**kwargs)
         notification_worker()
 
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    nrm = services.nrm_refer(actor=caseworker, case=case)
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    nrm = nrm_services.nrm_refer(actor=caseworker, case=case)
     remind()
     assert not Notification.objects.exists()  # five working days away
     just_before = nrm.rg_due_at - datetime.timedelta(hours=2)

@@ -14,8 +14,9 @@ from agencies.models import Role
 from agencies.tests.factories import member
 from audit import actions
 from audit.models import AuditEvent
+from casework import consents, transfers
 from casework import services as casework
-from referrals import services
+from referrals import nrm_services, services
 from referrals.models import Decision, NRMReferral
 from referrals.permissions import CHANGE_NRM, VIEW_NRM
 
@@ -27,11 +28,11 @@ DECIDED = {"competent_authority_reference": "CA-HACKED", "rg_decision": "negativ
 @pytest.fixture
 def harbours_nrm(caseworker, case):
     """Harbour Trust leads the case and made its NRM referral, ten days ago."""
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    nrm = services.nrm_refer(
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    nrm = nrm_services.nrm_refer(
         actor=caseworker, case=case, submitted_at=timezone.now() - datetime.timedelta(days=10)
     )
-    services.nrm_update(actor=caseworker, nrm=nrm, competent_authority_reference="CA-1")
+    nrm_services.nrm_update(actor=caseworker, nrm=nrm, competent_authority_reference="CA-1")
     return nrm
 
 
@@ -98,7 +99,9 @@ def test_a_council_caseworker_who_sees_the_case_may_not_rewrite_harbours_nrm(
     _unchanged(harbours_nrm)
 
     with pytest.raises(PermissionDenied):
-        services.nrm_update(actor=other_agency_caseworker, nrm=harbours_nrm, rg_decision="negative")
+        nrm_services.nrm_update(
+            actor=other_agency_caseworker, nrm=harbours_nrm, rg_decision="negative"
+        )
     _unchanged(harbours_nrm)
     # Each refusal at a door is in the trail: two API patches and the page's post.
     forbidden = AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=other_agency_caseworker)
@@ -135,10 +138,10 @@ def test_an_nrm_record_of_another_case_is_not_reachable_through_a_visible_case(
 def test_the_new_lead_after_a_transfer_may_change_it_and_the_referrer_still_may(
     api, login, caseworker, case_manager, case, council, council_manager, harbours_nrm
 ):
-    transfer = casework.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moved to the city"
     )
-    casework.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
     council_caseworker = member(council, Role.CASEWORKER, username="council-cw")
 
     changed = api(council_caseworker).patch(
@@ -171,8 +174,8 @@ def test_the_lead_may_change_a_record_another_agency_made(
     )
     services.referral_accept(actor=police_officer, referral=report)
     _accepted(caseworker, case, council, other_agency_caseworker, completed=False)
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    polices = services.nrm_refer(actor=police_officer, case=case)
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    polices = nrm_services.nrm_refer(actor=police_officer, case=case)
 
     for user in (police_officer, caseworker):
         assert list(NRMReferral.objects.visible_to(user, CHANGE_NRM)) == [polices]

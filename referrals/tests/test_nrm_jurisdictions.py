@@ -16,9 +16,10 @@ from django.utils import timezone
 from agencies import access
 from agencies.models import AgencyKind, Role
 from agencies.tests.factories import AgencyFactory, member
+from casework import consents
 from casework import services as casework
 from casework.permissions import VIEW_CASE
-from referrals import services
+from referrals import nrm_services
 from referrals.calendar import due_date
 from referrals.jurisdictions import for_agency
 from referrals.models import NRMReferral
@@ -88,29 +89,31 @@ RECOVERY = [("GB-ENG", 30), ("GB-WLS", 30), ("GB-SCT", 90), ("GB-NIR", 45)]
 def test_a_conclusive_grounds_decision_waits_for_the_nations_recovery_period(nation, days):
     worker, case = opened_by_council(nation)
     rg_on = timezone.localdate() - datetime.timedelta(days=days + 5)
-    nrm = services.nrm_refer(
+    nrm = nrm_services.nrm_refer(
         actor=worker,
         case=case,
         submitted_at=timezone.make_aware(datetime.datetime.combine(rg_on, datetime.time(9))),
     )
-    services.nrm_update(actor=worker, nrm=nrm, rg_decision="positive", rg_decided_on=rg_on)
+    nrm_services.nrm_update(actor=worker, nrm=nrm, rg_decision="positive", rg_decided_on=rg_on)
     assert nrm.recovery_period_ends == rg_on + datetime.timedelta(days=days)
     too_soon = rg_on + datetime.timedelta(days=days - 1)
     with pytest.raises(ValidationError, match="no earlier than the end of the recovery") as error:
-        services.nrm_update(actor=worker, nrm=nrm, cg_decision="negative", cg_decided_on=too_soon)
+        nrm_services.nrm_update(
+            actor=worker, nrm=nrm, cg_decision="negative", cg_decided_on=too_soon
+        )
     assert f"{days} days" in str(error.value)
     nrm.refresh_from_db()
     assert nrm.cg_decision == "pending"
     on_time = rg_on + datetime.timedelta(days=days)
-    services.nrm_update(actor=worker, nrm=nrm, cg_decision="negative", cg_decided_on=on_time)
+    nrm_services.nrm_update(actor=worker, nrm=nrm, cg_decision="negative", cg_decided_on=on_time)
     # A negative CG can be reconsidered on request for 30 calendar days.
     assert nrm.reconsideration_deadline == on_time + datetime.timedelta(days=30)
 
 
 def test_a_negative_reasonable_grounds_decision_opens_the_reconsideration_window():
     worker, case = opened_by_council("GB-SCT")
-    nrm = services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
-    services.nrm_update(
+    nrm = nrm_services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
+    nrm_services.nrm_update(
         actor=worker, nrm=nrm, rg_decision="negative", rg_decided_on=datetime.date(2026, 11, 9)
     )
     assert nrm.reconsideration_deadline == datetime.date(2026, 12, 9)
@@ -139,18 +142,18 @@ def test_the_bodies_under_the_duty_to_notify_file_an_ms1(nation, kind, under_the
     seen_by(agency, case)
     if not under_the_duty:
         with pytest.raises(PermissionDenied, match="duty to notify falls on"):
-            services.duty_to_notify_file(actor=worker, case=case)
+            nrm_services.duty_to_notify_file(actor=worker, case=case)
         return
-    ms1 = services.duty_to_notify_file(actor=worker, case=case)
+    ms1 = nrm_services.duty_to_notify_file(actor=worker, case=case)
     assert ms1.anonymous
 
 
 def test_an_ms1_names_the_person_only_with_their_consent():
     worker, case = opened_by_council(child=False)
     with pytest.raises(ValidationError, match=r"s\.52\(3\)"):
-        services.duty_to_notify_file(actor=worker, case=case, anonymous=False)
-    casework.consent_record(actor=worker, case=case, scope="ms1_named", method="written")
-    assert not services.duty_to_notify_file(actor=worker, case=case, anonymous=False).anonymous
+        nrm_services.duty_to_notify_file(actor=worker, case=case, anonymous=False)
+    consents.consent_record(actor=worker, case=case, scope="ms1_named", method="written")
+    assert not nrm_services.duty_to_notify_file(actor=worker, case=case, anonymous=False).anonymous
 
 
 def test_an_agency_outside_the_uk_has_no_nrm():
@@ -160,9 +163,9 @@ def test_an_agency_outside_the_uk_has_no_nrm():
     _lead, case = opened_by_council()
     seen_by(agency, case)
     with pytest.raises(PermissionDenied, match="no National Referral Mechanism"):
-        services.nrm_refer(actor=officer, case=case)
+        nrm_services.nrm_refer(actor=officer, case=case)
     with pytest.raises(PermissionDenied, match="no National Referral Mechanism"):
-        services.duty_to_notify_file(actor=officer, case=case)
+        nrm_services.duty_to_notify_file(actor=officer, case=case)
 
 
 def test_a_nation_must_belong_to_the_agencys_country():
@@ -177,8 +180,8 @@ def test_a_nation_must_belong_to_the_agencys_country():
 
 def test_a_child_has_no_support_contact_clock():
     worker, case = opened_by_council()
-    nrm = services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
-    services.nrm_update(actor=worker, nrm=nrm, support_allocated_at=local(2026, 11, 3))
+    nrm = nrm_services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
+    nrm_services.nrm_update(actor=worker, nrm=nrm, support_allocated_at=local(2026, 11, 3))
     assert nrm.support_allocated_at is not None and nrm.support_contact_due is None
 
 
@@ -210,16 +213,16 @@ def test_support_after_the_conclusive_grounds_decision_ends_by_the_nations_rules
 
 
 def test_a_second_nrm_referral_waits_for_the_first_to_conclude():
-    from agencies.errors import IllegalTransition
+    from core.errors import IllegalTransition
 
     worker, case = opened_by_council()
-    first = services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
+    first = nrm_services.nrm_refer(actor=worker, case=case, submitted_at=local(2026, 11, 2))
     with pytest.raises(IllegalTransition, match="still in progress"):
-        services.nrm_refer(actor=worker, case=case)
-    services.nrm_update(
+        nrm_services.nrm_refer(actor=worker, case=case)
+    nrm_services.nrm_update(
         actor=worker, nrm=first, rg_decision="negative", rg_decided_on=datetime.date(2026, 11, 6)
     )
-    assert services.nrm_refer(actor=worker, case=case).pk != first.pk
+    assert nrm_services.nrm_refer(actor=worker, case=case).pk != first.pk
 
 
 def test_reminders_say_support_goes_on_after_the_recovery_period(notification_worker):
@@ -227,13 +230,13 @@ def test_reminders_say_support_goes_on_after_the_recovery_period(notification_wo
 
     worker, case = opened_by_council()
     rg_on = timezone.localdate() - datetime.timedelta(days=40)
-    nrm = services.nrm_refer(
+    nrm = nrm_services.nrm_refer(
         actor=worker,
         case=case,
         submitted_at=timezone.make_aware(datetime.datetime.combine(rg_on, datetime.time(9))),
     )
-    services.nrm_update(actor=worker, nrm=nrm, rg_decision="positive", rg_decided_on=rg_on)
-    services.nrm_send_deadline_reminders()
+    nrm_services.nrm_update(actor=worker, nrm=nrm, rg_decision="positive", rg_decided_on=rg_on)
+    nrm_services.nrm_send_deadline_reminders()
     notification_worker()
     message = Notification.objects.get(kind="nrm.recovery_ends.passed").message
     assert "support continues until the Conclusive Grounds decision" in message

@@ -11,12 +11,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from agencies.errors import IllegalTransition
 from agencies.models import Role
 from agencies.tests.factories import member
 from audit.models import AuditEvent
+from casework import consents, transfers
 from casework import services as casework
-from referrals import services
+from core.errors import IllegalTransition
+from referrals import nrm_services, services
 from referrals.calendar import due_date
 from referrals.deadlines import deadlines_for
 from referrals.models import Decision, NRMReconsideration, NRMReferral
@@ -37,21 +38,21 @@ def _at(day: datetime.date) -> datetime.datetime:
 @pytest.fixture
 def nrm(caseworker, case) -> NRMReferral:
     """Harbour Trust (England) referred the adult 60 days ago, with their consent."""
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    return services.nrm_refer(actor=caseworker, case=case, submitted_at=_at(_days_ago(60)))
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    return nrm_services.nrm_refer(actor=caseworker, case=case, submitted_at=_at(_days_ago(60)))
 
 
 def _negative_rg(caseworker, nrm, days_ago: int) -> NRMReferral:
-    return services.nrm_update(
+    return nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, rg_decision="negative", rg_decided_on=_days_ago(days_ago)
     )
 
 
 def _negative_cg(caseworker, nrm, rg_days_ago: int = 50, cg_days_ago: int = 10) -> NRMReferral:
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, rg_decision="positive", rg_decided_on=_days_ago(rg_days_ago)
     )
-    return services.nrm_update(
+    return nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, cg_decision="negative", cg_decided_on=_days_ago(cg_days_ago)
     )
 
@@ -68,7 +69,7 @@ def test_an_overturned_negative_rg_starts_the_recovery_period_on_the_new_decisio
 ):
     _negative_rg(caseworker, nrm, 20)
     assert nrm.reconsideration_deadline == _days_ago(20) + datetime.timedelta(days=30)
-    request = services.nrm_reconsideration_request(
+    request = nrm_services.nrm_reconsideration_request(
         actor=caseworker,
         nrm=_fresh(nrm),
         requested_on=_days_ago(15),
@@ -80,9 +81,9 @@ def test_an_overturned_negative_rg_starts_the_recovery_period_on_the_new_decisio
     assert nrm.reconsideration_deadline is None  # asked: the window has done its work
     # While it is reconsidered the referral is in progress: no second one.
     with pytest.raises(IllegalTransition):
-        services.nrm_refer(actor=caseworker, case=case)
+        nrm_services.nrm_refer(actor=caseworker, case=case)
 
-    services.nrm_reconsideration_outcome(
+    nrm_services.nrm_reconsideration_outcome(
         actor=caseworker, reconsideration=request, outcome="overturned", outcome_on=_days_ago(5)
     )
     nrm = _fresh(nrm)
@@ -97,7 +98,7 @@ def test_an_upheld_negative_cg_starts_the_negative_move_on_from_the_new_decision
     _negative_cg(caseworker, nrm)
     nrm = _fresh(nrm)
     assert nrm.support_ends_on == due_date(_at(_days_ago(10)), 9, "GB", "")
-    request = services.nrm_reconsideration_request(
+    request = nrm_services.nrm_reconsideration_request(
         actor=caseworker,
         nrm=nrm,
         requested_on=_days_ago(8),
@@ -107,7 +108,7 @@ def test_an_upheld_negative_cg_starts_the_negative_move_on_from_the_new_decision
     assert request.stage == "cg"
     # Support goes on while the negative CG decision is reconsidered.
     assert _fresh(nrm).support_ends_on is None
-    services.nrm_reconsideration_outcome(
+    nrm_services.nrm_reconsideration_outcome(
         actor=caseworker, reconsideration=request, outcome="upheld", outcome_on=_days_ago(1)
     )
     nrm = _fresh(nrm)
@@ -126,13 +127,13 @@ def test_a_late_request_needs_an_extension_with_its_reason(caseworker, nrm):
         "grounds": "Was in hospital.",
     }
     with pytest.raises(ValidationError) as refused:
-        services.nrm_reconsideration_request(**late)
+        nrm_services.nrm_reconsideration_request(**late)
     assert "within 30 days" in str(refused.value.message_dict["requested_on"])
     with pytest.raises(ValidationError) as refused:
-        services.nrm_reconsideration_request(**late, extension_granted=True)
+        nrm_services.nrm_reconsideration_request(**late, extension_granted=True)
     assert "extension_reason" in refused.value.message_dict
     assert not NRMReconsideration.objects.exists()
-    row = services.nrm_reconsideration_request(
+    row = nrm_services.nrm_reconsideration_request(
         **late, extension_granted=True, extension_reason="Admitted to hospital for 3 weeks."
     )
     assert row.extension_granted
@@ -148,12 +149,12 @@ def test_a_late_request_needs_an_extension_with_its_reason(caseworker, nrm):
 )
 def test_reconsideration_is_for_a_negative_decision_once(caseworker, nrm, state, message):
     if state == "positive":
-        services.nrm_update(
+        nrm_services.nrm_update(
             actor=caseworker, nrm=nrm, rg_decision="positive", rg_decided_on=_days_ago(3)
         )
     if state == "asked":
         _negative_rg(caseworker, nrm, 3)
-        services.nrm_reconsideration_request(
+        nrm_services.nrm_reconsideration_request(
             actor=caseworker,
             nrm=_fresh(nrm),
             requested_on=_days_ago(1),
@@ -161,7 +162,7 @@ def test_reconsideration_is_for_a_negative_decision_once(caseworker, nrm, state,
             grounds="x",
         )
     with pytest.raises(IllegalTransition, match=message):
-        services.nrm_reconsideration_request(
+        nrm_services.nrm_reconsideration_request(
             actor=caseworker,
             nrm=_fresh(nrm),
             requested_on=TODAY(),
@@ -172,7 +173,7 @@ def test_reconsideration_is_for_a_negative_decision_once(caseworker, nrm, state,
 
 def test_an_outcome_is_recorded_once_and_not_before_the_request(caseworker, nrm):
     _negative_rg(caseworker, nrm, 10)
-    request = services.nrm_reconsideration_request(
+    request = nrm_services.nrm_reconsideration_request(
         actor=caseworker,
         nrm=_fresh(nrm),
         requested_on=_days_ago(5),
@@ -180,15 +181,15 @@ def test_an_outcome_is_recorded_once_and_not_before_the_request(caseworker, nrm)
         grounds="x",
     )
     with pytest.raises(ValidationError) as refused:
-        services.nrm_reconsideration_outcome(
+        nrm_services.nrm_reconsideration_outcome(
             actor=caseworker, reconsideration=request, outcome="overturned", outcome_on=_days_ago(6)
         )
     assert "outcome_on" in refused.value.message_dict
-    services.nrm_reconsideration_outcome(
+    nrm_services.nrm_reconsideration_outcome(
         actor=caseworker, reconsideration=request, outcome="upheld", outcome_on=_days_ago(1)
     )
     with pytest.raises(IllegalTransition, match="already recorded"):
-        services.nrm_reconsideration_outcome(
+        nrm_services.nrm_reconsideration_outcome(
             actor=caseworker, reconsideration=request, outcome="overturned", outcome_on=TODAY()
         )
 
@@ -203,8 +204,8 @@ def test_withdrawal_stops_the_clocks_tells_the_agencies_and_allows_a_new_referra
 
     assert nrm.clocks()  # the RG decision is overdue
     with pytest.raises(IllegalTransition):
-        services.nrm_refer(actor=caseworker, case=case)
-    services.nrm_withdraw(actor=caseworker, nrm=nrm, reason="Wants to go home.")
+        nrm_services.nrm_refer(actor=caseworker, case=case)
+    nrm_services.nrm_withdraw(actor=caseworker, nrm=nrm, reason="Wants to go home.")
     notification_worker()
     nrm = _fresh(nrm)
     assert nrm.is_withdrawn and nrm.clocks() == []
@@ -212,32 +213,32 @@ def test_withdrawal_stops_the_clocks_tells_the_agencies_and_allows_a_new_referra
     assert Notification.objects.filter(kind="nrm.withdrawn", recipient=caseworker).exists()
     assert "Wants to go home" not in Notification.objects.get(recipient=caseworker).message
     assert deadlines_for(caseworker) == []
-    assert services.nrm_send_deadline_reminders() == 0
+    assert nrm_services.nrm_send_deadline_reminders() == 0
     # Nothing more changes on it, and a new referral can be made.
     with pytest.raises(IllegalTransition, match="withdrew"):
-        services.nrm_update(actor=caseworker, nrm=nrm, competent_authority_reference="CA-9")
+        nrm_services.nrm_update(actor=caseworker, nrm=nrm, competent_authority_reference="CA-9")
     with pytest.raises(IllegalTransition, match="withdrew"):
-        services.nrm_withdraw(actor=caseworker, nrm=nrm)
-    assert services.nrm_refer(actor=caseworker, case=case).pk != nrm.pk
+        nrm_services.nrm_withdraw(actor=caseworker, nrm=nrm)
+    assert nrm_services.nrm_refer(actor=caseworker, case=case).pk != nrm.pk
 
 
 def test_a_concluded_referral_cannot_be_withdrawn_and_a_new_one_can_follow_it(
     caseworker, case, nrm
 ):
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, rg_decision="positive", rg_decided_on=_days_ago(50)
     )
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker, nrm=nrm, cg_decision="positive", cg_decided_on=_days_ago(5)
     )
     with pytest.raises(IllegalTransition, match="concluded"):
-        services.nrm_withdraw(actor=caseworker, nrm=nrm)
-    assert services.nrm_refer(actor=caseworker, case=case)
+        nrm_services.nrm_withdraw(actor=caseworker, nrm=nrm)
+    assert nrm_services.nrm_refer(actor=caseworker, case=case)
 
 
 def test_a_negative_rg_not_reconsidered_concludes_the_referral(caseworker, case, nrm):
     _negative_rg(caseworker, nrm, 3)
-    assert services.nrm_refer(actor=caseworker, case=case)
+    assert nrm_services.nrm_refer(actor=caseworker, case=case)
 
 
 # --- lead transfer --------------------------------------------------------------------
@@ -250,15 +251,15 @@ def test_after_a_lead_transfer_the_new_lead_gets_the_clocks_and_reminders(
 
     # Referred ten days ago: its RG decision is overdue, and recent enough to be listed.
     NRMReferral.objects.filter(pk=nrm.pk).update(submitted_at=_at(_days_ago(10)))
-    transfer = casework.transfer_propose(
+    transfer = transfers.transfer_propose(
         actor=case_manager, case=case, to_agency=council, reason="Moved to the city"
     )
-    casework.transfer_accept(actor=council_manager, transfer=transfer)
+    transfers.transfer_accept(actor=council_manager, transfer=transfer)
     council_caseworker = member(council, Role.CASEWORKER, username="council-cw-2")
     assert [d.kind for d in deadlines_for(council_caseworker)] == ["nrm_rg_due"]
     assert [d.kind for d in deadlines_for(caseworker)] == ["nrm_rg_due"]  # still the referrer
 
-    services.nrm_send_deadline_reminders()
+    nrm_services.nrm_send_deadline_reminders()
     notification_worker()
     told = Notification.objects.filter(kind="nrm.rg_due.passed")
     assert set(told.values_list("recipient__membership__agency", flat=True)) == {
@@ -266,7 +267,7 @@ def test_after_a_lead_transfer_the_new_lead_gets_the_clocks_and_reminders(
         council.pk,
     }
     count = told.count()
-    services.nrm_send_deadline_reminders()
+    nrm_services.nrm_send_deadline_reminders()
     notification_worker()
     assert told.count() == count  # once each
 
@@ -321,7 +322,7 @@ def test_readers_who_may_not_change_the_record_do_not_see_the_grounds(
     api, login, caseworker, case, nrm, council, other_agency_caseworker
 ):
     _negative_rg(caseworker, nrm, 4)
-    services.nrm_reconsideration_request(
+    nrm_services.nrm_reconsideration_request(
         actor=caseworker,
         nrm=_fresh(nrm),
         requested_on=_days_ago(1),
@@ -365,24 +366,24 @@ def test_an_adult_declining_at_an_agency_under_the_duty_gets_an_ms1_task(
     assert task.reason_key.startswith("nrm_decline:")
     assert Notification.objects.filter(recipient=other_agency_caseworker).exists()
     # Asked again, the open task is the same one.
-    services.nrm_declined(actor=other_agency_caseworker, case=case)
+    nrm_services.nrm_declined(actor=other_agency_caseworker, case=case)
     assert CaseTask.objects.filter(case=case).count() == 1
 
 
 def test_a_charity_records_the_decline_without_an_ms1_task(caseworker, case):
     from casework.models import CaseTask
 
-    decline = services.nrm_declined(actor=caseworker, case=case)
+    decline = nrm_services.nrm_declined(actor=caseworker, case=case)
     assert decline.agency == caseworker.membership.agency
     assert AuditEvent.objects.filter(action="nrm.declined").exists()
     assert not CaseTask.objects.exists()
 
 
 def test_a_decline_is_for_an_adult_who_has_not_consented(api, caseworker, case):
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
     consented = api(caseworker).post(f"/api/v1/cases/{case.pk}/nrm-declined/")
     assert consented.status_code == 409
     assert "withdraw it first" in consented.json()["detail"]
     child = casework.case_create(actor=caseworker, is_child=True, exploitation_types=["criminal"])
     with pytest.raises(IllegalTransition, match="without consent"):
-        services.nrm_declined(actor=caseworker, case=child)
+        nrm_services.nrm_declined(actor=caseworker, case=child)

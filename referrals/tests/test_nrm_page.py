@@ -16,9 +16,10 @@ from django.utils import timezone
 from agencies.models import AgencyKind, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
+from casework import consents
 from casework import services as casework
 from casework.models import Case
-from referrals import services
+from referrals import nrm_services, services
 from referrals.models import Decision, DutyToNotify, NRMReferral
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +87,8 @@ def local_minute(moment: datetime.datetime) -> str:
 
 
 def refer(caseworker: User, case: Case, *, days_ago: int = 10) -> NRMReferral:
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
-    return services.nrm_refer(
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    return nrm_services.nrm_refer(
         actor=caseworker,
         case=case,
         submitted_at=timezone.now() - datetime.timedelta(days=days_ago),
@@ -99,14 +100,14 @@ def positive_rg(caseworker: User, case: Case) -> NRMReferral:
     """Harbour's NRM referral of ten days ago, with a positive Reasonable Grounds decision
     three days ago: the recovery period runs. The person asked for NRM support."""
     nrm = refer(caseworker, case)
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker,
         nrm=nrm,
         competent_authority_reference="CA-17",
         rg_decision=Decision.POSITIVE,
         rg_decided_on=timezone.localdate() - datetime.timedelta(days=RG_DAY_AGO),
     )
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")
     nrm.refresh_from_db()
     assert nrm.recovery_period_ends is not None
     return nrm
@@ -125,7 +126,7 @@ def _seen_by_the_council(caseworker: User, case: Case, council, council_casework
 
 def test_the_form_shows_what_is_recorded_now(login, caseworker, case, positive_rg):
     allocated = timezone.now() - datetime.timedelta(days=1, seconds=17)
-    services.nrm_update(actor=caseworker, nrm=positive_rg, support_allocated_at=allocated)
+    nrm_services.nrm_update(actor=caseworker, nrm=positive_rg, support_allocated_at=allocated)
 
     values = shown(login(caseworker), case, positive_rg)
 
@@ -202,7 +203,7 @@ def test_a_form_sent_back_unchanged_changes_nothing_and_says_so(
 ):
     # Stored with seconds, shown to the minute: not a change when sent back as shown.
     allocated = timezone.now() - datetime.timedelta(hours=5, seconds=42)
-    services.nrm_update(actor=caseworker, nrm=positive_rg, support_allocated_at=allocated)
+    nrm_services.nrm_update(actor=caseworker, nrm=positive_rg, support_allocated_at=allocated)
     client = login(caseworker)
     updates = AuditEvent.objects.filter(action="nrm.updated").count()
 
@@ -258,13 +259,13 @@ def test_each_record_has_its_own_form_with_its_own_values(login, caseworker, cas
     """A negative decision ends a referral; a new one can then be made. Each shows its own
     values, with ids of its own (a label, an error summary link reach the right field)."""
     first = refer(caseworker, case, days_ago=20)
-    services.nrm_update(
+    nrm_services.nrm_update(
         actor=caseworker,
         nrm=first,
         rg_decision=Decision.NEGATIVE,
         rg_decided_on=timezone.localdate() - datetime.timedelta(days=15),
     )
-    second = services.nrm_refer(actor=caseworker, case=case)
+    second = nrm_services.nrm_refer(actor=caseworker, case=case)
     client = login(caseworker)
     html = client.get(url(case)).content.decode()
 
@@ -305,7 +306,7 @@ def test_a_decision_is_refused_to_who_sees_but_may_not_change_and_hidden_from_th
 
 
 def test_an_nrm_referral_is_recorded_through_the_page(login, caseworker, case):
-    casework.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
+    consents.consent_record(actor=caseworker, case=case, scope="nrm_referral", method="written")
 
     saved = login(caseworker).post(url(case), {"action": "refer"}, follow=True)
 

@@ -19,7 +19,8 @@ from agencies import access
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
-from casework import evidence
+from casework.evidence import break_glass
+from casework.evidence import services as evidence_services
 from casework.models import BreakGlassGrounds, Case, CaseAgencyGrant, JusticeOutcome
 from casework.permissions import VIEW_CASE
 from referrals import services
@@ -58,7 +59,7 @@ def police_on_the_case(caseworker: User, case: Case, police_officer: User) -> Ju
         reason="Forced labour at a car wash",
     )
     services.referral_accept(actor=police_officer, referral=report)
-    return evidence.justice_outcome_record(
+    return evidence_services.justice_outcome_record(
         actor=police_officer, case=case, crime_recorded=True, crime_reference="CR-1"
     )
 
@@ -173,7 +174,7 @@ def test_the_break_glass_escalation_chain_is_refused_at_every_step(
 ):
     """The reviewer's chain: break the glass, record an outcome, file it with prosecutors
     who partner the police but not Harbour, have them accept, let the glass expire."""
-    evidence.break_glass_open(
+    break_glass.break_glass_open(
         actor=police_officer,
         case=case,
         grounds=BreakGlassGrounds.THREAT_TO_LIFE,
@@ -183,7 +184,7 @@ def test_the_break_glass_escalation_chain_is_refused_at_every_step(
     assert access.can(officer, VIEW_CASE, case)  # for the hour, through the glass alone
     assert not access.agency_can(officer, VIEW_CASE, case)
     # An outcome in the police's name, as the outcome service allowed a break-glass
-    # holder to record before its own fix (casework/evidence.py; not this module's step).
+    # holder to record before its own fix (casework/evidence/services.py; not this module's step).
     outcome = JusticeOutcome.objects.create(case=case, recorded_by_agency=police)
 
     # The file: refused for the glass-holder, to third-agency prosecutors and to Harbour's

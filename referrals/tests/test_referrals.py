@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from agencies import access
-from agencies.errors import IllegalTransition
-from casework import services as casework
+from casework import consents
+from core.errors import IllegalTransition
 from notifications.models import Notification
 from referrals import services
 from referrals.models import Referral, ReferralStatus
@@ -85,20 +85,20 @@ def test_identity_travels_only_with_a_consent_naming_the_agency_and_goes_with_it
         send(caseworker, case, council, share_identity=True)
     assert "share_identity" in error.value.message_dict
 
-    consent = casework.consent_record(
+    consent = consents.consent_record(
         actor=caseworker, case=case, scope="share_identity", agency=council, method="written"
     )
     referral = send(caseworker, case, council, share_identity=True)
     services.referral_accept(actor=other_agency_caseworker, referral=referral)
     assert can(other_agency_caseworker, "casework.view_case_identity", case)
 
-    casework.consent_withdraw(actor=caseworker, consent=consent, reason="changed her mind")
+    consents.consent_withdraw(actor=caseworker, consent=consent, reason="changed her mind")
     assert not can(other_agency_caseworker, "casework.view_case_identity", case)
     assert can(other_agency_caseworker, "casework.view_case", case)  # the referral itself stands
 
 
 def test_completing_leaves_read_only_summary(caseworker, case, council, other_agency_caseworker):
-    casework.consent_record(
+    consents.consent_record(
         actor=caseworker, case=case, scope="share_identity", agency=council, method="written"
     )
     referral = send(caseworker, case, council, share_identity=True)

@@ -20,8 +20,9 @@ from agencies import access
 from agencies.models import Agency, AgencyKind, Partnership, User
 from agencies.tests.factories import AgencyFactory
 from audit.models import AuditEvent
-from casework import evidence
+from casework import consents
 from casework import services as casework
+from casework.evidence import services as evidence_services
 from casework.models import Case, CaseAgencyGrant
 from casework.permissions import VIEW_CASE, VIEW_IDENTITY, VIEW_LOCATION, VIEW_NEEDS
 from config.celery import app as celery_app
@@ -57,7 +58,7 @@ def accepted_bed(caseworker: User, case: Case, council: Agency, other_agency_cas
     casework.location_set(
         actor=caseworker, case=case, accommodation_type="safe_house", address="1 Quay Street"
     )
-    casework.consent_record(
+    consents.consent_record(
         actor=caseworker, case=case, scope="share_identity", agency=council, method="written"
     )
     referral = services.referral_send(
@@ -189,7 +190,9 @@ def test_a_file_whose_prosecutors_left_the_lead_s_partnership_ends(
         reason="Report",
     )
     services.referral_accept(actor=police_officer, referral=report)
-    outcome = evidence.justice_outcome_record(actor=police_officer, case=case, crime_recorded=True)
+    outcome = evidence_services.justice_outcome_record(
+        actor=police_officer, case=case, crime_recorded=True
+    )
     file = services.referral_send(
         actor=police_officer,
         case=case,

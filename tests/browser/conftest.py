@@ -226,8 +226,9 @@ def harbour_nrm(*, submitted_days_ago: int = 10) -> tuple[Any, Any, Any]:
 
     from agencies.models import Role
     from agencies.services import agency_create
+    from casework import consents
     from casework import services as casework
-    from referrals import services as referrals
+    from referrals import nrm_services
 
     harbour = agency_create(
         actor=None, name="Harbour Trust", kind="charity", country="GB", is_first_responder=True
@@ -236,8 +237,8 @@ def harbour_nrm(*, submitted_days_ago: int = 10) -> tuple[Any, Any, Any]:
     case = casework.case_create(
         actor=alice, exploitation_types=["labour"], identity={"given_name": "Mihai"}
     )
-    casework.consent_record(actor=alice, case=case, scope="nrm_referral", method="written")
-    nrm = referrals.nrm_refer(
+    consents.consent_record(actor=alice, case=case, scope="nrm_referral", method="written")
+    nrm = nrm_services.nrm_refer(
         actor=alice,
         case=case,
         submitted_at=timezone.now() - datetime.timedelta(days=submitted_days_ago),

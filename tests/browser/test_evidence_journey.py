@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from agencies import access
 from agencies.models import Partnership, Role
 from agencies.services import agency_create
+from casework import consents
 from casework import services as casework
 from tests.browser.conftest import person
 
@@ -41,7 +42,7 @@ def story(transactional_db: None, private_root: Any) -> dict[str, Any]:
             kind=kind,
             purpose="evidence",
         )
-    casework.consent_record(actor=alice, case=case, scope="evidence_use", method="written")
+    consents.consent_record(actor=alice, case=case, scope="evidence_use", method="written")
     # Shared with the force, as an accepted crime report does.
     access.grant(actor=None, obj=case, perms=["casework.view_case"], reason=case, agency=police)
     return {"case": case}

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from agencies.models import Partnership, Role
 from agencies.services import agency_create
-from intelligence import services as intelligence
+from intelligence import operations
 from intelligence.models import IntelligenceReport, PremisesVisit
 from tests.browser.conftest import person
 
@@ -36,7 +36,7 @@ def story(transactional_db: None) -> dict[str, Any]:
         ("grace", police, Role.ANALYST),
     ):
         people[username] = person(agency, username, role)
-    operation = intelligence.operation_create(
+    operation = operations.operation_create(
         actor=people["grace"],
         name="Operation Lather",
         starts_on=timezone.localdate() - datetime.timedelta(days=30),

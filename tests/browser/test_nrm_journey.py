@@ -13,8 +13,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from casework import services as casework
-from referrals import services as referrals
+from casework import consents
+from referrals import nrm_services
 from referrals.models import Decision, NRMReferral
 from tests.browser.conftest import fits_the_width, harbour_nrm
 
@@ -23,7 +23,7 @@ from tests.browser.conftest import fits_the_width, harbour_nrm
 def story(transactional_db: None) -> dict[str, Any]:
     alice, case, nrm = harbour_nrm()
     rg_day = timezone.localdate() - datetime.timedelta(days=3)
-    referrals.nrm_update(
+    nrm_services.nrm_update(
         actor=alice,
         nrm=nrm,
         competent_authority_reference="CA-2026-17",
@@ -31,7 +31,7 @@ def story(transactional_db: None) -> dict[str, Any]:
         rg_decided_on=rg_day,
     )
     # The person asked for support under the NRM: the provider's 48-hour clock may run.
-    casework.consent_record(actor=alice, case=case, scope="nrm_support", method="written")
+    consents.consent_record(actor=alice, case=case, scope="nrm_support", method="written")
     nrm.refresh_from_db()
     return {"case": case, "nrm": nrm}
 

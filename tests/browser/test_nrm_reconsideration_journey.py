@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from agencies.models import Role
 from agencies.services import agency_create
 from casework import services as casework
-from referrals import services as referrals
+from referrals import nrm_services
 from referrals.models import Decision, NRMReferral
 from tests.browser.conftest import fits_the_width, harbour_nrm, person
 
@@ -23,7 +23,7 @@ from tests.browser.conftest import fits_the_width, harbour_nrm, person
 @pytest.fixture
 def story(transactional_db: None) -> dict[str, Any]:
     alice, case, nrm = harbour_nrm()
-    referrals.nrm_update(
+    nrm_services.nrm_update(
         actor=alice,
         nrm=nrm,
         rg_decision=Decision.NEGATIVE,

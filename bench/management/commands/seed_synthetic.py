@@ -23,7 +23,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from bench.synthetic import reset, summary
-from bench.synthetic.generate import DEFAULT_SIZES, QUICK_SIZES, Generator, Sizes
+from bench.synthetic.generate import Generator
+from bench.synthetic.sizes import DEFAULT_SIZES, QUICK_SIZES, Sizes
 
 SIZE_OPTIONS = {
     "cases": int,

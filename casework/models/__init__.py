@@ -1,0 +1,166 @@
+"""Victim case records.
+
+A ``Case`` carries no personal data: identity and location are separate models with
+their own permissions (DESIGN.md, "Data that needs extra care"). Every grant that lets
+an agency or user reach a case lives in ``CaseAgencyGrant`` / ``CaseUserGrant``.
+
+The models live in modules by concern; every one is imported here, so that Django finds
+them and ``from casework.models import X`` reads as it always has. Migrations name
+``casework.models.document_path`` (the documents' ``upload_to``): it stays importable here.
+"""
+
+from .case import (
+    HTCDS_TYPES,
+    Case,
+    CaseAgencyGrant,
+    CaseChild,
+    CaseQuerySet,
+    CaseReferenceCounter,
+    CaseStatus,
+    CaseUserGrant,
+    ChildStatusBasis,
+    ClosureReason,
+    ExploitationType,
+    Gender,
+    HowIdentified,
+    LeadAssignment,
+    LeadTransfer,
+    RiskLevel,
+    TransferStatus,
+)
+from .consent import (
+    Consent,
+    ConsentMethod,
+    ConsentQuerySet,
+    ConsentScope,
+)
+from .documents import (
+    Document,
+    DocumentAgencyGrant,
+    DocumentKind,
+    DocumentPurpose,
+    DocumentUserGrant,
+    document_path,
+)
+from .evidence import (
+    GRANTING_STATUSES,
+    REVIEW_TIER_ROLE,
+    REVIEW_TIERS,
+    ROLE_REVIEW_TIER,
+    BreakGlassEvent,
+    BreakGlassEventQuerySet,
+    BreakGlassGrounds,
+    BreakGlassReviewTier,
+    CourtOutcome,
+    EvidenceAccessRequest,
+    EvidenceAccessRequestQuerySet,
+    EvidenceItemKind,
+    EvidenceRequestItem,
+    EvidenceRequestStatus,
+    JusticeOutcome,
+    break_glass_reviewer_memberships,
+)
+from .flags import (
+    FlagKind,
+    SafeguardingFlag,
+    SafeguardingFlagQuerySet,
+)
+from .needs import (
+    DEFAULT_URGENCY,
+    OPEN_NEED_STATUSES,
+    Need,
+    NeedCategory,
+    NeedQuerySet,
+    NeedStatus,
+    NeedStatusChange,
+    UrgencyTier,
+)
+from .notes import (
+    CaseNote,
+    CaseNoteAgencyGrant,
+    CaseNoteRevision,
+    CaseNoteUserGrant,
+    NoteVisibility,
+)
+from .people import (
+    AccommodationType,
+    CaseLocation,
+    DuplicateStrength,
+    PossibleDuplicate,
+    VictimIdentity,
+)
+from .tasks import (
+    CaseTask,
+    CaseTaskKind,
+    CaseTaskQuerySet,
+)
+
+__all__ = [
+    "DEFAULT_URGENCY",
+    "GRANTING_STATUSES",
+    "HTCDS_TYPES",
+    "OPEN_NEED_STATUSES",
+    "REVIEW_TIERS",
+    "REVIEW_TIER_ROLE",
+    "ROLE_REVIEW_TIER",
+    "AccommodationType",
+    "BreakGlassEvent",
+    "BreakGlassEventQuerySet",
+    "BreakGlassGrounds",
+    "BreakGlassReviewTier",
+    "Case",
+    "CaseAgencyGrant",
+    "CaseChild",
+    "CaseLocation",
+    "CaseNote",
+    "CaseNoteAgencyGrant",
+    "CaseNoteRevision",
+    "CaseNoteUserGrant",
+    "CaseQuerySet",
+    "CaseReferenceCounter",
+    "CaseStatus",
+    "CaseTask",
+    "CaseTaskKind",
+    "CaseTaskQuerySet",
+    "CaseUserGrant",
+    "ChildStatusBasis",
+    "ClosureReason",
+    "Consent",
+    "ConsentMethod",
+    "ConsentQuerySet",
+    "ConsentScope",
+    "CourtOutcome",
+    "Document",
+    "DocumentAgencyGrant",
+    "DocumentKind",
+    "DocumentPurpose",
+    "DocumentUserGrant",
+    "DuplicateStrength",
+    "EvidenceAccessRequest",
+    "EvidenceAccessRequestQuerySet",
+    "EvidenceItemKind",
+    "EvidenceRequestItem",
+    "EvidenceRequestStatus",
+    "ExploitationType",
+    "FlagKind",
+    "Gender",
+    "HowIdentified",
+    "JusticeOutcome",
+    "LeadAssignment",
+    "LeadTransfer",
+    "Need",
+    "NeedCategory",
+    "NeedQuerySet",
+    "NeedStatus",
+    "NeedStatusChange",
+    "NoteVisibility",
+    "PossibleDuplicate",
+    "RiskLevel",
+    "SafeguardingFlag",
+    "SafeguardingFlagQuerySet",
+    "TransferStatus",
+    "UrgencyTier",
+    "VictimIdentity",
+    "break_glass_reviewer_memberships",
+    "document_path",
+]

@@ -1,0 +1,60 @@
+"""Safeguarding flags: raising and clearing them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agencies.forms import apply_service_errors as _apply_errors
+
+from .. import reads, services
+from ..forms import FlagForm
+from ..models import SafeguardingFlag
+from ..permissions import CHANGE_FLAGS, VIEW_CASE
+from .helpers import _case_and_perms, _child_form, _data, _require, _to_case
+
+
+@login_required
+def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, perms = _case_and_perms(request, pk)
+    _require(perms, CHANGE_FLAGS)
+    form = FlagForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.flag_raise(actor=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The safeguarding flag was raised."))
+            return _to_case(case)
+    return _child_form(
+        request,
+        case,
+        form,
+        title=_("Raise a safeguarding flag"),
+        submit=_("Raise the flag"),
+        intro=_("Everyone who can see this case sees its active flags."),
+    )
+
+
+@login_required
+@require_POST
+def flag_clear(request: HttpRequest, pk: int, flag_id: int) -> HttpResponse:
+    case, perms = _case_and_perms(request, pk)
+    _require(perms, CHANGE_FLAGS)
+    flag = reads.child_or_404(
+        request.user, SafeguardingFlag.objects.select_related("case"), case, VIEW_CASE, flag_id
+    )
+    try:
+        services.flag_clear(actor=request.user, flag=flag)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("The flag “%(kind)s” was cleared.") % {"kind": flag.get_kind_display()}
+        )
+    return _to_case(case)

@@ -1,0 +1,96 @@
+"""Needs: the agency's open needs across its cases, and recording and changing one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from agencies import access
+from agencies.forms import apply_service_errors as _apply_errors
+
+from .. import reads, services
+from ..forms import NeedAddForm, NeedEditForm
+from ..models import Case, Need
+from ..permissions import CHANGE_NEEDS, VIEW_NEEDS
+from .helpers import _case_and_perms, _child_form, _data, _hidden_unless, _require, _to_case
+
+PAGE_SIZE = 25
+
+
+@login_required
+@require_safe
+def my_needs(request: HttpRequest) -> HttpResponse:
+    """Open needs owned by the user's agency, on cases whose needs the user may see."""
+    membership = access.active_membership(request.user)
+    if membership is None or not access.user_may(request.user, VIEW_NEEDS):
+        raise PermissionDenied(_("Only caseworkers and case managers work on needs."))
+    needs = (
+        Need.objects.open()
+        .filter(
+            owner_agency=membership.agency,
+            case__in=Case.objects.visible_to(request.user, VIEW_NEEDS),
+        )
+        .select_related("case", "owner_agency")
+        .overdue_first()
+    )
+    page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "casework/my_needs.html", {"page": page, "agency": membership.agency})
+
+
+@login_required
+def need_add(request: HttpRequest, pk: int) -> HttpResponse:
+    case, perms = _case_and_perms(request, pk)
+    _require(perms, CHANGE_NEEDS)
+    form = NeedAddForm(_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_add(actor=request.user, case=case, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The need was recorded."))
+            return _to_case(case, "needs")
+    return _child_form(
+        request, case, form, title=_("Record a need"), submit=_("Record"), section="needs"
+    )
+
+
+@login_required
+def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
+    case, perms = _case_and_perms(request, pk)
+    _hidden_unless(request, case, perms, VIEW_NEEDS)
+    _require(perms, CHANGE_NEEDS)  # before the id is looked up, as the API does
+    need = reads.child_or_404(
+        request.user, Need.objects.select_related("case"), case, VIEW_NEEDS, need_id
+    )
+    form = NeedEditForm(
+        _data(request),
+        initial={
+            "status": need.status,
+            "owner_agency": need.owner_agency_id,
+            "target_date": need.target_date,
+            "note": need.note,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.need_update(actor=request.user, need=need, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The need was updated."))
+            return _to_case(case, "needs")
+    return _child_form(
+        request,
+        case,
+        form,
+        title=_("Need: %(need)s") % {"need": need.get_category_display()},
+        submit=_("Save"),
+        section="needs",
+    )
