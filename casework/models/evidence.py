@@ -174,7 +174,7 @@ def break_glass_reviewer_memberships(
 ) -> models.QuerySet[Membership]:
     """The active members who hold the review duty of one tier of a break-glass.
 
-    The one rule both ``casework.evidence.break_glass_reviewers`` (one event, in Python)
+    The one rule both ``casework.evidence.reads.break_glass_reviewers`` (one event, in Python)
     and ``BreakGlassEvent.objects.to_review_by`` (every event, in SQL) are built from:
     ``event``, ``lead_agency``, ``breaker`` and ``breaker_agency`` are ids, or
     ``OuterRef`` expressions.
@@ -209,7 +209,7 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
     def to_review_by(self, user: Any) -> BreakGlassEventQuerySet:
         """The events whose review duty is ``user``'s now (reviewed or not), in one query.
 
-        The SQL twin of ``casework.evidence.break_glass_reviewers``: the duty sits with
+        The SQL twin of ``casework.evidence.reads.break_glass_reviewers``: the duty sits with
         the tier stored on the event, and falls to the next tier only while every
         earlier one, from the stored tier on, has nobody active in it (a lone case
         manager left, the agency was deactivated). So a user of role R reviews an event
@@ -313,7 +313,7 @@ class BreakGlassEvent(CaseChild):
     review: the tier (``review_tier``), the agency that led the case then
     (``lead_agency``) and the partnerships in force that allowed it (``partnerships``).
     The duty falls to the next tier later only if every one of the stored tier leaves
-    (``BreakGlassEventQuerySet.to_review_by``, ``casework.evidence.break_glass_reviewers``).
+    (``BreakGlassEventQuerySet.to_review_by``, ``casework.evidence.reads.break_glass_reviewers``).
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass_events")
