@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -45,9 +46,18 @@ def _generated(name: str, make: Callable[[], str]) -> str:
     owner alone."""
     path = VAR_DIR / name
     if not path.exists():
+        # Written aside and linked into place, which fails if it exists: processes starting
+        # together (the suite's workers, web and worker) all read the one complete secret.
         VAR_DIR.mkdir(exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+        aside = VAR_DIR / f".{name}.{os.getpid()}"
+        aside.write_text(make())
+        aside.chmod(0o600)
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return path.read_text().strip()
 
 

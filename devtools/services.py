@@ -1,6 +1,6 @@
 """Run a command with PostgreSQL and Redis available, starting embedded ones if needed.
 
-    python -m devtools.services test [pytest args...]   # make test
+    python -m devtools.services test [pytest args...]   # make test (one worker per core)
     python -m devtools.services demo                    # make demo
     python -m devtools.services run -- COMMAND...       # anything else
 
@@ -125,11 +125,22 @@ def _run(command: list[str], env: dict[str, str]) -> int:
         signal.signal(signal.SIGTERM, previous_term)
 
 
+def _parallel(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist's options unless the caller chose their own: one worker per core, each
+    with a test database of its own (pytest-django names them ``test_<name>_gw0``, ...),
+    and each test file kept on one worker, so a module's fixtures are built once."""
+    chosen = any(
+        arg in ("-n", "--numprocesses", "no:xdist") or arg.startswith(("-n", "--numprocesses="))
+        for arg in pytest_args
+    )
+    return pytest_args if chosen else ["-n", "auto", "--dist", "loadfile", *pytest_args]
+
+
 def run_tests(pytest_args: list[str]) -> int:
     with services("test") as env:
         env["CONCORD_ENV"] = "test"
         env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
-        return _run([PYTHON, "-m", "pytest", *pytest_args], env)
+        return _run([PYTHON, "-m", "pytest", *_parallel(pytest_args)], env)
 
 
 DEMO_USERS = [
