@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from . import second_factor, services
@@ -45,7 +45,7 @@ class ConcordUserAdmin(UserAdmin):
         response = super().user_change_password(request, id, form_url)
         user = User.objects.filter(pk=id).first()
         if user is not None and before is not None and user.password != before:
-            record(actions.PASSWORD_CHANGED, actor=request.user, target=user)
+            record(AuthAction.PASSWORD_CHANGED, actor=request.user, target=user)
             services.sign_ins_end(
                 actor=request.user,
                 user=user,

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from . import second_factor, services
@@ -20,7 +20,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record(actions.PASSWORD_CHANGED, actor=form.user, target=form.user)
+        record(AuthAction.PASSWORD_CHANGED, actor=form.user, target=form.user)
         services.sign_ins_end(
             actor=form.user, user=form.user, reason="password_changed", request=self.request
         )
@@ -34,7 +34,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record(actions.PASSWORD_RESET_REQUESTED, actor=None)
+        record(AuthAction.PASSWORD_RESET_REQUESTED, actor=None)
         return response
 
 
@@ -44,7 +44,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record(actions.PASSWORD_RESET_COMPLETED, actor=None, target=form.user)
+        record(AuthAction.PASSWORD_RESET_COMPLETED, actor=None, target=form.user)
         services.sign_ins_end(actor=None, user=form.user, reason="password_reset")
         second_factor.password_changed_tell(form.user)
         return response

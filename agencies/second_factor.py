@@ -47,7 +47,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 API_PREFIX = "/api/"
@@ -249,14 +249,14 @@ def verified(request: HttpRequest, user: Any, device: Any) -> None:
     otp_login(request, device)
     failures_reset(user)
     record(
-        actions.SECOND_FACTOR_PASSED,
+        AuthAction.SECOND_FACTOR_PASSED,
         actor=user,
         target=user,
         detail={"device": device_kind(device)},
     )
     if isinstance(device, StaticDevice):
         record(
-            actions.RECOVERY_CODE_USED,
+            AuthAction.RECOVERY_CODE_USED,
             actor=user,
             target=user,
             detail={"left": device.token_set.count()},
@@ -269,7 +269,7 @@ def failed(request: HttpRequest, user: Any, *, device: str) -> bool:
     signs the session out and says so)."""
     from axes.handlers.proxy import AxesProxyHandler
 
-    record(actions.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": device})
+    record(AuthAction.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": device})
     credentials = {"username": user.get_username()}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     locked = bool(AxesProxyHandler.is_locked(request, credentials))
@@ -281,7 +281,7 @@ def failed(request: HttpRequest, user: Any, *, device: str) -> bool:
 def record_failed_code(request: Any, user: Any) -> None:
     """A wrong code at the token endpoint: audited and counted by django-axes (a request
     has no session to sign out there)."""
-    record(actions.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": "code"})
+    record(AuthAction.SECOND_FACTOR_FAILED, actor=user, target=user, detail={"device": "code"})
     django_request = getattr(request, "_request", request)
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=django_request
@@ -378,7 +378,9 @@ def recovery_codes_issue(*, user: Any) -> list[str]:
         )
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-        record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "recovery_code"})
+        record(
+            AuthAction.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "recovery_code"}
+        )
         if not created:
             tell_account_holder(
                 user,
@@ -397,7 +399,7 @@ def totp_enrol_confirm(*, request: HttpRequest, user: Any, device: TOTPDevice, c
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "totp"})
+        record(AuthAction.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "totp"})
         if not first:
             device_added_tell(user)
     if not is_verified(user):
@@ -456,7 +458,7 @@ def device_remove(*, user: Any, persistent_id: str) -> Any:
     with transaction.atomic():
         kind = device_kind(device)
         device.delete()
-        record(actions.DEVICE_REMOVED, actor=user, target=user, detail={"device": kind})
+        record(AuthAction.DEVICE_REMOVED, actor=user, target=user, detail={"device": kind})
         tell_account_holder(
             user,
             kind="account.device_removed",
@@ -485,7 +487,7 @@ def second_factors_reset(*, actor: Any, user: Any) -> int:
             _total, per_model = model.objects.filter(user=user).delete()
             removed += per_model.get(model._meta.label, 0)  # devices, not their codes
         record(
-            actions.DEVICES_RESET,
+            AuthAction.DEVICES_RESET,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             target=user,
             detail={"removed": removed},

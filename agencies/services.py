@@ -10,10 +10,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from . import access
+from .audit_actions import AgencyAction
 from .models import (
     Agency,
     Membership,
@@ -59,7 +60,7 @@ def agency_create(
         )
         agency.full_clean()
         agency.save()
-        record(actions.AGENCY_CREATED, actor=actor, target=agency, detail={"kind": kind})
+        record(AgencyAction.CREATED, actor=actor, target=agency, detail={"kind": kind})
     return agency
 
 
@@ -140,7 +141,7 @@ def membership_create(
         user.save()
         membership = Membership.objects.create(user=user, agency=agency, role=role)
         record(
-            actions.MEMBERSHIP_CREATED,
+            AgencyAction.MEMBERSHIP_CREATED,
             actor=actor,
             target=membership,
             detail={
@@ -170,7 +171,7 @@ def membership_attach(*, actor: Any, user: User, agency: Agency, role: str) -> M
     with transaction.atomic():
         membership = Membership.objects.create(user=user, agency=agency, role=role)
         record(
-            actions.MEMBERSHIP_CREATED,
+            AgencyAction.MEMBERSHIP_CREATED,
             actor=actor,
             target=membership,
             detail={"user_id": user.pk, "agency_id": agency.pk, "role": role, "invited": False},
@@ -193,7 +194,7 @@ def sign_ins_end(*, actor: Any, user: User, reason: str, request: Any = None) ->
         user.refresh_from_db(fields=["credentials_epoch"])
         tokens, _deleted = AuthToken.objects.filter(user_id=user.pk).delete()
         record(
-            actions.SIGN_INS_ENDED,
+            AuthAction.SIGN_INS_ENDED,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             target=user,
             detail={"reason": reason, "tokens_deleted": tokens},
@@ -219,7 +220,7 @@ def membership_change_role(*, actor: Any, membership: Membership, role: str) -> 
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         record(
-            actions.MEMBERSHIP_ROLE_CHANGED,
+            AgencyAction.MEMBERSHIP_ROLE_CHANGED,
             actor=actor,
             target=membership,
             detail={"user_id": membership.user_id, "from": previous, "to": role},
@@ -246,7 +247,7 @@ def membership_deactivate(*, actor: Any, membership: Membership) -> Membership:
         # life when the account is reactivated.
         sign_ins_end(actor=actor, user=user, reason="deactivated")
         record(
-            actions.MEMBERSHIP_DEACTIVATED,
+            AgencyAction.MEMBERSHIP_DEACTIVATED,
             actor=actor,
             target=membership,
             detail={"user_id": user.pk},
@@ -263,7 +264,7 @@ def membership_reactivate(*, actor: Any, membership: Membership) -> Membership:
         user.is_active = True
         user.save(update_fields=["is_active"])
         record(
-            actions.MEMBERSHIP_REACTIVATED,
+            AgencyAction.MEMBERSHIP_REACTIVATED,
             actor=actor,
             target=membership,
             detail={"user_id": user.pk},

@@ -15,7 +15,7 @@ from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as webauthn
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from . import second_factor
@@ -67,7 +67,7 @@ class VerifyWithPasskey(webauthn.CompleteCredentialAuthenticationView):
         super().complete_auth(device)
         second_factor.failures_reset(device.user)
         record(
-            actions.SECOND_FACTOR_PASSED,
+            AuthAction.SECOND_FACTOR_PASSED,
             actor=device.user,
             target=device.user,
             detail={"device": "webauthn"},
@@ -98,7 +98,9 @@ class RegisterPasskey(RegistrationRules, webauthn.CompleteCredentialRegistration
             second_factor.session_upgrade(self.request)
         response: HttpResponse = super().post(*args, **kwargs)
         if response.status_code == 200:
-            record(actions.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "webauthn"})
+            record(
+                AuthAction.DEVICE_ENROLLED, actor=user, target=user, detail={"device": "webauthn"}
+            )
             if not first:
                 second_factor.device_added_tell(user)
         return response

@@ -13,7 +13,7 @@ from rest_framework import exceptions
 
 from core import api
 
-from . import actions
+from .audit_actions import AuthAction
 from .record import record
 
 
@@ -25,7 +25,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
         request = context.get("request")
         record(
-            actions.FORBIDDEN,
+            AuthAction.ACCESS_FORBIDDEN,
             actor=getattr(request, "user", None)
             if request and request.user.is_authenticated
             else None,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from . import actions
+from .audit_actions import AuthAction
 from .client import client_ip
 from .context import RequestContext, current
 from .record import record
@@ -58,4 +58,6 @@ class AuthorizationFailureMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         if isinstance(exception, PermissionDenied):
-            record(actions.FORBIDDEN, detail={"path": request.path, "method": request.method})
+            record(
+                AuthAction.ACCESS_FORBIDDEN, detail={"path": request.path, "method": request.method}
+            )

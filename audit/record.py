@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from django.db import models
@@ -31,7 +32,7 @@ NOBODY: Any = _Nobody()
 
 
 def record(
-    action: str,
+    action: StrEnum,
     *,
     actor: Any = None,
     target: models.Model | None = None,
@@ -39,6 +40,9 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. The actor defaults to the signed-in user of the current request.
+
+    ``action`` is a member of the writing app's enum in its ``audit_actions.py`` (never a
+    string: ``audit/tests/test_audit_action_names.py`` reads every call).
 
     ``detail`` must never carry a victim's personal data: ids, codes and reasons only.
     """

@@ -7,19 +7,19 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from . import actions
+from .audit_actions import AuthAction
 from .record import record
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record(actions.LOGIN, actor=user)
+    record(AuthAction.LOGIN, actor=user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        record(actions.LOGOUT, actor=user)
+        record(AuthAction.LOGOUT, actor=user)
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
@@ -27,4 +27,4 @@ def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
     # Django already masks the password in ``credentials``; keep only the username.
-    record(actions.LOGIN_FAILED, detail={"username": str(credentials.get("username", ""))[:150]})
+    record(AuthAction.LOGIN_FAILED, detail={"username": str(credentials.get("username", ""))[:150]})

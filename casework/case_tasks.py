@@ -22,6 +22,7 @@ from core.errors import IllegalTransition
 from notifications.services import notify_agency
 
 from .ages import adult_on, child_status
+from .audit_actions import CaseAction
 from .models import Case, CaseTask, CaseTaskKind, ChildStatusBasis
 from .permissions import VIEW_CASE, WORK_CASE_TASK
 from .services import _date_of_birth, _require
@@ -39,7 +40,7 @@ def _tasks_follow_lead(*, actor: User, case: Case, old_agency: Agency, new_agenc
         task.agency, task.assignee = new_agency, None
         task.save(update_fields=["agency", "assignee"])
         record(
-            "case_task.moved",
+            CaseAction.CASE_TASK_MOVED,
             actor=actor,
             target=task,
             detail={
@@ -94,7 +95,7 @@ def task_open(
         except IntegrityError:  # opened meanwhile by another transaction
             return CaseTask.objects.open().get(case=case, kind=kind)
         record(
-            "case_task.opened",
+            CaseAction.CASE_TASK_OPENED,
             actor=NOBODY,
             target=task,
             detail={
@@ -141,7 +142,7 @@ def task_complete(*, actor: User, task: CaseTask) -> CaseTask:
         task.done_by = actor
         task.save(update_fields=["done_at", "done_by"])
         record(
-            "case_task.done",
+            CaseAction.CASE_TASK_DONE,
             actor=actor,
             target=task,
             detail={"task_id": task.pk, "kind": task.kind},
@@ -196,7 +197,7 @@ def _case_turn_adult(case_id: int, today: datetime.date) -> bool:
         case.is_child, case.child_status_basis = status
         case.save(update_fields=["is_child", "child_status_basis", "updated_at"])
         record(
-            "case.turned_adult",
+            CaseAction.TURNED_ADULT,
             actor=NOBODY,
             target=case,
             detail={"from": True, "to": False, "basis": case.child_status_basis},

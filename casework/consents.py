@@ -19,6 +19,7 @@ from agencies.models import Agency, User
 from audit.record import record
 from core.errors import IllegalTransition
 
+from .audit_actions import CaseAction
 from .evidence import services as evidence_services
 from .models import Case, Consent, ConsentMethod, ConsentScope
 from .permissions import CHANGE_CONSENTS
@@ -69,7 +70,7 @@ def consent_record(
         consent.full_clean()
         consent.save()
         record(
-            "consent.recorded",
+            CaseAction.CONSENT_RECORDED,
             actor=actor,
             target=case,
             detail={"consent_id": consent.pk, "scope": scope, "method": method},
@@ -96,7 +97,7 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str = "") -> Cons
         # Evidence approvals whose items needed this consent end with it.
         evidence_services.evidence_requests_end_for_consent(actor=actor, consent=consent)
         record(
-            "consent.withdrawn",
+            CaseAction.CONSENT_WITHDRAWN,
             actor=actor,
             target=consent.case,
             detail={"consent_id": consent.pk, "scope": consent.scope, "grants_revoked": revoked},

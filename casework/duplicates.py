@@ -34,20 +34,15 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from agencies import access
 from agencies.models import Agency, Role, User, partnered_now
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import NOBODY, record
 from core.errors import IllegalTransition
 from notifications.services import notify, notify_agency
 
 from . import reads
+from .audit_actions import CaseAction
 from .models import Case, DuplicateStrength, PossibleDuplicate, VictimIdentity
 from .permissions import CHANGE_IDENTITY, VIEW_IDENTITY
-
-# Audited actions. No detail names the other case: each side's trail is read by its own
-# agency (``CaseViewSet.audit``), and says only which of its rows and which agency.
-FOUND = "possible_duplicate.found"
-DISMISSED = "possible_duplicate.dismissed"
-LISTED = "possible_duplicates.listed"
 
 # Notification kinds.
 FOUND_NOTIFICATION = "possible_duplicate.found"
@@ -172,7 +167,7 @@ def find_for(*, actor: User, identity: VictimIdentity) -> list[PossibleDuplicate
                 (theirs, case.lead_agency, NOBODY),
             ):
                 record(
-                    FOUND,
+                    CaseAction.POSSIBLE_DUPLICATE_FOUND,
                     actor=recorder,
                     target=row.case,
                     detail={
@@ -236,7 +231,7 @@ def for_case(
     hits = list(_shown(case).filter(dismissed_at__isnull=True))
     if hits:
         record(
-            LISTED,
+            CaseAction.POSSIBLE_DUPLICATES_LISTED,
             actor=user,
             target=case,
             detail={"possible_duplicate_ids": [hit.pk for hit in hits]},
@@ -255,7 +250,7 @@ def hit_or_404(user: Any, case: Case, hit_id: Any) -> PossibleDuplicate:
     elsewhere = PossibleDuplicate.objects.filter(pk=hit_id).select_related("case").first()
     if elsewhere is not None and not access.can(user, VIEW_IDENTITY, elsewhere.case):
         record(
-            actions.ACCESS_DENIED,
+            AuthAction.ACCESS_DENIED,
             actor=user if getattr(user, "is_authenticated", False) else None,
             target=elsewhere,
             case_id=elsewhere.case_id,
@@ -307,14 +302,14 @@ def dismiss(*, actor: User, hit: PossibleDuplicate, reason: str) -> PossibleDupl
             row.save(update_fields=["dismissed_at", "dismissed_by", "dismissed_reason"])
         other_case = theirs.case if theirs is not None else hit.other_case
         record(
-            DISMISSED,
+            CaseAction.POSSIBLE_DUPLICATE_DISMISSED,
             actor=actor,
             target=case,
             detail={"possible_duplicate_id": mine.pk, "agency_id": other_case.lead_agency_id},
         )
         if theirs is not None:
             record(
-                DISMISSED,
+                CaseAction.POSSIBLE_DUPLICATE_DISMISSED,
                 actor=NOBODY,
                 target=other_case,
                 detail={

@@ -20,6 +20,7 @@ from agencies import access
 from audit.record import record
 from core import blind_index
 
+from .audit_actions import CaseAction
 from .models import Case, CaseLocation, CaseNote, Document, NoteVisibility, VictimIdentity
 from .permissions import (
     VIEW_CASENOTE,
@@ -49,7 +50,7 @@ def identity(
     if VIEW_IDENTITY not in _perms(user, case, perms):
         raise hidden(user, case, VIEW_IDENTITY)
     found = VictimIdentity.objects.filter(case=case).first()
-    record("identity.viewed", actor=user, target=case, detail={"why": why} if why else {})
+    record(CaseAction.IDENTITY_VIEWED, actor=user, target=case, detail={"why": why} if why else {})
     return found
 
 
@@ -61,7 +62,7 @@ def location(
         raise hidden(user, case, VIEW_LOCATION)
     history = list(CaseLocation.objects.filter(case=case).select_related("recorded_by"))
     current = next((loc for loc in history if loc.ended_at is None), None)
-    record("location.viewed", actor=user, target=case)
+    record(CaseAction.LOCATION_VIEWED, actor=user, target=case)
     return current, history
 
 
@@ -91,12 +92,12 @@ def notes(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> Quer
         "author", "agency"
     )
     if VIEW_NOTES in held or VIEW_LEAD_NOTES in held:
-        record("notes.viewed", actor=user, target=case)
+        record(CaseAction.NOTES_VIEWED, actor=user, target=case)
     else:
         # Notes granted one by one: the record names each, so the lead agency sees
         # exactly which granted notes the officer read.
         note_ids = list(found.values_list("pk", flat=True))
-        record("notes.viewed", actor=user, target=case, detail={"note_ids": note_ids})
+        record(CaseAction.NOTES_VIEWED, actor=user, target=case, detail={"note_ids": note_ids})
     return found
 
 
@@ -114,7 +115,7 @@ def documents(user: Any, case: Case, *, perms: frozenset[str] | None = None) -> 
     found = _documents(user, case, perms)
     if found is None:
         raise hidden(user, case, VIEW_DOCUMENTS)
-    record("documents.listed", actor=user, target=case)
+    record(CaseAction.DOCUMENTS_LISTED, actor=user, target=case)
     return found.select_related("uploaded_by")
 
 
@@ -127,7 +128,9 @@ def document_for_download(user: Any, case: Case, document_id: int) -> Document:
         if Document.objects.filter(case=case, pk=document_id).exists():
             raise hidden(user, case, VIEW_DOCUMENTS)
         raise Http404
-    record("document.downloaded", actor=user, target=case, detail={"document_id": document.pk})
+    record(
+        CaseAction.DOCUMENT_DOWNLOADED, actor=user, target=case, detail={"document_id": document.pk}
+    )
     return document
 
 

@@ -33,6 +33,7 @@ from core.errors import IllegalTransition
 
 from . import duplicates
 from .ages import ChildStatus, child_status
+from .audit_actions import CaseAction
 from .models import (
     DEFAULT_URGENCY,
     Case,
@@ -155,7 +156,7 @@ def _record_child_status(actor: Any, case: Case, was_child: bool, old_basis: str
     if (was_child, old_basis) == (case.is_child, case.child_status_basis):
         return
     record(
-        "case.child_status_changed",
+        CaseAction.CHILD_STATUS_CHANGED,
         actor=actor,
         target=case,
         detail={"from": was_child, "to": case.is_child, "basis": case.child_status_basis},
@@ -214,7 +215,7 @@ def case_create(
         access.grant(
             actor=actor, obj=case, perms=LEAD_PERMISSIONS, reason=assignment, agency=agency
         )
-        record("case.created", actor=actor, target=case, detail={"reference": case.reference})
+        record(CaseAction.CREATED, actor=actor, target=case, detail={"reference": case.reference})
         if identity:
             identity_save(actor=actor, case=case, **identity)
     return case
@@ -243,7 +244,7 @@ def case_update(*, actor: User, case: Case, **fields: Any) -> Case:
             setattr(case, name, fields[name])
         case.full_clean()
         case.save(update_fields=[*changed, "updated_at"])
-        record("case.updated", actor=actor, target=case, detail={"fields": changed})
+        record(CaseAction.UPDATED, actor=actor, target=case, detail={"fields": changed})
         _record_child_status(actor, case, was_child, old_basis)
     return case
 
@@ -273,7 +274,7 @@ def case_activate(*, actor: User, case: Case) -> Case:
         case.status = CaseStatus.ACTIVE
         case.save(update_fields=["status", "updated_at"])
         record(
-            "case.status_changed",
+            CaseAction.STATUS_CHANGED,
             actor=actor,
             target=case,
             detail={"from": previous, "to": case.status},
@@ -298,7 +299,9 @@ def case_close(*, actor: User, case: Case, reason: str, note: str = "") -> Case:
         case.save(
             update_fields=["status", "closed_at", "closure_reason", "closure_note", "updated_at"]
         )
-        record("case.closed", actor=actor, target=case, detail={"from": previous, "reason": reason})
+        record(
+            CaseAction.CLOSED, actor=actor, target=case, detail={"from": previous, "reason": reason}
+        )
     return case
 
 
@@ -314,7 +317,7 @@ def case_reopen(*, actor: User, case: Case) -> Case:
         case.save(
             update_fields=["status", "closed_at", "closure_reason", "closure_note", "updated_at"]
         )
-        record("case.reopened", actor=actor, target=case)
+        record(CaseAction.REOPENED, actor=actor, target=case)
     return case
 
 
@@ -376,7 +379,7 @@ def identity_save(*, actor: User, case: Case, **fields: Any) -> VictimIdentity:
         identity.full_clean()
         identity.save()
         record(
-            "identity.recorded" if created else "identity.changed",
+            CaseAction.IDENTITY_RECORDED if created else CaseAction.IDENTITY_CHANGED,
             actor=actor,
             target=case,
             detail={"fields": changed},
@@ -418,7 +421,12 @@ def location_set(
         )
         location.full_clean()
         location.save()
-        record("location.recorded", actor=actor, target=case, detail={"location_id": location.pk})
+        record(
+            CaseAction.LOCATION_RECORDED,
+            actor=actor,
+            target=case,
+            detail={"location_id": location.pk},
+        )
     return location
 
 
@@ -455,7 +463,7 @@ def need_add(
             need=need, from_status="", to_status=status, changed_by=actor
         )
         record(
-            "need.added",
+            CaseAction.NEED_ADDED,
             actor=actor,
             target=case,
             detail={"need_id": need.pk, "category": category},
@@ -486,7 +494,7 @@ def need_update(*, actor: User, need: Need, **fields: Any) -> Need:
                 need=need, from_status=previous_status, to_status=need.status, changed_by=actor
             )
         record(
-            "need.changed",
+            CaseAction.NEED_CHANGED,
             actor=actor,
             target=need.case,
             detail={"need_id": need.pk, "fields": changed},
@@ -510,7 +518,7 @@ def note_add(*, actor: User, case: Case, body: str, visibility: str) -> CaseNote
         note.full_clean()
         note.save()
         record(
-            "note.added",
+            CaseAction.NOTE_ADDED,
             actor=actor,
             target=case,
             detail={"note_id": note.pk, "visibility": visibility},
@@ -531,7 +539,7 @@ def note_edit(*, actor: User, note: CaseNote, body: str) -> CaseNote:
         CaseNoteRevision.objects.create(note=note, body=note.body, edited_by=actor)
         note.body = body
         note.save(update_fields=["body", "updated_at"])
-        record("note.edited", actor=actor, target=note.case, detail={"note_id": note.pk})
+        record(CaseAction.NOTE_EDITED, actor=actor, target=note.case, detail={"note_id": note.pk})
     return note
 
 
@@ -541,7 +549,12 @@ def flag_raise(*, actor: User, case: Case, kind: str, note: str = "") -> Safegua
         flag = SafeguardingFlag(case=case, kind=kind, note=note, raised_by=actor)
         flag.full_clean()
         flag.save()
-        record("flag.raised", actor=actor, target=case, detail={"flag_id": flag.pk, "kind": kind})
+        record(
+            CaseAction.FLAG_RAISED,
+            actor=actor,
+            target=case,
+            detail={"flag_id": flag.pk, "kind": kind},
+        )
     return flag
 
 
@@ -555,7 +568,7 @@ def flag_clear(*, actor: User, flag: SafeguardingFlag) -> SafeguardingFlag:
         flag.cleared_at = timezone.now()
         flag.save(update_fields=["active", "cleared_by", "cleared_at"])
         record(
-            "flag.cleared",
+            CaseAction.FLAG_CLEARED,
             actor=actor,
             target=flag.case,
             detail={"flag_id": flag.pk, "kind": flag.kind},
@@ -629,7 +642,7 @@ def document_upload(
         try:
             document.save()
             record(
-                "document.uploaded",
+                CaseAction.DOCUMENT_UPLOADED,
                 actor=actor,
                 target=case,
                 detail={

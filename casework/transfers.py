@@ -22,6 +22,7 @@ from audit.record import record
 from core.errors import IllegalTransition
 from notifications.services import notify_agency
 
+from .audit_actions import CaseAction
 from .case_tasks import _tasks_follow_lead
 from .models import Case, LeadAssignment, LeadTransfer, TransferStatus
 from .permissions import (
@@ -65,7 +66,7 @@ def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str)
         # The receiving agency sees the summary so it can decide; nothing personal.
         access.grant(actor=actor, obj=case, perms=[VIEW_CASE], reason=transfer, agency=to_agency)
         record(
-            "transfer.proposed",
+            CaseAction.TRANSFER_PROPOSED,
             actor=actor,
             target=case,
             detail={"transfer_id": transfer.pk, "to_agency_id": to_agency.pk},
@@ -130,7 +131,7 @@ def transfer_accept(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
         transfer.save(update_fields=["status", "decided_by", "decided_at"])
         _tasks_follow_lead(actor=actor, case=case, old_agency=old.agency, new_agency=new.agency)
         record(
-            "transfer.accepted",
+            CaseAction.TRANSFER_ACCEPTED,
             actor=actor,
             target=case,
             detail={"transfer_id": transfer.pk, "from_agency_id": old.agency_id},
@@ -148,7 +149,7 @@ def transfer_decline(*, actor: User, transfer: LeadTransfer, note: str = "") -> 
         transfer.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         access.revoke_for_reason(actor=actor, reason=transfer)
         record(
-            "transfer.declined",
+            CaseAction.TRANSFER_DECLINED,
             actor=actor,
             target=transfer.case,
             detail={"transfer_id": transfer.pk},
@@ -172,7 +173,7 @@ def transfer_withdraw(*, actor: User, transfer: LeadTransfer) -> LeadTransfer:
         transfer.save(update_fields=["status", "decided_by", "decided_at"])
         access.revoke_for_reason(actor=actor, reason=transfer)
         record(
-            "transfer.withdrawn",
+            CaseAction.TRANSFER_WITHDRAWN,
             actor=actor,
             target=transfer.case,
             detail={"transfer_id": transfer.pk},
@@ -231,7 +232,7 @@ def _transfer_end_outside_partnership(transfer_id: int, now: datetime.datetime) 
         transfer.save(update_fields=["status", "decided_at", "decision_note"])
         removed = access.revoke_for_reason(actor=None, reason=transfer)
         record(
-            "transfer.ended",
+            CaseAction.TRANSFER_ENDED,
             actor=None,
             target=transfer.case,
             detail={

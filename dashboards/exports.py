@@ -34,6 +34,7 @@ from agencies.models import Agency, Partnership, User
 from audit.record import record
 from casework.models import ExploitationType
 
+from .audit_actions import DashboardAction
 from .filters import DashboardFilterForm, Filters
 from .measures import build_dashboard
 from .models import ExportJob, ExportStatus
@@ -43,13 +44,6 @@ from .suppression import publish
 from .tables import PublishedDashboard, PublishedTable
 
 logger = logging.getLogger(__name__)
-
-# Audited actions (``detail`` carries the dashboard's kind and id, the filters as query
-# parameters and, for a CSV file, the table's key: never a number of the dashboard).
-DASHBOARD_VIEWED = "dashboard.viewed"
-CSV_DOWNLOADED = "dashboard.csv_downloaded"
-EXPORT_REQUESTED = "dashboard.export_requested"
-EXPORT_DOWNLOADED = "dashboard.export_downloaded"
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 BOM = "\ufeff"
@@ -103,7 +97,9 @@ def _permission_of(kind: str) -> str:
     return VIEW_PARTNERSHIP if kind == PARTNERSHIP else VIEW_AGENCY
 
 
-def audit_read(action: str, *, actor: Any, scope: Scope, filters: Filters, **detail: Any) -> None:
+def audit_read(
+    action: DashboardAction, *, actor: Any, scope: Scope, filters: Filters, **detail: Any
+) -> None:
     record(
         action,
         actor=actor,
@@ -222,7 +218,9 @@ def export_request(*, actor: User, scope: Scope, filters: Filters) -> ExportJob:
             scope_id=scope.id,
             filters=filters.as_params(),
         )
-        audit_read(EXPORT_REQUESTED, actor=actor, scope=scope, filters=filters, job=job.pk)
+        audit_read(
+            DashboardAction.EXPORT_REQUESTED, actor=actor, scope=scope, filters=filters, job=job.pk
+        )
         transaction.on_commit(lambda: build_export.delay(job.pk))
     return job
 
@@ -333,7 +331,7 @@ def export_for_download(user: Any, job_id: int) -> ExportJob:
     if not job.downloadable:
         raise Http404
     record(
-        EXPORT_DOWNLOADED,
+        DashboardAction.EXPORT_DOWNLOADED,
         actor=user,
         target=audit_target(scope),
         detail={"scope": scope.kind, "filters": job.filters, "job": job.pk},

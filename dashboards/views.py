@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies.models import Agency, Partnership
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from . import exports
+from .audit_actions import DashboardAction
 from .filters import DATE_FORMAT, DashboardFilterForm, Filters
 from .measures import build_dashboard
 from .models import ExportJob
@@ -282,7 +283,7 @@ def dashboard(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     filters = form.filters
     published = _published(scope, filters)
     exports.audit_read(
-        exports.DASHBOARD_VIEWED, actor=request.user, scope=scope, filters=filters, format="page"
+        DashboardAction.VIEWED, actor=request.user, scope=scope, filters=filters, format="page"
     )
     context.update(
         published=published,
@@ -307,7 +308,7 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     filters = form.filters
     published = _published(scope, filters)
     exports.audit_read(
-        exports.DASHBOARD_VIEWED, actor=request.user, scope=scope, filters=filters, format="report"
+        DashboardAction.VIEWED, actor=request.user, scope=scope, filters=filters, format="report"
     )
     return render(
         request,
@@ -338,7 +339,11 @@ def table_csv(request: HttpRequest, kind: str, pk: int, table_key: str) -> HttpR
     except KeyError:
         raise Http404 from None
     exports.audit_read(
-        exports.CSV_DOWNLOADED, actor=request.user, scope=scope, filters=filters, table=table_key
+        DashboardAction.CSV_DOWNLOADED,
+        actor=request.user,
+        scope=scope,
+        filters=filters,
+        table=table_key,
     )
     response = HttpResponse(exports.table_csv(table), content_type=exports.CSV_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(
@@ -379,7 +384,9 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # refusal in the audit trail, not one every two seconds. A 404 was audited by
         # ``scope``; a 403 caught here would not reach the middleware that audits it.
         if isinstance(refused, PermissionDenied):
-            record(actions.FORBIDDEN, detail={"path": request.path, "method": request.method})
+            record(
+                AuthAction.ACCESS_FORBIDDEN, detail={"path": request.path, "method": request.method}
+            )
         message = _("This export is not available to you.")
         return HttpResponse(f'<p class="mb-0">{message}</p>', status=HTMX_STOP_POLLING)
     context = {"job": job, "scope": scope}

@@ -69,6 +69,7 @@ from audit.record import record
 from notifications.services import notifications_withdraw, notify, notify_agency
 
 from . import audience
+from .audit_actions import IntelligenceAction
 from .models import Entity, EntityKind, IntelligenceReport, Match, MatchingJob, ReportStatus
 from .permissions import MATCH_NOTIFIED_ROLES, VIEW_MATCH
 
@@ -266,7 +267,7 @@ def _match(
             continue
         created.append(match)
         record(
-            "intelligence.match_created",
+            IntelligenceAction.MATCH_CREATED,
             actor=actor,
             target=match,
             detail={
@@ -373,7 +374,7 @@ def withdraw_notices(*, actor: User, report: IntelligenceReport) -> None:
     for side, matches in (("existing", lost_existing), ("new", lost_new)):
         for match in matches:
             record(
-                "intelligence.match_withdrawn",
+                IntelligenceAction.MATCH_WITHDRAWN,
                 actor=actor,
                 target=match,
                 detail={"side": side, "report_id": report.pk, "report_status": report.status},

@@ -31,6 +31,7 @@ from audit.record import record
 from casework.models import Case, ExploitationType, HowIdentified
 from casework.permissions import ADD_CASE, VIEW_CASE
 
+from .audit_actions import IntelligenceAction
 from .entities import is_postcode_district
 from .models import (
     MAX_WORKERS_PRESENT,
@@ -89,7 +90,7 @@ def operation_create(
         )
         operation.partner_agencies.set(partners)
         record(
-            "intelligence.operation_created",
+            IntelligenceAction.OPERATION_CREATED,
             actor=actor,
             target=operation,
             detail={"partner_agency_ids": sorted(a.pk for a in partners)},
@@ -174,7 +175,7 @@ def visit_record(
             recorded_by=actor,
         )
         record(
-            "intelligence.visit_recorded",
+            IntelligenceAction.VISIT_RECORDED,
             actor=actor,
             target=visit,
             detail={"operation_id": operation.pk if operation else None, "outcome": outcome},
@@ -307,7 +308,7 @@ def visit_link(
     with transaction.atomic():
         visit.save(update_fields=[changed])
         record(
-            "intelligence.visit_linked",
+            IntelligenceAction.VISIT_LINKED,
             actor=actor,
             target=visit,
             detail={f"{changed}_id": getattr(visit, f"{changed}_id")},

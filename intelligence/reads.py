@@ -21,16 +21,9 @@ from casework.models import Case
 from casework.permissions import VIEW_CASE
 
 from . import audience
+from .audit_actions import IntelligenceAction
 from .models import HandlingCode, IntelligenceReport, Match
 from .permissions import VIEW_MATCH, VIEW_REPORT
-
-# Reading operations and visits is audited like reading reports: one event per page or
-# list, naming what was shown by id (never a visit's notes or a premises' details).
-OPERATIONS_LISTED = "intelligence.operations_listed"
-OPERATION_VIEWED = "intelligence.operation_viewed"
-VISITS_LISTED = "intelligence.visits_listed"
-VISIT_VIEWED = "intelligence.visit_viewed"
-
 
 # --- Reports --------------------------------------------------------------------------
 
@@ -103,7 +96,7 @@ def report_read(user: Any, report: IntelligenceReport) -> ReportReading:
         else:
             data[name] = getattr(report, name)
     record(
-        "intelligence.report_viewed",
+        IntelligenceAction.REPORT_VIEWED,
         actor=user,
         target=report,
         detail={"level": level, "conditions_version": report.conditions_version}
@@ -116,13 +109,10 @@ def report_read(user: Any, report: IntelligenceReport) -> ReportReading:
 # --- Matches --------------------------------------------------------------------------
 
 
-MATCHES_LISTED = "intelligence.matches_listed"
-
-
 def matches_listed(user: Any, match_ids: list[int]) -> None:
     """Audit one page of the match inbox, naming the matches given (the page and the API
     alike). The list names no other agency; opening a match is audited on its own."""
-    record(MATCHES_LISTED, actor=user, detail={"match_ids": match_ids})
+    record(IntelligenceAction.MATCHES_LISTED, actor=user, detail={"match_ids": match_ids})
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,7 @@ def match_open(user: Any, match_id: Any) -> MatchView:
     other_report_id = match.new_report_id if own_side == "existing" else match.existing_report_id
     entity = own_report.entities.filter(kind=match.kind, normalised=match.normalised).first()
     record(
-        "intelligence.match_viewed",
+        IntelligenceAction.MATCH_VIEWED,
         actor=user,
         target=match,
         detail={"own_report_id": own_report.pk},

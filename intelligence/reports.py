@@ -34,10 +34,11 @@ from django.utils.translation import gettext as _
 
 from agencies import access
 from agencies.models import Membership, User
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 from core.errors import IllegalTransition
 
+from .audit_actions import IntelligenceAction
 from .matching import match_later, withdraw_notices
 from .models import (
     ConditionsAcknowledgement,
@@ -66,7 +67,12 @@ def require_editor(actor: Any, report: IntelligenceReport) -> Membership:
     if membership.agency_id != report.originating_agency_id or not access.role_may(
         membership.role, ADD_REPORT
     ):
-        record(actions.FORBIDDEN, actor=actor, target=report, detail={"permission": ADD_REPORT})
+        record(
+            AuthAction.ACCESS_FORBIDDEN,
+            actor=actor,
+            target=report,
+            detail={"permission": ADD_REPORT},
+        )
         raise PermissionDenied(_("Only the originating agency may change this report."))
     if report.status == ReportStatus.ARCHIVED:
         raise IllegalTransition(_("An archived report cannot be changed."))
@@ -146,7 +152,7 @@ def report_create(
         report.save()
         write_relations(report, plan)
         record(
-            "intelligence.report_created",
+            IntelligenceAction.REPORT_CREATED,
             actor=actor,
             target=report,
             detail={"grading": report.grading, "tlp": report.tlp, "entities": _kinds(plan)},
@@ -199,7 +205,7 @@ def report_update(*, actor: User, report: IntelligenceReport, **fields: Any) -> 
         report.save()
         write_relations(report, plan)
         record(
-            "intelligence.report_updated",
+            IntelligenceAction.REPORT_UPDATED,
             actor=actor,
             target=report,
             detail={"fields": plan.changed},
@@ -227,7 +233,7 @@ def report_submit(*, actor: User, report: IntelligenceReport) -> IntelligenceRep
         report.submitted_by = actor
         report.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
         record(
-            "intelligence.report_submitted",
+            IntelligenceAction.REPORT_SUBMITTED,
             actor=actor,
             target=report,
             detail={
@@ -255,7 +261,7 @@ def report_archive(
         report.archived_at = timezone.now()
         report.save(update_fields=["status", "archived_at", "updated_at"])
         record(
-            "intelligence.report_archived",
+            IntelligenceAction.REPORT_ARCHIVED,
             actor=actor,
             target=report,
             detail={"from": previous, "reason": reason.strip()},
@@ -337,7 +343,7 @@ def report_regrade(
             **{f"new_{name}": value for name, value in new.items()},
         )
         record(
-            "intelligence.report_regraded",
+            IntelligenceAction.REPORT_REGRADED,
             actor=actor,
             target=report,
             detail={
@@ -408,7 +414,7 @@ def acknowledge_conditions(
         )
         if created:
             record(
-                "intelligence.conditions_acknowledged",
+                IntelligenceAction.CONDITIONS_ACKNOWLEDGED,
                 actor=actor,
                 target=current,
                 detail={"conditions_version": current.conditions_version},

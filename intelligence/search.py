@@ -38,10 +38,10 @@ from django.http import QueryDict
 from audit.record import record
 
 from . import audience
+from .audit_actions import IntelligenceAction
 from .filters import ReportFilter
 from .models import IntelligenceReport
 
-SEARCHED = "intelligence.searched"
 # Filters whose value may be free text (a name, an address): recorded as used, not stored.
 _FREE_TEXT_FILTERS = frozenset({"q", "area"})
 
@@ -95,7 +95,7 @@ def record_search(
         "results": found,
         "report_ids": [row.pk for row in shown],
     }
-    record(SEARCHED, actor=user, detail=detail)
+    record(IntelligenceAction.SEARCHED, actor=user, detail=detail)
 
 
 def visible_summary(report_row: IntelligenceReport, user: Any) -> str | None:

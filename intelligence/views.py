@@ -38,6 +38,7 @@ from core.errors import IllegalTransition
 from core.pagination import page_size
 
 from . import audience, operations, reads, report_fields, reports
+from .audit_actions import IntelligenceAction
 from .forms import (
     ArchiveForm,
     OperationForm,
@@ -571,7 +572,7 @@ def operation_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(visible, page_size(request)).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     record(
-        reads.OPERATIONS_LISTED,
+        IntelligenceAction.OPERATIONS_LISTED,
         actor=request.user,
         detail={"operation_ids": [operation.pk for operation in page.object_list]},
     )
@@ -615,7 +616,7 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for visit in visits:
         visit.indicator_labels = _indicator_labels(visit.indicators)
     record(
-        reads.OPERATION_VIEWED,
+        IntelligenceAction.OPERATION_VIEWED,
         actor=request.user,
         target=operation,
         detail={"visit_ids": [visit.pk for visit in visits]},
@@ -665,7 +666,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     notes_shown = _is_own_visit(request, visit)
     record(
-        reads.VISIT_VIEWED,
+        IntelligenceAction.VISIT_VIEWED,
         actor=user,
         target=visit,
         detail={"operation_id": visit.operation_id, "notes_shown": notes_shown},

@@ -27,6 +27,7 @@ from core.errors import IllegalTransition
 from notifications.services import notify_agency
 
 from . import jurisdictions
+from .audit_actions import ReferralAction
 from .calendar import due_date
 from .models import (
     Decision,
@@ -122,7 +123,9 @@ def nrm_refer(
             submitted_at=submitted_at,
             consent=consent,
         )
-        record("nrm.referred", actor=actor, target=nrm, detail={"child": case.is_child})
+        record(
+            ReferralAction.NRM_REFERRED, actor=actor, target=nrm, detail={"child": case.is_child}
+        )
     return nrm
 
 
@@ -217,7 +220,9 @@ def nrm_update(*, actor: User, nrm: NRMReferral, **fields: Any) -> NRMReferral:
             setattr(nrm, name, value)
         nrm.support_consent = support_consent
         nrm.save()
-        record("nrm.updated", actor=actor, target=nrm, detail={"fields": sorted(fields)})
+        record(
+            ReferralAction.NRM_UPDATED, actor=actor, target=nrm, detail={"fields": sorted(fields)}
+        )
     return nrm
 
 
@@ -261,7 +266,7 @@ def nrm_withdraw(*, actor: User, nrm: NRMReferral, reason: str = "") -> NRMRefer
         nrm.withdrawn_by = actor
         nrm.withdrawal_reason = reason.strip()
         nrm.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-        record("nrm.withdrawn", actor=actor, target=nrm)
+        record(ReferralAction.NRM_WITHDRAWN, actor=actor, target=nrm)
         _tell_nrm_agencies(
             nrm,
             "nrm.withdrawn",
@@ -331,7 +336,7 @@ def nrm_reconsideration_request(
             recorded_by=actor,
         )
         record(
-            "nrm.reconsideration_requested",
+            ReferralAction.NRM_RECONSIDERATION_REQUESTED,
             actor=actor,
             target=nrm,
             detail={"stage": stage, "extension": extension_granted},
@@ -379,7 +384,7 @@ def nrm_reconsideration_outcome(
             nrm.rg_decision, nrm.rg_decided_on = decision, outcome_on
             nrm.save(update_fields=["rg_decision", "rg_decided_on"])
         record(
-            "nrm.reconsideration_decided",
+            ReferralAction.NRM_RECONSIDERATION_DECIDED,
             actor=actor,
             target=nrm,
             detail={"stage": reconsideration.stage, "outcome": outcome},
@@ -423,7 +428,7 @@ def nrm_declined(*, actor: User, case: Case) -> NRMDecline:
         task_agency = None
     with transaction.atomic():
         decline = NRMDecline.objects.create(case=case, agency=membership.agency, recorded_by=actor)
-        record("nrm.declined", actor=actor, target=decline)
+        record(ReferralAction.NRM_DECLINED, actor=actor, target=decline)
         if task_agency is not None:
             case_tasks.task_open(
                 case=case,
@@ -494,7 +499,12 @@ def duty_to_notify_file(
             anonymous=anonymous,
             reference=reference,
         )
-        record("nrm.duty_to_notify", actor=actor, target=ms1, detail={"anonymous": anonymous})
+        record(
+            ReferralAction.NRM_DUTY_TO_NOTIFY,
+            actor=actor,
+            target=ms1,
+            detail={"anonymous": anonymous},
+        )
     return ms1
 
 

@@ -40,6 +40,7 @@ from casework.permissions import (
 from core.errors import IllegalTransition
 from notifications.services import notify, notify_agency
 
+from .audit_actions import ReferralAction
 from .models import Referral, ReferralKind, ReferralStatus, Urgency, respond_by_for
 from .permissions import ADD_REFERRAL, ANSWER_REFERRAL, CARE
 
@@ -57,6 +58,13 @@ ANSWERING_ROLES = CARE | {"officer", "prosecutor"}
 KIND_AGENCIES: dict[str, frozenset[str]] = {
     ReferralKind.POLICE_CRIME_REPORT: frozenset({AgencyKind.POLICE}),
     ReferralKind.PROSECUTION_FILE: frozenset({AgencyKind.PROSECUTION}),
+}
+
+# The audit action of the receiving agency's answer, by the status it moves the referral to.
+ANSWER_ACTION: dict[str, ReferralAction] = {
+    ReferralStatus.ACCEPTED: ReferralAction.ACCEPTED,
+    ReferralStatus.DECLINED: ReferralAction.DECLINED,
+    ReferralStatus.COMPLETED: ReferralAction.COMPLETED,
 }
 
 
@@ -192,7 +200,7 @@ def referral_send(
         referral.full_clean()
         referral.save()
         record(
-            "referral.sent",
+            ReferralAction.SENT,
             actor=actor,
             target=referral,
             detail={
@@ -266,7 +274,7 @@ def _transition(
     learns nothing from validation; under a row lock, only a referral in ``from_status``
     moves (409). The move records who answered and when, or, when it ``closes`` the
     referral, when it closed; ``then`` does the answer's own work (it may still refuse:
-    the transaction rolls back) and returns the audit detail of ``referral.<to>``; the
+    the transaction rolls back) and returns the audit detail of its ``ANSWER_ACTION``; the
     sender is told ``told``, formatted with the receiving agency's name."""
     _require_receiver(actor, referral)
     if errors:
@@ -293,7 +301,7 @@ def _transition(
         referral.save(update_fields=["status", *stamped, *fields])
         detail = then(referral) if then is not None else None
         event = str(to)
-        record(f"referral.{event}", actor=actor, target=referral, detail=detail)
+        record(ANSWER_ACTION[to], actor=actor, target=referral, detail=detail)
         _tell_sender(referral, event, told % {"agency": referral.to_agency.name})
     return referral
 
@@ -397,7 +405,7 @@ def referral_withdraw(*, actor: User, referral: Referral) -> Referral:
         referral.status = ReferralStatus.WITHDRAWN
         referral.closed_at = timezone.now()
         referral.save(update_fields=["status", "closed_at"])
-        record("referral.withdrawn", actor=actor, target=referral)
+        record(ReferralAction.WITHDRAWN, actor=actor, target=referral)
     return referral
 
 
@@ -503,7 +511,7 @@ def referrals_flag_overdue(*, now: datetime.datetime | None = None) -> int:
                 _("Your referral to %(agency)s has not been answered in time")
                 % {"agency": referral.to_agency.name},
             )
-            record("referral.overdue", actor=None, target=referral)
+            record(ReferralAction.OVERDUE, actor=None, target=referral)
             told += 1
     return told
 
@@ -523,7 +531,7 @@ def referrals_expire(*, now: datetime.datetime | None = None) -> int:
                 status=ReferralStatus.EXPIRED, closed_at=now
             ):
                 continue
-            record("referral.expired", actor=None, target=referral)
+            record(ReferralAction.EXPIRED, actor=None, target=referral)
             _tell_sender(
                 referral,
                 "expired",
@@ -610,7 +618,7 @@ def _referral_end_outside_partnership(referral_id: int, now: datetime.datetime) 
             referral.closed_at = now
             referral.save(update_fields=["status", "closed_at"])
         record(
-            "referral.ended",
+            ReferralAction.ENDED,
             actor=None,
             target=referral,
             detail={

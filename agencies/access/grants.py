@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit import actions
 from audit.record import record
 
+from ..audit_actions import AgencyAction
 from .capability import declared
 from .permission_rows import permission_id
 from .registry import registration_for, registrations
@@ -91,7 +91,7 @@ def grant(
         table.objects.bulk_create(rows, ignore_conflicts=True)  # type: ignore[attr-defined]
         created = _count(table, obj, reason_type, reason_id) - before
         record(
-            actions.GRANT_CREATED,
+            AgencyAction.GRANT_CREATED,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             target=obj,
             detail={
@@ -133,7 +133,7 @@ def revoke_for_reason(*, actor: Any, reason: models.Model) -> int:
                 removed += count
                 for target in registration.model._default_manager.filter(pk__in=affected):
                     record(
-                        actions.GRANT_REVOKED,
+                        AgencyAction.GRANT_REVOKED,
                         actor=actor if getattr(actor, "is_authenticated", False) else None,
                         target=target,
                         detail={"table": table._meta.label_lower, **_describe(reason)},
@@ -170,7 +170,7 @@ def revoke(
         count, _ = doomed.delete()
         if count:
             record(
-                actions.GRANT_REVOKED,
+                AgencyAction.GRANT_REVOKED,
                 actor=actor if getattr(actor, "is_authenticated", False) else None,
                 target=obj,
                 detail={

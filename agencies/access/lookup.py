@@ -10,7 +10,7 @@ from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from .scoping import visible
@@ -67,7 +67,7 @@ def refuse(user: Any, target: models.Model, perm: str) -> None:
     """Audit a refused attempt on ``target`` (an ``access.denied`` event); the caller then
     answers 404 exactly as for a record that does not exist."""
     actor = user if getattr(user, "is_authenticated", False) else None
-    record(actions.ACCESS_DENIED, actor=actor, target=target, detail={"permission": perm})
+    record(AuthAction.ACCESS_DENIED, actor=actor, target=target, detail={"permission": perm})
 
 
 def _lookup_is_valid(queryset: models.QuerySet[Any], lookup: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.record import record
 
 from .. import access, second_factor, services
@@ -63,21 +63,21 @@ class TokenView(APIView):
         instance, token = AuthToken.objects.create(user)
         second_factor.failures_reset(user)
         record(
-            actions.SECOND_FACTOR_PASSED,
+            AuthAction.SECOND_FACTOR_PASSED,
             actor=user,
             target=user,
             detail={"device": second_factor.device_kind(device), "door": "api_token"},
         )
         if second_factor.device_kind(device) == "recovery_code":
-            record(actions.RECOVERY_CODE_USED, actor=user, target=user, detail={"door": "api"})
-        record(actions.TOKEN_CREATED, actor=user, detail={"token_key": instance.token_key})
+            record(AuthAction.RECOVERY_CODE_USED, actor=user, target=user, detail={"door": "api"})
+        record(AuthAction.TOKEN_CREATED, actor=user, detail={"token_key": instance.token_key})
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
             record(
-                actions.TOKEN_REVOKED,
+                AuthAction.TOKEN_REVOKED,
                 actor=request.user,
                 detail={"token_key": request.auth.token_key},
             )

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from agencies import access, services
 from agencies.access import scoping
+from agencies.audit_actions import AgencyAction
 from agencies.backends import MembershipBackend
 from agencies.models import Role, User
 from agencies.permissions import MANAGE_AGENCY_USERS
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from tests.accesstest.models import Dossier, DossierAgencyGrant, Reason
 
@@ -140,7 +141,7 @@ def test_withdrawing_one_reason_leaves_grants_for_other_reasons(
     assert removed == 2
     assert visible(other_agency_caseworker) == {"Case file"}  # the referral still stands
     assert visible(other_agency_caseworker, SECRET) == set()
-    revoked = AuditEvent.objects.get(action=actions.GRANT_REVOKED)
+    revoked = AuditEvent.objects.get(action=AgencyAction.GRANT_REVOKED)
     assert revoked.actor == caseworker
     assert revoked.detail["reason_type"] == "accesstest.reason"
     assert revoked.target_id == str(dossier.pk)
@@ -159,7 +160,7 @@ def test_granting_twice_for_the_same_reason_is_idempotent_and_audited(
         access.grant(actor=caseworker, obj=dossier, perms=[VIEW], reason=lead, agency=harbour) == 0
     )
     assert DossierAgencyGrant.objects.count() == 1
-    events = AuditEvent.objects.filter(action=actions.GRANT_CREATED)
+    events = AuditEvent.objects.filter(action=AgencyAction.GRANT_CREATED)
     assert events.count() == 2
     assert events.first().detail["permissions"] == [VIEW]
     assert events.first().detail["agency_id"] == harbour.pk
@@ -346,7 +347,7 @@ def test_hidden_record_is_404_and_the_attempt_is_audited(
     assert access.get_visible_or_404(Dossier.objects.all(), user, VIEW, pk=dossier.pk) == dossier
     with pytest.raises(Http404):
         access.get_visible_or_404(Dossier.objects.all(), user, VIEW, pk=other_dossier.pk)
-    denied = AuditEvent.objects.get(action=actions.ACCESS_DENIED)
+    denied = AuditEvent.objects.get(action=AuthAction.ACCESS_DENIED)
     assert denied.actor == caseworker
     assert denied.target_id == str(other_dossier.pk)
     assert denied.detail == {"permission": VIEW}
@@ -356,7 +357,7 @@ def test_hidden_record_is_404_and_the_attempt_is_audited(
         access.get_visible_or_404(Dossier.objects.all(), user, VIEW, pk=999_999)
     with pytest.raises(Http404):
         access.get_visible_or_404(Dossier.objects.all(), user, VIEW, pk="not-a-number")
-    assert AuditEvent.objects.filter(action=actions.ACCESS_DENIED).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -367,7 +368,7 @@ def test_a_malformed_id_is_the_same_404_and_never_an_error(dossier, caseworker, 
     # a 500, and must not be told apart from a hidden or missing record.
     with pytest.raises(Http404):
         access.get_visible_or_404(Dossier.objects.all(), fresh(caseworker), VIEW, pk=malformed)
-    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
+    assert not AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED).exists()
 
 
 def test_the_404_helper_scopes_through_the_models_own_visible_to(caseworker):

@@ -10,7 +10,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from agencies.tests.factories import PASSWORD, code_for, sign_in, verify_session
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +27,16 @@ def test_login_and_logout_pages_are_audited(client, caseworker):
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302
 
-    login, logout = AuditEvent.objects.filter(action__in=[actions.LOGIN, actions.LOGOUT]).order_by(
-        "id"
-    )
+    login, logout = AuditEvent.objects.filter(
+        action__in=[AuthAction.LOGIN, AuthAction.LOGOUT]
+    ).order_by("id")
     assert (login.action, login.actor, login.actor_agency) == (
-        actions.LOGIN,
+        AuthAction.LOGIN,
         caseworker,
         caseworker.membership.agency,
     )
     assert login.request_id and login.ip_address == "127.0.0.1"
-    assert logout.action == actions.LOGOUT
+    assert logout.action == AuthAction.LOGOUT
 
 
 def test_failed_login_shows_an_error_and_is_audited_without_the_password(client, caseworker):
@@ -45,7 +45,7 @@ def test_failed_login_shows_an_error_and_is_audited_without_the_password(client,
     )
     assert response.status_code == 200
     assert b"Please enter a correct username and password" in response.content
-    failed = AuditEvent.objects.get(action=actions.LOGIN_FAILED)
+    failed = AuditEvent.objects.get(action=AuthAction.LOGIN_FAILED)
     assert failed.detail == {"username": "alice"}
     assert "wrong-password" not in str(failed.detail)
 
@@ -74,8 +74,8 @@ def test_api_token_lifecycle(caseworker):
 
     assert client.delete("/api/v1/auth/token/").status_code == 204
     assert client.get("/api/v1/me/").status_code == 401
-    assert AuditEvent.objects.filter(action=actions.TOKEN_CREATED).count() == 1
-    assert AuditEvent.objects.filter(action=actions.TOKEN_REVOKED).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.TOKEN_CREATED).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.TOKEN_REVOKED).count() == 1
 
 
 def test_expired_token_is_refused(caseworker):
@@ -95,7 +95,7 @@ def test_bad_token_requests_are_4xx_not_500(caseworker):
         format="json",
     )
     assert wrong.status_code == 401
-    assert AuditEvent.objects.filter(action=actions.LOGIN_FAILED).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.LOGIN_FAILED).count() == 1
 
 
 def test_password_reset_sends_a_link_without_saying_whether_the_account_exists(
@@ -137,7 +137,7 @@ def test_five_failed_logins_lock_the_username_in_both_doors(client, caseworker, 
     assert token.status_code in (401, 429)
     assert "token" not in token.json()
     assert (
-        AuditEvent.objects.filter(action=actions.LOGIN_FAILED).count()
+        AuditEvent.objects.filter(action=AuthAction.LOGIN_FAILED).count()
         >= settings.AXES_FAILURE_LIMIT
     )
 

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from knox.models import AuthToken
 
 from agencies import services
+from agencies.audit_actions import AgencyAction
 from agencies.models import AgencyKind, Membership, Role, User
 from agencies.tests.factories import AgencyFactory
-from audit import actions
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_admin_invites_a_user_who_gets_a_link_and_no_usable_password(
     email = mailoutbox[0]
     assert email.to == ["dora@example.org"]
     assert "/accounts/reset/" in email.body and "dora" in email.body
-    event = AuditEvent.objects.get(action=actions.MEMBERSHIP_CREATED)
+    event = AuditEvent.objects.get(action=AgencyAction.MEMBERSHIP_CREATED)
     assert event.actor == agency_admin and event.actor_agency == harbour
     assert event.detail["invited"] is True
 
@@ -148,7 +148,7 @@ def test_role_change_is_audited_and_not_for_oneself(agency_admin, caseworker):
         actor=agency_admin, membership=caseworker.membership, role=Role.CASE_MANAGER
     )
     assert Membership.objects.get(user=caseworker).role == Role.CASE_MANAGER
-    event = AuditEvent.objects.get(action=actions.MEMBERSHIP_ROLE_CHANGED)
+    event = AuditEvent.objects.get(action=AgencyAction.MEMBERSHIP_ROLE_CHANGED)
     assert event.detail == {"user_id": caseworker.pk, "from": "caseworker", "to": "case_manager"}
 
     with pytest.raises(ValidationError, match="your own role"):
@@ -165,7 +165,7 @@ def test_deactivation_ends_tokens_and_keeps_history(agency_admin, caseworker):
     assert not caseworker.is_active
     assert not AuthToken.objects.filter(user=caseworker).exists()
     assert AuditEvent.objects.filter(
-        action=actions.MEMBERSHIP_DEACTIVATED, detail__user_id=caseworker.pk
+        action=AgencyAction.MEMBERSHIP_DEACTIVATED, detail__user_id=caseworker.pk
     ).exists()
 
     with pytest.raises(ValidationError, match="your own account"):
@@ -206,7 +206,7 @@ def test_superusers_attach_existing_accounts_in_the_admin(admin_client, harbour,
     membership = Membership.objects.get(user=user)
     assert membership.agency == police
     assert AuditEvent.objects.filter(
-        action=actions.MEMBERSHIP_CREATED, detail__user_id=user.pk
+        action=AgencyAction.MEMBERSHIP_CREATED, detail__user_id=user.pk
     ).exists()
 
     response = admin_client.post(
@@ -214,4 +214,4 @@ def test_superusers_attach_existing_accounts_in_the_admin(admin_client, harbour,
     )
     assert response.status_code == 302
     assert Membership.objects.get(user=user).role == "analyst"
-    assert AuditEvent.objects.filter(action=actions.MEMBERSHIP_ROLE_CHANGED).exists()
+    assert AuditEvent.objects.filter(action=AgencyAction.MEMBERSHIP_ROLE_CHANGED).exists()

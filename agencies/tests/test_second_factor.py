@@ -33,7 +33,7 @@ from agencies.tests.factories import (
     sign_in,
     verify_session,
 )
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_a_wrong_code_does_not_confirm_the_app(harbour):
     assert not pending_device(dana).confirmed
     assert not StaticToken.objects.filter(device__user=dana).exists()
     assert client.get("/")["Location"].startswith(SETUP)
-    assert not audited(actions.DEVICE_ENROLLED, dana)
+    assert not audited(AuthAction.DEVICE_ENROLLED, dana)
 
 
 def test_the_right_code_confirms_the_app_shows_ten_recovery_codes_and_verifies_the_session(
@@ -186,7 +186,7 @@ def test_the_right_code_confirms_the_app_shows_ten_recovery_codes_and_verifies_t
     assert device.confirmed
     assert client.get("/").status_code == 200  # verified by the enrolment itself
 
-    assert audited(actions.DEVICE_ENROLLED, dana) == [
+    assert audited(AuthAction.DEVICE_ENROLLED, dana) == [
         {"device": "totp"},
         {"device": "recovery_code"},
     ]
@@ -234,7 +234,7 @@ def test_a_wrong_code_is_refused_and_audited_without_the_code(caseworker):
     assert response.status_code == 200
     assert "That code is not right" in response.content.decode()
     assert client.get("/")["Location"] == f"{VERIFY}?next=/"
-    assert audited(actions.SECOND_FACTOR_FAILED, caseworker) == [{"device": "code"}]
+    assert audited(AuthAction.SECOND_FACTOR_FAILED, caseworker) == [{"device": "code"}]
     assert code not in all_audit_details()
 
 
@@ -251,7 +251,7 @@ def test_wrong_codes_lock_the_username_out_and_sign_the_session_out(caseworker, 
     assert client.get("/")["Location"] == f"{LOGIN}?next=/"  # signed out
     again = Client().post(LOGIN, {"username": "alice", "password": PASSWORD})
     assert again.status_code == 429  # and the password no longer opens the first step
-    assert len(audited(actions.SECOND_FACTOR_FAILED, caseworker)) == limit
+    assert len(audited(AuthAction.SECOND_FACTOR_FAILED, caseworker)) == limit
 
 
 def test_signing_in_again_with_the_password_gives_no_fresh_allowance_of_code_guesses(
@@ -294,7 +294,7 @@ def test_the_right_code_goes_on_to_next(caseworker):
     assert response["Location"] == "/cases/"
     assert client.get("/").status_code == 200
     assert client.get("/cases/").status_code == 200
-    assert audited(actions.SECOND_FACTOR_PASSED, caseworker) == [{"device": "totp"}]
+    assert audited(AuthAction.SECOND_FACTOR_PASSED, caseworker) == [{"device": "totp"}]
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "http:evil"])
@@ -327,8 +327,8 @@ def test_a_recovery_code_works_once(caseworker):
     assert response.status_code == 200 and response.request["PATH_INFO"] == "/"
     assert "You used a recovery code; 9 left" in response.content.decode()
     assert not StaticToken.objects.filter(device__user=caseworker, token=codes[0]).exists()
-    assert audited(actions.RECOVERY_CODE_USED, caseworker) == [{"left": 9}]
-    assert {"device": "recovery_code"} in audited(actions.SECOND_FACTOR_PASSED, caseworker)
+    assert audited(AuthAction.RECOVERY_CODE_USED, caseworker) == [{"left": 9}]
+    assert {"device": "recovery_code"} in audited(AuthAction.SECOND_FACTOR_PASSED, caseworker)
     assert codes[0] not in all_audit_details()
 
     again = password_only(caseworker).post(VERIFY, {"code": codes[0]})
@@ -364,7 +364,7 @@ def test_a_new_set_of_recovery_codes_voids_the_old_one(caseworker):
     assert stored == set(new)
     assert password_only(caseworker).post(VERIFY, {"code": new[0]}).status_code == 302
     assert password_only(caseworker).post(VERIFY, {"code": old[1]}).status_code == 200
-    assert audited(actions.DEVICE_ENROLLED, caseworker) == [{"device": "recovery_code"}] * 2
+    assert audited(AuthAction.DEVICE_ENROLLED, caseworker) == [{"device": "recovery_code"}] * 2
 
 
 # --- the API --------------------------------------------------------------------------------
@@ -394,14 +394,14 @@ def test_a_wrong_password_and_a_wrong_code_get_the_same_answer(caseworker):
     assert issued.status_code == 201 and issued.json()["token"]
     assert AuthToken.objects.filter(user=caseworker).count() == 1
     assert {"device": "totp", "door": "api_token"} in audited(
-        actions.SECOND_FACTOR_PASSED, caseworker
+        AuthAction.SECOND_FACTOR_PASSED, caseworker
     )
 
     wrong_code_ = token_request("alice", PASSWORD, wrong_code(app_of(caseworker)))
     assert wrong_code_.status_code == 401
     assert wrong_code_.json() == wrong_password.json()
     assert AuthToken.objects.filter(user=caseworker).count() == 1
-    assert audited(actions.SECOND_FACTOR_FAILED, caseworker) == [{"device": "code"}]
+    assert audited(AuthAction.SECOND_FACTOR_FAILED, caseworker) == [{"device": "code"}]
 
 
 def test_a_recovery_code_makes_one_token_and_is_spent(caseworker):
@@ -410,7 +410,7 @@ def test_a_recovery_code_makes_one_token_and_is_spent(caseworker):
     assert issued.status_code == 201
     assert not StaticToken.objects.filter(device__user=caseworker, token=codes[3]).exists()
     assert StaticToken.objects.filter(device__user=caseworker).count() == 9
-    assert audited(actions.RECOVERY_CODE_USED, caseworker) == [{"door": "api"}]
+    assert audited(AuthAction.RECOVERY_CODE_USED, caseworker) == [{"door": "api"}]
     again = token_request("alice", PASSWORD, codes[3])
     assert again.status_code == 401
     assert again.json() == WRONG_CREDENTIALS
@@ -437,7 +437,7 @@ def test_wrong_codes_at_the_token_endpoint_lock_the_username(caseworker, setting
         # The last answer is django-axes' own lockout page (429, HTML).
         assert response.status_code in (401, 429)
         assert b'"token"' not in response.content
-    assert len(audited(actions.SECOND_FACTOR_FAILED, caseworker)) == settings.AXES_FAILURE_LIMIT
+    assert len(audited(AuthAction.SECOND_FACTOR_FAILED, caseworker)) == settings.AXES_FAILURE_LIMIT
     locked = Client().post(LOGIN, {"username": "alice", "password": PASSWORD})
     assert locked.status_code == 429
     assert LOCKED in locked.content

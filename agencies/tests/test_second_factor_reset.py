@@ -13,7 +13,7 @@ from knox.models import AuthToken
 
 from agencies import second_factor, services
 from agencies.tests.factories import PASSWORD, sign_in, verify_session
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from notifications.models import NotificationEvent
 
@@ -43,9 +43,9 @@ def test_the_service_removes_every_device_ends_sign_ins_tells_the_member_and_aud
     assert not StaticDevice.objects.filter(user=caseworker).exists()
     assert not AuthToken.objects.filter(user=caseworker).exists()
     assert browser.get("/").status_code == 302  # signed out
-    reset = AuditEvent.objects.get(action=actions.DEVICES_RESET)
+    reset = AuditEvent.objects.get(action=AuthAction.DEVICES_RESET)
     assert (reset.actor_id, reset.detail) == (agency_admin.pk, {"removed": 2})
-    ended = AuditEvent.objects.get(action=actions.SIGN_INS_ENDED)
+    ended = AuditEvent.objects.get(action=AuthAction.SIGN_INS_ENDED)
     assert ended.detail["reason"] == "second_factors_reset"
     event = NotificationEvent.objects.get(kind="account.second_factors_reset")
     assert caseworker.username not in event.message and caseworker.email not in event.message
@@ -73,7 +73,7 @@ def test_only_an_admin_of_the_members_own_agency_may_reset(
     with pytest.raises(ValidationError):
         services.member_second_factors_reset(actor=agency_admin, membership=agency_admin.membership)
     assert TOTPDevice.objects.filter(user__in=[caseworker, agency_admin]).count() == 2
-    assert not AuditEvent.objects.filter(action=actions.DEVICES_RESET).exists()
+    assert not AuditEvent.objects.filter(action=AuthAction.DEVICES_RESET).exists()
 
 
 def test_the_page_asks_for_confirmation_then_resets(login, caseworker, agency_admin):
@@ -119,7 +119,9 @@ def test_the_api_resets_and_answers_like_the_page(
     assert response.status_code == 200
     assert response.json()["id"] == caseworker.membership.pk
     assert not TOTPDevice.objects.filter(user=caseworker).exists()
-    assert AuditEvent.objects.for_target(caseworker).filter(action=actions.DEVICES_RESET).exists()
+    assert (
+        AuditEvent.objects.for_target(caseworker).filter(action=AuthAction.DEVICES_RESET).exists()
+    )
 
 
 def test_a_superuser_resets_in_the_django_admin(admin_client, admin_user, caseworker):
@@ -133,5 +135,5 @@ def test_a_superuser_resets_in_the_django_admin(admin_client, admin_user, casewo
     assert not TOTPDevice.objects.filter(user=caseworker).exists()
     assert TOTPDevice.objects.filter(user=admin_user).exists()  # never their own
     assert b"left alone" in response.content
-    reset = AuditEvent.objects.get(action=actions.DEVICES_RESET)
+    reset = AuditEvent.objects.get(action=AuthAction.DEVICES_RESET)
     assert reset.actor_id == admin_user.pk

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies import second_factor
 from agencies.tests.factories import PASSWORD, TEST_TOTP_KEY
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +33,14 @@ def test_a_second_app_can_go_the_last_cannot(login, caseworker):
 
     assert removed.status_code == 302
     assert not TOTPDevice.objects.filter(pk=old_phone.pk).exists()
-    event = AuditEvent.objects.get(action=actions.DEVICE_REMOVED)
+    event = AuditEvent.objects.get(action=AuthAction.DEVICE_REMOVED)
     assert (event.actor_id, event.detail) == (caseworker.pk, {"device": "totp"})
 
     last = TOTPDevice.objects.get(user=caseworker)
     refused = client.post("/accounts/security/remove/", {"device": last.persistent_id}, follow=True)
     assert b"This is your only authenticator app or passkey" in refused.content
     assert TOTPDevice.objects.filter(pk=last.pk).exists()
-    assert AuditEvent.objects.filter(action=actions.DEVICE_REMOVED).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.DEVICE_REMOVED).count() == 1
 
 
 def test_another_users_device_is_not_found(login, caseworker, case_manager):

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from agencies import services
 from agencies.models import Role, User
 from agencies.tests.factories import PASSWORD, sign_in
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +52,8 @@ def test_changing_ones_password_ends_every_other_session_and_every_token(casewor
     assert not is_signed_in(elsewhere)
     assert api.get("/api/v1/me/").status_code == 401
     assert not AuthToken.objects.filter(user=caseworker).exists()
-    assert AuditEvent.objects.filter(action=actions.PASSWORD_CHANGED, actor=caseworker).exists()
-    ended = AuditEvent.objects.get(action=actions.SIGN_INS_ENDED)
+    assert AuditEvent.objects.filter(action=AuthAction.PASSWORD_CHANGED, actor=caseworker).exists()
+    ended = AuditEvent.objects.get(action=AuthAction.SIGN_INS_ENDED)
     assert ended.detail == {"reason": "password_changed", "tokens_deleted": 1}
 
 
@@ -73,11 +73,11 @@ def test_a_password_reset_ends_every_session_and_token(caseworker, mailoutbox):
     assert api.get("/api/v1/me/").status_code == 401
     actions_seen = set(AuditEvent.objects.values_list("action", flat=True))
     assert {
-        actions.PASSWORD_RESET_REQUESTED,
-        actions.PASSWORD_RESET_COMPLETED,
-        actions.SIGN_INS_ENDED,
+        AuthAction.PASSWORD_RESET_REQUESTED,
+        AuthAction.PASSWORD_RESET_COMPLETED,
+        AuthAction.SIGN_INS_ENDED,
     } <= actions_seen
-    requested = AuditEvent.objects.get(action=actions.PASSWORD_RESET_REQUESTED)
+    requested = AuditEvent.objects.get(action=AuthAction.PASSWORD_RESET_REQUESTED)
     assert caseworker.email not in str(requested.detail)
 
 
@@ -100,7 +100,7 @@ def test_a_role_change_ends_sessions_and_tokens(caseworker, agency_admin):
     assert not is_signed_in(browser)
     assert api.get("/api/v1/me/").status_code == 401
     assert AuditEvent.objects.filter(
-        action=actions.SIGN_INS_ENDED, detail__reason="role_changed"
+        action=AuthAction.SIGN_INS_ENDED, detail__reason="role_changed"
     ).exists()
 
 

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from audit import actions, chain
+from audit import chain
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from audit.record import record
 from audit.tasks import publish_audit_chain_head, seal_audit_chain
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def trail() -> list[AuditEvent]:
     return [
-        record(actions.LOGIN, detail={"n": n, "why": "ünïcode ✓", "nested": {"b": 1, "a": 2}})
+        record(AuthAction.LOGIN, detail={"n": n, "why": "ünïcode ✓", "nested": {"b": 1, "a": 2}})
         for n in range(7)
     ]
 
@@ -61,7 +62,7 @@ def test_a_row_committed_late_is_sealed_in_a_later_run(trail):
     chain.seal(limit=3)
     assert chain.verify().ok  # a chain of three, four rows waiting
     assert chain.verify().unsealed == 4
-    later = record(actions.LOGOUT)
+    later = record(AuthAction.LOGOUT)
     chain.seal()
     assert AuditEvent.objects.get(pk=later.pk).chain_seq == 8
     assert chain.verify().ok
@@ -72,7 +73,7 @@ def test_the_trigger_lets_only_the_sealing_through(trail):
     sealed = AuditEvent.objects.order_by("id").first()
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=sealed.pk).update(chain_hash="f" * 64)  # reseal
-    unsealed = record(actions.LOGOUT)
+    unsealed = record(AuthAction.LOGOUT)
     with pytest.raises(DatabaseError), transaction.atomic():
         # Sealing while changing the content is not sealing.
         AuditEvent.objects.filter(pk=unsealed.pk).update(
@@ -119,7 +120,7 @@ def test_a_row_slipped_in_is_named(trail):
     chain.seal()
     with owner():
         AuditEvent.objects.filter(chain_seq__gte=4).update(chain_seq=None, chain_hash="")
-        forged = record(actions.LOGIN, detail={"n": "forged"})
+        forged = record(AuthAction.LOGIN, detail={"n": "forged"})
         AuditEvent.objects.filter(pk=forged.pk).update(chain_seq=4, chain_hash="b" * 64)
     verdict = chain.verify()
     assert not verdict.ok and f"audit row id {forged.pk} (place 4)" in verdict.problem
@@ -167,7 +168,7 @@ def test_beat_seals_and_publishes_the_head_to_the_log_and_by_email(
 ):
     settings.AUDIT_ANCHOR_EMAIL = ["anchors@example.org"]
     assert seal_audit_chain() == 7
-    record(actions.LOGOUT)
+    record(AuthAction.LOGOUT)
     with caplog.at_level("WARNING", logger="concord.audit.chain"):
         assert publish_audit_chain_head() == 8  # seals what waits, then publishes
     _seq, digest = chain.head()

@@ -18,7 +18,8 @@ from django.core.management import call_command
 from django.db import ProgrammingError, connection, transaction
 from psycopg2 import errors
 
-from audit import actions, chain, roles
+from audit import chain, roles
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from audit.record import record
 from conftest import need_service
@@ -229,7 +230,7 @@ def test_granting_again_changes_nothing():
 @pytest.mark.django_db(transaction=True)
 def test_beat_seals_the_chain_as_the_app_role():
     app = _need_two_roles()
-    trail = [record(actions.LOGIN, detail={"n": n}) for n in range(3)]
+    trail = [record(AuthAction.LOGIN, detail={"n": n}) for n in range(3)]
     with roles.connected_as(app, database=False):
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_user")

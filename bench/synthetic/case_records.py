@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from casework.audit_actions import CaseAction
 from casework.models import DEFAULT_URGENCY, DocumentPurpose, NeedStatus, NoteVisibility
 
 from . import vocab
@@ -71,7 +72,7 @@ class CaseRecordDrawing(Drawing):
                 rows[self.t_audit],
                 created,
                 case.worker,
-                "need.added",
+                CaseAction.NEED_ADDED,
                 "casework.case",
                 case.id,
                 case.id,

@@ -7,13 +7,20 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from agencies.audit_actions import AgencyAction
+from casework.audit_actions import CaseAction
 from casework.models import CaseStatus, ConsentMethod, ConsentScope, ExploitationType
 
 from . import vocab
 from .drawing import DAY, HISTORY_DAYS, AgencyPlan, CaseDraft, Drawing, Rows
 from .pgcopy import RawJSON, Table
 
-READ_ACTIONS = ("identity.viewed", "notes.viewed", "documents.listed", "location.viewed")
+READ_ACTIONS = (
+    CaseAction.IDENTITY_VIEWED,
+    CaseAction.NOTES_VIEWED,
+    CaseAction.DOCUMENTS_LISTED,
+    CaseAction.LOCATION_VIEWED,
+)
 
 # Consents recorded early in a case, with their chances. A child's are safeguarding bases.
 ADULT_CONSENTS = (
@@ -112,7 +119,7 @@ class CaseDrawing(Drawing):
             audit,
             opened,
             worker,
-            "case.created",
+            CaseAction.CREATED,
             "casework.case",
             case_id,
             case_id,
@@ -122,7 +129,7 @@ class CaseDrawing(Drawing):
             audit,
             opened,
             worker,
-            "grant.created",
+            AgencyAction.GRANT_CREATED,
             "casework.case",
             case_id,
             case_id,
@@ -135,7 +142,7 @@ class CaseDrawing(Drawing):
                 audit,
                 closed_at,
                 worker,
-                "case.closed",
+                CaseAction.CLOSED,
                 "casework.case",
                 case_id,
                 case_id,
@@ -207,7 +214,7 @@ class CaseDrawing(Drawing):
             rows[self.t_audit],
             recorded,
             case.worker,
-            "location.recorded",
+            CaseAction.LOCATION_RECORDED,
             "casework.case",
             case.id,
             case.id,
@@ -265,7 +272,7 @@ class CaseDrawing(Drawing):
             audit,
             given,
             case.worker,
-            "consent.recorded",
+            CaseAction.CONSENT_RECORDED,
             "casework.case",
             case.id,
             case.id,
@@ -276,7 +283,7 @@ class CaseDrawing(Drawing):
                 audit,
                 withdrawn_at,
                 case.worker,
-                "consent.withdrawn",
+                CaseAction.CONSENT_WITHDRAWN,
                 "casework.case",
                 case.id,
                 case.id,

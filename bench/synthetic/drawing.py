@@ -16,6 +16,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import accumulate
 from typing import Any
 
@@ -155,7 +156,7 @@ class Drawing:
         rows: list[tuple[Any, ...]],
         when: datetime.datetime,
         actor: int | None,
-        action: str,
+        action: StrEnum,
         target_type: str,
         target_id: int,
         case_id: int | None,

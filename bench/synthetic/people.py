@@ -13,6 +13,7 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agencies import second_factor
+from agencies.audit_actions import AgencyAction
 from agencies.models import Agency, AgencyKind, Membership, Partnership, Role, User
 
 from . import vocab
@@ -94,7 +95,7 @@ class PeopleDrawing(Drawing):
                 audit_rows,
                 created,
                 None,
-                "agency.created",
+                AgencyAction.CREATED,
                 "agencies.agency",
                 plan.id,
                 None,
@@ -197,7 +198,7 @@ class PeopleDrawing(Drawing):
                     audit_rows,
                     joined,
                     None,
-                    "membership.created",
+                    AgencyAction.MEMBERSHIP_CREATED,
                     "agencies.membership",
                     membership_id,
                     None,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from agencies.audit_actions import AgencyAction
 from casework.models import ConsentScope
+from referrals.audit_actions import ReferralAction
 from referrals.models import ReferralKind, ReferralStatus, Urgency, respond_by_for
 
 from . import vocab
@@ -166,7 +168,7 @@ class ReferralDrawing(CaseDrawing):
                 audit,
                 sent_at,
                 case.worker,
-                "referral.sent",
+                ReferralAction.SENT,
                 "referrals.referral",
                 referral_id,
                 case.id,
@@ -220,7 +222,7 @@ class ReferralDrawing(CaseDrawing):
                     audit,
                     answered_at,
                     answerer,
-                    "grant.created",
+                    AgencyAction.GRANT_CREATED,
                     "casework.case",
                     case.id,
                     case.id,
@@ -238,7 +240,7 @@ class ReferralDrawing(CaseDrawing):
                     audit,
                     answered_at,
                     answerer,
-                    "referral.accepted",
+                    ReferralAction.ACCEPTED,
                     "referrals.referral",
                     referral_id,
                     case.id,
@@ -249,7 +251,7 @@ class ReferralDrawing(CaseDrawing):
                         audit,
                         closed,
                         answerer,
-                        "referral.completed",
+                        ReferralAction.COMPLETED,
                         "referrals.referral",
                         referral_id,
                         case.id,
@@ -260,7 +262,7 @@ class ReferralDrawing(CaseDrawing):
                     audit,
                     answered_at,
                     answerer,
-                    "referral.declined",
+                    ReferralAction.DECLINED,
                     "referrals.referral",
                     referral_id,
                     case.id,
@@ -271,7 +273,7 @@ class ReferralDrawing(CaseDrawing):
                     audit,
                     closed,
                     case.worker,
-                    "referral.withdrawn",
+                    ReferralAction.WITHDRAWN,
                     "referrals.referral",
                     referral_id,
                     case.id,
@@ -282,7 +284,7 @@ class ReferralDrawing(CaseDrawing):
                     audit,
                     closed,
                     None,
-                    "referral.expired",
+                    ReferralAction.EXPIRED,
                     "referrals.referral",
                     referral_id,
                     case.id,

@@ -39,6 +39,7 @@ from audit.models import AuditEvent
 from audit.record import record
 from casework.models import Case
 
+from ..audit_actions import BenchAction
 from . import vocab
 
 AUDIT_TRIGGER = "audit_event_append_only"
@@ -176,7 +177,7 @@ def delete_synthetic(log: Callable[[str], None]) -> dict[str, int]:
             unsealed = cursor.rowcount
             cursor.execute(f"ALTER TABLE {audit_table} ENABLE TRIGGER {AUDIT_TRIGGER}")
             record(
-                "bench.synthetic_reset",
+                BenchAction.SYNTHETIC_RESET,
                 actor=None,
                 detail={"removed": dict(removed), "audit_chain_unsealed": unsealed},
             )

@@ -33,6 +33,7 @@ from audit.record import record
 from core.errors import IllegalTransition
 from notifications.services import notify
 
+from ..audit_actions import CaseAction
 from ..models import (
     REVIEW_TIERS,
     BreakGlassEvent,
@@ -55,8 +56,6 @@ BREAK_GLASS_PERMISSIONS = (
     VIEW_LOCATION,
 )
 
-
-BREAK_GLASS_REFUSED = "breakglass.refused"
 
 REASON_NEEDED = _lazy("State why a life is at risk.")
 GROUNDS_NEEDED = _lazy("Choose the grounds for breaking the glass.")
@@ -272,7 +271,7 @@ def break_glass_open(*, actor: User, case: Case, grounds: str, reason: str) -> B
         if refusal is not None:
             # Written in this transaction, which commits: the refusal stays on the trail.
             why, _error = refusal
-            record(BREAK_GLASS_REFUSED, actor=actor, target=case, detail={"why": why})
+            record(CaseAction.BREAKGLASS_REFUSED, actor=actor, target=case, detail={"why": why})
             if why == "daily_limit":
                 _tell_of_limit(actor, membership, now)
     if refusal is not None:
@@ -336,7 +335,7 @@ def _open(
         expires_at=event.expires_at,
     )
     record(
-        "breakglass.opened",
+        CaseAction.BREAKGLASS_OPENED,
         actor=actor,
         target=case,
         detail={
@@ -369,7 +368,7 @@ def break_glass_review(*, actor: User, event: BreakGlassEvent, note: str) -> Bre
         event.review_note = note.strip()
         event.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
         record(
-            "breakglass.reviewed",
+            CaseAction.BREAKGLASS_REVIEWED,
             actor=actor,
             target=event.case,
             detail={"break_glass_id": event.pk, "review_tier": event.review_tier},
@@ -409,7 +408,7 @@ def break_glass_remind_reviewers(*, now: datetime.datetime | None = None) -> int
                 ).update(review_tier=reviewers.tier)
                 if moved:
                     record(
-                        "breakglass.review_moved",
+                        CaseAction.BREAKGLASS_REVIEW_MOVED,
                         actor=None,
                         target=event.case,
                         detail={

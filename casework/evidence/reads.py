@@ -21,6 +21,7 @@ from agencies import access
 from agencies.models import User
 from audit.models import AuditEvent
 
+from ..audit_actions import CaseAction
 from ..models import (
     REVIEW_TIERS,
     BreakGlassEvent,
@@ -66,7 +67,12 @@ def evidence_request_get(user: Any, request_id: Any, **lookup: Any) -> EvidenceA
 
 # Reads of granted material, shown to the lead agency: what an officer holding an
 # approval opened on the case (every such read writes one of these audit events).
-GRANTED_READS = ("identity.viewed", "notes.viewed", "document.downloaded", "documents.listed")
+GRANTED_READS = (
+    CaseAction.IDENTITY_VIEWED,
+    CaseAction.NOTES_VIEWED,
+    CaseAction.DOCUMENT_DOWNLOADED,
+    CaseAction.DOCUMENTS_LISTED,
+)
 
 
 def granted_reads(case: Case, request: EvidenceAccessRequest | None = None) -> Any:
@@ -87,10 +93,12 @@ def describe_reads(case: Case, events: Iterable[AuditEvent]) -> list[AuditEvent]
     """The events with ``what`` in words for the lead agency: which document (by kind and
     date) was downloaded, how many granted notes were read. One query for the documents."""
     events = list(events)
-    doc_ids = {e.detail.get("document_id") for e in events if e.action == "document.downloaded"}
+    doc_ids = {
+        e.detail.get("document_id") for e in events if e.action == CaseAction.DOCUMENT_DOWNLOADED
+    }
     documents = {d.pk: d for d in Document.objects.filter(case=case, pk__in=doc_ids - {None})}
     for event in events:
-        if event.action == "document.downloaded":
+        if event.action == CaseAction.DOCUMENT_DOWNLOADED:
             document = documents.get(event.detail.get("document_id"))
             event.what = (
                 _("Downloaded the %(kind)s uploaded %(date)s")
@@ -101,16 +109,16 @@ def describe_reads(case: Case, events: Iterable[AuditEvent]) -> list[AuditEvent]
                 if document
                 else _("Downloaded a document since removed")
             )
-        elif event.action == "notes.viewed":
+        elif event.action == CaseAction.NOTES_VIEWED:
             n = len(event.detail.get("note_ids", []))
             event.what = ngettext("Read %(n)d granted note", "Read %(n)d granted notes", n) % {
                 "n": n
             }
         else:
             event.what = {
-                "identity.viewed": _("Viewed the identity"),
-                "location.viewed": _("Viewed the location"),
-                "documents.listed": _("Listed the documents granted"),
+                CaseAction.IDENTITY_VIEWED: _("Viewed the identity"),
+                CaseAction.LOCATION_VIEWED: _("Viewed the location"),
+                CaseAction.DOCUMENTS_LISTED: _("Listed the documents granted"),
             }.get(event.action, event.action)
     return events
 
@@ -208,7 +216,7 @@ def break_glass_reads(event: BreakGlassEvent) -> Any:
     return AuditEvent.objects.filter(
         case_id=event.case_id,
         actor_id=event.opened_by_id,
-        action__in=("identity.viewed", "location.viewed"),
+        action__in=(CaseAction.IDENTITY_VIEWED, CaseAction.LOCATION_VIEWED),
         occurred_at__gte=event.opened_at,
         occurred_at__lte=event.expires_at,
     )

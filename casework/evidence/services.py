@@ -34,6 +34,7 @@ from audit.record import record
 from core.errors import IllegalTransition
 from notifications.services import notify, notify_agency
 
+from ..audit_actions import CaseAction
 from ..models import (
     GRANTING_STATUSES,
     Case,
@@ -62,6 +63,11 @@ from ..permissions import (
 Status = EvidenceRequestStatus
 Kind = EvidenceItemKind
 
+# The audit action of an approval's end, by the status it ends in.
+ENDED_ACTION: dict[str, CaseAction] = {
+    Status.EXPIRED: CaseAction.EVIDENCE_EXPIRED,
+    Status.REVOKED: CaseAction.EVIDENCE_REVOKED,
+}
 # What an approved item grants its officer (documents and notes one by one).
 ITEM_PERMISSION = {
     Kind.DOCUMENT: VIEW_DOCUMENT,
@@ -171,7 +177,7 @@ def evidence_request_create(
             item.request = request
         EvidenceRequestItem.objects.bulk_create(parsed)
         record(
-            "evidence.requested",
+            CaseAction.EVIDENCE_REQUESTED,
             actor=actor,
             target=case,
             detail={"request_id": request.pk, "items": [_key(i) for i in parsed]},
@@ -292,7 +298,7 @@ def evidence_request_approve(
                     expires_at=ends,
                 )
         record(
-            "evidence.approved",
+            CaseAction.EVIDENCE_APPROVED,
             actor=actor,
             target=request.case,
             detail={
@@ -318,7 +324,7 @@ def evidence_request_decline(
         request.save()
         request.items.update(approved=False)
         detail = {"request_id": request.pk}
-        record("evidence.declined", actor=actor, target=request.case, detail=detail)
+        record(CaseAction.EVIDENCE_DECLINED, actor=actor, target=request.case, detail=detail)
         _tell_officer(request, "decided", _("Your evidence request on case %(ref)s was decided"))
     return request
 
@@ -334,7 +340,7 @@ def evidence_request_withdraw(
         request.ended_at, request.ended_by = timezone.now(), actor
         request.save()
         detail = {"request_id": request.pk}
-        record("evidence.withdrawn", actor=actor, target=request.case, detail=detail)
+        record(CaseAction.EVIDENCE_WITHDRAWN, actor=actor, target=request.case, detail=detail)
     return request
 
 
@@ -366,7 +372,7 @@ def _end(request: EvidenceAccessRequest, status: str, *, actor: Any, reason: str
     request.save()
     revoked = access.revoke_for_reason(actor=actor, reason=request)
     record(
-        f"evidence.{status}",
+        ENDED_ACTION[status],
         actor=actor,
         target=request.case,
         detail={"request_id": request.pk, "grants_revoked": revoked},
@@ -451,7 +457,7 @@ def evidence_requests_expire(*, now: datetime.datetime | None = None) -> int:
             claimed = approaching.filter(pk=request.pk).update(expiry_warned_at=now)
             if claimed:
                 record(
-                    "evidence.expiry_warned",
+                    CaseAction.EVIDENCE_EXPIRY_WARNED,
                     actor=None,
                     target=request.case,
                     detail={"request_id": request.pk},
@@ -504,7 +510,7 @@ def justice_outcome_record(*, actor: User, case: Case, **fields: Any) -> Justice
         outcome.full_clean()
         outcome.save()
         record(
-            "justice_outcome.recorded",
+            CaseAction.JUSTICE_OUTCOME_RECORDED,
             actor=actor,
             target=case,
             detail={"outcome_id": outcome.pk, "court_outcome": outcome.court_outcome},

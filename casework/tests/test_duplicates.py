@@ -21,6 +21,7 @@ from agencies.models import Agency, AgencyKind, Role, User
 from agencies.tests.factories import AgencyFactory, member
 from audit.models import AuditEvent
 from casework import duplicates, services
+from casework.audit_actions import CaseAction
 from casework.models import Case, PossibleDuplicate
 from casework.permissions import VIEW_CASE, VIEW_IDENTITY
 from core.errors import IllegalTransition
@@ -172,7 +173,9 @@ def test_both_sides_are_audited_without_the_other_case(
 ):
     found = {
         event.case_id: event
-        for event in AuditEvent.objects.filter(action=duplicates.FOUND).order_by("id")
+        for event in AuditEvent.objects.filter(action=CaseAction.POSSIBLE_DUPLICATE_FOUND).order_by(
+            "id"
+        )
     }
     assert set(found) == {at_harbour.pk, at_council.pk}
     ours, theirs = found[at_harbour.pk], found[at_council.pk]
@@ -252,7 +255,7 @@ def test_the_recorder_learns_the_agency_never_the_other_case(
     text = response.content.decode()
     for secret in (at_council.reference, "NOVAK", "Novák", "ANA", "1990"):
         assert secret not in text
-    audit = AuditEvent.objects.filter(action=duplicates.LISTED).latest("id")
+    audit = AuditEvent.objects.filter(action=CaseAction.POSSIBLE_DUPLICATES_LISTED).latest("id")
     assert audit.case_id == at_harbour.pk
     assert audit.detail == {"possible_duplicate_ids": [hit.pk]}
 
@@ -373,7 +376,10 @@ def test_not_the_same_person_closes_the_pair_for_both_sides(
     assert hits(other_agency_caseworker, at_council) == []
 
     # Audited on both sides, by ids; the reason is not in the trail.
-    dismissed = {e.case_id: e for e in AuditEvent.objects.filter(action=duplicates.DISMISSED)}
+    dismissed = {
+        e.case_id: e
+        for e in AuditEvent.objects.filter(action=CaseAction.POSSIBLE_DUPLICATE_DISMISSED)
+    }
     assert dismissed[at_harbour.pk].detail == {
         "possible_duplicate_id": ours.pk,
         "agency_id": council.pk,
@@ -407,13 +413,16 @@ def test_a_dismissed_pair_is_raised_again_only_when_a_name_or_the_birth_date_cha
     caseworker, other_agency_caseworker, at_harbour, at_council, harbour, council
 ):
     duplicates.dismiss(actor=caseworker, hit=row(at_harbour), reason="Not her")
-    found_before = AuditEvent.objects.filter(action=duplicates.FOUND).count()
+    found_before = AuditEvent.objects.filter(action=CaseAction.POSSIBLE_DUPLICATE_FOUND).count()
     # Unrelated changes: the pair stays answered.
     services.identity_save(actor=caseworker, case=at_harbour, phone="07700 900123")
     services.identity_save(actor=other_agency_caseworker, case=at_council, aliases=["Anka"])
     assert hits(caseworker, at_harbour) == []
     assert PossibleDuplicate.objects.filter(dismissed_at__isnull=False).count() == 2
-    assert AuditEvent.objects.filter(action=duplicates.FOUND).count() == found_before
+    assert (
+        AuditEvent.objects.filter(action=CaseAction.POSSIBLE_DUPLICATE_FOUND).count()
+        == found_before
+    )
     # The Council corrects the family name: the details are new, so is the question.
     services.identity_save(actor=other_agency_caseworker, case=at_council, family_name="Novack")
     assert hits(caseworker, at_harbour) == [(council.name, "likely")]

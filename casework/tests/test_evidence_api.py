@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from agencies import access
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from casework import consents, services
 from casework.models import BreakGlassGrounds
@@ -99,7 +99,7 @@ def test_asking_on_a_case_that_does_not_exist_or_is_hidden_is_the_same_400(
     assert missing.status_code == hidden.status_code == 400
     assert missing.json() == hidden.json() == {"case": ["There is no such case."]}
     assert AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED, actor=outside_officer, target_id=str(shared.pk)
+        action=AuthAction.ACCESS_DENIED, actor=outside_officer, target_id=str(shared.pk)
     ).exists()
     bad = api(police_officer).post(
         "/api/v1/evidence-requests/",
@@ -130,7 +130,7 @@ def test_a_hidden_request_is_the_same_404_as_a_missing_one_and_the_attempt_is_au
     page = login(other_agency_caseworker).get(f"/cases/{shared.pk}/evidence/{asked.pk}/")
     assert page.status_code == 404
     refused = AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED, actor=other_agency_caseworker, target_id=str(asked.pk)
+        action=AuthAction.ACCESS_DENIED, actor=other_agency_caseworker, target_id=str(asked.pk)
     )
     assert refused.count() == 2  # once at each door; none for the missing or malformed id
 

@@ -22,6 +22,7 @@ from core.errors import IllegalTransition
 from core.pagination import page_size
 
 from .. import reads, services
+from ..audit_actions import CaseAction
 from ..filters import CaseFilter, case_list_queryset, mark_open_needs
 from ..forms import CaseCreateForm, CaseForm, CloseForm
 from ..models import Case, CaseStatus
@@ -215,7 +216,7 @@ def case_access(request: HttpRequest, pk: int) -> HttpResponse:
         "case": case,
         "grants": _grant_rows(access.grants_on(case)),
         "sensitive_views": AuditEvent.objects.filter(
-            case_id=case.pk, action__in=["identity.viewed", "location.viewed"]
+            case_id=case.pk, action__in=[CaseAction.IDENTITY_VIEWED, CaseAction.LOCATION_VIEWED]
         ).select_related("actor", "actor_agency")[:50],
     }
     return render(request, "casework/case_access.html", context)

@@ -17,6 +17,7 @@ from agencies.tests.factories import AgencyFactory, member
 from audit import chain
 from audit.record import record
 from casework import duplicates, services
+from casework.audit_actions import CaseAction
 from casework.models import Case, Document, PossibleDuplicate
 from casework.permissions import VIEW_CASE, VIEW_IDENTITY
 
@@ -106,7 +107,8 @@ def test_the_other_sides_audit_trail_names_the_recorders_caseworker(
     rows = [
         r
         for r in response.json()["results"]
-        if r["action"] in (duplicates.FOUND, duplicates.DISMISSED)
+        if r["action"]
+        in (CaseAction.POSSIBLE_DUPLICATE_FOUND, CaseAction.POSSIBLE_DUPLICATE_DISMISSED)
     ]
     assert rows
     assert all(r["actor"] != caseworker.username for r in rows), rows
@@ -115,7 +117,9 @@ def test_the_other_sides_audit_trail_names_the_recorders_caseworker(
     if response.status_code == 404:
         manager = member(at_harbour.lead_agency, Role.CASE_MANAGER, username="harbour-cm")
         response = api(manager).get(f"/api/v1/cases/{at_harbour.pk}/audit/")
-    ours = [r for r in response.json()["results"] if r["action"] == duplicates.FOUND]
+    ours = [
+        r for r in response.json()["results"] if r["action"] == CaseAction.POSSIBLE_DUPLICATE_FOUND
+    ]
     assert all(r["actor"] != other_agency_caseworker.username for r in ours), ours
 
 

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core.api import ErrorSerializer
 
 from .. import exports
+from ..audit_actions import DashboardAction
 from ..filters import parse_filters
 from ..measures import build_dashboard
 from ..scope import Scope, agency_scope, partnership_scope
@@ -52,7 +53,7 @@ def read_dashboard(request: Request, scope_for: Callable[[Any, Any], Scope], pk:
     filters = parse_filters(scope, request.query_params)
     published = publish(build_dashboard(scope, filters))
     exports.audit_read(
-        exports.DASHBOARD_VIEWED, actor=user, scope=scope, filters=filters, format="api"
+        DashboardAction.VIEWED, actor=user, scope=scope, filters=filters, format="api"
     )
     return Response(published.as_dict())
 

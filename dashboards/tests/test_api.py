@@ -15,10 +15,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from dashboards.api.schema import DASHBOARD
-from dashboards.exports import DASHBOARD_VIEWED
+from dashboards.audit_actions import DashboardAction
 from dashboards.filters import Filters, default_period
 from dashboards.measures import build_dashboard
 from dashboards.scope import Scope
@@ -160,7 +160,7 @@ def test_another_partnerships_manager_gets_404(
     assert client.get(agency_url(harbour), YEAR).status_code == 404
     # Their own partnership opens.
     assert client.get(partnership_url(south_partnership), YEAR).status_code == 200
-    denied = AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=south_manager)
+    denied = AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED, actor=south_manager)
     assert {(event.target_type, event.target_id) for event in denied} == {
         ("agencies.partnership", str(northshire.id)),
         ("agencies.agency", str(harbour.pk)),
@@ -186,7 +186,7 @@ def test_a_case_manager_gets_403_for_any_partnership_dashboard_as_in_the_browser
         assert "partnership managers" in response.json()["detail"]
     page = f"/dashboards/partnership/{northshire.id}/"
     assert login(case_manager).get(page).status_code == 403
-    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
+    assert not AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED).exists()
 
 
 def test_a_role_without_dashboards_gets_403_audited(
@@ -199,12 +199,12 @@ def test_a_role_without_dashboards_gets_403_audited(
         assert "dashboards" in response.json()["detail"].lower()
         # The browser answers the same situation the same way (it was 404 there).
         assert login(caseworker).get(url.removeprefix("/api/v1")).status_code == 403
-    forbidden = AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=caseworker)
+    forbidden = AuditEvent.objects.filter(action=AuthAction.ACCESS_FORBIDDEN, actor=caseworker)
     paths = [partnership_url(northshire), agency_url(harbour)]
     assert sorted(event.detail["path"] for event in forbidden) == sorted(
         paths + [path.removeprefix("/api/v1") for path in paths]
     )
-    assert not AuditEvent.objects.filter(action=DASHBOARD_VIEWED).exists()
+    assert not AuditEvent.objects.filter(action=DashboardAction.VIEWED).exists()
 
 
 def test_anonymous_gets_401(api, data, northshire, harbour):
@@ -249,7 +249,7 @@ def test_a_bad_parameter_is_a_400_naming_it(api, data, manager, northshire, para
     errors = response.json()
     assert list(errors) == [field]
     assert errors[field] and all(isinstance(message, str) for message in errors[field])
-    assert not AuditEvent.objects.filter(action=DASHBOARD_VIEWED).exists()
+    assert not AuditEvent.objects.filter(action=DashboardAction.VIEWED).exists()
 
 
 def test_an_agency_outside_the_dashboard_is_a_400(api, data, manager, northshire, south_charity):
@@ -271,7 +271,7 @@ def test_each_read_is_audited_with_its_filters_as_codes(api, data, manager, nort
     params = {**YEAR, "agency": council.pk, "exploitation_type": "criminal"}
     api(manager).get(partnership_url(northshire), params)
     api(manager).get(agency_url(council), YEAR)
-    events = AuditEvent.objects.filter(action=DASHBOARD_VIEWED).order_by("id")
+    events = AuditEvent.objects.filter(action=DashboardAction.VIEWED).order_by("id")
     assert [(e.actor, e.target_type, e.target_id) for e in events] == [
         (manager, "agencies.partnership", str(northshire.id)),
         (manager, "agencies.agency", str(council.pk)),

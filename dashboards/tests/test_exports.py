@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from agencies.models import Role
 from agencies.tests.factories import member
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from dashboards import exports
+from dashboards.audit_actions import DashboardAction
 from dashboards.measures import build_dashboard
 from dashboards.models import ExportJob, ExportStatus
 from dashboards.suppression import publish
@@ -77,7 +78,7 @@ def test_the_button_makes_a_job_and_queues_its_id_after_the_commit(
         "region": None,
         "exploitation_type": "labour",
     }
-    event = AuditEvent.objects.get(action=exports.EXPORT_REQUESTED)
+    event = AuditEvent.objects.get(action=DashboardAction.EXPORT_REQUESTED)
     assert event.actor == manager
     assert event.detail == {"scope": "partnership", "filters": job.filters, "job": job.pk}
 
@@ -110,7 +111,7 @@ def test_the_job_builds_a_zip_with_each_published_table(
     assert "2025-01-01 to 2025-12-31" in readme
     for secret in ("Hoxha", "TEST-C"):
         assert all(secret not in archive.read(name).decode("utf-8-sig") for name in names)
-    downloaded = AuditEvent.objects.get(action=exports.EXPORT_DOWNLOADED)
+    downloaded = AuditEvent.objects.get(action=DashboardAction.EXPORT_DOWNLOADED)
     assert (downloaded.actor, downloaded.detail["job"]) == (manager, job.pk)
 
 
@@ -126,7 +127,7 @@ def test_only_the_requester_sees_or_downloads_the_export(
         assert login(manager).get(path).status_code == 200
     assert (
         AuditEvent.objects.filter(
-            action=actions.ACCESS_DENIED, actor=colleague, target_type="dashboards.exportjob"
+            action=AuthAction.ACCESS_DENIED, actor=colleague, target_type="dashboards.exportjob"
         ).count()
         == 2
     )
@@ -143,7 +144,7 @@ def test_a_role_without_dashboards_gets_403_for_any_export_whether_it_exists(
         for pk in (job.pk, 99_999):
             path = reverse(f"dashboards:{name}", args=[pk])
             assert login(caseworker).get(path).status_code == 403
-    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=caseworker).exists()
+    assert not AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED, actor=caseworker).exists()
 
 
 def test_the_task_refuses_a_requester_who_lost_the_role(
@@ -161,7 +162,7 @@ def test_the_task_refuses_a_requester_who_lost_the_role(
     assert not job.file
     assert job.finished_at is not None
     assert AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED, actor=manager, target_type="agencies.partnership"
+        action=AuthAction.ACCESS_DENIED, actor=manager, target_type="agencies.partnership"
     ).exists()
     # The page says so, to... nobody: their role no longer opens dashboards at all.
     detail = reverse("dashboards:export_detail", args=[job.pk])
@@ -260,7 +261,7 @@ def test_the_poller_stops_when_the_requester_loses_the_role(login, manager, part
     assert response.status_code == 286  # htmx: stop polling
     assert "hx-trigger" not in response.content.decode()
     assert "not available to you" in response.content.decode()
-    assert AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=manager).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.ACCESS_FORBIDDEN, actor=manager).count() == 1
     assert client.get(path).status_code == 403  # the page itself: the role opens none
 
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 
 from agencies.models import Role
 from agencies.tests.factories import member
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from dashboards import exports
+from dashboards.audit_actions import DashboardAction
 from dashboards.measures import build_dashboard
 from dashboards.suppression import publish
 from dashboards.tables import Column, PublishedRow, PublishedTable
@@ -158,7 +159,7 @@ def test_a_manager_of_another_partnership_is_refused_and_the_attempt_audited(
 ):
     assert login(south_manager).get(url("partnership", partnership.pk)).status_code == 404
     assert AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED,
+        action=AuthAction.ACCESS_DENIED,
         actor=south_manager,
         target_type="agencies.partnership",
         target_id=str(partnership.pk),
@@ -198,8 +199,10 @@ def test_a_role_without_dashboards_gets_the_same_403_whether_the_dashboard_exist
         for name in ("dashboard", "report"):
             assert client.get(url(kind, pk, name)).status_code == 403
             assert client.get(url(kind, 999_999, name)).status_code == 403
-    assert not AuditEvent.objects.filter(action=actions.ACCESS_DENIED).exists()
-    assert AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=caseworker).count() == 8
+    assert not AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED).exists()
+    assert (
+        AuditEvent.objects.filter(action=AuthAction.ACCESS_FORBIDDEN, actor=caseworker).count() == 8
+    )
 
 
 def test_the_nav_shows_dashboards_to_managers_only(login, manager, case_manager, caseworker):
@@ -305,7 +308,7 @@ def test_filters_are_applied_and_offered(login, manager, partnership, harbour, d
     html = response.content.decode()
     assert '<option value="labour" selected>' in html
     assert f'<option value="{harbour.pk}" selected>' in html
-    event = AuditEvent.objects.get(action=exports.DASHBOARD_VIEWED)
+    event = AuditEvent.objects.get(action=DashboardAction.VIEWED)
     assert event.detail == {
         "scope": "partnership",
         "format": "page",
@@ -335,7 +338,7 @@ def test_bad_filters_get_clear_errors_and_nothing_is_counted(login, manager, par
     assert "Agency 999999 is not one of this dashboard" in html
     assert 'aria-invalid="true"' in html
     assert "<table" not in html
-    assert not AuditEvent.objects.filter(action=exports.DASHBOARD_VIEWED).exists()
+    assert not AuditEvent.objects.filter(action=DashboardAction.VIEWED).exists()
     for name in ("report", "csv"):
         args = ("cases_by_month",) if name == "csv" else ()
         bad = login(manager).get(url("partnership", partnership.pk, name, *args, **params))
@@ -401,7 +404,7 @@ def test_the_csv_file_is_the_published_table(login, manager, partnership, publis
     assert months[0] == ["Month", "Opened", "Closed"]
     assert months[1] == ["January 2025", "<10", "<10"]
     assert months[-1] == ["Total", "12", "<10"]
-    events = AuditEvent.objects.filter(action=exports.CSV_DOWNLOADED)
+    events = AuditEvent.objects.filter(action=DashboardAction.CSV_DOWNLOADED)
     assert events.count() == sum(len(s.tables) for s in published.sections) + 1
     assert events.first().detail["table"] in {t.key for s in published.sections for t in s.tables}
 
@@ -458,7 +461,7 @@ def test_the_report_has_every_table_the_filters_the_time_and_the_threshold(
     assert "counts below 10 are hidden" in html
     assert "Counted at" in html
     assert "<canvas" not in html
-    event = AuditEvent.objects.get(action=exports.DASHBOARD_VIEWED)
+    event = AuditEvent.objects.get(action=DashboardAction.VIEWED)
     assert event.detail["format"] == "report"
     css = (Path(settings.BASE_DIR) / "static/css/concord.css").read_text()
     assert "@media print" in css

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from agencies import access
 from agencies.models import Role, role_fits_agency
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from dashboards.permissions import CAPABILITIES, VIEW_AGENCY, VIEW_PARTNERSHIP
 from dashboards.scope import AGENCY, PARTNERSHIP, agency_scope, dashboards_for, partnership_scope
@@ -23,7 +23,7 @@ from dashboards.tables import ScopeInfo
 
 def denials(user) -> list[tuple[str, str, str]]:
     return list(
-        AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=user).values_list(
+        AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED, actor=user).values_list(
             "target_type", "target_id", "detail__permission"
         )
     )

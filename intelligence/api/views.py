@@ -39,6 +39,7 @@ from casework.permissions import VIEW_CASE
 from core.errors import IllegalTransition
 
 from .. import audience, operations, reads, report_fields, reports
+from ..audit_actions import IntelligenceAction
 from ..filters import ReportFilter
 from ..models import (
     Entity,
@@ -347,7 +348,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         page = self.paginate_queryset(self.get_queryset())
         record(
-            reads.OPERATIONS_LISTED,
+            IntelligenceAction.OPERATIONS_LISTED,
             actor=request.user,
             detail={"operation_ids": [operation.pk for operation in page]},
         )
@@ -413,7 +414,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         page = self.paginate_queryset(visits)
         record(
-            reads.VISITS_LISTED,
+            IntelligenceAction.VISITS_LISTED,
             actor=user,
             target=operation,
             detail={"visit_ids": [visit.pk for visit in page]},

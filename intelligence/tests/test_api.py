@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from intelligence import operations
 from intelligence.models import GradingChange, IntelligenceReport, Operation, PremisesVisit
@@ -120,7 +120,7 @@ def test_a_report_outside_the_audience_is_404_and_audited(
     assert client.get(detail(report)).status_code == 404
     assert client.patch(detail(report), {"title": "X"}, format="json").status_code == 404
     assert client.post(f"{detail(report)}acknowledge-conditions/").status_code == 404
-    denied = AuditEvent.objects.for_target(report).filter(action=actions.ACCESS_DENIED)
+    denied = AuditEvent.objects.for_target(report).filter(action=AuthAction.ACCESS_DENIED)
     assert denied.filter(actor=outside_analyst).count() == 3
     # A role that never uses intelligence is refused before any report is looked up
     # (403, as in the browser): the same answer for a report that does not exist.
@@ -269,7 +269,9 @@ def test_roles_that_do_not_write_intelligence_are_refused(
     for user in (prosecutor, agency_admin, manager):
         assert write(api(user)).status_code == 403
         assert api(user).get(REPORTS).status_code == 403
-    assert AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=prosecutor).count() == 2
+    assert (
+        AuditEvent.objects.filter(action=AuthAction.ACCESS_FORBIDDEN, actor=prosecutor).count() == 2
+    )
     assert not IntelligenceReport.objects.exists()
 
 
@@ -390,7 +392,7 @@ def test_only_the_originating_agency_changes_a_report(
     assert refused.status_code == 403
     assert (
         AuditEvent.objects.for_target(report)
-        .filter(action=actions.FORBIDDEN, actor=immigration_analyst)
+        .filter(action=AuthAction.ACCESS_FORBIDDEN, actor=immigration_analyst)
         .exists()
     )
     report.refresh_from_db()
@@ -722,7 +724,7 @@ def test_visits_of_an_operation(
     assert api(outside_analyst).post(visits_of(operation), VISIT, format="json").status_code == 404
     assert (
         AuditEvent.objects.for_target(operation)
-        .filter(action=actions.ACCESS_DENIED, actor=outside_analyst)
+        .filter(action=AuthAction.ACCESS_DENIED, actor=outside_analyst)
         .count()
         == 2
     )

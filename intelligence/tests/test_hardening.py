@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from casework import services as casework
 from core.errors import IllegalTransition
@@ -483,7 +483,9 @@ def test_a_403_from_a_service_in_the_api_is_audited(
         detail(report), {"tlp": "GREEN", "regrade_reason": "Less sensitive"}, format="json"
     )
     assert response.status_code == 403
-    event = AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=caseworker).latest("id")
+    event = AuditEvent.objects.filter(action=AuthAction.ACCESS_FORBIDDEN, actor=caseworker).latest(
+        "id"
+    )
     assert event.detail == {"path": detail(report), "method": "PATCH"}
 
 

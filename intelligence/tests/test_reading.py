@@ -10,7 +10,7 @@ from django.http import Http404
 
 from agencies import access
 from agencies.models import User
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from casework import services as casework_services
 from intelligence import reads, reports
@@ -68,7 +68,7 @@ def test_a_report_outside_the_audience_is_404_and_the_attempt_audited(
         reads.report_read(outside_analyst, report)
     with pytest.raises(Http404):
         reads.report_get(outside_analyst, report.pk)
-    denied = AuditEvent.objects.for_target(report).filter(action=actions.ACCESS_DENIED)
+    denied = AuditEvent.objects.for_target(report).filter(action=AuthAction.ACCESS_DENIED)
     assert denied.filter(actor=outside_analyst).count() == 2
     assert audited_reads(outside_analyst, report) == []
 

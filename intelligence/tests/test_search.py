@@ -15,9 +15,10 @@ from agencies.models import User
 from audit.models import AuditEvent
 from intelligence import reports
 from intelligence.audience import readable_reports
+from intelligence.audit_actions import IntelligenceAction
 from intelligence.filters import ReportFilter
 from intelligence.models import IntelligenceReport
-from intelligence.search import SEARCHED, record_search, search_reports, visible_summary
+from intelligence.search import record_search, search_reports, visible_summary
 
 CONDITIONS = "Not to be disclosed to the employer."
 
@@ -253,7 +254,7 @@ def test_invalid_filters_say_what_is_wrong_and_find_nothing(
     assert backwards.errors["submitted_to"] == ["The end date is before the start date."]
     too_long = search_reports(immigration_analyst, {"q": "x" * 201})[0]
     assert "q" in too_long.errors
-    assert not AuditEvent.objects.filter(action=SEARCHED).exists()
+    assert not AuditEvent.objects.filter(action=IntelligenceAction.SEARCHED).exists()
 
 
 def test_the_query_dict_of_a_request_is_accepted(
@@ -288,7 +289,7 @@ def test_one_audit_event_per_search_without_the_words(
         record_search(immigration_analyst, filterset, found=len(rows), shown=rows)
 
     search({"q": "Kowalski", "area": "NE1", "tlp": "AMBER", "submitted_from": "2026-01-01"})
-    [event] = AuditEvent.objects.filter(action=SEARCHED)
+    [event] = AuditEvent.objects.filter(action=IntelligenceAction.SEARCHED)
     assert event.actor == immigration_analyst
     assert event.detail == {
         "filters": {"submitted_from": "2026-01-01", "tlp": "AMBER"},
@@ -298,8 +299,10 @@ def test_one_audit_event_per_search_without_the_words(
     }
     assert "Kowalski" not in str(event.detail) and "NE1" not in str(event.detail)
     search({})
-    assert AuditEvent.objects.filter(action=SEARCHED).count() == 2
-    assert AuditEvent.objects.filter(action=SEARCHED).order_by("id").last().detail == {
+    assert AuditEvent.objects.filter(action=IntelligenceAction.SEARCHED).count() == 2
+    assert AuditEvent.objects.filter(action=IntelligenceAction.SEARCHED).order_by(
+        "id"
+    ).last().detail == {
         "filters": {},
         "text_filters": [],
         "results": 2,

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.utils import timezone
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from notifications.context_processors import unread
 from notifications.models import Notification
@@ -78,7 +78,7 @@ def test_someone_elses_notification_is_404_and_audited(
     assert login(caseworker).post(f"/notifications/{theirs.pk}/read/").status_code == 404
     assert api(caseworker).post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
     assert Notification.objects.get(pk=theirs.pk).read_at is None
-    denied = AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=caseworker)
+    denied = AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED, actor=caseworker)
     assert denied.count() == 2
     assert {e.target_type for e in denied} == {"notifications.notification"}
     # A notification that does not exist answers the same.

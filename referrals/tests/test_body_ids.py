@@ -10,7 +10,7 @@ import pytest
 from agencies import access
 from agencies.models import NOT_A_CURRENT_PARTNER
 from agencies.tests.factories import AgencyFactory
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from casework import services as casework
 from casework.evidence import services as evidence_services
@@ -37,7 +37,7 @@ def _post(client, **fields):
 
 def _denied(case_id) -> int:
     return AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED, target_type="casework.case", target_id=str(case_id)
+        action=AuthAction.ACCESS_DENIED, target_type="casework.case", target_id=str(case_id)
     ).count()
 
 
@@ -100,7 +100,7 @@ def test_an_outcome_of_a_hidden_case_and_a_missing_outcome_are_one_answer(
     ]
     assert [a.status_code for a in answers] == [400] * 4
     assert all(a.json() == NO_SUCH_OUTCOME for a in answers)
-    denied = AuditEvent.objects.filter(action=actions.ACCESS_DENIED, actor=caseworker)
+    denied = AuditEvent.objects.filter(action=AuthAction.ACCESS_DENIED, actor=caseworker)
     assert list(denied.values_list("target_type", "target_id")) == [
         ("casework.justiceoutcome", str(elsewhere.pk))
     ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agencies.models import Role
 from agencies.tests.factories import member
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from casework import consents, transfers
 from casework import services as casework
@@ -104,7 +104,9 @@ def test_a_council_caseworker_who_sees_the_case_may_not_rewrite_harbours_nrm(
         )
     _unchanged(harbours_nrm)
     # Each refusal at a door is in the trail: two API patches and the page's post.
-    forbidden = AuditEvent.objects.filter(action=actions.FORBIDDEN, actor=other_agency_caseworker)
+    forbidden = AuditEvent.objects.filter(
+        action=AuthAction.ACCESS_FORBIDDEN, actor=other_agency_caseworker
+    )
     assert forbidden.count() == 3
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from referrals import services
 from referrals.models import Referral
@@ -32,7 +32,9 @@ def to_police(caseworker, case, police):
 
 def _denied(referral: Referral) -> int:
     return AuditEvent.objects.filter(
-        action=actions.ACCESS_DENIED, target_type="referrals.referral", target_id=str(referral.pk)
+        action=AuthAction.ACCESS_DENIED,
+        target_type="referrals.referral",
+        target_id=str(referral.pk),
     ).count()
 
 

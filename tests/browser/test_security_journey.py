@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from agencies.models import Agency, Role
 from agencies.services import agency_create
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from notifications.models import NotificationEvent
 from tests.browser.conftest import PASSWORD, fits_the_width, person
@@ -63,7 +63,7 @@ def test_an_admin_resets_a_members_second_factors_after_confirming(
     expect(page.get_by_text("Not set up yet")).to_be_visible()
     axe_check(page)
     assert not TOTPDevice.objects.filter(user__username="cara").exists()
-    assert AuditEvent.objects.filter(action=actions.DEVICES_RESET).count() == 1
+    assert AuditEvent.objects.filter(action=AuthAction.DEVICES_RESET).count() == 1
     assert NotificationEvent.objects.filter(kind="account.second_factors_reset").exists()
 
     # Cara's next sign-in: after the password, the setup page and nothing else.

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from agencies.models import Agency, Role, User
 from agencies.second_factor import recovery_codes_issue
 from agencies.services import agency_create, membership_create
-from audit import actions
+from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from tests.browser.conftest import PASSWORD, fits_the_width, person
 
@@ -177,7 +177,7 @@ def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(
     expect(warning).to_be_visible()
     axe_check(page)
     assert AuditEvent.objects.filter(
-        action=actions.RECOVERY_CODE_USED, target_id=str(user.pk), detail__left=9
+        action=AuthAction.RECOVERY_CODE_USED, target_id=str(user.pk), detail__left=9
     ).exists()
     log_out(page)
 
@@ -203,7 +203,7 @@ def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(
     visit("/")
     expect(page).to_have_url(at(live_server, VERIFY_PATH, next_path="/"))
     assert AuditEvent.objects.filter(
-        action=actions.SECOND_FACTOR_FAILED, target_id=str(user.pk), detail__device="code"
+        action=AuthAction.SECOND_FACTOR_FAILED, target_id=str(user.pk), detail__device="code"
     ).exists()
     assert StaticDevice.objects.get(user=user).token_set.count() == 9
 
@@ -275,7 +275,7 @@ def test_a_passkey_is_added_and_then_signs_in(
     stored = virtual_authenticator()
     assert len(stored) == 1 and stored[0]["rpId"] == "localhost"
     assert AuditEvent.objects.filter(
-        action=actions.DEVICE_ENROLLED, target_id=str(user.pk), detail__device="webauthn"
+        action=AuthAction.DEVICE_ENROLLED, target_id=str(user.pk), detail__device="webauthn"
     ).exists()
     page.get_by_role("link", name="I have kept them: continue").click()
     expect(page).to_have_url(live_server.url + "/")
@@ -294,7 +294,7 @@ def test_a_passkey_is_added_and_then_signs_in(
     expect(page.get_by_role("heading", name="Welcome, Pia Park")).to_be_visible()
     axe_check(page)
     passed = AuditEvent.objects.filter(
-        action=actions.SECOND_FACTOR_PASSED, target_id=str(user.pk), detail__device="webauthn"
+        action=AuthAction.SECOND_FACTOR_PASSED, target_id=str(user.pk), detail__device="webauthn"
     )
     assert passed.count() == 1
     assert passed.get().actor_id == user.pk
