@@ -63,7 +63,7 @@ Status = EvidenceRequestStatus
 Kind = EvidenceItemKind
 
 # What an approved item grants its officer (documents and notes one by one).
-ITEM_PERMISSION = {
+ITEM_PERMISSION: dict[str, str] = {
     Kind.DOCUMENT: VIEW_DOCUMENT,
     Kind.NOTE: VIEW_CASENOTE,
     Kind.IDENTITY: VIEW_IDENTITY,
