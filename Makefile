@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-code test lint check venv clean-var
+.PHONY: demo demo-code test lint typecheck check venv clean-var
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Concord needs Python 3.11 or newer"'
@@ -24,11 +24,16 @@ demo: venv
 test: venv
 	$(BIN)/python -m devtools.services test $(ARGS)
 
-## Static checks: lint, the floor plan (import contracts in pyproject.toml), Django's
+## Static checks: lint, the floor plan (import contracts in pyproject.toml), types, Django's
 ## system checks, migrations in step with the models.
-lint: venv
+lint: venv typecheck
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+
+## mypy with django-stubs and the DRF stubs ([tool.mypy] in pyproject.toml). The Django
+## plugin imports the test settings, which need a DATABASE_URL: it is never connected to.
+typecheck: venv
+	CONCORD_ENV=test DATABASE_URL=postgresql://mypy@127.0.0.1:5432/mypy $(BIN)/mypy .
 
 check: venv
 	$(BIN)/python -m devtools.services run -- sh -c '\

@@ -7,7 +7,7 @@ access engine (``agencies.access``).
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -224,7 +224,7 @@ def role_mismatch_message(role: str, kind: str) -> str:
 
 
 class PartnershipQuerySet(models.QuerySet["Partnership"]):
-    def current(self, today: datetime.date | None = None) -> PartnershipQuerySet:
+    def current(self, today: datetime.date | None = None) -> Self:
         """Partnerships whose information-sharing agreement is in force: started, not
         ended. A lapsed agreement shares nothing (break-glass, intelligence)."""
         today = today or timezone.localdate()
@@ -232,7 +232,7 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
             models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today), starts_on__lte=today
         )
 
-    def of_agency(self, agency: Agency | None) -> PartnershipQuerySet:
+    def of_agency(self, agency: Agency | None) -> Self:
         if agency is None:
             return self.none()
         return self.filter(
@@ -241,7 +241,7 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
             )
         )
 
-    def linking(self, agency: Agency, other: Agency) -> PartnershipQuerySet:
+    def linking(self, agency: Agency, other: Agency) -> Self:
         """Partnerships both agencies belong to. The one test of "may these two agencies
         share a case": ``Partnership.objects.current().linking(a, b).exists()`` (referrals,
         lead transfers; break-glass and intelligence ask the same question)."""

@@ -189,6 +189,7 @@ def sign_ins_end(*, actor: Any, user: User, reason: str, request: Any = None) ->
     from django.db.models import F
     from knox.models import AuthToken
 
+    tokens: int  # knox ships no types; QuerySet.delete() counts the rows it deleted
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(credentials_epoch=F("credentials_epoch") + 1)
         user.refresh_from_db(fields=["credentials_epoch"])

@@ -40,6 +40,8 @@ class RegistrationRules:
     request: Any
 
     def check_can_register(self) -> None:
+        # Mixed into django_otp_webauthn's registration views, which ship no types: the
+        # method extended is theirs.
         super().check_can_register()  # type: ignore[misc]
         user = self.request.user
         if second_factor.has_device(user) and not second_factor.recently_verified(self.request):

@@ -31,6 +31,8 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        # Carried on the request for the views and the error pages; not an attribute
+        # django-stubs declares on HttpRequest.
         request.request_id = request_id  # type: ignore[attr-defined]
         token = current.set(
             RequestContext(

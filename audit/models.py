@@ -44,6 +44,10 @@ class AuditEvent(models.Model):
 
     objects = AuditEventQuerySet.as_manager()
 
+    # Not a column: the event in words, set on loaded events by a page that shows them
+    # (casework.evidence.reads.describe_reads) and read only by that page.
+    what: str
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [

@@ -46,6 +46,7 @@ class PlainReader(Keyring):
 
 def install_plain_reader() -> None:
     reader = PlainReader(keyring())
+    # A benchmark's monkeypatch: the cached keyring() swapped for a plain function.
     core.fields.keyring = lambda: reader  # type: ignore[assignment]
 
 
@@ -56,7 +57,7 @@ def plain_reader() -> Iterator[None]:
     try:
         yield
     finally:
-        core.fields.keyring = saved  # type: ignore[assignment]
+        core.fields.keyring = saved
 
 
 def _make_case(actor: User, tag: str) -> Any:
@@ -210,9 +211,11 @@ def _measure(
                     client = (
                         doors.client_at(user, door, tokens)
                         if transport == doors.TEST_CLIENT
+                        # The HTTP transport is only listed when a server (a port) runs.
                         else doors.Connection(port, doors.http_headers(user, door, tokens))  # type: ignore[arg-type]
                     )
                     if transport == doors.HTTP:
+                        # The HTTP transport's client is the Connection made above.
                         connections.append(client)  # type: ignore[arg-type]
                     for page, url in pages.items():
                         if door == doors.TOKEN and "HTML" in page:

@@ -170,7 +170,7 @@ def cases_turning_adult(*, today: datetime.date | None = None) -> int:
         .order_by("pk")
         .values_list("pk", "identity__date_of_birth")
     )
-    due = [pk for pk, born in candidates if adult_on(born) <= today]
+    due = [pk for pk, born in candidates if born is not None and adult_on(born) <= today]
     return sum(_case_turn_adult(pk, today) for pk in due)
 
 

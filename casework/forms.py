@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from agencies.models import Agency, Partnership
+from core.form_fields import model_choice_field
 
 from .duplicates import REASON_NEEDED
 from .models import (
@@ -201,7 +202,7 @@ class NeedAddForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner_agency"].queryset = _active_agencies()  # type: ignore[attr-defined]
+        model_choice_field(self, "owner_agency").queryset = _active_agencies()
 
 
 class NeedEditForm(forms.Form):
@@ -218,7 +219,7 @@ class NeedEditForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner_agency"].queryset = _active_agencies()  # type: ignore[attr-defined]
+        model_choice_field(self, "owner_agency").queryset = _active_agencies()
 
 
 class ConsentForm(forms.Form):
@@ -252,7 +253,7 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = _active_agencies()  # type: ignore[attr-defined]
+        model_choice_field(self, "agency").queryset = _active_agencies()
 
 
 class NoteForm(forms.Form):
@@ -311,10 +312,8 @@ class TransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Only agencies in a partnership in force with the lead (the service checks again).
         partners = Partnership.objects.current().of_agency(lead_agency).member_ids()
-        field = self.fields["to_agency"]
-        field.queryset = (  # type: ignore[attr-defined]
-            _active_agencies().filter(pk__in=partners).exclude(pk=lead_agency.pk)
-        )
+        field = model_choice_field(self, "to_agency")
+        field.queryset = _active_agencies().filter(pk__in=partners).exclude(pk=lead_agency.pk)
 
 
 class DismissDuplicateForm(forms.Form):

@@ -178,14 +178,13 @@ def possible_duplicates(
         return []
     # The names are encrypted: the same person is found by the blind index, which also
     # meets "ANA NOVÁK" with "Ana Novak" and the names written the other way round.
-    matches = (
-        VictimIdentity.objects.filter(
-            match_exact=found.exact,
-            case__in=Case.objects.visible_to(user, VIEW_IDENTITY),
-        )
-        .exclude(case_id=exclude_case_id)
-        .values_list("case_id", flat=True)[:DUPLICATE_LIMIT]
+    identities = VictimIdentity.objects.filter(
+        match_exact=found.exact,
+        case__in=Case.objects.visible_to(user, VIEW_IDENTITY),
     )
+    if exclude_case_id is not None:
+        identities = identities.exclude(case_id=exclude_case_id)
+    matches = identities.values_list("case_id", flat=True)[:DUPLICATE_LIMIT]
     cases = list(
         Case.objects.select_related("lead_agency")
         .filter(pk__in=list(matches))

@@ -2,6 +2,8 @@
 download goes through an access-checked, audited view. They are encrypted at rest
 (``core.storage``)."""
 
+from typing import cast
+
 from django.conf import settings
 from django.utils.functional import LazyObject
 
@@ -18,8 +20,10 @@ class PrivateStorage(LazyObject):
         )
 
 
-private_storage = PrivateStorage()
+# The lazy proxy stands in for the storage it builds on first use (settings are read then),
+# as Django's own default_storage does.
+private_storage = cast(EncryptedFileSystemStorage, PrivateStorage())
 
 
 def get_private_storage() -> EncryptedFileSystemStorage:
-    return private_storage  # type: ignore[return-value]
+    return private_storage

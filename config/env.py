@@ -7,6 +7,7 @@ default.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from typing import TypeVar
@@ -39,10 +40,12 @@ class Env:
             return default
         return value
 
-    def optional_str(self, name: str) -> str | None:
+    # The readers below are named for the types they return, so within the class body
+    # `str`, `bool`, `int` and `list` are these methods: annotations say `builtins.`.
+    def optional_str(self, name: builtins.str) -> builtins.str | None:
         return self._raw(name)
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -55,7 +58,9 @@ class Env:
             f"{name} must be one of {sorted(_TRUE | _FALSE)}, not {value!r}."
         )
 
-    def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
+    def int(
+        self, name: builtins.str, default: builtins.int, *, minimum: builtins.int | None = None
+    ) -> builtins.int:
         value = self._raw(name)
         if value is None:
             return default
@@ -67,13 +72,17 @@ class Env:
             raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str]
+    ) -> builtins.list[builtins.str]:
         value = self._raw(name)
         if value is None:
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(
+        self, name: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str
+    ) -> builtins.str:
         value = self._raw(name)
         if value is None:
             return default

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.core import validators
@@ -22,6 +22,9 @@ from django.db import models
 from django.db.models.lookups import Exact
 
 from .crypto import keyring
+
+if TYPE_CHECKING:
+    from django import forms
 
 ALLOWED_LOOKUPS = frozenset({"isnull", "exact"})
 
@@ -38,7 +41,14 @@ class EmptyOnlyExact(Exact):
         return super().get_prep_lookup()
 
 
-class EncryptedMixin:
+# A mixin of model fields: type-checked as the field it is mixed into.
+if TYPE_CHECKING:
+    _FieldBase = models.Field[Any, Any]
+else:
+    _FieldBase = object
+
+
+class EncryptedMixin(_FieldBase):
     """Encrypts on the way to the database and decrypts on the way back."""
 
     encrypted = True
@@ -51,7 +61,7 @@ class EncryptedMixin:
 
     @property
     def encryption_context(self) -> str:
-        return f"{self.model._meta.db_table}.{self.column}"  # type: ignore[attr-defined]
+        return f"{self.model._meta.db_table}.{self.column}"
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name not in ALLOWED_LOOKUPS:
@@ -61,7 +71,7 @@ class EncryptedMixin:
             )
         if lookup_name == "exact":
             return EmptyOnlyExact
-        return super().get_lookup(lookup_name)  # type: ignore[misc]
+        return super().get_lookup(lookup_name)
 
     def get_transform(self, lookup_name: str) -> Any:
         raise FieldError(f"{self.encryption_context} is encrypted: no {lookup_name!r} in SQL.")
@@ -78,7 +88,7 @@ class EncryptedMixin:
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if not prepared:
-            value = self.get_prep_value(value)  # type: ignore[attr-defined]
+            value = self.get_prep_value(value)
         if value is None:
             return None
         text = self.to_text(value)
@@ -111,10 +121,19 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
 class EncryptedEmailField(EncryptedTextField):
     default_validators = [validators.validate_email]
 
-    def formfield(self, **kwargs: Any) -> Any:
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
         from django import forms
 
-        return super().formfield(**{"form_class": forms.EmailField, **kwargs})
+        return super().formfield(
+            form_class=form_class or forms.EmailField,
+            choices_form_class=choices_form_class,
+            **kwargs,
+        )
 
 
 class EncryptedDateField(EncryptedMixin, models.DateField):

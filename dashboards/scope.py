@@ -115,7 +115,7 @@ class DashboardPartnerships(PartnershipQuerySet):
         membership = access.active_membership(user)
         if membership is None or not access.role_may(membership.role, perm):
             return self.none()
-        return self.of_agency(membership.agency)  # type: ignore[return-value]
+        return self.of_agency(membership.agency)
 
 
 class DashboardAgencies(models.QuerySet[Agency]):

@@ -6,7 +6,7 @@ show on these forms."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency, SharingGroup
 from casework.models import Case, ExploitationType
 from casework.permissions import VIEW_CASE
+from core.form_fields import model_choice_field
 
 from .entities import EXAMPLES, normalise
 from .models import (
@@ -115,14 +116,24 @@ def parse_entity_lines(text: str, *, region: str) -> list[dict[str, str]]:
     return entities
 
 
-class DescribedChoicesMixin:
+# A mixin of forms: type-checked as the form it is mixed into.
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class DescribedChoicesMixin(_FormBase):
     """Radio groups rendered with each choice's meaning beside it (``_radios.html``)."""
 
     def described_choices(self, name: str) -> list[dict[str, Any]]:
-        bound = self[name]  # type: ignore[index]
+        bound = self[name]
         help_texts = GRADING_HELP.get(name, {})
         current = bound.value()
         current = "" if current is None else str(current)
+        # A radio group's field is a ChoiceField, its choices normalised by Django to
+        # (value, label) pairs; the stubs type Field, which has no choices.
+        choices = bound.field.choices  # type: ignore[attr-defined]
         return [
             {
                 "id": f"{bound.auto_id}_{index}",
@@ -131,7 +142,7 @@ class DescribedChoicesMixin:
                 "help": help_texts.get(str(value), ""),
                 "checked": str(value) == current,
             }
-            for index, (value, label) in enumerate(bound.field.choices)
+            for index, (value, label) in enumerate(choices)
             if value != ""
         ]
 
@@ -139,9 +150,7 @@ class DescribedChoicesMixin:
     def radio_choices(self) -> dict[str, list[dict[str, Any]]]:
         """Each radio group's choices with their meaning, by field name (for templates)."""
         return {
-            name: self.described_choices(name)
-            for name in GRADING_RADIOS
-            if name in self.fields  # type: ignore[attr-defined]
+            name: self.described_choices(name) for name in GRADING_RADIOS if name in self.fields
         }
 
 
@@ -295,12 +304,10 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
             self.fields["review_on"].help_text = _("Leave blank to keep the current date.")
         self.user = user
         self.agency = agency
-        self.fields["sharing_group"].queryset = SharingGroup.objects.for_agency(  # type: ignore[attr-defined]
+        model_choice_field(self, "sharing_group").queryset = SharingGroup.objects.for_agency(
             agency
         ).order_by("name")
-        self.fields["tlp_recipients"].queryset = (  # type: ignore[attr-defined]
-            _other_agencies(agency)
-        )
+        model_choice_field(self, "tlp_recipients").queryset = _other_agencies(agency)
         if not grading:
             for name in ("source_evaluation", "intelligence_assessment", "handling_code"):
                 del self.fields[name]
@@ -405,9 +412,7 @@ class RegradeForm(DescribedChoicesMixin, forms.Form):
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["tlp_recipients"].queryset = (  # type: ignore[attr-defined]
-            _other_agencies(agency)
-        )
+        model_choice_field(self, "tlp_recipients").queryset = _other_agencies(agency)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -457,9 +462,7 @@ class OperationForm(forms.Form):
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["partner_agencies"].queryset = (  # type: ignore[attr-defined]
-            _other_agencies(agency)
-        )
+        model_choice_field(self, "partner_agencies").queryset = _other_agencies(agency)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

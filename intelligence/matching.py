@@ -55,8 +55,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -73,6 +73,9 @@ from .audit_actions import IntelligenceAction
 from .models import Entity, EntityKind, IntelligenceReport, Match, MatchingJob, ReportStatus
 from .permissions import MATCH_NOTIFIED_ROLES, VIEW_MATCH
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # Where a match notification leads (the inbox the views step mounts at this path).
 MATCH_INBOX_URL = "/intelligence/matches/"
 # The kind of a match's notifications (what ``withdraw_notices`` takes back).
@@ -83,9 +86,18 @@ def _entity_word(kind: str) -> str:
     return str(EntityKind(kind).label).lower()
 
 
+class _ExistingAgency(TypedDict):
+    existing_agency: int
+
+
+class _Sides(TypedDict):
+    new_side: bool
+    existing_side: bool
+
+
 def _candidates(
     report: IntelligenceReport, own: list[tuple[str, str]], within: Iterable[int]
-) -> list[Entity]:
+) -> list[WithAnnotations[Entity, _Sides]]:
     """The entities of other agencies' submitted reports (among ``within``) that name one
     of ``own`` (kind, normal form), where at least one side may read the other's report;
     one SQL query.
@@ -330,10 +342,14 @@ def withdraw_notices(*, actor: User, report: IntelligenceReport) -> None:
         )
 
     # ``report`` as the new report: the existing reports' agencies were told of it.
-    lost_existing = list(
-        Match.objects.filter(new_report=report, existing_agency_told=True)
-        .exclude(reads_report("existing_report__originating_agency_id"))
-        .annotate(existing_agency=F("existing_report__originating_agency_id"))
+    # The plugin types the annotation, but MatchQuerySet iterates as plain Match rows.
+    lost_existing = cast(
+        "list[WithAnnotations[Match, _ExistingAgency]]",
+        list(
+            Match.objects.filter(new_report=report, existing_agency_told=True)
+            .exclude(reads_report("existing_report__originating_agency_id"))
+            .annotate(existing_agency=F("existing_report__originating_agency_id"))
+        ),
     )
     # ``report`` as the existing report: the new reports' submitters were told of it.
     lost_new = list(
@@ -389,7 +405,11 @@ def _contact_route(agency: Agency) -> str:
 
 
 def _tell(
-    *, actor: User, report: IntelligenceReport, matches: list[Match], candidates: list[Entity]
+    *,
+    actor: User,
+    report: IntelligenceReport,
+    matches: list[Match],
+    candidates: Sequence[Entity],
 ) -> None:
     """One notification per agency and kind of entity on each side that was told (its
     agency may read the other report), naming only the kind and the agency to contact."""

@@ -10,7 +10,7 @@ events named here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from django.http import Http404
 
@@ -24,6 +24,10 @@ from . import audience
 from .audit_actions import IntelligenceAction
 from .models import HandlingCode, IntelligenceReport, Match
 from .permissions import VIEW_MATCH, VIEW_REPORT
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 
 # --- Reports --------------------------------------------------------------------------
 
@@ -115,6 +119,13 @@ def matches_listed(user: Any, match_ids: list[int]) -> None:
     record(IntelligenceAction.MATCHES_LISTED, actor=user, detail={"match_ids": match_ids})
 
 
+class _ReaderSide(TypedDict):
+    """What ``MatchQuerySet.visible_to`` adds to each match, for its reader's side."""
+
+    own_report_id: int
+    other_agency_id: int
+
+
 @dataclass(frozen=True)
 class MatchView:
     """One match as its reader sees it when they open it (audited): their report, the
@@ -136,7 +147,10 @@ class MatchView:
 def match_open(user: Any, match_id: Any) -> MatchView:
     """One match the user is told of (``Match.objects.visible_to``), or 404 as if it did
     not exist (audited when it exists); the opening is audited."""
-    match = access.get_visible_or_404(Match.objects.all(), user, VIEW_MATCH, pk=match_id)
+    match = cast(
+        "WithAnnotations[Match, _ReaderSide]",
+        access.get_visible_or_404(Match.objects.all(), user, VIEW_MATCH, pk=match_id),
+    )
     own_report = IntelligenceReport.objects.get(pk=match.own_report_id)
     own_side: Literal["existing", "new"] = (
         "existing" if match.own_report_id == match.existing_report_id else "new"

@@ -305,7 +305,7 @@ def report_regrade(
         )
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the grading changes.")})
-    wanted = {
+    wanted: dict[str, Any] = {
         name: value
         for name, value in {
             "source_evaluation": source_evaluation,

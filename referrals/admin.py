@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import DutyToNotify, NRMReferral, Referral
 
@@ -21,13 +24,13 @@ class ReferralAdmin(admin.ModelAdmin):
     list_select_related = ["case", "from_agency", "to_agency"]
     exclude = ["reason", "decline_reason"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -37,10 +40,10 @@ class NRMReferralAdmin(admin.ModelAdmin):
     list_filter = ["rg_decision", "cg_decision"]
     list_select_related = ["case", "agency"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -49,8 +52,8 @@ class DutyToNotifyAdmin(admin.ModelAdmin):
     list_display = ["pk", "case", "agency", "submitted_at", "anonymous"]
     list_select_related = ["case", "agency"]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

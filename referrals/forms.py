@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership
 from casework.models import Case, JusticeOutcome
+from core.form_fields import model_choice_field
 
 from .models import (
     Decision,
@@ -103,9 +104,9 @@ class ReferralForm(forms.Form):
             ]
             self.fields["justice_outcome"].required = True
             del self.fields["share_identity"]
-        self.fields["to_agency"].queryset = agencies  # type: ignore[attr-defined]
-        field = self.fields["justice_outcome"]
-        field.queryset = outcomes  # type: ignore[attr-defined]
+        model_choice_field(self, "to_agency").queryset = agencies
+        field = model_choice_field(self, "justice_outcome")
+        field.queryset = outcomes
         field.label_from_instance = lambda o: (
             _("%(when)s by %(agency)s: %(outcome)s")
             % {
@@ -113,7 +114,7 @@ class ReferralForm(forms.Form):
                 "agency": o.recorded_by_agency.name,
                 "outcome": o.get_court_outcome_display().lower(),
             }
-        )  # type: ignore[attr-defined]
+        )
         if not outcomes.exists():
             del self.fields["justice_outcome"]
 

@@ -302,6 +302,8 @@ def nrm_reconsideration_request(
         )
     decided_on = nrm.cg_decided_on if stage == Stage.CG else nrm.rg_decided_on
     deadline = nrm.reconsideration_deadline
+    # reconsideration_stage names a stage only when its negative decision has a date.
+    assert decided_on is not None and deadline is not None
     errors: dict[str, str] = {}
     if requested_by not in Requester.values:
         errors["requested_by"] = _("Choose who asked for the reconsideration.")

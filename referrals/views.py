@@ -182,7 +182,7 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
         and case.justice_outcomes.filter(recorded_by_agency_id=membership.agency_id).exists()
         and access.agency_can(request.user, VIEW_CASE, case)
     )
-    if not (lead or file_only):
+    if membership is None or not (lead or file_only):
         raise PermissionDenied(_("Only the lead agency's caseworkers refer this case."))
     initial = {}
     if request.GET.get("outcome", "").isdigit():
@@ -190,7 +190,7 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     form = ReferralForm(
         request.POST or None,
         initial=initial,
-        own_agency=membership.agency,  # type: ignore[union-attr]
+        own_agency=membership.agency,
         case=case,
         file_only=file_only,
     )
@@ -231,7 +231,8 @@ def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: fo
     data = form.cleaned_data
     try:
         if action == "decision":
-            changed = form.changed_values()  # type: ignore[attr-defined]
+            assert isinstance(form, NRMDecisionForm)  # _RECORD_FORMS["decision"]
+            changed = form.changed_values()
             if not changed:
                 messages.info(request, _("Nothing was changed: the NRM record is as it was."))
                 return True

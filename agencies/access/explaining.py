@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ..models import Role
 from .capability import active_membership, capabilities, is_superuser, role_may
 from .permission_rows import in_force, split_permission
-from .registry import registration_for
+from .registry import OBJECT_ID, registration_for
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def grants_on(obj: models.Model, *, include_expired: bool = False) -> list[Grant
         ("agency", registration.agency_grants, "group__agency"),
         ("user", registration.user_grants, "user"),
     ):
-        rows = table.objects.filter(content_object_id=obj.pk).select_related(
+        rows = table.objects.filter(**{OBJECT_ID: obj.pk}).select_related(
             holder, "permission__content_type", "reason_type"
         )
         if not include_expired:

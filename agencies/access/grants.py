@@ -17,11 +17,11 @@ from audit.record import record
 from ..audit_actions import AgencyAction
 from .capability import declared
 from .permission_rows import permission_id
-from .registry import registration_for, registrations
+from .registry import OBJECT_ID, registration_for, registrations
 from .scoping import PERSONAL_GRANTS
 
 if TYPE_CHECKING:
-    from ..models import Agency
+    from ..models import Agency, AgencyGrant, UserGrant
 
 
 def _reason_key(reason: models.Model) -> tuple[ContentType, int]:
@@ -62,7 +62,7 @@ def grant(
     registration = registration_for(type(obj))
     reason_type, reason_id = _reason_key(reason)
     common = {
-        "content_object_id": obj.pk,
+        OBJECT_ID: obj.pk,
         "reason_type": reason_type,
         "reason_id": reason_id,
         "expires_at": expires_at,
@@ -88,7 +88,7 @@ def grant(
             ]
             table = registration.user_grants
         before = _count(table, obj, reason_type, reason_id)
-        table.objects.bulk_create(rows, ignore_conflicts=True)  # type: ignore[attr-defined]
+        table._default_manager.bulk_create(rows, ignore_conflicts=True)
         created = _count(table, obj, reason_type, reason_id) - before
         record(
             AgencyAction.GRANT_CREATED,
@@ -110,7 +110,7 @@ def _count(
     table: type[models.Model], obj: models.Model, reason_type: ContentType, reason_id: int
 ) -> int:
     return table._default_manager.filter(
-        content_object_id=obj.pk, reason_type=reason_type, reason_id=reason_id
+        **{OBJECT_ID: obj.pk}, reason_type=reason_type, reason_id=reason_id
     ).count()
 
 
@@ -126,7 +126,7 @@ def revoke_for_reason(*, actor: Any, reason: models.Model) -> int:
         for registration in registrations():
             for table in (registration.agency_grants, registration.user_grants):
                 doomed = table.objects.filter(reason_type=reason_type, reason_id=reason_id)
-                affected = sorted(set(doomed.values_list("content_object_id", flat=True)))
+                affected = sorted(set(doomed.values_list(OBJECT_ID, flat=True)))
                 if not affected:
                     continue
                 count, _ = doomed.delete()
@@ -154,11 +154,12 @@ def revoke(
     if (agency is None) == (user is None):
         raise ValueError("Revoke from exactly one of an agency or a user.")
     registration = registration_for(type(obj))
+    doomed: models.QuerySet[AgencyGrant] | models.QuerySet[UserGrant]
     if agency is not None:
         doomed = registration.agency_grants.objects.filter(group_id=agency.group_id)
     else:
-        doomed = registration.user_grants.objects.filter(user_id=user.pk)  # type: ignore[assignment]
-    doomed = doomed.filter(content_object_id=obj.pk)
+        doomed = registration.user_grants.objects.filter(user_id=user.pk)
+    doomed = doomed.filter(**{OBJECT_ID: obj.pk})
     if perms is not None:
         doomed = doomed.filter(
             permission_id__in=[permission_id(p, registration.model) for p in perms]

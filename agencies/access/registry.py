@@ -17,6 +17,12 @@ class Registration:
     user_grants: type[UserGrant]
 
 
+# The grant tables' column naming the granted record. Each concrete table declares it (a
+# ForeignKey to its registered model); the abstract bases the engine is typed against do
+# not, so django-stubs, which checks a literal lookup keyword against the abstract base's
+# fields, would reject it. The engine's lookups name it through this constant.
+OBJECT_ID = "content_object_id"
+
 _registry: dict[type[models.Model], Registration] = {}
 
 
@@ -34,9 +40,10 @@ def register(
 
 
 def registration_for(model: type[models.Model]) -> Registration:
-    concrete = model._meta.concrete_model
+    # Options.concrete_model is None only while the model class is being built.
+    concrete = model._meta.concrete_model or model
     try:
-        return _registry[concrete]  # type: ignore[index]
+        return _registry[concrete]
     except KeyError:
         raise ImproperlyConfigured(
             f"{model.__name__} is not registered with the access engine."

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from .capability import active_membership, capabilities, is_superuser, role_may
 from .permission_rows import in_force, permission_id
-from .registry import Registration, registration_for, registrations
+from .registry import OBJECT_ID, Registration, registration_for, registrations
 
 M = TypeVar("M", bound=models.Model)
+QS = TypeVar("QS", bound="models.QuerySet[Any]")
 
 
 # Personal (user) grants are rare: break-glass, an individual share. A user who holds none
@@ -107,16 +108,16 @@ def granted(model: type[models.Model], user: Any, perm: str) -> Granted | None:
     return Granted(
         by_agency=registration.agency_grants.objects.filter(
             live, group_id=membership.agency.group_id, permission_id=pid
-        ).values("content_object_id"),
+        ).values(OBJECT_ID),
         by_user=registration.user_grants.objects.filter(
             live, user_id=user.pk, permission_id=pid
-        ).values("content_object_id")
+        ).values(OBJECT_ID)
         if personal is None or registration.model in personal
         else None,
     )
 
 
-def scope(queryset: models.QuerySet[M], user: Any, perm: str) -> models.QuerySet[M]:
+def scope(queryset: QS, user: Any, perm: str) -> QS:
     """``queryset`` narrowed to the rows ``user`` may ``perm``, in one SQL query."""
     if is_superuser(user):
         return queryset
@@ -144,10 +145,11 @@ class ScopedQuerySet(models.QuerySet[M]):
     _granted: Granted | None = None
 
     def visible_to(self, user: Any, perm: str) -> ScopedQuerySet[M]:
-        return scope(self, user, perm)  # type: ignore[return-value]
+        return scope(self, user, perm)
 
     def _clone(self) -> ScopedQuerySet[M]:
-        clone = super()._clone()  # type: ignore[misc]
+        # QuerySet._clone is Django's private copy hook, which django-stubs does not declare.
+        clone: ScopedQuerySet[M] = super()._clone()  # type: ignore[misc]
         clone._granted = self._granted
         return clone
 
@@ -212,11 +214,11 @@ def perms_for(user: Any, obj: models.Model) -> frozenset[str]:
     registration = registration_for(type(obj))
     live = in_force(timezone.now())
     rows = registration.agency_grants.objects.filter(
-        live, group_id=membership.agency.group_id, content_object_id=obj.pk
+        live, group_id=membership.agency.group_id, **{OBJECT_ID: obj.pk}
     ).values_list("permission__content_type__app_label", "permission__codename")
     rows = rows.union(
         registration.user_grants.objects.filter(
-            live, user_id=user.pk, content_object_id=obj.pk
+            live, user_id=user.pk, **{OBJECT_ID: obj.pk}
         ).values_list("permission__content_type__app_label", "permission__codename")
     )
     held = {f"{app_label}.{codename}" for app_label, codename in rows}

@@ -185,9 +185,12 @@ class MemberViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        manager = access.active_membership(request.user)
+        if manager is None:  # _require_manager let them in: they hold a membership
+            raise PermissionDenied("Only an agency administrator may manage users.")
         membership = services.membership_create(
             actor=request.user,
-            agency=access.active_membership(request.user).agency,  # type: ignore[union-attr]
+            agency=manager.agency,
             username=data["user"]["username"],
             email=data["user"]["email"],
             first_name=data["user"].get("first_name", ""),

@@ -115,11 +115,12 @@ def describe_reads(case: Case, events: Iterable[AuditEvent]) -> list[AuditEvent]
                 "n": n
             }
         else:
-            event.what = {
+            labels: dict[str, str] = {
                 CaseAction.IDENTITY_VIEWED: _("Viewed the identity"),
                 CaseAction.LOCATION_VIEWED: _("Viewed the location"),
                 CaseAction.DOCUMENTS_LISTED: _("Listed the documents granted"),
-            }.get(event.action, event.action)
+            }
+            event.what = labels.get(event.action, event.action)
     return events
 
 

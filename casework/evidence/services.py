@@ -69,7 +69,7 @@ ENDED_ACTION: dict[str, CaseAction] = {
     Status.REVOKED: CaseAction.EVIDENCE_REVOKED,
 }
 # What an approved item grants its officer (documents and notes one by one).
-ITEM_PERMISSION = {
+ITEM_PERMISSION: dict[str, str] = {
     Kind.DOCUMENT: VIEW_DOCUMENT,
     Kind.NOTE: VIEW_CASENOTE,
     Kind.IDENTITY: VIEW_IDENTITY,

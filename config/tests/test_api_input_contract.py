@@ -229,6 +229,7 @@ def _send(
     answer = Answer(0, None)
     try:
         with transaction.atomic():
+            # _client returns an APIClient when api=True; it is typed for both doors.
             client: APIClient = _client(role, world, api=True)  # type: ignore[assignment]
             client.raise_request_exception = False  # a crash is an answer (500) here
             if options:

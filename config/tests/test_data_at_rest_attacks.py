@@ -129,10 +129,10 @@ def test_the_other_sides_audit_trail_names_the_recorders_caseworker(
 def test_a_documents_description_is_stored_in_clear(caseworker, at_harbour, private_root):
     """README "Keys for data at rest": everything that identifies a victim *and the free
     text written about them* is encrypted, document names included. ``original_name`` is
-    (casework/models/documents.py ``Document.original_name``), but ``Document.description``, the free
-    text the uploader writes and the label the case page shows instead of the name, is a
-    plain ``CharField`` (casework/models/documents.py, class Document): it lands in the table, in
-    every backup and ``pg_dump``, in clear."""
+    (``Document.original_name`` in casework/models/documents.py), but
+    ``Document.description``, the free text the uploader writes and the label the case
+    page shows instead of the name, is a plain ``CharField`` (class Document): it lands in
+    the table, in every backup and ``pg_dump``, in clear."""
     text = "Passport of Ana Novak, born 3 March 1990, kept by the site manager"
     document = services.document_upload(
         actor=caseworker,

@@ -58,6 +58,6 @@ def forms_with_errors(context: template.Context) -> list[BaseForm]:
     found: list[BaseForm] = []
     for form in candidates:
         if form.is_bound and form.errors and all(form is not seen for seen in found):
-            form.error_summary_shown = True  # type: ignore[attr-defined]
+            form.error_summary_shown = True
             found.append(form)
     return found

@@ -32,6 +32,7 @@ def grid_table(
         rows=rows,
         column_totals=sums if column_totals else None,
         grand_total=sum(sums) if row_totals and column_totals else None,
+        # A test's extra Table fields, of whatever types those fields take.
         **extra,  # type: ignore[arg-type]
     )
 
