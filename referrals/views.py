@@ -6,8 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Value, When
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,11 +52,11 @@ def _referral(request: HttpRequest, pk: int) -> Referral:
     )
 
 
-URGENCY_ORDER = When_(
-    When(urgency=Urgency.EMERGENCY, then=Value(0)),
-    When(urgency=Urgency.URGENT, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
+URGENCY_ORDER = models.Case(
+    models.When(urgency=Urgency.EMERGENCY, then=models.Value(0)),
+    models.When(urgency=Urgency.URGENT, then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
 )
 
 
