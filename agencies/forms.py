@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agency, Role, role_fits_agency
@@ -34,13 +33,3 @@ class MemberRoleForm(forms.Form):
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = roles_for(agency)
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, shown on the form: field errors by field, the rest on top.
-    The browser's twin of core.api.as_drf_validation_error."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)

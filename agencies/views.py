@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.forms import form_page
+
 from . import access, second_factor, services
 from .forms import MemberCreateForm, MemberRoleForm
-from .forms import apply_service_errors as _apply_errors
 from .models import Agency, Membership
 from .permissions import MANAGE_AGENCY_USERS
 
@@ -48,21 +50,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
 def member_create(request: HttpRequest) -> HttpResponse:
     agency = _admin_agency(request)
     form = MemberCreateForm(request.POST or None, agency=agency)
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership = services.membership_create(
-                actor=request.user, agency=agency, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(user)s was added and emailed an invitation.")
-                % {"user": membership.user.username},
-            )
-            return redirect("agencies:member_list")
-    return render(request, "agencies/member_form.html", {"agency": agency, "form": form})
+    return form_page(
+        request,
+        form,
+        service=lambda: services.membership_create(
+            actor=request.user, agency=agency, **form.cleaned_data
+        ),
+        success=lambda membership: (
+            _("%(user)s was added and emailed an invitation.") % {"user": membership.user.username}
+        ),
+        redirect_to=reverse("agencies:member_list"),
+        page=lambda: render(request, "agencies/member_form.html", {"agency": agency, "form": form}),
+    )
 
 
 @login_required
@@ -70,25 +69,24 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agency = _admin_agency(request)
     membership = _member(request, pk)
     form = MemberRoleForm(request.POST or None, agency=agency, initial={"role": membership.role})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.membership_change_role(
-                actor=request.user, membership=membership, role=form.cleaned_data["role"]
-            )
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The role was changed. It applies from their next page."))
-            return redirect("agencies:member_list")
-    return render(
+    return form_page(
         request,
-        "agencies/member_detail.html",
-        {
-            "agency": agency,
-            "member": membership,
-            "form": form,
-            "second_factors": second_factor.device_labels(membership.user),
-        },
+        form,
+        service=lambda: services.membership_change_role(
+            actor=request.user, membership=membership, role=form.cleaned_data["role"]
+        ),
+        success=_("The role was changed. It applies from their next page."),
+        redirect_to=reverse("agencies:member_list"),
+        page=lambda: render(
+            request,
+            "agencies/member_detail.html",
+            {
+                "agency": agency,
+                "member": membership,
+                "form": form,
+                "second_factors": second_factor.device_labels(membership.user),
+            },
+        ),
     )
 
 

@@ -5,18 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import (
-    Case as When_,
-)
-from django.db.models import (
-    Exists,
-    IntegerField,
-    OuterRef,
-    Prefetch,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import FilterSet
@@ -41,12 +31,12 @@ def case_list_queryset(user: Any) -> QuerySet[Case]:
     return (
         Case.objects.visible_to(user, VIEW_CASE)
         .annotate(
-            risk_rank=When_(
+            risk_rank=models.Case(
                 *[
-                    When(risk_level=level, then=Value(rank))
+                    models.When(risk_level=level, then=models.Value(rank))
                     for rank, level in enumerate(RISK_ORDER)
                 ],
-                output_field=IntegerField(),
+                output_field=models.IntegerField(),
             ),
         )
         .prefetch_related(

@@ -28,13 +28,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import access
-from agencies.forms import apply_service_errors
 from agencies.models import Agency
 from audit.record import record
 from casework import services as casework
 from casework.models import Case, ExploitationType
 from casework.permissions import ADD_CASE, VIEW_CASE
-from core.errors import IllegalTransition
+from core.forms import form_page, posted_data
 from core.pagination import page_size
 
 from . import audience, operations, reads, report_fields, reports
@@ -77,11 +76,6 @@ from .search import record_search, search_reports, visible_summary
 # --- Helpers ----------------------------------------------------------------------------
 
 
-def _data(request: HttpRequest) -> Any:
-    """Bind forms on POST only (an empty POST is still a submission, with its errors)."""
-    return request.POST if request.method == "POST" else None
-
-
 def _require_any(request: HttpRequest, *perms: str, message: str) -> None:
     """The role may never do this, whatever the record: 403."""
     if not any(access.user_may(request.user, perm) for perm in perms):
@@ -115,8 +109,12 @@ def _require_originating(request: HttpRequest, report: IntelligenceReport) -> No
         raise PermissionDenied(_("An archived report cannot be changed."))
 
 
+def _report_url(report: IntelligenceReport) -> str:
+    return reverse("intelligence:report_detail", kwargs={"pk": report.pk})
+
+
 def _to_report(report: IntelligenceReport) -> HttpResponse:
-    return redirect("intelligence:report_detail", pk=report.pk)
+    return redirect(_report_url(report))
 
 
 def _error_message(request: HttpRequest, error: ValidationError) -> None:
@@ -191,27 +189,26 @@ def _submitted() -> str:
     )
 
 
-def _create_from_form(
+def _asks_to_submit(request: HttpRequest) -> bool:
+    return request.POST.get("action") == "submit"
+
+
+def _report_create(
     request: HttpRequest, form: ReportForm, *, visit: PremisesVisit | None = None
-) -> IntelligenceReport | None:
+) -> IntelligenceReport:
     """Create (and submit, if asked) a report from a valid form; link the visit it came
     from. All or nothing: a refused submission leaves no draft behind."""
-    submit = request.POST.get("action") == "submit"
-    try:
-        with transaction.atomic():
-            report = reports.report_create(actor=request.user, **form.report_fields())
-            if submit:
-                report = reports.report_submit(actor=request.user, report=report)
-            if visit is not None:
-                operations.visit_link(actor=request.user, visit=visit, report=report)
-    except ValidationError as error:
-        apply_service_errors(form, error)
-        return None
-    if submit:
-        messages.success(request, _submitted())
-    else:
-        messages.success(request, _("The report was saved as a draft."))
+    with transaction.atomic():
+        report = reports.report_create(actor=request.user, **form.report_fields())
+        if _asks_to_submit(request):
+            report = reports.report_submit(actor=request.user, report=report)
+        if visit is not None:
+            operations.visit_link(actor=request.user, visit=visit, report=report)
     return report
+
+
+def _created(request: HttpRequest) -> str:
+    return _submitted() if _asks_to_submit(request) else _("The report was saved as a draft.")
 
 
 def _changed_only(
@@ -252,12 +249,17 @@ def report_create(request: HttpRequest) -> HttpResponse:
         ADD_REPORT,
         message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
     )
-    form = ReportForm(_data(request), user=request.user, agency=_agency(request))
-    if request.method == "POST" and form.is_valid():
-        report = _create_from_form(request, form)
-        if report is not None:
-            return _to_report(report)
-    return _report_form_page(request, form, title=_("Write an intelligence report"), new=True)
+    form = ReportForm(posted_data(request), user=request.user, agency=_agency(request))
+    return form_page(
+        request,
+        form,
+        service=lambda: _report_create(request, form),
+        success=_created(request),
+        redirect_to=_report_url,
+        page=lambda: _report_form_page(
+            request, form, title=_("Write an intelligence report"), new=True
+        ),
+    )
 
 
 @login_required
@@ -271,41 +273,43 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_originating(request, report)
     draft = report.status == ReportStatus.DRAFT
     form = ReportForm(
-        _data(request),
+        posted_data(request),
         user=request.user,
         agency=report.originating_agency,
         grading=draft,
         editing=True,
         initial=report_initial(report, request.user),
     )
-    if request.method == "POST" and form.is_valid():
-        submit = draft and request.POST.get("action") == "submit"
-        try:
-            with transaction.atomic():
-                report = reports.report_update(
-                    actor=request.user,
-                    report=report,
-                    **_changed_only(request, report, form.report_fields()),
-                )
-                if submit:
-                    report = reports.report_submit(actor=request.user, report=report)
-        except IllegalTransition as error:
-            _error_message(request, error)
-            return _to_report(report)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _submitted() if submit else _("The report was saved."),
+    submit = draft and _asks_to_submit(request)
+
+    def report_save() -> IntelligenceReport:
+        # Rebound: the form page shown again after a refused submit names the report as
+        # the update left it.
+        nonlocal report
+        with transaction.atomic():
+            report = reports.report_update(
+                actor=request.user,
+                report=report,
+                **_changed_only(request, report, form.report_fields()),
             )
-            return _to_report(report)
-    return _report_form_page(
+            if submit:
+                report = reports.report_submit(actor=request.user, report=report)
+        return report
+
+    return form_page(
         request,
         form,
-        title=_("Edit: %(title)s") % {"title": report.title},
-        report=report,
-        new=draft,
+        service=report_save,
+        success=_submitted() if submit else _("The report was saved."),
+        redirect_to=_report_url,
+        illegal_transition_to=_report_url(report),
+        page=lambda: _report_form_page(
+            request,
+            form,
+            title=_("Edit: %(title)s") % {"title": report.title},
+            report=report,
+            new=draft,
+        ),
     )
 
 
@@ -332,23 +336,24 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
         "tlp": report.tlp,
         "tlp_recipients": list(report.tlp_recipients.values_list("pk", flat=True)),
     }
-    form = RegradeForm(_data(request), agency=report.originating_agency, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            reports.report_regrade(actor=request.user, report=report, **form.grading())
-        except IllegalTransition as error:
-            _error_message(request, error)
-            return _to_report(report)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The report was re-graded."))
-            return _to_report(report)
-    history = list(report.grading_changes.select_related("changed_by"))
-    return render(
+    form = RegradeForm(posted_data(request), agency=report.originating_agency, initial=initial)
+
+    def regrade_page() -> HttpResponse:
+        history = list(report.grading_changes.select_related("changed_by"))
+        return render(
+            request,
+            "intelligence/report_regrade.html",
+            {"form": form, "report": report, "history": history},
+        )
+
+    return form_page(
         request,
-        "intelligence/report_regrade.html",
-        {"form": form, "report": report, "history": history},
+        form,
+        service=lambda: reports.report_regrade(actor=request.user, report=report, **form.grading()),
+        success=_("The report was re-graded."),
+        redirect_to=_report_url(report),
+        illegal_transition_to=_report_url(report),
+        page=regrade_page,
     )
 
 
@@ -590,16 +595,17 @@ def operation_create(request: HttpRequest) -> HttpResponse:
         ADD_OPERATION,
         message=_("Only officers, analysts and case managers start operations."),
     )
-    form = OperationForm(_data(request), agency=_agency(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            operation = operations.operation_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("%(name)s was started.") % {"name": operation.name})
-            return redirect("intelligence:operation_detail", pk=operation.pk)
-    return render(request, "intelligence/operation_form.html", {"form": form})
+    form = OperationForm(posted_data(request), agency=_agency(request))
+    return form_page(
+        request,
+        form,
+        service=lambda: operations.operation_create(actor=request.user, **form.cleaned_data),
+        success=lambda operation: _("%(name)s was started.") % {"name": operation.name},
+        redirect_to=lambda operation: reverse(
+            "intelligence:operation_detail", kwargs={"pk": operation.pk}
+        ),
+        page=lambda: render(request, "intelligence/operation_form.html", {"form": form}),
+    )
 
 
 def _indicator_labels(values: list[str]) -> list[str]:
@@ -636,18 +642,19 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a premises visit in the operation, with the indicator checklist."""
     _require_any(request, ADD_VISIT, message=_("Your role does not record premises visits."))
     operation = _operation(request, pk)
-    form = VisitForm(_data(request), auto_id="visit_%s")
-    if request.method == "POST" and form.is_valid():
-        try:
-            visit = operations.visit_record(
-                actor=request.user, operation=operation, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The visit was recorded."))
-            return redirect("intelligence:visit_detail", pk=visit.pk)
-    return render(request, "intelligence/visit_form.html", {"form": form, "operation": operation})
+    form = VisitForm(posted_data(request), auto_id="visit_%s")
+    return form_page(
+        request,
+        form,
+        service=lambda: operations.visit_record(
+            actor=request.user, operation=operation, **form.cleaned_data
+        ),
+        success=_("The visit was recorded."),
+        redirect_to=lambda visit: reverse("intelligence:visit_detail", kwargs={"pk": visit.pk}),
+        page=lambda: render(
+            request, "intelligence/visit_form.html", {"form": form, "operation": operation}
+        ),
+    )
 
 
 @login_required
@@ -742,21 +749,24 @@ def visit_start_report(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("A report has already been written from this visit."))
         return redirect("intelligence:visit_detail", pk=visit.pk)
     form = ReportForm(
-        _data(request),
+        posted_data(request),
         user=request.user,
         agency=_agency(request),
         initial=_visit_report_initial(request, visit),
     )
-    if request.method == "POST" and form.is_valid():
-        report = _create_from_form(request, form, visit=visit)
-        if report is not None:
-            return _to_report(report)
-    return _report_form_page(
+    return form_page(
         request,
         form,
-        title=_("Write an intelligence report from a visit"),
-        new=True,
-        visit=visit,
-        visit_notes_carried=_is_own_visit(request, visit),
-        cancel_url=reverse("intelligence:visit_detail", args=[visit.pk]),
+        service=lambda: _report_create(request, form, visit=visit),
+        success=_created(request),
+        redirect_to=_report_url,
+        page=lambda: _report_form_page(
+            request,
+            form,
+            title=_("Write an intelligence report from a visit"),
+            new=True,
+            visit=visit,
+            visit_notes_carried=_is_own_visit(request, visit),
+            cancel_url=reverse("intelligence:visit_detail", args=[visit.pk]),
+        ),
     )

@@ -6,19 +6,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Value, When
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies import access
-from agencies.forms import apply_service_errors as _apply_errors
 from casework.models import Case
 from casework.permissions import CHANGE_CASE, RECORD_JUSTICE_OUTCOME, VIEW_CASE
 from core.errors import IllegalTransition
+from core.forms import apply_service_errors, form_page
 
 from . import jurisdictions, nrm_services, services
 from .deadlines import deadlines_for
@@ -52,11 +52,11 @@ def _referral(request: HttpRequest, pk: int) -> Referral:
     )
 
 
-URGENCY_ORDER = When_(
-    When(urgency=Urgency.EMERGENCY, then=Value(0)),
-    When(urgency=Urgency.URGENT, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
+URGENCY_ORDER = models.Case(
+    models.When(urgency=Urgency.EMERGENCY, then=models.Value(0)),
+    models.When(urgency=Urgency.URGENT, then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
 )
 
 
@@ -194,19 +194,18 @@ def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
         case=case,
         file_only=file_only,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            referral = services.referral_send(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Referred to %(agency)s. They have been told.")
-                % {"agency": referral.to_agency.name},
-            )
-            return redirect("referrals:referral_detail", pk=referral.pk)
-    return render(request, "referrals/referral_form.html", {"case": case, "form": form})
+    return form_page(
+        request,
+        form,
+        service=lambda: services.referral_send(actor=request.user, case=case, **form.cleaned_data),
+        success=lambda referral: (
+            _("Referred to %(agency)s. They have been told.") % {"agency": referral.to_agency.name}
+        ),
+        redirect_to=lambda referral: reverse(
+            "referrals:referral_detail", kwargs={"pk": referral.pk}
+        ),
+        page=lambda: render(request, "referrals/referral_form.html", {"case": case, "form": form}),
+    )
 
 
 # The per-record actions of the NRM page: the form each takes and the service it calls.
@@ -247,7 +246,7 @@ def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: fo
         else:
             nrm_services.nrm_withdraw(actor=user, nrm=nrm, reason=data["reason"])
     except ValidationError as error:
-        _apply_errors(form, error)
+        apply_service_errors(form, error)
         return False
     if action != "decision" or form.changed_data:
         messages.success(request, _DONE[action])
@@ -308,19 +307,31 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
             return redirect("referrals:case_nrm", case_pk=case.pk)
         posted = (action, nrm.pk, form)
     elif action == "ms1":
-        if ms1_form.is_valid():
-            try:
-                nrm_services.duty_to_notify_file(
-                    actor=request.user, case=case, **ms1_form.cleaned_data
-                )
-            except ValidationError as error:
-                _apply_errors(ms1_form, error)
-            else:
-                messages.success(request, _("The Duty to Notify (MS1) is recorded."))
-                return redirect("referrals:case_nrm", case_pk=case.pk)
+        return form_page(
+            request,
+            ms1_form,
+            service=lambda: nrm_services.duty_to_notify_file(
+                actor=request.user, case=case, **ms1_form.cleaned_data
+            ),
+            success=_("The Duty to Notify (MS1) is recorded."),
+            redirect_to=reverse("referrals:case_nrm", kwargs={"case_pk": case.pk}),
+            page=lambda: _nrm_page(request, case, rules, None, ms1_form),
+        )
     elif request.method == "POST":
         messages.error(request, _("Choose what to record: a referral, a decision or an MS1."))
         return redirect("referrals:case_nrm", case_pk=case.pk)
+    return _nrm_page(request, case, rules, posted, ms1_form)
+
+
+def _nrm_page(
+    request: HttpRequest,
+    case: Case,
+    rules: jurisdictions.Jurisdiction | None,
+    posted: tuple[str, int, forms.Form] | None,
+    ms1_form: forms.Form,
+) -> HttpResponse:
+    """The NRM page of a case: each record with the forms the user may fill in (the one
+    posted, if any, with its input and errors), the MS1s and the declined referrals."""
     nrm_referrals = (
         NRMReferral.objects.visible_to(request.user, VIEW_NRM)
         .filter(case=case)

@@ -62,7 +62,27 @@ from ..permissions import (
     VIEW_NEEDS,
     WORK_CASE_TASK,
 )
-from . import serializers as s
+from .serializers import (
+    AccessSerializer,
+    AuditRowSerializer,
+    CaseCreateSerializer,
+    CaseListSerializer,
+    CaseSerializer,
+    CaseTaskSerializer,
+    CloseSerializer,
+    ConsentSerializer,
+    DismissDuplicateSerializer,
+    DocumentSerializer,
+    FlagSerializer,
+    IdentitySerializer,
+    LocationSerializer,
+    NeedSerializer,
+    NoteSerializer,
+    PossibleDuplicateSerializer,
+    ReasonSerializer,
+    TransferAnswerSerializer,
+    TransferSerializer,
+)
 
 
 def possible_duplicates(user: Any, identity: VictimIdentity) -> list[dict[str, Any]]:
@@ -83,7 +103,7 @@ class CaseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = s.CaseSerializer
+    serializer_class = CaseSerializer
     filterset_class = CaseFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "put", "head", "options"]
@@ -93,10 +113,10 @@ class CaseViewSet(
 
     def get_serializer_class(self) -> type[Any]:
         if self.action == "list":
-            return s.CaseListSerializer
+            return CaseListSerializer
         if self.action == "create":
-            return s.CaseCreateSerializer
-        return s.CaseSerializer
+            return CaseCreateSerializer
+        return CaseSerializer
 
     def get_object(self) -> Case:
         case = access.get_visible_or_404(
@@ -108,8 +128,9 @@ class CaseViewSet(
         self.perms = access.perms_for(self.request.user, case)
         return case
 
-    def _need(self, perm: str) -> None:
-        """The caller sees the case but may not do this to it: 403 (services refuse again).
+    def _require(self, perm: str) -> None:
+        """The caller sees the case but may not do this to it: 403 (services refuse again;
+        ``casework.views.helpers._require`` is the page's twin).
 
         Called before the body is validated or a nested id looked up, as the pages do,
         so the answer depends on the caller and the case only."""
@@ -135,7 +156,7 @@ class CaseViewSet(
 
     # --- the case itself -----------------------------------------------------------------
 
-    @extend_schema(request=s.CaseCreateSerializer, responses={201: s.CaseSerializer})
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Open a case led by your agency. ``status``, ``reference``, ``lead_agency`` and
         ``opened_at`` are the service's: sent, they are ignored."""
@@ -147,7 +168,7 @@ class CaseViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         case = services.case_create(actor=request.user, **data)
-        return Response(s.CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):
@@ -155,7 +176,7 @@ class CaseViewSet(
                 {"detail": "Use PATCH to change a case."}, status=status.HTTP_405_METHOD_NOT_ALLOWED
             )
         case = self.get_object()
-        self._need(CHANGE_CASE)
+        self._require(CHANGE_CASE)
         serializer = self.get_serializer(case, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -241,27 +262,27 @@ class CaseViewSet(
             case.justice_outcomes.all(), evidence_serializers.JusticeOutcomeSerializer
         )
 
-    @extend_schema(request=s.CloseSerializer, responses=s.CaseSerializer)
+    @extend_schema(request=CloseSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        self._need(MANAGE_CASE)
-        body = s.CloseSerializer(data=request.data)
+        self._require(MANAGE_CASE)
+        body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.case_close(actor=request.user, case=case, **body.validated_data)
         return Response(self.get_serializer(case).data)
 
     # --- identity and location -----------------------------------------------------------
 
-    @extend_schema(methods=["GET"], responses=s.IdentitySerializer)
-    @extend_schema(methods=["PUT"], request=s.IdentitySerializer, responses=s.IdentitySerializer)
+    @extend_schema(methods=["GET"], responses=IdentitySerializer)
+    @extend_schema(methods=["PUT"], request=IdentitySerializer, responses=IdentitySerializer)
     @action(detail=True, methods=["get", "put"])
     def identity(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_IDENTITY)
-            self._need(CHANGE_IDENTITY)
-            body = s.IdentitySerializer(data=request.data)
+            self._require(CHANGE_IDENTITY)
+            body = IdentitySerializer(data=request.data)
             body.is_valid(raise_exception=True)
             found = services.identity_save(actor=request.user, case=case, **body.validated_data)
         else:
@@ -269,18 +290,18 @@ class CaseViewSet(
             if found is None:
                 raise NotFound("No identity has been recorded for this case yet.")
         context = {"possible_duplicates": possible_duplicates(request.user, found)}
-        return Response(s.IdentitySerializer(found, context=context).data)
+        return Response(IdentitySerializer(found, context=context).data)
 
-    @extend_schema(responses=s.PossibleDuplicateSerializer(many=True))
+    @extend_schema(responses=PossibleDuplicateSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="possible-duplicates")
     def possible_duplicates(self, request: Request, pk: str) -> Response:
         """Agencies of your partnerships that may know this person (issue 16): which
         agency and how to reach it, never its case. 404 without sight of the identity."""
         case = self.get_object()
         hits = duplicates.for_case(request.user, case, perms=self.perms)
-        return Response(s.PossibleDuplicateSerializer(hits, many=True).data)
+        return Response(PossibleDuplicateSerializer(hits, many=True).data)
 
-    @extend_schema(request=s.DismissDuplicateSerializer, responses=s.PossibleDuplicateSerializer)
+    @extend_schema(request=DismissDuplicateSerializer, responses=PossibleDuplicateSerializer)
     @action(
         detail=True,
         methods=["post"],
@@ -291,156 +312,154 @@ class CaseViewSet(
         unless a name or the date of birth changes. 409 if it was already answered."""
         case = self.get_object()
         self._hidden_unless(case, VIEW_IDENTITY)
-        self._need(CHANGE_IDENTITY)
+        self._require(CHANGE_IDENTITY)
         hit = duplicates.hit_or_404(request.user, case, hit_id)
-        body = s.DismissDuplicateSerializer(data=request.data)
+        body = DismissDuplicateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         duplicates.dismiss(actor=request.user, hit=hit, reason=body.validated_data["reason"])
-        return Response(s.PossibleDuplicateSerializer(hit).data)
+        return Response(PossibleDuplicateSerializer(hit).data)
 
-    @extend_schema(methods=["GET"], responses=s.LocationSerializer)
-    @extend_schema(methods=["PUT"], request=s.LocationSerializer, responses=s.LocationSerializer)
+    @extend_schema(methods=["GET"], responses=LocationSerializer)
+    @extend_schema(methods=["PUT"], request=LocationSerializer, responses=LocationSerializer)
     @action(detail=True, methods=["get", "put"])
     def location(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_LOCATION)
-            self._need(CHANGE_LOCATION)
-            body = s.LocationSerializer(data=request.data)
+            self._require(CHANGE_LOCATION)
+            body = LocationSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             current = services.location_set(actor=request.user, case=case, **body.validated_data)
         else:
             current, _history = reads.location(request.user, case, perms=self.perms)
             if current is None:
                 raise NotFound("No location has been recorded for this case yet.")
-        return Response(s.LocationSerializer(current).data)
+        return Response(LocationSerializer(current).data)
 
     # --- needs -------------------------------------------------------------------------
 
-    @extend_schema(methods=["GET"], responses=s.NeedSerializer(many=True))
-    @extend_schema(methods=["POST"], request=s.NeedSerializer, responses=s.NeedSerializer)
+    @extend_schema(methods=["GET"], responses=NeedSerializer(many=True))
+    @extend_schema(methods=["POST"], request=NeedSerializer, responses=NeedSerializer)
     @action(detail=True, methods=["get", "post"])
     def needs(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need(CHANGE_NEEDS)
-            body = s.NeedSerializer(data=request.data)
+            self._require(CHANGE_NEEDS)
+            body = NeedSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             need = services.need_add(actor=request.user, case=case, **body.validated_data)
-            return Response(s.NeedSerializer(need).data, status=status.HTTP_201_CREATED)
+            return Response(NeedSerializer(need).data, status=status.HTTP_201_CREATED)
         self._hidden_unless(case, VIEW_NEEDS)
         return self._page(
             Need.objects.filter(case=case).order_by("urgency", "target_date", "id"),
-            s.NeedSerializer,
+            NeedSerializer,
         )
 
-    @extend_schema(request=s.NeedSerializer, responses=s.NeedSerializer)
+    @extend_schema(request=NeedSerializer, responses=NeedSerializer)
     @action(detail=True, methods=["patch"], url_path=r"needs/(?P<need_id>[0-9]+)")
     def need(self, request: Request, pk: str, need_id: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_NEEDS)
-        self._need(CHANGE_NEEDS)
+        self._require(CHANGE_NEEDS)
         need = self._child_or_404(Need.objects.select_related("case"), case, VIEW_NEEDS, need_id)
-        body = s.NeedSerializer(need, data=request.data, partial=True)
+        body = NeedSerializer(need, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         services.need_update(actor=request.user, need=need, **body.validated_data)
-        return Response(s.NeedSerializer(need).data)
+        return Response(NeedSerializer(need).data)
 
     # --- consents ----------------------------------------------------------------------
 
-    @extend_schema(methods=["GET"], responses=s.ConsentSerializer(many=True))
-    @extend_schema(methods=["POST"], request=s.ConsentSerializer, responses=s.ConsentSerializer)
+    @extend_schema(methods=["GET"], responses=ConsentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ConsentSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["get", "post"])
     def consents(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need(CHANGE_CONSENTS)
-            body = s.ConsentSerializer(data=request.data)
+            self._require(CHANGE_CONSENTS)
+            body = ConsentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             consent = consents.consent_record(actor=request.user, case=case, **body.validated_data)
-            return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+            return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
         self._hidden_unless(case, VIEW_CONSENTS)
-        return self._page(Consent.objects.filter(case=case), s.ConsentSerializer)
+        return self._page(Consent.objects.filter(case=case), ConsentSerializer)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.ConsentSerializer)
+    @extend_schema(request=ReasonSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9]+)/withdraw")
     def withdraw_consent(self, request: Request, pk: str, consent_id: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_CONSENTS)
-        self._need(CHANGE_CONSENTS)
+        self._require(CHANGE_CONSENTS)
         consent = self._child_or_404(
             Consent.objects.select_related("case"), case, VIEW_CONSENTS, consent_id
         )
-        body = s.ReasonSerializer(data=request.data)
+        body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         consents.consent_withdraw(
             actor=request.user, consent=consent, reason=body.validated_data["reason"]
         )
-        return Response(s.ConsentSerializer(consent).data)
+        return Response(ConsentSerializer(consent).data)
 
     # --- notes and flags ----------------------------------------------------------------
 
-    @extend_schema(methods=["GET"], responses=s.NoteSerializer(many=True))
-    @extend_schema(methods=["POST"], request=s.NoteSerializer, responses=s.NoteSerializer)
+    @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
+    @extend_schema(methods=["POST"], request=NoteSerializer, responses=NoteSerializer)
     @action(detail=True, methods=["get", "post"])
     def notes(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need(ADD_NOTE)
-            body = s.NoteSerializer(data=request.data)
+            self._require(ADD_NOTE)
+            body = NoteSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             note = services.note_add(actor=request.user, case=case, **body.validated_data)
-            return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
-        return self._page(reads.notes(request.user, case, perms=self.perms), s.NoteSerializer)
+            return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        return self._page(reads.notes(request.user, case, perms=self.perms), NoteSerializer)
 
-    @extend_schema(methods=["GET"], responses=s.FlagSerializer(many=True))
-    @extend_schema(methods=["POST"], request=s.FlagSerializer, responses=s.FlagSerializer)
+    @extend_schema(methods=["GET"], responses=FlagSerializer(many=True))
+    @extend_schema(methods=["POST"], request=FlagSerializer, responses=FlagSerializer)
     @action(detail=True, methods=["get", "post"])
     def flags(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need(CHANGE_FLAGS)
-            body = s.FlagSerializer(data=request.data)
+            self._require(CHANGE_FLAGS)
+            body = FlagSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             flag = services.flag_raise(actor=request.user, case=case, **body.validated_data)
-            return Response(s.FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+            return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
         # Flags travel with the case summary: whoever sees the case sees its flags.
-        return self._page(SafeguardingFlag.objects.filter(case=case), s.FlagSerializer)
+        return self._page(SafeguardingFlag.objects.filter(case=case), FlagSerializer)
 
-    @extend_schema(request=None, responses=s.FlagSerializer)
+    @extend_schema(request=None, responses=FlagSerializer)
     @action(detail=True, methods=["post"], url_path=r"flags/(?P<flag_id>[0-9]+)/clear")
     def clear_flag(self, request: Request, pk: str, flag_id: str) -> Response:
         case = self.get_object()
-        self._need(CHANGE_FLAGS)
+        self._require(CHANGE_FLAGS)
         flag = self._child_or_404(
             SafeguardingFlag.objects.select_related("case"), case, VIEW_CASE, flag_id
         )
         services.flag_clear(actor=request.user, flag=flag)
-        return Response(s.FlagSerializer(flag).data)
+        return Response(FlagSerializer(flag).data)
 
     # --- documents -----------------------------------------------------------------------
 
-    @extend_schema(methods=["GET"], responses=s.DocumentSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=DocumentSerializer(many=True))
     @extend_schema(
         methods=["POST"],
-        request={"multipart/form-data": s.DocumentSerializer},
-        responses=s.DocumentSerializer,
+        request={"multipart/form-data": DocumentSerializer},
+        responses=DocumentSerializer,
     )
     @action(detail=True, methods=["get", "post"])
     def documents(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
-            self._need(ADD_DOCUMENT)
-            body = s.DocumentSerializer(data=request.data)
+            self._require(ADD_DOCUMENT)
+            body = DocumentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = dict(body.validated_data)
             document = services.document_upload(
                 actor=request.user, case=case, uploaded_file=data.pop("file"), **data
             )
-            return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
-        return self._page(
-            reads.documents(request.user, case, perms=self.perms), s.DocumentSerializer
-        )
+            return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+        return self._page(reads.documents(request.user, case, perms=self.perms), DocumentSerializer)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"], url_path=r"documents/(?P<doc_id>[0-9]+)/download")
@@ -456,19 +475,19 @@ class CaseViewSet(
 
     # --- lead transfer -----------------------------------------------------------------
 
-    @extend_schema(request=s.TransferSerializer, responses=s.TransferSerializer)
+    @extend_schema(request=TransferSerializer, responses=TransferSerializer)
     @action(detail=True, methods=["post"])
     def transfer(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        self._need(MANAGE_CASE)
-        body = s.TransferSerializer(data=request.data)
+        self._require(MANAGE_CASE)
+        body = TransferSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         transfer = transfers.transfer_propose(actor=request.user, case=case, **body.validated_data)
-        return Response(s.TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+        return Response(TransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=s.TransferAnswerSerializer,
-        responses=s.TransferSerializer,
+        request=TransferAnswerSerializer,
+        responses=TransferSerializer,
         operation_id="cases_transfer_answer",
     )
     @action(
@@ -483,7 +502,7 @@ class CaseViewSet(
         transfer = self._child_or_404(
             LeadTransfer.objects.select_related("case", "to_agency"), case, VIEW_CASE, transfer_id
         )
-        body = s.TransferAnswerSerializer(data=request.data)
+        body = TransferAnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if decision == "accept":
             transfers.transfer_accept(actor=request.user, transfer=transfer)
@@ -493,13 +512,13 @@ class CaseViewSet(
             )
         else:
             transfers.transfer_withdraw(actor=request.user, transfer=transfer)
-        return Response(s.TransferSerializer(transfer).data)
+        return Response(TransferSerializer(transfer).data)
 
     # --- tasks (issue 17) ----------------------------------------------------------------
 
     @extend_schema(
         parameters=[OpenApiParameter("open", bool, description="Only tasks not done yet.")],
-        responses=s.CaseTaskSerializer(many=True),
+        responses=CaseTaskSerializer(many=True),
     )
     @action(detail=True, methods=["get"])
     def tasks(self, request: Request, pk: str) -> Response:
@@ -515,9 +534,9 @@ class CaseViewSet(
         )
         if not tasks.is_valid():
             raise ValidationError(tasks.errors)
-        return self._page(tasks.qs, s.CaseTaskSerializer)
+        return self._page(tasks.qs, CaseTaskSerializer)
 
-    @extend_schema(request=None, responses=s.CaseTaskSerializer)
+    @extend_schema(request=None, responses=CaseTaskSerializer)
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[0-9]+)/done")
     def task_done(self, request: Request, pk: str, task_id: str) -> Response:
         """Mark a task of your agency done: 403 for a role that does not work tasks, 404
@@ -533,22 +552,22 @@ class CaseViewSet(
             task_id,
         )
         case_tasks.task_complete(actor=request.user, task=task)
-        return Response(s.CaseTaskSerializer(task).data)
+        return Response(CaseTaskSerializer(task).data)
 
     # --- who can see it, who saw it ------------------------------------------------------
 
-    @extend_schema(responses=s.AccessSerializer)
+    @extend_schema(responses=AccessSerializer)
     @action(detail=True, methods=["get"])
     def access(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_CASE_ACCESS)
         data = {"grants": access.grants_on(case), "you": access.explain(request.user, case)}
-        return Response(s.AccessSerializer(data).data)
+        return Response(AccessSerializer(data).data)
 
-    @extend_schema(responses=s.AuditRowSerializer(many=True))
+    @extend_schema(responses=AuditRowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def audit(self, request: Request, pk: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_CASE_ACCESS)
         events = AuditEvent.objects.filter(case_id=case.pk).select_related("actor", "actor_agency")
-        return self._page(events, s.AuditRowSerializer)
+        return self._page(events, AuditRowSerializer)

@@ -25,7 +25,13 @@ from ..api.serializers import ReasonSerializer
 from ..models import BreakGlassEvent, Case
 from ..permissions import REQUEST_EVIDENCE, REVIEW_BREAK_GLASS, VIEW_CASE
 from . import break_glass, reads, services
-from . import serializers as s
+from .serializers import (
+    BreakGlassEventDetailSerializer,
+    BreakGlassEventSerializer,
+    BreakGlassReviewSerializer,
+    EvidenceApproveSerializer,
+    EvidenceRequestSerializer,
+)
 
 # --- Evidence requests ------------------------------------------------------------------
 
@@ -42,7 +48,7 @@ class EvidenceRequestViewSet(
     request; it is 404 to everyone else.
     """
 
-    serializer_class = s.EvidenceRequestSerializer
+    serializer_class = EvidenceRequestSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
         return reads.visible_requests(self.request.user)
@@ -55,7 +61,7 @@ class EvidenceRequestViewSet(
         # a body: one that does not exist and one the caller may not see are the same 400.
         if not access.user_may(request.user, REQUEST_EVIDENCE):
             raise PermissionDenied("Only police officers ask for evidence.")
-        body = s.EvidenceRequestSerializer(data=request.data)
+        body = EvidenceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         case = access.get_visible_or_400(
@@ -76,13 +82,13 @@ class EvidenceRequestViewSet(
         return Response(self._show(created.pk), status=status.HTTP_201_CREATED)
 
     def _show(self, pk: int) -> dict[str, Any]:
-        return s.EvidenceRequestSerializer(self.get_queryset().get(pk=pk)).data
+        return EvidenceRequestSerializer(self.get_queryset().get(pk=pk)).data
 
-    @extend_schema(request=s.EvidenceApproveSerializer, responses=s.EvidenceRequestSerializer)
+    @extend_schema(request=EvidenceApproveSerializer, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         found = self.get_object()
-        body = s.EvidenceApproveSerializer(data=request.data)
+        body = EvidenceApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         services.evidence_request_approve(
@@ -102,19 +108,19 @@ class EvidenceRequestViewSet(
         service(actor=request.user, request=found, reason=body.validated_data["reason"])
         return Response(self._show(found.pk))
 
-    @extend_schema(request=ReasonSerializer, responses=s.EvidenceRequestSerializer)
+    @extend_schema(request=ReasonSerializer, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         return self._with_reason(request, services.evidence_request_decline)
 
-    @extend_schema(request=None, responses=s.EvidenceRequestSerializer)
+    @extend_schema(request=None, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         found = self.get_object()
         services.evidence_request_withdraw(actor=request.user, request=found)
         return Response(self._show(found.pk))
 
-    @extend_schema(request=ReasonSerializer, responses=s.EvidenceRequestSerializer)
+    @extend_schema(request=ReasonSerializer, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
         return self._with_reason(request, services.evidence_request_revoke)
@@ -130,7 +136,7 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     reason and the review note only to those who may read who the person is (and the
     breaker); the grounds to all (``reads.break_glass_events``)."""
 
-    serializer_class = s.BreakGlassEventSerializer
+    serializer_class = BreakGlassEventSerializer
 
     def get_queryset(self) -> QuerySet[BreakGlassEvent]:
         user = self.request.user
@@ -150,13 +156,13 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def _detail(self, event: BreakGlassEvent) -> dict[str, Any]:
         events_read = reads.describe_reads(event.case, reads.break_glass_reads(event))
-        return s.BreakGlassEventDetailSerializer(event, context={"reads": events_read}).data
+        return BreakGlassEventDetailSerializer(event, context={"reads": events_read}).data
 
-    @extend_schema(responses=s.BreakGlassEventDetailSerializer)
+    @extend_schema(responses=BreakGlassEventDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self._detail(self.get_object()))
 
-    @extend_schema(responses=s.BreakGlassEventSerializer(many=True))
+    @extend_schema(responses=BreakGlassEventSerializer(many=True))
     @action(detail=False, url_path="to-review", url_name="to-review")
     def to_review(self, request: Request) -> Response:
         """The openings whose review is the caller's, unreviewed, oldest first; ``overdue``
@@ -169,11 +175,9 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             .order_by("opened_at", "pk")
         )
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(s.BreakGlassEventSerializer(page, many=True).data)
+        return self.get_paginated_response(BreakGlassEventSerializer(page, many=True).data)
 
-    @extend_schema(
-        request=s.BreakGlassReviewSerializer, responses=s.BreakGlassEventDetailSerializer
-    )
+    @extend_schema(request=BreakGlassReviewSerializer, responses=BreakGlassEventDetailSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str) -> Response:
         self._require_review_role()
@@ -181,7 +185,7 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if not reads.break_glass_may_review(request.user, event):
             # Sees the event (the lead's case manager, not its reviewer) but may not review.
             raise PermissionDenied("Only the reviewers of this break-glass review it.")
-        body = s.BreakGlassReviewSerializer(data=request.data)
+        body = BreakGlassReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         break_glass.break_glass_review(
             actor=request.user, event=event, note=body.validated_data["note"]

@@ -19,10 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from agencies import access
-from agencies.forms import apply_service_errors
 from core.errors import IllegalTransition
+from core.forms import apply_service_errors, form_page, posted_data
 
-from ..models import GRANTING_STATUSES, BreakGlassEvent, Case, EvidenceRequestStatus
+from ..models import (
+    GRANTING_STATUSES,
+    BreakGlassEvent,
+    Case,
+    EvidenceAccessRequest,
+    EvidenceRequestStatus,
+)
 from ..permissions import (
     BREAK_GLASS,
     DECIDE_EVIDENCE,
@@ -31,7 +37,7 @@ from ..permissions import (
     REVIEW_BREAK_GLASS,
     VIEW_CASE,
 )
-from ..views.helpers import _case, _child_form, _data
+from ..views.helpers import _case, _case_url, _child_form
 from . import break_glass, reads, services
 from .forms import (
     BreakGlassForm,
@@ -66,32 +72,35 @@ def evidence_request_new(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if not access.user_may(request.user, REQUEST_EVIDENCE):
         raise PermissionDenied(_("Only police officers ask for evidence."))
-    form = EvidenceRequestForm(_data(request), case=case)
-    if request.method == "POST" and form.is_valid():
+    form = EvidenceRequestForm(posted_data(request), case=case)
+
+    def request_create() -> EvidenceAccessRequest:
         data = form.cleaned_data
-        try:
-            made = services.evidence_request_create(
-                actor=request.user,
-                case=case,
-                purpose=data["purpose"],
-                crime_reference=data["crime_reference"],
-                legal_basis=data["legal_basis"],
-                items=as_items(data["items"]),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Your request was sent to the lead agency."))
-            return redirect("casework:evidence_request", pk=case.pk, request_id=made.pk)
-    return _child_form(
+        return services.evidence_request_create(
+            actor=request.user,
+            case=case,
+            purpose=data["purpose"],
+            crime_reference=data["crime_reference"],
+            legal_basis=data["legal_basis"],
+            items=as_items(data["items"]),
+        )
+
+    return form_page(
         request,
-        case,
         form,
-        title=_("Ask for evidence"),
-        submit=_("Send the request"),
-        intro=_(
-            "The lead agency decides with the person. You see what exists, not its content, "
-            "until an item is approved for you."
+        service=request_create,
+        success=_("Your request was sent to the lead agency."),
+        redirect_to=lambda made: reverse("casework:evidence_request", args=[case.pk, made.pk]),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Ask for evidence"),
+            submit=_("Send the request"),
+            intro=_(
+                "The lead agency decides with the person. You see what exists, not its "
+                "content, until an item is approved for you."
+            ),
         ),
     )
 
@@ -199,7 +208,7 @@ def break_glass_open(request: HttpRequest) -> HttpResponse:
     case is looked up; a case outside the partnership is "no such case", as a missing one."""
     break_glass.break_glass_require_power(request.user)
     initial = {"reference": request.GET.get("case", "")[:32]}
-    form = BreakGlassForm(_data(request), initial=initial)
+    form = BreakGlassForm(posted_data(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         reference = form.cleaned_data["reference"].strip()
         case = (
@@ -251,7 +260,9 @@ def break_glass_detail(request: HttpRequest, bg_id: int) -> HttpResponse:
     event = reads.break_glass_event(request.user, bg_id)
     may_review = reads.break_glass_may_review(request.user, event)
     form = (
-        BreakGlassReviewForm(_data(request)) if may_review and event.reviewed_at is None else None
+        BreakGlassReviewForm(posted_data(request))
+        if may_review and event.reviewed_at is None
+        else None
     )
     if request.method == "POST":
         if not may_review:
@@ -318,21 +329,22 @@ def outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
     # Seen through a grant to the officer alone (a break-glass): no form to fill in (403).
     services.justice_outcome_require_agency_sight(request.user, case)
-    form = JusticeOutcomeForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.justice_outcome_record(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The outcome is recorded."))
-            return redirect(f"{reverse('casework:case_detail', args=[case.pk])}#justice")
-    return _child_form(
+    form = JusticeOutcomeForm(posted_data(request))
+    return form_page(
         request,
-        case,
         form,
-        title=_("Record a criminal-justice outcome"),
-        submit=_("Record the outcome"),
-        intro=_("Record what the criminal-justice system did. Write no names."),
-        section="justice",
+        service=lambda: services.justice_outcome_record(
+            actor=request.user, case=case, **form.cleaned_data
+        ),
+        success=_("The outcome is recorded."),
+        redirect_to=_case_url(case, "justice"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Record a criminal-justice outcome"),
+            submit=_("Record the outcome"),
+            intro=_("Record what the criminal-justice system did. Write no names."),
+            section="justice",
+        ),
     )

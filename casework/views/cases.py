@@ -16,9 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import access
-from agencies.forms import apply_service_errors as _apply_errors
 from audit.models import AuditEvent
-from core.errors import IllegalTransition
+from core.forms import form_page, posted_data
 from core.pagination import page_size
 
 from .. import reads, services
@@ -29,7 +28,7 @@ from ..models import Case, CaseStatus
 from ..permissions import ADD_CASE, CHANGE_CASE, MANAGE_CASE, VIEW_CASE, VIEW_CASE_ACCESS
 from ..services import CASE_FIELDS
 from .case_page import _detail_with_errors
-from .helpers import _case_and_perms, _data, _hidden_unless, _labels, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _hidden_unless, _labels, _require, _to_case
 
 
 def _word_the_filter_form(form: Form) -> None:
@@ -80,32 +79,37 @@ def _possible_duplicates(request: HttpRequest, form: CaseCreateForm) -> list[Cas
 def case_create(request: HttpRequest) -> HttpResponse:
     if not access.user_may(request.user, ADD_CASE):
         raise PermissionDenied(_("Only caseworkers and case managers open cases."))
-    form = CaseCreateForm(_data(request))
-    duplicates: list[Case] = []
+    form = CaseCreateForm(posted_data(request))
     confirmed = request.POST.get("confirm_new") == "1"
-    if request.method == "POST" and form.is_valid():
-        if not confirmed:
-            duplicates = _possible_duplicates(request, form)
-        if not duplicates:
-            identity = form.identity_fields()
-            has_identity = any(value not in ("", None) for value in identity.values())
-            try:
-                case = services.case_create(
-                    actor=request.user,
-                    identity=identity if has_identity else None,
-                    **form.case_fields(),
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(
-                    request, _("Case %(reference)s was opened.") % {"reference": case.reference}
-                )
-                return _to_case(case)
-    return render(
+    duplicates: list[Case] = []
+    if request.method == "POST" and not confirmed and form.is_valid():
+        duplicates = _possible_duplicates(request, form)
+
+    def case_form_page() -> HttpResponse:
+        return render(
+            request,
+            "casework/case_form.html",
+            {"form": form, "duplicates": duplicates, "confirmed": confirmed, "creating": True},
+        )
+
+    def case_open() -> Case:
+        identity = form.identity_fields()
+        has_identity = any(value not in ("", None) for value in identity.values())
+        return services.case_create(
+            actor=request.user,
+            identity=identity if has_identity else None,
+            **form.case_fields(),
+        )
+
+    if duplicates:  # shown first, for the user to confirm the case is new
+        return case_form_page()
+    return form_page(
         request,
-        "casework/case_form.html",
-        {"form": form, "duplicates": duplicates, "confirmed": confirmed, "creating": True},
+        form,
+        service=case_open,
+        success=lambda case: _("Case %(reference)s was opened.") % {"reference": case.reference},
+        redirect_to=_case_url,
+        page=case_form_page,
     )
 
 
@@ -120,18 +124,19 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_CASE)
     form = CaseForm(
-        _data(request), initial=_case_initial(case), child_status_basis=case.child_status_basis
+        posted_data(request),
+        initial=_case_initial(case),
+        child_status_basis=case.child_status_basis,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.case_update(actor=request.user, case=case, **form.case_fields())
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The case was updated."))
-            return _to_case(case)
-    return render(
-        request, "casework/case_form.html", {"form": form, "case": case, "creating": False}
+    return form_page(
+        request,
+        form,
+        service=lambda: services.case_update(actor=request.user, case=case, **form.case_fields()),
+        success=_("The case was updated."),
+        redirect_to=_case_url(case),
+        page=lambda: render(
+            request, "casework/case_form.html", {"form": form, "case": case, "creating": False}
+        ),
     )
 
 
@@ -143,23 +148,20 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     if action == "close":
         form = CloseForm(request.POST, auto_id="close_%s")
-        if form.is_valid():
-            try:
-                services.case_close(
-                    actor=request.user,
-                    case=case,
-                    reason=form.cleaned_data["reason"],
-                    note=form.cleaned_data["note"],
-                )
-            except IllegalTransition as error:
-                messages.error(request, " ".join(error.messages))
-                return _to_case(case, "status")
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("The case was closed."))
-                return _to_case(case)
-        return _detail_with_errors(request, case, perms, close_form=form)
+        return form_page(
+            request,
+            form,
+            service=lambda: services.case_close(
+                actor=request.user,
+                case=case,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            ),
+            success=_("The case was closed."),
+            redirect_to=_case_url(case),
+            illegal_transition_to=_case_url(case, "status"),
+            page=lambda: _detail_with_errors(request, case, perms, close_form=form),
+        )
     services_by_action = {"activate": services.case_activate, "reopen": services.case_reopen}
     if action not in services_by_action:
         raise BadRequest("Unknown action.")

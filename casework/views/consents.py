@@ -10,39 +10,38 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_service_errors as _apply_errors
+from core.forms import form_page, posted_data
 
 from .. import consents, reads
 from ..forms import ConsentForm
 from ..models import Consent
 from ..permissions import CHANGE_CONSENTS, VIEW_CONSENTS
-from .helpers import _case_and_perms, _child_form, _data, _hidden_unless, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _require, _to_case
 
 
 @login_required
 def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_CONSENTS)
-    form = ConsentForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            consents.consent_record(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The consent was recorded."))
-            return _to_case(case, "consents")
-    return _child_form(
+    form = ConsentForm(posted_data(request))
+    return form_page(
         request,
-        case,
         form,
-        title=_("Record consent"),
-        submit=_("Record"),
-        intro=_(
-            "Record what the person agreed to, how, and when. For a child, record the "
-            "safeguarding basis and its reason instead."
+        service=lambda: consents.consent_record(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The consent was recorded."),
+        redirect_to=_case_url(case, "consents"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Record consent"),
+            submit=_("Record"),
+            intro=_(
+                "Record what the person agreed to, how, and when. For a child, record the "
+                "safeguarding basis and its reason instead."
+            ),
+            section="consents",
         ),
-        section="consents",
     )
 
 

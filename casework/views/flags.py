@@ -9,35 +9,34 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_service_errors as _apply_errors
+from core.forms import form_page, posted_data
 
 from .. import reads, services
 from ..forms import FlagForm
 from ..models import SafeguardingFlag
 from ..permissions import CHANGE_FLAGS, VIEW_CASE
-from .helpers import _case_and_perms, _child_form, _data, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _child_form, _require, _to_case
 
 
 @login_required
 def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_FLAGS)
-    form = FlagForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.flag_raise(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The safeguarding flag was raised."))
-            return _to_case(case)
-    return _child_form(
+    form = FlagForm(posted_data(request))
+    return form_page(
         request,
-        case,
         form,
-        title=_("Raise a safeguarding flag"),
-        submit=_("Raise the flag"),
-        intro=_("Everyone who can see this case sees its active flags."),
+        service=lambda: services.flag_raise(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The safeguarding flag was raised."),
+        redirect_to=_case_url(case),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Raise a safeguarding flag"),
+            submit=_("Raise the flag"),
+            intro=_("Everyone who can see this case sees its active flags."),
+        ),
     )
 
 

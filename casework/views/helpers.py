@@ -1,9 +1,8 @@
 """What every case view shares: fetching the case as the user may see it (a hidden case is
-404, audited), the user's permissions on it, and the small form page of one part."""
+404, audited), the user's permissions on it, and the small form page of one part (its
+write is ``core.forms.form_page``)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
@@ -19,11 +18,6 @@ from ..models import Case, ExploitationType
 from ..permissions import VIEW_CASE
 
 CASE_QUERYSET = Case.objects.select_related("lead_agency", "lead_caseworker")
-
-
-def _data(request: HttpRequest) -> Any:
-    """Bind forms on POST only (an empty POST is still a submission, with its errors)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _case(request: HttpRequest, pk: int) -> Case:
@@ -49,9 +43,14 @@ def _hidden_unless(request: HttpRequest, case: Case, perms: frozenset[str], *any
         raise reads.hidden(request.user, case, any_of[0])
 
 
-def _to_case(case: Case, section: str = "") -> HttpResponse:
+def _case_url(case: Case, section: str = "") -> str:
+    """The case page, at one of its sections if named."""
     url = reverse("casework:case_detail", args=[case.pk])
-    return redirect(f"{url}#{section}" if section else url)
+    return f"{url}#{section}" if section else url
+
+
+def _to_case(case: Case, section: str = "") -> HttpResponse:
+    return redirect(_case_url(case, section))
 
 
 def _labels(values: list[str]) -> list[str]:

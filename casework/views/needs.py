@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from agencies import access
-from agencies.forms import apply_service_errors as _apply_errors
+from core.forms import form_page, posted_data
 
 from .. import reads, services
 from ..forms import NeedAddForm, NeedEditForm
 from ..models import Case, Need
 from ..permissions import CHANGE_NEEDS, VIEW_NEEDS
-from .helpers import _case_and_perms, _child_form, _data, _hidden_unless, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _require
 
 PAGE_SIZE = 25
 
@@ -47,17 +46,16 @@ def my_needs(request: HttpRequest) -> HttpResponse:
 def need_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_NEEDS)
-    form = NeedAddForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.need_add(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The need was recorded."))
-            return _to_case(case, "needs")
-    return _child_form(
-        request, case, form, title=_("Record a need"), submit=_("Record"), section="needs"
+    form = NeedAddForm(posted_data(request))
+    return form_page(
+        request,
+        form,
+        service=lambda: services.need_add(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The need was recorded."),
+        redirect_to=_case_url(case, "needs"),
+        page=lambda: _child_form(
+            request, case, form, title=_("Record a need"), submit=_("Record"), section="needs"
+        ),
     )
 
 
@@ -70,7 +68,7 @@ def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
         request.user, Need.objects.select_related("case"), case, VIEW_NEEDS, need_id
     )
     form = NeedEditForm(
-        _data(request),
+        posted_data(request),
         initial={
             "status": need.status,
             "owner_agency": need.owner_agency_id,
@@ -78,19 +76,18 @@ def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
             "note": need.note,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.need_update(actor=request.user, need=need, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The need was updated."))
-            return _to_case(case, "needs")
-    return _child_form(
+    return form_page(
         request,
-        case,
         form,
-        title=_("Need: %(need)s") % {"need": need.get_category_display()},
-        submit=_("Save"),
-        section="needs",
+        service=lambda: services.need_update(actor=request.user, need=need, **form.cleaned_data),
+        success=_("The need was updated."),
+        redirect_to=_case_url(case, "needs"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Need: %(need)s") % {"need": need.get_category_display()},
+            submit=_("Save"),
+            section="needs",
+        ),
     )

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_service_errors as _apply_errors
+from core.forms import form_page, posted_data
 
 from .. import reads, services
 from ..forms import NoteEditForm, NoteForm
 from ..permissions import ADD_NOTE, VIEW_LEAD_NOTES, VIEW_NOTES
 from .case_page import _detail_with_errors
-from .helpers import _case_and_perms, _child_form, _data, _hidden_unless, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _require
 
 
 @login_required
@@ -24,15 +23,14 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, ADD_NOTE)
     form = NoteForm(request.POST, auto_id="note_%s")
-    if form.is_valid():
-        try:
-            services.note_add(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The note was added."))
-            return _to_case(case, "notes")
-    return _detail_with_errors(request, case, perms, note_form=form)
+    return form_page(
+        request,
+        form,
+        service=lambda: services.note_add(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The note was added."),
+        redirect_to=_case_url(case, "notes"),
+        page=lambda: _detail_with_errors(request, case, perms, note_form=form),
+    )
 
 
 @login_required
@@ -44,15 +42,16 @@ def note_edit(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
         raise Http404
     if note.author_id != request.user.pk:
         raise PermissionDenied(_("Only the author may edit a note."))
-    form = NoteEditForm(_data(request), initial={"body": note.body})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.note_edit(actor=request.user, note=note, body=form.cleaned_data["body"])
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The note was changed. Its earlier text is kept."))
-            return _to_case(case, "notes")
-    return _child_form(
-        request, case, form, title=_("Edit your note"), submit=_("Save"), section="notes"
+    form = NoteEditForm(posted_data(request), initial={"body": note.body})
+    return form_page(
+        request,
+        form,
+        service=lambda: services.note_edit(
+            actor=request.user, note=note, body=form.cleaned_data["body"]
+        ),
+        success=_("The note was changed. Its earlier text is kept."),
+        redirect_to=_case_url(case, "notes"),
+        page=lambda: _child_form(
+            request, case, form, title=_("Edit your note"), submit=_("Save"), section="notes"
+        ),
     )

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from agencies.forms import apply_service_errors as _apply_errors
-from core.errors import IllegalTransition
+from core.forms import form_page, posted_data
 
 from .. import duplicates, reads, services
 from ..forms import DismissDuplicateForm, IdentityForm, LocationForm
 from ..permissions import CHANGE_IDENTITY, CHANGE_LOCATION, VIEW_IDENTITY, VIEW_LOCATION
-from .helpers import _case_and_perms, _child_form, _data, _hidden_unless, _require, _to_case
+from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _require
 
 
 @login_required
@@ -40,22 +37,21 @@ def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "email": identity.email,
                 "documents_held_by_other": identity.documents_held_by_other,
             }
-    form = IdentityForm(_data(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.identity_save(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The identity was saved."))
-            return _to_case(case, "identity")
-    return _child_form(
+    form = IdentityForm(posted_data(request), initial=initial)
+    return form_page(
         request,
-        case,
         form,
-        title=_("Identity"),
-        submit=_("Save the identity"),
-        section="identity",
+        service=lambda: services.identity_save(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The identity was saved."),
+        redirect_to=_case_url(case, "identity"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Identity"),
+            submit=_("Save the identity"),
+            section="identity",
+        ),
     )
 
 
@@ -68,35 +64,32 @@ def possible_duplicate_dismiss(request: HttpRequest, pk: int, hit_id: int) -> Ht
     _hidden_unless(request, case, perms, VIEW_IDENTITY)
     _require(perms, CHANGE_IDENTITY)  # before the id is looked up, as the API does
     hit = duplicates.hit_or_404(request.user, case, hit_id)
-    form = DismissDuplicateForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            duplicates.dismiss(actor=request.user, hit=hit, reason=form.cleaned_data["reason"])
-        except IllegalTransition as error:
-            messages.error(request, " ".join(error.messages))
-            return _to_case(case, "possible-duplicates")
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("The possible match at %(agency)s was marked as not the same person.")
-                % {"agency": hit.other_agency_name},
-            )
-            return _to_case(case, "possible-duplicates")
-    return _child_form(
+    form = DismissDuplicateForm(posted_data(request))
+    return form_page(
         request,
-        case,
         form,
-        title=_("Not the same person"),
-        submit=_("Mark as not the same person"),
-        intro=_(
-            "%(agency)s may know the person on this case (%(strength)s). If you have checked "
-            "with them and it is not the same person, say why. Neither agency is told of "
-            "this match again unless a name or the date of birth changes on either case."
-        )
-        % {"agency": hit.other_agency_name, "strength": hit.get_strength_display().lower()},
-        section="possible-duplicates",
+        service=lambda: duplicates.dismiss(
+            actor=request.user, hit=hit, reason=form.cleaned_data["reason"]
+        ),
+        success=_("The possible match at %(agency)s was marked as not the same person.")
+        % {"agency": hit.other_agency_name},
+        redirect_to=_case_url(case, "possible-duplicates"),
+        illegal_transition_to=_case_url(case, "possible-duplicates"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Not the same person"),
+            submit=_("Mark as not the same person"),
+            intro=_(
+                "%(agency)s may know the person on this case (%(strength)s). If you have "
+                "checked with them and it is not the same person, say why. Neither agency is "
+                "told of this match again unless a name or the date of birth changes on "
+                "either case."
+            )
+            % {"agency": hit.other_agency_name, "strength": hit.get_strength_display().lower()},
+            section="possible-duplicates",
+        ),
     )
 
 
@@ -105,21 +98,20 @@ def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_LOCATION)
     _require(perms, CHANGE_LOCATION)
-    form = LocationForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.location_set(actor=request.user, case=case, **form.cleaned_data)
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(request, _("The new location was recorded."))
-            return _to_case(case, "location")
-    return _child_form(
+    form = LocationForm(posted_data(request))
+    return form_page(
         request,
-        case,
         form,
-        title=_("Record where the person is staying"),
-        submit=_("Record the location"),
-        intro=_("The current location ends today and is kept in the history."),
-        section="location",
+        service=lambda: services.location_set(actor=request.user, case=case, **form.cleaned_data),
+        success=_("The new location was recorded."),
+        redirect_to=_case_url(case, "location"),
+        page=lambda: _child_form(
+            request,
+            case,
+            form,
+            title=_("Record where the person is staying"),
+            submit=_("Record the location"),
+            intro=_("The current location ends today and is kept in the history."),
+            section="location",
+        ),
     )

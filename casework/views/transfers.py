@@ -10,15 +10,14 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.forms import apply_service_errors as _apply_errors
-from core.errors import IllegalTransition
+from core.forms import form_page
 
 from .. import reads, transfers
 from ..forms import TransferForm
 from ..models import LeadTransfer
 from ..permissions import MANAGE_CASE, VIEW_CASE
 from .case_page import _detail_with_errors
-from .helpers import _case, _case_and_perms, _require, _to_case
+from .helpers import _case, _case_and_perms, _case_url, _require, _to_case
 
 
 @login_required
@@ -27,23 +26,19 @@ def transfer_propose(request: HttpRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, MANAGE_CASE)
     form = TransferForm(request.POST, lead_agency=case.lead_agency, auto_id="transfer_%s")
-    if form.is_valid():
-        try:
-            transfer = transfers.transfer_propose(
-                actor=request.user, case=case, **form.cleaned_data
-            )
-        except IllegalTransition as error:
-            messages.error(request, " ".join(error.messages))
-            return _to_case(case, "transfer")
-        except ValidationError as error:
-            _apply_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(agency)s was asked to lead the case.") % {"agency": transfer.to_agency},
-            )
-            return _to_case(case, "transfer")
-    return _detail_with_errors(request, case, perms, transfer_form=form)
+    return form_page(
+        request,
+        form,
+        service=lambda: transfers.transfer_propose(
+            actor=request.user, case=case, **form.cleaned_data
+        ),
+        success=lambda transfer: (
+            _("%(agency)s was asked to lead the case.") % {"agency": transfer.to_agency}
+        ),
+        redirect_to=_case_url(case, "transfer"),
+        illegal_transition_to=_case_url(case, "transfer"),
+        page=lambda: _detail_with_errors(request, case, perms, transfer_form=form),
+    )
 
 
 @login_required

@@ -58,7 +58,16 @@ from ..permissions import (
     VIEW_REPORT,
 )
 from ..search import record_search, search_reports
-from . import serializers as s
+from .serializers import (
+    AcknowledgeSerializer,
+    MatchDetailSerializer,
+    MatchSerializer,
+    OperationSerializer,
+    ReportListSerializer,
+    ReportSerializer,
+    ReportWriteSerializer,
+    VisitSerializer,
+)
 
 
 def _require_role(user: Any, *perms: str, message: str) -> None:
@@ -107,17 +116,17 @@ def reading_data(user: Any, report: IntelligenceReport) -> dict[str, Any]:
         data["entities"] = list(
             reading.report.entities.order_by("kind", "pk").values("kind", "value", "normalised")
         )
-    return s.ReportSerializer(data).data
+    return ReportSerializer(data).data
 
 
 class IntelligenceReportViewSet(viewsets.GenericViewSet):
     """Intelligence reports, scoped by the audience rule (distribution, TLP, role)."""
 
-    serializer_class = s.ReportSerializer
+    serializer_class = ReportSerializer
     queryset = IntelligenceReport.objects.none()  # every read goes through the services
     filter_backends: list[Any] = []  # ``search_reports`` filters, with ReportFilter
 
-    @extend_schema(parameters=_filter_parameters(), responses=s.ReportListSerializer(many=True))
+    @extend_schema(parameters=_filter_parameters(), responses=ReportListSerializer(many=True))
     def list(self, request: Request) -> Response:
         """Search the reports you may read: newest first, or best match first with ``q``.
         One audit event per page, naming the reports given, without the words searched."""
@@ -131,13 +140,13 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(results)
-        rows = s.ReportListSerializer(page, many=True, context={"request": request}).data
+        rows = ReportListSerializer(page, many=True, context={"request": request}).data
         record_search(
             request.user, filterset, found=self.paginator.page.paginator.count, shown=page
         )
         return self.get_paginated_response(rows)
 
-    @extend_schema(request=s.ReportWriteSerializer, responses={201: s.ReportSerializer})
+    @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
     def create(self, request: Request) -> Response:
         """Write a report for your agency: a draft, or submitted with ``"status":
         "submitted"``. Answers with your full view of it. A submitted report is matched
@@ -148,7 +157,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
             ADD_REPORT,
             message=_("Only analysts, officers, caseworkers and case managers write intelligence."),
         )
-        body = s.ReportWriteSerializer(data=request.data)
+        body = ReportWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         target = data.pop("status", ReportStatus.DRAFT)
@@ -167,14 +176,14 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
                 report = reports.report_submit(actor=request.user, report=report)
         return Response(reading_data(request.user, report), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=s.ReportSerializer)
+    @extend_schema(responses=ReportSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         """A report as you may read it; 404 outside its audience. A role that never uses
         intelligence is refused (403) before any report is looked up, as in the browser."""
         _require_reader_or_writer(request.user)
         return Response(reading_data(request.user, reads.report_get(request.user, pk)))
 
-    @extend_schema(request=s.ReportWriteSerializer, responses=s.ReportSerializer)
+    @extend_schema(request=ReportWriteSerializer, responses=ReportSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
         """Change a report of your agency. All of the change happens, or none of it:
 
@@ -194,7 +203,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         # first, and outside the transaction: a refusal's audit row must not be rolled
         # back with it.
         reports.require_editor(user, report)
-        body = s.ReportWriteSerializer(data=request.data, partial=True)
+        body = ReportWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         target = data.pop("status", None)
@@ -244,7 +253,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
             actor=user, report=report, reason=reason, tlp_recipients=recipients, **changed
         )
 
-    @extend_schema(request=s.AcknowledgeSerializer, responses=s.ReportSerializer)
+    @extend_schema(request=AcknowledgeSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["post"], url_path="acknowledge-conditions")
     def acknowledge_conditions(self, request: Request, pk: str) -> Response:
         """Accept a C report's conditions; answers with the report, now readable. Send
@@ -255,7 +264,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
             request.user, VIEW_REPORT, message=_("Only analysts and officers read intelligence.")
         )
         report = reads.report_get(request.user, pk)
-        body = s.AcknowledgeSerializer(data=request.data)
+        body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reports.acknowledge_conditions(
             actor=request.user,
@@ -265,7 +274,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         report.refresh_from_db()
         return Response(reading_data(request.user, report))
 
-    @extend_schema(responses=s.MatchSerializer(many=True))
+    @extend_schema(responses=MatchSerializer(many=True))
     @action(detail=False, methods=["get"])
     def matches(self, request: Request) -> Response:
         """Matches on your agency's reports: the kind of entity and your report, newest
@@ -275,7 +284,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         user = request.user
         _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
         page = self.paginate_queryset(match_rows(user))
-        rows = s.MatchSerializer(page, many=True).data
+        rows = MatchSerializer(page, many=True).data
         reads.matches_listed(user, [row["id"] for row in rows])
         return self.get_paginated_response(rows)
 
@@ -283,7 +292,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("match_pk", int, OpenApiParameter.PATH, description="Match id")
         ],
-        responses=s.MatchDetailSerializer,
+        responses=MatchDetailSerializer,
     )
     @action(
         detail=False,
@@ -298,7 +307,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         exist."""
         user = request.user
         _require_role(user, VIEW_MATCH, message=_("Your role is not told of matches."))
-        return Response(s.MatchDetailSerializer(reads.match_open(user, match_pk)).data)
+        return Response(MatchDetailSerializer(reads.match_open(user, match_pk)).data)
 
 
 def match_rows(user: Any) -> QuerySet[Any]:
@@ -332,7 +341,7 @@ def match_rows(user: Any) -> QuerySet[Any]:
 class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Operations led or partnered by the caller's agency, and their premises visits."""
 
-    serializer_class = s.OperationSerializer
+    serializer_class = OperationSerializer
 
     def get_queryset(self) -> QuerySet[Operation]:
         return (
@@ -352,9 +361,9 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             actor=request.user,
             detail={"operation_ids": [operation.pk for operation in page]},
         )
-        return self.get_paginated_response(s.OperationSerializer(page, many=True).data)
+        return self.get_paginated_response(OperationSerializer(page, many=True).data)
 
-    @extend_schema(request=s.OperationSerializer, responses={201: s.OperationSerializer})
+    @extend_schema(request=OperationSerializer, responses={201: OperationSerializer})
     def create(self, request: Request) -> Response:
         """Start an operation led by your agency (officers, analysts, case managers)."""
         _require_role(
@@ -362,11 +371,11 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             ADD_OPERATION,
             message=_("Only officers, analysts and case managers start operations."),
         )
-        body = s.OperationSerializer(data=request.data)
+        body = OperationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         operation = operations.operation_create(actor=request.user, **body.validated_data)
         return Response(
-            s.OperationSerializer(self.get_queryset().get(pk=operation.pk)).data,
+            OperationSerializer(self.get_queryset().get(pk=operation.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -378,8 +387,8 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return access.get_visible_or_404(led_or_partnered, request.user, VIEW_OPERATION, pk=pk)
 
-    @extend_schema(methods=["GET"], responses=s.VisitSerializer(many=True))
-    @extend_schema(methods=["POST"], request=s.VisitSerializer, responses={201: s.VisitSerializer})
+    @extend_schema(methods=["GET"], responses=VisitSerializer(many=True))
+    @extend_schema(methods=["POST"], request=VisitSerializer, responses={201: VisitSerializer})
     @action(detail=True, methods=["get", "post"])
     def visits(self, request: Request, pk: str) -> Response:
         """Premises visits of the operation, newest first; POST records one."""
@@ -391,11 +400,11 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         context = {"agency_id": access.require_membership(user).agency_id}
         if request.method == "POST":
             _require_role(user, ADD_VISIT, message=_("Your role does not record premises visits."))
-            body = s.VisitSerializer(data=request.data)
+            body = VisitSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             visit = operations.visit_record(actor=user, operation=operation, **body.validated_data)
             return Response(
-                s.VisitSerializer(visit, context=context).data, status=status.HTTP_201_CREATED
+                VisitSerializer(visit, context=context).data, status=status.HTTP_201_CREATED
             )
         visits = (
             PremisesVisit.objects.visible_to(user, VIEW_OPERATION)
@@ -419,4 +428,4 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             target=operation,
             detail={"visit_ids": [visit.pk for visit in page]},
         )
-        return self.get_paginated_response(s.VisitSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(VisitSerializer(page, many=True, context=context).data)

@@ -22,7 +22,16 @@ from .. import nrm_services, services
 from ..deadlines import deadlines_for
 from ..models import NRMReconsideration, NRMReferral, Referral
 from ..permissions import ADD_DUTY_TO_NOTIFY, ADD_NRM, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
-from . import serializers as s
+from .serializers import (
+    DeadlineSerializer,
+    DeclineSerializer,
+    DutyToNotifySerializer,
+    NRMSerializer,
+    ReconsiderationOutcomeSerializer,
+    ReconsiderationSerializer,
+    ReferralSerializer,
+    WithdrawSerializer,
+)
 
 
 class ReferralViewSet(
@@ -35,7 +44,7 @@ class ReferralViewSet(
     the inbox. A role that never works with referrals is refused (403) before any id is
     looked up; a referral the caller may not see is 404 (audited)."""
 
-    serializer_class = s.ReferralSerializer
+    serializer_class = ReferralSerializer
     filterset_fields = ["status", "kind", "urgency"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -69,29 +78,29 @@ class ReferralViewSet(
         referral = services.referral_send(actor=request.user, case=case, **data)
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=s.ReferralSerializer)
+    @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         referral = services.referral_accept(actor=request.user, referral=self.get_object())
         return Response(self.get_serializer(referral).data)
 
-    @extend_schema(request=s.DeclineSerializer, responses=s.ReferralSerializer)
+    @extend_schema(request=DeclineSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
-        body = s.DeclineSerializer(data=request.data)
+        body = DeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         referral = services.referral_decline(
             actor=request.user, referral=self.get_object(), reason=body.validated_data["reason"]
         )
         return Response(self.get_serializer(referral).data)
 
-    @extend_schema(request=None, responses=s.ReferralSerializer)
+    @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         referral = services.referral_withdraw(actor=request.user, referral=self.get_object())
         return Response(self.get_serializer(referral).data)
 
-    @extend_schema(request=None, responses=s.ReferralSerializer)
+    @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         referral = services.referral_complete(actor=request.user, referral=self.get_object())
@@ -116,7 +125,7 @@ class CaseNRMViewSet(viewsets.ViewSet):
     anyone else who sees the record gets 403, anyone who does not, 404.
     """
 
-    @extend_schema(responses=s.NRMSerializer(many=True))
+    @extend_schema(responses=NRMSerializer(many=True))
     def list(self, request: Request, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, VIEW_NRM)
         rows = (
@@ -126,19 +135,19 @@ class CaseNRMViewSet(viewsets.ViewSet):
             .prefetch_related("reconsiderations")
         )
         context = {"changeable": _changeable(request, case)}
-        return Response(s.NRMSerializer(rows, many=True, context=context).data)
+        return Response(NRMSerializer(rows, many=True, context=context).data)
 
-    @extend_schema(request=s.NRMSerializer, responses=s.NRMSerializer)
+    @extend_schema(request=NRMSerializer, responses=NRMSerializer)
     def create(self, request: Request, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_NRM)
-        body = s.NRMSerializer(data=request.data)
+        body = NRMSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         nrm = nrm_services.nrm_refer(
             actor=request.user, case=case, submitted_at=body.validated_data.get("submitted_at")
         )
-        return Response(s.NRMSerializer(nrm).data, status=status.HTTP_201_CREATED)
+        return Response(NRMSerializer(nrm).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.NRMSerializer, responses=s.NRMSerializer)
+    @extend_schema(request=NRMSerializer, responses=NRMSerializer)
     def partial_update(self, request: Request, case_pk: str, pk: str) -> Response:
         case = _nrm_case(request, case_pk, CHANGE_NRM)
         nrm = access.get_visible_or_404(
@@ -149,11 +158,11 @@ class CaseNRMViewSet(viewsets.ViewSet):
             pk=pk,
         )
         nrm_services.require_nrm_changer(request.user, nrm)
-        body = s.NRMSerializer(nrm, data=request.data, partial=True)
+        body = NRMSerializer(nrm, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         fields = {k: v for k, v in body.validated_data.items() if k in nrm_services.NRM_FIELDS}
         nrm = nrm_services.nrm_update(actor=request.user, nrm=nrm, **fields)
-        return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
+        return Response(NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
 
 
 def _changeable(request: Request, case: Case) -> set[int]:
@@ -182,47 +191,45 @@ def _nrm_to_change(request: Request, case_pk: str, pk: str) -> NRMReferral:
 class NRMWithdrawView(APIView):
     """``POST /api/v1/cases/{case_pk}/nrm/{pk}/withdraw/``: the person leaves the NRM."""
 
-    @extend_schema(request=s.WithdrawSerializer, responses=s.NRMSerializer)
+    @extend_schema(request=WithdrawSerializer, responses=NRMSerializer)
     def post(self, request: Request, case_pk: str, pk: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
-        body = s.WithdrawSerializer(data=request.data)
+        body = WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         nrm = nrm_services.nrm_withdraw(actor=request.user, nrm=nrm, **body.validated_data)
-        return Response(s.NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
+        return Response(NRMSerializer(nrm, context={"changeable": {nrm.pk}}).data)
 
 
 class NRMReconsiderationView(APIView):
     """``POST /api/v1/cases/{case_pk}/nrm/{pk}/reconsiderations/``: a request to reconsider
     the record's negative decision."""
 
-    @extend_schema(request=s.ReconsiderationSerializer, responses=s.ReconsiderationSerializer)
+    @extend_schema(request=ReconsiderationSerializer, responses=ReconsiderationSerializer)
     def post(self, request: Request, case_pk: str, pk: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
-        body = s.ReconsiderationSerializer(data=request.data)
+        body = ReconsiderationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = nrm_services.nrm_reconsideration_request(
             actor=request.user, nrm=nrm, **body.validated_data
         )
-        data = s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data
+        data = ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 
 class NRMReconsiderationOutcomeView(APIView):
     """``POST .../reconsiderations/{rid}/outcome/``: the competent authority's answer."""
 
-    @extend_schema(
-        request=s.ReconsiderationOutcomeSerializer, responses=s.ReconsiderationSerializer
-    )
+    @extend_schema(request=ReconsiderationOutcomeSerializer, responses=ReconsiderationSerializer)
     def post(self, request: Request, case_pk: str, pk: str, rid: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
         row = get_object_or_404(NRMReconsideration.objects.filter(nrm=nrm), pk=rid)
         row.nrm = nrm
-        body = s.ReconsiderationOutcomeSerializer(data=request.data)
+        body = ReconsiderationOutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         row = nrm_services.nrm_reconsideration_outcome(
             actor=request.user, reconsideration=row, **body.validated_data
         )
-        return Response(s.ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data)
+        return Response(ReconsiderationSerializer(row, context={"changeable": {nrm.pk}}).data)
 
 
 class NRMDeclinedView(APIView):
@@ -240,16 +247,16 @@ class NRMDeclinedView(APIView):
 
 
 class DutyToNotifyView(APIView):
-    @extend_schema(request=s.DutyToNotifySerializer, responses=s.DutyToNotifySerializer)
+    @extend_schema(request=DutyToNotifySerializer, responses=DutyToNotifySerializer)
     def post(self, request: Request, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_DUTY_TO_NOTIFY)
-        body = s.DutyToNotifySerializer(data=request.data)
+        body = DutyToNotifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         ms1 = nrm_services.duty_to_notify_file(actor=request.user, case=case, **body.validated_data)
-        return Response(s.DutyToNotifySerializer(ms1).data, status=status.HTTP_201_CREATED)
+        return Response(DutyToNotifySerializer(ms1).data, status=status.HTTP_201_CREATED)
 
 
 class DeadlinesView(APIView):
-    @extend_schema(responses=s.DeadlineSerializer(many=True))
+    @extend_schema(responses=DeadlineSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(s.DeadlineSerializer(deadlines_for(request.user), many=True).data)
+        return Response(DeadlineSerializer(deadlines_for(request.user), many=True).data)
