@@ -40,7 +40,7 @@ class ConcordUserAdmin(UserAdmin):
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
         """A superuser sets a user's password: the user's sessions and tokens end, as
-        after any password change (issue 15)."""
+        after any password change."""
         before = User.objects.filter(pk=id).values_list("password", flat=True).first()
         response = super().user_change_password(request, id, form_url)
         user = User.objects.filter(pk=id).first()

@@ -6,8 +6,7 @@ and whether the user holds a live personal grant on each registered model
 scoped by the agency grants alone, a semi-join PostgreSQL plans from the grant table's
 statistics; without them scoping must assume there may be some and adds
 ``OR pk IN (user grants)``, which for a caseworker who sees 20% of 100,000 cases put the
-token door's case list at 2x the superuser's time against 1.15x through a session
-(issue 14).
+token door's case list at 2x the superuser's time against 1.15x through a session.
 
 So every way of signing in loads its user through ``user_for_request``, in one query:
 the browser session (``backends.MembershipBackend.get_user``), an API token

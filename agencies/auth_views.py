@@ -1,4 +1,4 @@
-"""Django's password views, with what trust demands when a password changes (issue 15):
+"""Django's password views, with what trust demands when a password changes:
 every other session and every API token of the user ends, and the trail records it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo partnership (issue 2): agencies, a partnership, a sharing group, one user
+"""The demo partnership: agencies, a partnership, a sharing group, one user
 per role. Idempotent: what exists is left as it is."""
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class Role(models.TextChoices):
 
 # The kinds of agency that do intelligence and enforcement work. Officers and analysts
 # exist only there: an analyst reads partners' police intelligence, so an agency admin of
-# a charity or a council must not be able to make one (issue 15).
+# a charity or a council must not be able to make one.
 INTELLIGENCE_AGENCY_KINDS: frozenset[str] = frozenset(
     {
         AgencyKind.POLICE,
@@ -254,7 +254,7 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
         A referral reaches into a case its sender may not lead (a file to prosecutors sent
         by the police): the receiver must share a partnership in force with the sender
         *and* with the case's lead agency, or the case would leave the lead's agreements
-        through a third agency (issue 14 review): ``current().link_all(to, sender, lead)``.
+        through a third agency: ``current().link_all(to, sender, lead)``.
         """
         return all(
             self.linking(agency, other).exists()
@@ -273,7 +273,7 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
 # does not exist, is inactive, or shares no partnership in force with the caller's agency
 # or with the lead agency of the case (the same agency for a lead transfer and most
 # referrals; not for a file to prosecutors sent by the police): the same words for all,
-# so that the answer says nothing about which (issue 14).
+# so that the answer says nothing about which.
 NOT_A_CURRENT_PARTNER = _(
     "Choose an active agency that shares a partnership in force today with your agency "
     "and with the agency that leads the case."
@@ -385,7 +385,7 @@ class AgencyGrant(GroupObjectPermissionBase, GrantFields):
         abstract = True
         # Leading (group, permission, content_object), with ``expires_at`` carried in the
         # index, makes the scoping subquery and the visible count index-only scans (no heap
-        # visit to check expiry: issue 5 measured 135 ms -> 3 ms for 21,000 grants).
+        # visit to check expiry: measured 135 ms -> 3 ms for 21,000 grants).
         constraints = [
             models.UniqueConstraint(
                 fields=["group", "permission", "content_object", "reason_type", "reason_id"],

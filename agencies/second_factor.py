@@ -1,4 +1,4 @@
-"""Second factors for every user, at every door (issue 15).
+"""Second factors for every user, at every door.
 
 Built on django-otp, the maintained framework for it: its TOTP device (authenticator
 apps), its static device (one-time recovery codes) and django-otp-webauthn's WebAuthn

@@ -1,4 +1,4 @@
-"""Sign-in throttles: by client address and by username (issue 15).
+"""Sign-in throttles: by client address and by username.
 
 Per address, so that one machine spraying a password across many usernames is slowed;
 per username, so that guessing one account's password is slow from anywhere. The address

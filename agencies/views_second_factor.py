@@ -1,4 +1,4 @@
-"""The second step of signing in, and enrolling second factors (issue 15).
+"""The second step of signing in, and enrolling second factors.
 
 ``two_factor_verify``: after the password, a code from an authenticator app or a
 recovery code, or a passkey / security key (WebAuthn, through ``webauthn_views``).

@@ -1,5 +1,5 @@
 """django-otp-webauthn's ceremonies, audited and counted as Concord's other second factors
-are (issue 15): a passkey verification that fails counts towards the username's lockout.
+are: a passkey verification that fails counts towards the username's lockout.
 Served under ``/webauthn/`` in the library's own ``otp_webauthn`` namespace, which its
 JavaScript reverses."""
 

@@ -1,4 +1,4 @@
-"""The tamper-evident audit trail (issue 16, item 3): a hash chain over every row.
+"""The tamper-evident audit trail: a hash chain over every row.
 
 Each row, once sealed, carries ``chain_seq`` (its place in the chain: 1, 2, 3, …) and
 ``chain_hash`` = SHA-256 over the previous row's hash, its own place and a canonical form

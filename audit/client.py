@@ -5,7 +5,7 @@ itself), the client is the address the outermost trusted proxy saw: the
 ``CONCORD_TRUSTED_PROXIES``-th entry of ``X-Forwarded-For`` counted from the right, since
 each proxy appends the address it received the request from. Anything further left was
 written by the client and is never believed — a random ``X-Forwarded-For`` must not give
-a caller a fresh sign-in throttle or a false address in the audit trail (issue 15).
+a caller a fresh sign-in throttle or a false address in the audit trail.
 """
 
 from __future__ import annotations

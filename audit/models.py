@@ -36,7 +36,7 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    # The tamper-evident chain (issue 16): set once, when the row is sealed (``audit.chain``,
+    # The tamper-evident chain: set once, when the row is sealed (``audit.chain``,
     # within a minute of its commit): its place in the chain and a SHA-256 over its content
     # and the previous row's hash. The append-only trigger lets nothing else change.
     chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)

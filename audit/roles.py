@@ -1,4 +1,4 @@
-"""Least-privilege database roles (issue 16, item 2; README, "Database roles").
+"""Least-privilege database roles (item 2; README, "Database roles").
 
 Two PostgreSQL roles share Concord's database:
 

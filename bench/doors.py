@@ -1,9 +1,9 @@
-"""P2 and P4 through both doors (issue 14): a browser session and an API token.
+"""P2 and P4 through both doors: a browser session and an API token.
 
 A request comes in by one of two doors: a session cookie (a browser, or the API used from
 one) or an API token (``Authorization: Token ...``, django-rest-knox). Both must load the
 user with what scoping needs in one query (``agencies.auth.user_for_request``), or the
-scoped list pays for it: before issue 14 the token door put a caseworker's 50-row list at
+scoped list pays for it: once the token door put a caseworker's 50-row list at
 2x the superuser's time against 1.15x through a session.
 
 Each side of a ratio is timed through each door and each transport:

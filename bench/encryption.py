@@ -1,4 +1,4 @@
-"""P10: what encryption at rest costs the pages that read it (issue 16).
+"""P10: what encryption at rest costs the pages that read it.
 
 Two cases alike in every row — an identity with aliases, a location, 30 notes (some
 edited), needs, consents, flags — are read by the same caseworker through the same doors,
@@ -232,7 +232,7 @@ def _measure(
         finally:
             for open_connection in connections:
                 open_connection.close()
-    say("## P10 — encryption at rest (issue 16)")
+    say("## P10 — encryption at rest")
     say("")
     say(
         "The same caseworker reads two cases alike in every row (identity with aliases, a "

@@ -1,4 +1,4 @@
-"""The benchmark's measurements (issue 5): query counts, scoped/unscoped ratios, EXPLAIN.
+"""The benchmark's measurements: query counts, scoped/unscoped ratios, EXPLAIN.
 
 Every measurement runs in this one process against one database, requests go through
 Django's test client (the whole middleware stack, sessions included; P2 and P4 also over

@@ -1,4 +1,4 @@
-"""P3's growth and P6's side effects (issue 5).
+"""P3's growth and P6's side effects.
 
 Each changes the database for a while and puts it back: the grants are doubled and the
 doubles deleted again; the referrals and notifications the measurements create are

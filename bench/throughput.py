@@ -1,4 +1,4 @@
-"""P7 — requests per second under load (issue 5).
+"""P7 — requests per second under load.
 
 gunicorn with 2 sync workers serves the app on the benchmark's database; a load
 generator in this process (threads, one connection each: sync workers close it after

@@ -1,1 +1,1 @@
-"""Victim case records (issue 3). Empty until then: nothing here pretends to work."""
+"""Victim case records. Empty until then: nothing here pretends to work."""

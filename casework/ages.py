@@ -1,4 +1,4 @@
-"""Whether the person on a case is a child now (issue 17): the one rule, and its dates.
+"""Whether the person on a case is a child now: the one rule, and its dates.
 
 ``Case.is_child`` is stored, because every rule about children (consent, the NRM,
 dashboards) reads it in SQL, but it is derived here, never set directly:

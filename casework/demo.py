@@ -1,4 +1,4 @@
-"""Demo cases at Harbour Trust and the Council (issue 3). All names are invented.
+"""Demo cases at Harbour Trust and the Council. All names are invented.
 
 Idempotent: an agency that already leads a case gets no more demo cases.
 """
@@ -134,7 +134,7 @@ HARBOUR_CASES: list[dict[str, Any]] = [
             "region": "Northshire",
             "how_identified": "police_operation",
         },
-        # "Under 18 now" is worked out from the date of birth (issue 17).
+        # "Under 18 now" is worked out from the date of birth.
         "identity": {"given_name": "Jordan", "family_name": "Avery", "date_of_birth": _born(15, 4)},
         "location": ("local_authority", "Foster placement (address held by the Council)"),
         "needs": [
@@ -219,7 +219,7 @@ COUNCIL_CASES: list[dict[str, Any]] = [
     },
     {
         # The same person as Harbour Trust's Elira Basha, written as the Council's intake
-        # form has it: both case pages show a possible match at the other agency (issue 16).
+        # form has it: both case pages show a possible match at the other agency.
         "case": {
             "exploitation_types": ["sexual"],
             "risk_level": "high",
@@ -243,7 +243,7 @@ COUNCIL_CASES: list[dict[str, Any]] = [
         "status": "open",
     },
     {
-        # Age disputed (issue 17): the papers the exploiters held make him an adult, he says
+        # Age disputed: the papers the exploiters held make him an adult, he says
         # he is 16; he is treated as a child until his age is assessed (MSA 2015 s.51).
         "case": {
             "exploitation_types": ["criminal"],
@@ -339,7 +339,7 @@ def seed(log: Any = print) -> None:
 
 
 def _seed_break_glass(case: Case, log: Any) -> None:
-    """An overdue, unreviewed break-glass on a Council case (issue 14): the Council has no
+    """An overdue, unreviewed break-glass on a Council case: the Council has no
     case manager or agency admin, so the partnership manager reviews it; sign in as
     ``partnership.manager`` to see it on the home page and the task list."""
     officer = (

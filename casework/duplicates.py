@@ -1,4 +1,4 @@
-"""The cross-agency duplicate person check (issue 16): hit or no hit, never the other case.
+"""The cross-agency duplicate person check: hit or no hit, never the other case.
 
 When a case's identity is recorded or its names or date of birth change, its keyed blind
 indexes (``VictimIdentity.match_exact``, ``match_likely``: ``core.blind_index``) are

@@ -49,7 +49,7 @@ def mark_open_needs(cases: list[Case]) -> None:
     """Set ``has_open_needs`` on one page of cases, in one query.
 
     Not an EXISTS column in the list query: PostgreSQL planned that as a hash of every
-    open need on each request (issue 5: 230 ms at 100,000 cases), whatever the page size.
+    open need on each request (230 ms at 100,000 cases), whatever the page size.
     """
     with_open = set(
         Need.objects.open()
@@ -102,7 +102,7 @@ class CaseFilter(FilterSet):
 
 
 class TaskFilter(FilterSet):
-    """A case's tasks (issue 17): ``open=true`` for those not done yet."""
+    """A case's tasks: ``open=true`` for those not done yet."""
 
     open = django_filters.BooleanFilter(
         field_name="done_at", lookup_expr="isnull", label=_("Not done yet")

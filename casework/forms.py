@@ -317,7 +317,7 @@ class TransferForm(forms.Form):
 
 
 class DismissDuplicateForm(forms.Form):
-    """A possible match at another agency that is not the same person (issue 16)."""
+    """A possible match at another agency that is not the same person."""
 
     reason = forms.CharField(
         label=_("Why is this not the same person?"),

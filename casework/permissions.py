@@ -76,14 +76,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Break-glass: a role's power, checked against the partnership of the lead agency.
     BREAK_GLASS: frozenset({Role.OFFICER, Role.CASE_MANAGER}),
     # Its review falls to the lead agency's case managers, else its agency admins, else
-    # the managers of the partnership in force (issue 14). Which events a reviewer
+    # the managers of the partnership in force. Which events a reviewer
     # reviews is decided by membership, not grants (``BreakGlassEvent.objects
     # .to_review_by``), and reviewing gives no sight of the case: a partnership manager
     # sees the event (who, when, why, what was read), never the person.
     REVIEW_BREAK_GLASS: frozenset({Role.CASE_MANAGER, Role.AGENCY_ADMIN, Role.PARTNERSHIP_MANAGER}),
     # Officers and prosecutors of agencies that see the case record what justice did.
     RECORD_JUSTICE_OUTCOME: ENFORCEMENT,
-    # Case tasks (issue 17) are an agency's, not a grant's: a member of the task's agency
+    # Case tasks are an agency's, not a grant's: a member of the task's agency
     # who sees the case marks it done (``CaseTask.objects.visible_to``). Officers too: an
     # MS1 may fall to a police force (the duty to notify).
     WORK_CASE_TASK: CARE | {Role.OFFICER},

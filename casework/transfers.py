@@ -38,7 +38,7 @@ from .services import _require
 def transfer_propose(*, actor: User, case: Case, to_agency: Agency, reason: str) -> LeadTransfer:
     """The lead agency proposes that another agency lead the case: an active agency that
     shares with it a partnership whose agreement is in force today. Any other agency (or
-    none) is the one answer ``NOT_A_CURRENT_PARTNER`` on ``to_agency`` (issue 14)."""
+    none) is the one answer ``NOT_A_CURRENT_PARTNER`` on ``to_agency``."""
     _require(actor, MANAGE_CASE, case, _("Only the lead agency may transfer this case."))
     errors: dict[str, str] = {}
     if to_agency.pk == case.lead_agency_id:

@@ -85,7 +85,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 
-# --- Keys for data at rest (issue 16) ------------------------------------------------
+# --- Keys for data at rest ------------------------------------------------
 # CONCORD_FIELD_KEYS: the AES-256-GCM keys of identity fields, locations, note bodies,
 # intelligence sources and document files, as <id>:<base64 key>, newest first (new values
 # use the first; every listed key reads). CONCORD_BLIND_INDEX_KEY: the separate HMAC key of
@@ -237,11 +237,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # The planner's default cost of a random page (4) is for spinning disks. On SSDs, with the
 # working set cached, 1.1 is the usual setting: PostgreSQL then looks up granted cases by
-# primary key instead of scanning the case table (issue 5: a user who sees 1% of 100,000
+# primary key instead of scanning the case table (a user who sees 1% of 100,000
 # cases, 24 ms -> 5 ms for a page of 50). Set per connection, so no server change is needed.
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 # JIT compilation pays off for long analytical queries only; for Concord's short queries and
-# the dashboard's aggregates it costs more than it saves (issue 8: the busiest partnership's
+# the dashboard's aggregates it costs more than it saves (the busiest partnership's
 # dashboard over 12 months, 766 ms with JIT and 520 ms without).
 _db_options["options"] = (
     f"{_db_options.get('options', '')} -c random_page_cost=1.1 -c jit=off".strip()
@@ -298,7 +298,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Second factors (issue 15): every user signs in with a password and then one of a TOTP
+# Second factors: every user signs in with a password and then one of a TOTP
 # code, a passkey or security key (WebAuthn: phishing-resistant) or a one-time recovery
 # code. A user without one can do nothing but enrol (agencies.second_factor).
 OTP_TOTP_ISSUER = "Concord"
@@ -376,7 +376,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "core.api.ActionMetadata",
     # Sign-in (the token endpoint): per client address, high enough for one office behind
     # one address to sign 30 people in within a minute, and per username, so that
-    # guessing one account's password is slow wherever it comes from (issue 15).
+    # guessing one account's password is slow wherever it comes from.
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("CONCORD_AUTH_THROTTLE", "60/minute"),
         "auth_username": env.str("CONCORD_AUTH_USERNAME_THROTTLE", "5/minute"),
@@ -445,7 +445,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Notifications whose on-commit task was lost (a killed worker, a restarted broker) are
 # queued again; a run that waited longer than a minute is dropped, the next one covers it.
 # Dashboard exports are kept for a day; beat removes the expired files.
-# The audit trail's hash chain (issue 16): rows sealed every minute, the head published
+# The audit trail's hash chain: rows sealed every minute, the head published
 # every hour (the log; and email to CONCORD_AUDIT_ANCHOR_EMAIL when set).
 CELERY_BEAT_SCHEDULE["audit-seal"] = {
     "task": "audit.tasks.seal_audit_chain",
@@ -467,7 +467,7 @@ CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
     "schedule": 60.0,
     "options": {"expires": 55.0},
 }
-# Intelligence matching is done by a worker after the submit's commit (issue 14, item 3);
+# Intelligence matching is done by a worker after the submit's commit;
 # a job whose task was lost is published again.
 CELERY_BEAT_SCHEDULE["intelligence-requeue-matching"] = {
     "task": "intelligence.tasks.requeue_matching",
@@ -490,7 +490,7 @@ CELERY_BEAT_SCHEDULE["referrals-expire"] = {
     "schedule": 3600.0,
     "options": {"expires": 3500.0},
 }
-# Sharing outlives no agreement (issue 14): a minute past every hour (so a minute past the
+# Sharing outlives no agreement: a minute past every hour (so a minute past the
 # midnight an agreement ends), what referrals and proposed lead transfers granted between
 # agencies no longer in a partnership in force is taken back.
 CELERY_BEAT_SCHEDULE["referrals-end-outside-partnerships"] = {
@@ -503,14 +503,14 @@ CELERY_BEAT_SCHEDULE["evidence-expire"] = {
     "schedule": 900.0,
     "options": {"expires": 850.0},
 }
-# Turning 18 (issue 17): a quarter past midnight, the day's 18th birthdays on open cases;
+# Turning 18: a quarter past midnight, the day's 18th birthdays on open cases;
 # a missed run is caught up by the next (a case stays a candidate until it is marked).
 CELERY_BEAT_SCHEDULE["casework-turning-adult"] = {
     "task": "casework.tasks.mark_cases_turning_adult",
     "schedule": crontab(hour=0, minute=15),
     "options": {"expires": 82800.0},
 }
-# Break-glass (issue 14): every hour, a duty whose reviewers all left falls to the next
+# Break-glass: every hour, a duty whose reviewers all left falls to the next
 # tier and its people are told (within the hour, not the next morning); the reviewers of
 # each break-glass unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS, and the system's
 # administrators of one nobody can review, are told again once a day (the
@@ -592,13 +592,13 @@ NRM_RECONSIDERATION_DAYS = env.int("CONCORD_NRM_RECONSIDERATION_DAYS", 30, minim
 NRM_SUPPORT_CONTACT_HOURS = env.int("CONCORD_NRM_SUPPORT_CONTACT_HOURS", 48, minimum=1)
 # Reference prefix of new cases: NMS-2026-00042.
 CASE_REFERENCE_PREFIX = env.str("CONCORD_CASE_REFERENCE_PREFIX", "NMS")
-# Evidence access (issue 6): how long an approval lasts unless the decision says less, the
+# Evidence access: how long an approval lasts unless the decision says less, the
 # longest it may last, and when the officer is told it is about to end; break-glass length.
 EVIDENCE_ACCESS_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_DAYS", 30, minimum=1)
 EVIDENCE_ACCESS_MAX_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_MAX_DAYS", 90, minimum=1)
 EVIDENCE_EXPIRY_WARNING_DAYS = env.int("CONCORD_EVIDENCE_EXPIRY_WARNING_DAYS", 3, minimum=1)
 BREAK_GLASS_MINUTES = env.int("CONCORD_BREAK_GLASS_MINUTES", 60, minimum=1)
-# Break-glass limits (issue 14): one person may break the glass at most this many times
+# Break-glass limits: one person may break the glass at most this many times
 # in BREAK_GLASS_LIMIT_HOURS (the next is refused and their agency's admins and the
 # partnership managers are told); a second opening within BREAK_GLASS_MINUTES needs a
 # fresh reason; an opening unreviewed this long is overdue (task lists, daily reminders).

@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "partnerships": Partnership.objects.of_agency(agency).prefetch_related("agencies"),
         "sharing_groups": SharingGroup.objects.for_agency(agency).select_related("owner"),
         "can_manage_users": access.user_may(request.user, MANAGE_AGENCY_USERS),
-        # Break-glass openings whose review is this user's (issue 14): one COUNT over the
+        # Break-glass openings whose review is this user's: one COUNT over the
         # few unreviewed events, and only for the roles that ever review.
         "break_glass_to_review": BreakGlassEvent.objects.to_review_by(request.user)
         .unreviewed()

@@ -1,5 +1,5 @@
 """Keyed blind indexes of a person's identity: equal for the same person written two ways,
-useless without the key (issue 16, cross-agency duplicate check).
+useless without the key (cross-agency duplicate check).
 
 Values are normalised before hashing — transliterated to ASCII (``anyascii``: Cyrillic,
 Greek, diacritics), case-folded, reduced to letters — and the family name is also reduced

@@ -1,4 +1,4 @@
-"""Encryption at rest for the fields and files that identify a person (issue 16).
+"""Encryption at rest for the fields and files that identify a person.
 
 The cipher is AES-256-GCM from ``cryptography`` (an AEAD: a changed byte fails to decrypt
 rather than reading as other text). Keys are versioned and come from the environment

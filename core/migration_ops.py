@@ -1,4 +1,4 @@
-"""Helpers for the data migrations that encrypt columns which were plain text (issue 16).
+"""Helpers for the data migrations that encrypt columns which were plain text.
 
 They use SQL and ``core.crypto`` directly, not historical models: a value is read as the
 plain text the old column held and written as ciphertext, in batches by primary key.

@@ -1,4 +1,4 @@
-"""The dashboard in the benchmark (issue 8: "at 100,000 cases its time stays within 3x of
+"""The dashboard in the benchmark ("at 100,000 cases its time stays within 3x of
 the raw SQL aggregates it is built from").
 
 ``comparison`` gives two calls to time side by side (``bench.measure.compare``): the

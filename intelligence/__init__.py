@@ -1,1 +1,1 @@
-"""Graded intelligence, matching, operations (issue 7). Not built yet."""
+"""Graded intelligence, matching, operations. Not built yet."""

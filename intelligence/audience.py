@@ -1,13 +1,13 @@
 """Who may read an intelligence report, as one SQL filter, and how much of it.
 
-The rule (issue 7; DOMAIN.md, "Intelligence grading"):
+The rule (DOMAIN.md, "Intelligence grading"):
 
 1. **Role.** Only roles holding ``intelligence.view_report`` (analysts, officers) read
    intelligence. A contributor role (``intelligence.add_report`` without ``view_report``:
    caseworkers, case managers) reads only the reports they wrote themselves, while they
    still belong to the agency that originated them; a contributor who supervises
    (``intelligence.grade_report``: case managers) also reads their own agency's
-   *submitted* reports, to re-grade them (issue 15: with analysts only in intelligence
+   *submitted* reports, to re-grade them (with analysts only in intelligence
    agencies, nobody else in a charity could).
 2. **Originating agency.** A reader always reads their own agency's reports, in every
    status (drafts, submitted, archived), in full.

@@ -1,4 +1,4 @@
-"""Demo intelligence (issue 7): graded reports from the police, Harbour Trust and the Labour
+"""Demo intelligence: graded reports from the police, Harbour Trust and the Labour
 Inspectorate at every distribution and TLP colour, two with handling conditions, one
 match between two agencies on a phone number, and Operation Lather's visits to car
 washes and farms. Names, numbers and places are invented; the phone numbers are valid

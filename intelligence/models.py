@@ -85,7 +85,7 @@ class ReportStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-# What each code means, in the words a form shows next to the choice (issue 7: "grading
+# What each code means, in the words a form shows next to the choice ("grading
 # has inline help"). Sources: DOMAIN.md; FIRST TLP 2.0; MISP distribution levels.
 GRADING_HELP: dict[str, dict[str, str]] = {
     "source_evaluation": {
@@ -520,7 +520,7 @@ class Match(models.Model):
 
 
 class MatchingJob(models.Model):
-    """Matching owed to a report: the outbox of matching (issue 14, item 3).
+    """Matching owed to a report: the outbox of matching.
 
     Written in the transaction that submits a report, or that changes a submitted
     report's entities, and nothing else: the request that writes it does the same work

@@ -3,7 +3,7 @@
 Reports are not reached through object grants: who reads one is a rule over its
 distribution and TLP (``intelligence.audience``). The role layer still decides first.
 
-- Reading intelligence (``view_report``) is for analysts and officers only (issue 7).
+- Reading intelligence (``view_report``) is for analysts and officers only.
   Officers include labour-inspectorate, immigration and national-agency officers (the
   role exists only in those agencies and the police). Prosecutors do not read raw
   intelligence: it reaches a prosecutor through the officer in the case, as material the

@@ -1,1 +1,1 @@
-"""The notification outbox and its delivery tasks (issue 4). Not built yet."""
+"""The notification outbox and its delivery tasks. Not built yet."""

@@ -2,7 +2,7 @@
 
 ``notify`` runs ``expand_later`` on commit. Publishing one Celery message to Redis costs
 0.7 ms or more, as much as writing the event: a request that made a referral paid twice
-the time to tell the receiving agency (issue 5, P6). So each process hands event ids to
+the time to tell the receiving agency. So each process hands event ids to
 one background thread that publishes them, and the request goes on.
 
 Nothing is lost if the process dies with ids still in hand: the event rows are committed

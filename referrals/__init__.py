@@ -1,1 +1,1 @@
-"""Referrals between agencies and the NRM workflow (issue 4). Not built yet."""
+"""Referrals between agencies and the NRM workflow. Not built yet."""

@@ -3,7 +3,7 @@ its nation (St Andrew's Day is a bank holiday in Scotland, 12 July in Northern I
 
 Deadlines in the NRM and in referral response times count working days (DOMAIN.md); the
 holidays come from the ``holidays`` package. Something received on a weekend or a holiday
-is received on the next working day, and the count starts from there (issue 17: Saturday
+is received on the next working day, and the count starts from there (Saturday
 21 November 2026 is received on Monday 23, and five working days later is Monday 30).
 """
 

@@ -66,7 +66,7 @@ def deadlines_for(user: Any, *, now: datetime.datetime | None = None) -> list[De
 
     if access.role_may(membership.role, VIEW_NRM):
         # The NRM clocks of the referrals the agency made, and of those on cases it leads
-        # now (after a lead transfer the new lead keeps them: issue 17, item 11).
+        # now (after a lead transfer the new lead keeps them).
         visible = Case.objects.visible_to(user, VIEW_CASE)
         mine = Q(agency_id=membership.agency_id) | Q(case__lead_agency_id=membership.agency_id)
         for nrm in (

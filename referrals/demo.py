@@ -140,7 +140,7 @@ def seed(log: Any = print) -> None:
         nrm = nrm_services.nrm_refer(
             actor=cw, case=mihai, submitted_at=now - datetime.timedelta(days=20)
         )
-        # An adult's NRM support needs their own consent to it (issue 17).
+        # An adult's NRM support needs their own consent to it.
         consents.consent_record(actor=cw, case=mihai, scope="nrm_support", method="written")
         nrm_services.nrm_update(
             actor=cw,

@@ -150,7 +150,7 @@ class NRMDecisionForm(forms.Form):
     """One NRM record's reference, decisions and support allocation, filled with the
     record's current values. ``changed_data`` says which of them the user changed: only
     those are passed to ``nrm_update``, so a save never resets what the user left alone
-    (issue 17: recording the support allocation reset a positive Reasonable Grounds
+    (recording the support allocation reset a positive Reasonable Grounds
     decision to pending and removed its recovery-period clock)."""
 
     competent_authority_reference = forms.CharField(

@@ -1,4 +1,4 @@
-"""The National Referral Mechanism as each UK nation has it (issue 17; DOMAIN.md).
+"""The National Referral Mechanism as each UK nation has it (DOMAIN.md).
 
 One row per jurisdiction, each number next to its source. An agency's jurisdiction is its
 country and, in the UK, its nation (``Agency.subdivision``, ISO 3166-2: GB-ENG, GB-WLS,

@@ -48,7 +48,7 @@ class ReferralStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     # Accepted, then the agencies stopped sharing a partnership in force (with each other
     # or with the case's lead agency): beat took back what the acceptance granted
-    # (``services.sharing_end_outside_partnerships``, issue 14).
+    # (``services.sharing_end_outside_partnerships``).
     ENDED = "ended", _("Ended: no agreement in force")
 
 
@@ -188,7 +188,7 @@ class NRMReferralQuerySet(models.QuerySet["NRMReferral"]):
         - ``referrals.change_nrmreferral``: of those, the records the user's agency made
           (``agency``) or whose case it now leads (after a lead transfer). The competent
           authority answers the referring first responder; the lead keeps the case's
-          record true. No one else rewrites them, whatever else they see (issue 14).
+          record true. No one else rewrites them, whatever else they see.
         """
         if perm not in (VIEW_NRM, CHANGE_NRM):
             raise ValueError(f"NRM records are scoped by {VIEW_NRM} or {CHANGE_NRM}, not {perm!r}.")
@@ -241,7 +241,7 @@ class NRMReferral(models.Model):
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The person may leave the NRM at any time: the clocks stop, and a new referral can
-    # be made later (issue 17, item 11). The reason is the person's own words: encrypted.
+    # be made later. The reason is the person's own words: encrypted.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -474,7 +474,7 @@ class NRMReconsideration(models.Model):
 
 class NRMDecline(models.Model):
     """An adult declined an NRM referral. Where the agency is under the duty to notify,
-    the lead caseworker gets a task to file an MS1 (issue 17, item 11)."""
+    the lead caseworker gets a task to file an MS1."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="nrm_declines")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")

@@ -132,7 +132,7 @@ def nrm_refer(
 def nrm_in_progress(case: Case) -> models.QuerySet[NRMReferral]:
     """The case's NRM referrals still in progress: not withdrawn, no Conclusive Grounds
     decision, and not ended by a negative Reasonable Grounds decision (unless that one is
-    being reconsidered). One at a time per person (issue 17, item 11)."""
+    being reconsidered). One at a time per person."""
     reconsidering = NRMReconsideration.objects.filter(
         nrm=models.OuterRef("pk"), outcome=ReconsiderationOutcome.PENDING
     )

@@ -94,7 +94,7 @@ def may_ever_refer(user: User) -> bool:
 def may_share_case(case: Case, sender: Agency, receiver: Agency) -> bool:
     """May ``sender`` share ``case`` with ``receiver`` now? Only if ``receiver`` shares a
     partnership whose information-sharing agreement is in force today with the sender
-    *and* with the case's lead agency (issue 14, and its review): the only way a case
+    *and* with the case's lead agency (and its review): the only way a case
     crosses from one agency to another by referral. The second pair matters when the
     sender is not the lead (a file to prosecutors sent by the police): otherwise the case
     would leave its lead's agreements through a third agency's."""
@@ -562,7 +562,7 @@ def sharing_end_outside_partnerships(*, now: datetime.datetime | None = None) ->
     Scoping does not ask the partnership question itself, so between the end of an
     agreement (midnight; its date is known in advance) and the next run such a grant
     still counts. On purpose: every list and every object check is one subquery over
-    the grant tables (issue 5: a semi-join of 0.7 ms for a user who sees 20,000 cases);
+    the grant tables (a semi-join of 0.7 ms for a user who sees 20,000 cases);
     joining each grant to its reason and the reason's partnerships would put that join
     in every query of every user for a gap this sweep closes within the hour. The writes
     that would widen access (send, accept, complete) ask the question themselves.

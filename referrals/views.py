@@ -262,7 +262,7 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
     referral or the case's lead agency (403 for anyone else who sees it). Each record the
     user may change has its own forms; the decision form is filled with the record's
     current values and a save passes on only the fields the user changed, like the API's
-    PATCH (issue 17). An agency in a country without an NRM sees why there is nothing to
+    PATCH. An agency in a country without an NRM sees why there is nothing to
     do here (``referrals.jurisdictions``)."""
     _require_role(request, VIEW_NRM, _("Your role does not work with NRM referrals."))
     case = access.get_visible_or_404(

@@ -39,7 +39,7 @@ def declared(perm: str) -> frozenset[str]:
     """The roles that may ever hold ``perm``; a name no app declared raises.
 
     A typo in a permission name must fail loudly in the first test that reaches it, not
-    deny quietly in production (issue 14): use the constants of each app's
+    deny quietly in production: use the constants of each app's
     ``permissions.py`` (``casework.permissions.VIEW_CASE``), never string copies.
     """
     try:

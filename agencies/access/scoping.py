@@ -20,7 +20,7 @@ QS = TypeVar("QS", bound="models.QuerySet[Any]")
 
 # Personal (user) grants are rare: break-glass, an individual share. A user who holds none
 # on a model is scoped by the agency grants alone, a plain semi-join that PostgreSQL plans
-# from the grant table's statistics (issue 5: 0.7 ms for a user who sees 20,000 cases, 0.6
+# from the grant table's statistics (0.7 ms for a user who sees 20,000 cases, 0.6
 # ms for one who sees 10). Whether a user holds any is loaded with the user, in the same
 # query, at the start of each request (``MembershipBackend.get_user``).
 PERSONAL_GRANTS = "_concord_personal_grants"
@@ -71,7 +71,7 @@ class Granted:
     def q(self) -> models.Q:
         """``pk IN (agency grants)``, ``OR pk IN (user grants)`` when there may be some.
 
-        Measured in issue 5 against ``pk IN (agency UNION ALL user)``: the planner cannot
+        Measured against ``pk IN (agency UNION ALL user)``: the planner cannot
         estimate how many ids a UNION yields, takes 200, and for a user who sees 20,000
         cases joins and sorts all of them (74 ms); the OR runs both as hashed subplans
         (9 ms), and the agency grants alone as a semi-join (0.7 ms).
@@ -137,7 +137,7 @@ class ScopedQuerySet(models.QuerySet[M]):
 
     ``count()`` of a scoped queryset with no other filter (a list's usual first view)
     counts the distinct granted ids from the grant index instead of joining the model's
-    table: for a user who sees 20,000 of 100,000 cases, 4 ms instead of 40 ms (issue 5).
+    table: for a user who sees 20,000 of 100,000 cases, 4 ms instead of 40 ms.
     Any further filter, slice, DISTINCT, GROUP BY or set operation falls back to
     Django's own count.
     """
@@ -190,7 +190,7 @@ def agency_can(user: Any, perm: str, obj: models.Model) -> bool:
     For acts that reach other agencies on the agency's behalf (recording a justice
     outcome, filing a case to prosecutors): a personal grant (break-glass, an approved
     evidence request) lets one person read for a while, and must never become the basis
-    of a lasting grant to another agency (issue 14 review).
+    of a lasting grant to another agency.
     """
     if is_superuser(user):
         return True

@@ -10,7 +10,7 @@ from ..models import Agency, Membership, Partnership, Role, SharingGroup
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    """A token needs the second factor as well as the password (issue 15): ``otp`` is the
+    """A token needs the second factor as well as the password: ``otp`` is the
     code an authenticator app shows now, or one of the user's recovery codes. Any wrong
     part is the same 401, so the answer never says whether the password was right."""
 

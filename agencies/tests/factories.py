@@ -57,7 +57,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         return membership
 
 
-# Every test user has an authenticator app with this key (issue 15). Its window is wider
+# Every test user has an authenticator app with this key. Its window is wider
 # than a real device's (3 steps each way) so a test may sign one person in several times
 # within a few seconds: each code is still accepted once.
 TEST_TOTP_KEY = "3132333435363738393031323334353637383930"

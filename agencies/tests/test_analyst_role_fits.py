@@ -1,4 +1,4 @@
-"""An intelligence analyst exists only in an agency that does intelligence work (issue 15).
+"""An intelligence analyst exists only in an agency that does intelligence work.
 
 An analyst reads partners' police intelligence, so an agency admin of a charity or a
 council must not be able to make one: both doors refuse it. Memberships from before the

@@ -129,7 +129,7 @@ def test_a_role_change_ends_the_session_and_the_next_sign_in_has_the_new_role(
     api(agency_admin).patch(
         f"/api/v1/agency/users/{caseworker.membership.pk}/", {"role": "case_manager"}, format="json"
     )
-    assert client.get("/api/v1/me/").status_code in (401, 403)  # signed out (issue 15)
+    assert client.get("/api/v1/me/").status_code in (401, 403)  # signed out
     caseworker.refresh_from_db()  # as a new sign-in loads it
     assert api(caseworker).get("/api/v1/me/").json()["role"] == "case_manager"
 

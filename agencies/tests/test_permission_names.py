@@ -1,4 +1,4 @@
-"""Permission names are spelled once, in their app's ``permissions.py`` (issue 14).
+"""Permission names are spelled once, in their app's ``permissions.py``.
 
 ``access.role_may`` raises for a name no app declared, but only when a test reaches the
 line; a string copy of a *declared* name is the other half of the risk: rename or narrow
@@ -120,8 +120,8 @@ def test_the_guard_reads_the_application_code_and_skips_migrations_and_tests():
 
 
 def test_the_guard_finds_a_copy_however_it_is_spelled(declared_names, declaring_labels):
-    # The shapes that were in the code before issue 14: a call argument, a tuple of
-    # names, a membership test, a dict key and a name built from its app's prefix.
+    # The shapes copies took before the names were declared once: a call argument, a
+    # tuple of names, a membership test, a dict key and a name built from its app's prefix.
     source = (
         'access.can(user, "casework.view_case", case)\n'
         'LEAD = ("referrals.view_nrmreferral",)\n'

@@ -1,4 +1,4 @@
-"""A second factor at every door (issue 15, item 1): after the password, a browser session
+"""A second factor at every door: after the password, a browser session
 can do nothing but enrol a first device or pass the second step; the API issues a token
 only with a valid code; the admin needs a verified session too. Wrong codes are audited
 and count towards django-axes' lockout of the username, and no code is ever audited.

@@ -1,4 +1,4 @@
-"""What an outside tester tried against the second factor (issue 15), kept as tests: no
+"""What an outside tester tried against the second factor, kept as tests: no
 API view without it, one code never passes twice (even at once), a new session key at
 the second step, a fresh second factor to change one's second factors and a notice of
 every such change, one sign-in door for the admin, and superusers managed by superusers.

@@ -1,5 +1,5 @@
-"""An agency admin resets a member's second factors when they lose their phone or key
-(issue 15, item 1): at both doors and in the Django admin, audited, the member signed out
+"""An agency admin resets a member's second factors when they lose their phone or key:
+at both doors and in the Django admin, audited, the member signed out
 everywhere and told, and made to enrol again at their next sign-in."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A user's own Security page (issue 15): their second factors, adding and removing one
+"""A user's own Security page: their second factors, adding and removing one
 (an old phone), never the last; every removal audited."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The token endpoint's throttle cannot be sidestepped (issue 15, item 3): a forged
+"""The token endpoint's throttle cannot be sidestepped: a forged
 X-Forwarded-For gives no fresh allowance, one address spraying many usernames is slowed,
 one username is slowed from anywhere, and an office behind one address still signs 30
 people in within a minute."""

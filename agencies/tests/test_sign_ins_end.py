@@ -1,4 +1,4 @@
-"""Sessions and API tokens end when trust ends (issue 15, item 2): a password changed or
+"""Sessions and API tokens end when trust ends: a password changed or
 reset, a deactivation (a reactivation does not revive them), a role change — at both
 doors, and each end is audited."""
 

@@ -1,4 +1,4 @@
-"""The token door loads the user as the session door does (issue 14, item 11).
+"""The token door loads the user as the session door does.
 
 A caseworker who signs in with an API token must be scoped exactly as through a browser
 session: the same membership, the same personal-grant flags, so the same SQL (the agency

@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (issue 16, item 3): sealed once, verified from the start,
+"""The audit trail's hash chain: sealed once, verified from the start,
 and every kind of tampering named by the first row where the chain breaks."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Least-privilege database roles (issue 16, item 2).
+"""Least-privilege database roles.
 
 Web, worker and beat connect as the app role (DATABASE_URL), which owns nothing: on the
 audit table it may INSERT and SELECT, and nothing else — not UPDATE, DELETE or TRUNCATE,

@@ -167,7 +167,7 @@ def delete_synthetic(log: Callable[[str], None]) -> dict[str, int]:
                         f" ({step.clears} cleared)" if step.clears else ""
                     )
                     removed[key] += cursor.rowcount
-            # Removing sealed rows breaks the hash chain (issue 16) where they were: the
+            # Removing sealed rows breaks the hash chain where they were: the
             # chain is unsealed and sealed again from the start. A reset is a rewrite by
             # the table's owner, which is what the published heads make evident elsewhere.
             cursor.execute(

@@ -90,7 +90,7 @@ class CaseListSerializer(serializers.Serializer):
 
     A ModelSerializer works out its fields from the model on every request, and django-
     countries' field looks the code up in 250 countries per row; for a page of 50 this one
-    takes a third of the time (issue 5, P5).
+    takes a third of the time.
     """
 
     id = serializers.IntegerField(read_only=True)
@@ -196,7 +196,7 @@ class DuplicateAgencySerializer(serializers.Serializer):
 
 
 class PossibleDuplicateSerializer(serializers.Serializer):
-    """A possible match at another agency (issue 16): which agency may know the person and
+    """A possible match at another agency: which agency may know the person and
     how to reach it, never its case. ``id`` is this case's row, to dismiss it by."""
 
     id = serializers.IntegerField(read_only=True)
@@ -325,7 +325,7 @@ class AuditRowSerializer(serializers.Serializer):
 
 
 class CaseTaskSerializer(serializers.ModelSerializer):
-    """A task of the caller's agency on the case (issue 17): what to do, for whom, by when."""
+    """A task of the caller's agency on the case: what to do, for whom, by when."""
 
     kind = serializers.ChoiceField(choices=CaseTaskKind.choices, read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)

@@ -295,7 +295,7 @@ class CaseViewSet(
     @extend_schema(responses=PossibleDuplicateSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="possible-duplicates")
     def possible_duplicates(self, request: Request, pk: str) -> Response:
-        """Agencies of your partnerships that may know this person (issue 16): which
+        """Agencies of your partnerships that may know this person: which
         agency and how to reach it, never its case. 404 without sight of the identity."""
         case = self.get_object()
         hits = duplicates.for_case(request.user, case, perms=self.perms)
@@ -514,7 +514,7 @@ class CaseViewSet(
             transfers.transfer_withdraw(actor=request.user, transfer=transfer)
         return Response(TransferSerializer(transfer).data)
 
-    # --- tasks (issue 17) ----------------------------------------------------------------
+    # --- tasks ----------------------------------------------------------------
 
     @extend_schema(
         parameters=[OpenApiParameter("open", bool, description="Only tasks not done yet.")],

@@ -81,7 +81,7 @@ def _normalised(reason: str) -> str:
     non-breaking spaces), case and accents. Format characters (a zero-width space, a
     joiner, a direction mark: category Cf), controls, punctuation, symbols and spaces
     are dropped, so a full stop, an invisible character or "Threat-to-life!" does not
-    make a reason new (issue 14 review)."""
+    make a reason new."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", reason).casefold())
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LN")
 
@@ -97,7 +97,7 @@ def break_glass_require_power(actor: Any, case: Case | None = None) -> Membershi
     A role without the power: 403 on the break-glass form (no case named yet); on a named
     case, 403 only to someone who already sees the case, and to everyone else the same
     audited 404 as for a case that does not exist — the status must not tell an analyst
-    or a prosecutor whether a case is in their partnership (issue 14, item 6)."""
+    or a prosecutor whether a case is in their partnership."""
     membership = access.require_membership(actor)
     if not access.role_may(membership.role, BREAK_GLASS):
         if case is None or access.can(actor, VIEW_CASE, case):
@@ -130,7 +130,7 @@ class _NobodyToReview(Exception):
 def _limit_refusal(
     actor: User, reason: str, now: datetime.datetime
 ) -> tuple[str, ValidationError] | None:
-    """The use limits (issue 14), checked with the person's row locked: at most
+    """The use limits, checked with the person's row locked: at most
     BREAK_GLASS_DAILY_LIMIT openings in BREAK_GLASS_LIMIT_HOURS, and a fresh reason
     (``_normalised``: not the same words again) for another opening within
     BREAK_GLASS_MINUTES."""

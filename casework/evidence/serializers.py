@@ -114,7 +114,7 @@ class BreakGlassReadSerializer(serializers.Serializer):
 
 
 class BreakGlassEventSerializer(serializers.ModelSerializer):
-    """A break-glass as its breaker and reviewers see it (issue 14): who, which agency,
+    """A break-glass as its breaker and reviewers see it: who, which agency,
     when, on what grounds, until when, who reviews it and whether it is overdue, and, on
     one event, what was read. Never the case's identity, location or notes: its
     reference only.

@@ -500,7 +500,7 @@ def justice_outcome_require_agency_sight(actor: Any, case: Case) -> None:
 def justice_outcome_record(*, actor: User, case: Case, **fields: Any) -> JusticeOutcome:
     """An officer or prosecutor of an agency the case is shared with records what justice
     did (``justice_outcome_require_agency_sight``: never on the strength of a grant to
-    them alone, issue 14 review)."""
+    them alone)."""
     if not access.user_may(actor, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))
     justice_outcome_require_agency_sight(actor, case)

@@ -139,7 +139,7 @@ class EvidenceRequestItem(models.Model):
 
 
 class BreakGlassReviewTier(models.TextChoices):
-    """Who reviews a break-glass, in the order the duty falls (issue 14)."""
+    """Who reviews a break-glass, in the order the duty falls."""
 
     CASE_MANAGERS = "case_managers", _("The lead agency's case managers")
     AGENCY_ADMINS = "agency_admins", _("The lead agency's administrators")
@@ -147,10 +147,10 @@ class BreakGlassReviewTier(models.TextChoices):
 
 
 class BreakGlassGrounds(models.TextChoices):
-    """Why the glass was broken, in the words a force's control room uses (issue 14
-    review). Structured, so that reviewers who may not read the person's details (a
-    partnership manager, the lead agency's administrators) still know what kind of
-    emergency it was; the free-text reason is for those who may."""
+    """Why the glass was broken, in the words a force's control room uses. Structured, so
+    that reviewers who may not read the person's details (a partnership manager, the lead
+    agency's administrators) still know what kind of emergency it was; the free-text reason
+    is for those who may."""
 
     THREAT_TO_LIFE = "threat_to_life", _("Threat to life")
     SERIOUS_HARM = "serious_harm", _("Risk of serious harm, imminent")
@@ -187,7 +187,7 @@ def break_glass_reviewer_memberships(
     - partnership managers: of any agency of the partnerships stored on the event (in
       force when the glass was broken, shared by the lead agency and the breaker's),
       except the breaker's own agency (``BreakGlassEvent.agency``): the partnership's
-      check on an agency is never that agency's own manager (issue 14 review).
+      check on an agency is never that agency's own manager.
 
     Active means an active user of an active agency; the person who broke the glass never
     reviews it, whatever their role.
@@ -290,7 +290,7 @@ class BreakGlassEventQuerySet(models.QuerySet["BreakGlassEvent"]):
         while the glass is open) and the breaker, who wrote the reason and answers for it
         (the review's note too: it judges their opening). The note's author reads what
         they wrote. Every other viewer (a partnership manager, the lead agency's
-        administrators) sees the grounds and never the text (issue 14 review). A
+        administrators) sees the grounds and never the text. A
         superuser reads everything, as everywhere (``scope``).
         """
         if getattr(user, "pk", None) is None:  # nobody signed in reads no text

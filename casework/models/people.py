@@ -84,8 +84,8 @@ class DuplicateStrength(models.TextChoices):
 
 
 class PossibleDuplicate(models.Model):
-    """That the person on ``case`` may be the person on a case another agency leads
-    (issue 16): one row per side, found by blind index. The side's readers learn the other
+    """That the person on ``case`` may be the person on a case another agency leads:
+    one row per side, found by blind index. The side's readers learn the other
     agency and how to reach it, never ``other_case``: it is here only so the pair can be
     dismissed, refreshed and told to the other side."""
 

@@ -1,5 +1,5 @@
 """What a client sends to open a case or write a note is taken, ignored or refused with a
-field error, never a 500 (issue 14 item 5, issue 19).
+field error, never a 500.
 
 A case opens ``open``, led by the caller's agency, with a reference the service gives:
 ``status``, ``reference``, ``lead_agency`` and ``opened_at`` in the body change nothing.

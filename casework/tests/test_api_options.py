@@ -1,4 +1,4 @@
-"""``OPTIONS`` on a case route describes that route's own body (issue 14, item 10).
+"""``OPTIONS`` on a case route describes that route's own body.
 
 DRF's metadata described every nested route (``cases/<id>/needs/``...) with the case's
 fields. Each route here is checked against the serializer its action validates the body

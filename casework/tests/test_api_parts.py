@@ -5,7 +5,7 @@ consents, notes, documents, who can see it) is 404 at both doors, as if it were 
 and the refused read is audited (``access.denied``). Acting on a visible case in a way
 the caller may not (add a need, record consent, upload, close...) is 403 at both doors,
 before the body is read or a nested id looked up; changing a part the caller may not
-even read (the identity, the location, a need) is 404 (issue 14, item 7).
+even read (the identity, the location, a need) is 404.
 
 The people: Northshire Police's officer and analyst see Harbour's case through an
 accepted crime-report referral (its summary and flags only); after the case moved to

@@ -2,7 +2,7 @@
 asks "Review it" only of those whose duty the review is now
 (``BreakGlassEvent.objects.to_review_by``): not the person who broke the glass, not a case
 manager who joined after the duty went to the administrators; they read who reviews it
-instead (issue 14 review). One query for the whole page, however many events."""
+instead. One query for the whole page, however many events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The break-glass doors answer by the access contract (issue 14, items 6 and 10, and its
+"""The break-glass doors answer by the access contract (and its
 review): everything that does not depend on the case is asked before the case is looked
 up, so that no answer tells whether a case exists — an active membership (403) and what
 they sent (grounds and a reason: 400) — then a case the caller may not break the glass on

@@ -1,4 +1,4 @@
-"""Break-glass use is limited (issue 14, item 1): a second opening within the window
+"""Break-glass use is limited: a second opening within the window
 needs a fresh reason, and more than BREAK_GLASS_DAILY_LIMIT openings in
 BREAK_GLASS_LIMIT_HOURS by one person are refused, audited, and told to their agency's
 admins and the partnership's managers (no names, no case)."""

@@ -1,5 +1,5 @@
-"""A break-glass's free text goes only to those who may read who the person is (issue 14
-review). Its reason and its review note may name the person and where they stay ("Mira
+"""A break-glass's free text goes only to those who may read who the person is. Its
+reason and its review note may name the person and where they stay ("Mira
 Novak at 7 Harbour Row..."): the breaker, who wrote the reason and answers for the
 opening, and the holders of the case's identity (the lead agency's case team) read them;
 every other viewer — the partnership's managers, the lead agency's administrators —

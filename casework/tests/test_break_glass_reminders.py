@@ -1,8 +1,8 @@
-"""Unreviewed break-glass stays in front of its reviewers (issue 14, item 1): their task
+"""Unreviewed break-glass stays in front of its reviewers: their task
 list (page and API, oldest first, overdue after BREAK_GLASS_REVIEW_OVERDUE_HOURS marked),
 an item on the home page, and beat's reminder, run every hour and told once a day per
 reviewer however often it runs; an event nobody can review is told to the system's
-administrators (issue 14 review)."""
+administrators."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who reviews a break-glass (issue 14, item 1): the lead agency's case managers, else its
+"""Who reviews a break-glass: the lead agency's case managers, else its
 agency admins, else the partnership's managers; every one of them told at once, with no
 personal data; nobody to review, no opening. A reviewer who does not see the case (a
 partnership manager) reviews the event, never the person."""
@@ -82,7 +82,7 @@ def test_a_council_case_without_case_managers_is_reviewed_by_the_councils_admins
     notification_worker,
     api,
 ):
-    """Before issue 14 nobody was told and nobody could ever review this opening."""
+    """Once, nobody was told and nobody could ever review this opening."""
     event = break_glass.break_glass_open(
         actor=ljubljana_officer, case=council_case, grounds=THREAT, reason=REASON
     )

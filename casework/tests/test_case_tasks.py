@@ -1,4 +1,4 @@
-"""Case tasks (issue 17): opened by Concord for an agency, marked done by its people.
+"""Case tasks: opened by Concord for an agency, marked done by its people.
 
 People: alice (Harbour's caseworker, the lead) and bob (its case manager) work Harbour's
 tasks; charlie (the Council's caseworker) does not see the case; Northshire Police's

@@ -1,4 +1,4 @@
-"""Child status (issue 17): derived from the date of birth where it is known, a child while
+"""Child status: derived from the date of birth where it is known, a child while
 the age is disputed (presumption of age, MSA 2015 s.51), else the caseworker's tick; and
 the daily job that tells the lead agency when a child on an open case turns 18.
 

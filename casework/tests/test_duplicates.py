@@ -1,4 +1,4 @@
-"""The cross-agency duplicate person check (issue 16): hit or no hit, never the other case.
+"""The cross-agency duplicate person check: hit or no hit, never the other case.
 
 The people: Harbour Trust's caseworker (alice) and the Council's (charlie) each record a
 person; Harbour and the Council share the Northshire partnership. Each side learns only

@@ -442,7 +442,7 @@ def test_break_glass_is_never_open_outside_the_partnership_or_to_other_roles(
             actor=outside_officer, case=case, grounds=THREAT, reason="Threat to life"
         )
     # A role without the power: the 404 of a missing case unless it sees the case (the
-    # analyst), 403 to one that does (the lead's caseworker) (issue 14, item 6).
+    # analyst), 403 to one that does (the lead's caseworker).
     with pytest.raises(Http404):
         break_glass.break_glass_open(actor=analyst, case=case, grounds=THREAT, reason="Threat")
     with pytest.raises(PermissionDenied):

@@ -1,5 +1,5 @@
 """A justice outcome is recorded for an agency the case is shared with, never on the
-strength of a grant to the officer alone (issue 14 review). A break-glass lets one
+strength of a grant to the officer alone. A break-glass lets one
 officer read the identity and location for an hour; before the review it also let them
 record an outcome, which they could then file to prosecutors of another agency — a
 lasting, agency-wide grant made out of an hour's personal one. The officer sees the case,

@@ -1,9 +1,8 @@
-"""A lead transfer stays inside a partnership in force (issue 14, item 4): proposing one to
+"""A lead transfer stays inside a partnership in force: proposing one to
 an agency that shares no partnership with the lead, or only one whose agreement has ended
 or not started, is refused on ``to_agency`` (400, one answer whatever the reason) and
 shows the case to no one; one whose partnership ended after it was proposed cannot be
-accepted (409), and beat's hourly sweep withdraws it and takes back the summary it showed
-(issue 14 review)."""
+accepted (409), and beat's hourly sweep withdraws it and takes back the summary it showed."""
 
 from __future__ import annotations
 

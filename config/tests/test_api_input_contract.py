@@ -9,10 +9,9 @@ arguments, a valid body, and a role allowed to call it). For each route and meth
   a plausible but wrong value (``"status": "closed"``, ``"id": 999999``, a real agency
   id for ``lead_agency``, a date in 2020), and a field it does not have, it never
   answers 5xx, and answers exactly as without them, or with a 400 naming one of them:
-  a read-only field never reaches what is stored (issue 14 item 5, issue 19);
+  a read-only field never reaches what is stored;
 - ``OPTIONS`` lists, for that method, the fields of the serializer the route reads
-  the body with: the schema's request body, and every field a bad body is refused on
-  (issue 14 item 10).
+  the body with: the schema's request body, and every field a bad body is refused on.
 """
 
 from __future__ import annotations

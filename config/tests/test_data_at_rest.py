@@ -1,6 +1,6 @@
 """Identity, locations, notes, document names and files, and intelligence sources are
 encrypted at rest; both doors read them as before, before and after a key rotation, and a
-rotation stopped half way carries on (issue 16, item 1)."""
+rotation stopped half way carries on."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Attacks on issue 16 (cross-agency duplicate check, encryption at rest, audit roles),
+"""Attacks on data at rest (cross-agency duplicate check, encryption at rest, audit roles),
 kept as regression tests: each failed on the first build, for the reason its docstring
 gives, and was fixed."""
 

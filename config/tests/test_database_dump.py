@@ -1,5 +1,5 @@
 """A dump of the demo's database shows no victim's identity, safe-house address or
-intelligence source (issue 16, item 5): what a backup, a replica or `psql` would see."""
+intelligence source: what a backup, a replica or `psql` would see."""
 
 from __future__ import annotations
 

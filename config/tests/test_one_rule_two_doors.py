@@ -88,7 +88,7 @@ TWINS: list[tuple[Door, Door]] = [
         Door("api:member-reset-second-factor", "POST", 1),
     ),
     (Door("agencies:member_reactivate", "POST", 1), Door("api:member-reactivate", "POST", 1)),
-    # --- the parts of a case shared with the police (issue 14, item 7) ------------------
+    # --- the parts of a case shared with the police ------------------
     (Door("casework:case_detail", "GET", 1), Door("api:case-detail", "GET", 1)),
     (Door("casework:case_access", "GET", 1), Door("api:case-access", "GET", 1)),
     (Door("casework:note_add", "POST", 1), Door("api:case-notes", "POST", 1)),
@@ -101,7 +101,7 @@ TWINS: list[tuple[Door, Door]] = [
         Door("api:case-document-download", "GET", 1),
     ),
     (Door("casework:case_edit", "GET", 1), Door("api:case-detail", "PATCH", 1)),
-    # --- case tasks (issue 17) --------------------------------------------------------
+    # --- case tasks --------------------------------------------------------
     (Door("casework:task_done", "POST"), Door("api:case-task-done", "POST")),
     (Door("casework:task_done", "POST", 1), Door("api:case-task-done", "POST", 1)),
     # --- break-glass --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """P1 of the benchmark as tests: the lists answer in the same number of SQL queries for a
-page of 10, 50 or 100 rows (issue 5). Timings are not asserted anywhere in the suite."""
+page of 10, 50 or 100 rows. Timings are not asserted anywhere in the suite."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_case_list_html_and_api(login, api, caseworker, many_cases):
 
 
 def test_case_list_through_an_api_token(caseworker, many_cases):
-    """The token door (issue 14) loads what scoping needs with the user, as a session
+    """The token door loads what scoping needs with the user, as a session
     does: within the session's budget, nothing loaded lazily afterwards."""
     from knox.models import AuthToken
     from rest_framework.test import APIClient

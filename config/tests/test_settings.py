@@ -45,7 +45,7 @@ def test_minimum_is_enforced():
         Env({"N": "0"}).int("N", 5, minimum=1)
 
 
-# Keys for data at rest, as `python -m core.keygen` makes them (issue 16).
+# Keys for data at rest, as `python -m core.keygen` makes them.
 DATA_KEYS = {
     "CONCORD_FIELD_KEYS": crypto.generate_key_spec("k2") + "," + crypto.generate_key_spec("k1"),
     "CONCORD_BLIND_INDEX_KEY": blind_index.generate_key(),

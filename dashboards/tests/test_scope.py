@@ -1,7 +1,7 @@
 """Who may open which dashboard (``dashboards.scope``): a partnership manager their
 partnerships' dashboards and their agencies'; a case manager their own agency's.
 
-In the access contract's order (issue 14): a role that may never open this kind of
+In the access contract's order: a role that may never open this kind of
 dashboard is refused first (PermissionDenied: 403), whatever the id, so the refusal says
 nothing about what exists; then a partnership or agency the user is not part of, or one
 that does not exist, is Http404, audited when it exists."""

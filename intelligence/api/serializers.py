@@ -252,7 +252,7 @@ class ReportWriteSerializer(serializers.Serializer):
 
     def validate_entities(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # A PATCH is partial, and DRF then requires no field of a nested entity either:
-        # one without its kind or value is a field error, not a KeyError (issue 14).
+        # one without its kind or value is a field error, not a KeyError.
         if any("kind" not in item or "value" not in item for item in value):
             raise serializers.ValidationError(_("Give each entity its kind and its value."))
         return [{"kind": item["kind"], "value": item["value"]} for item in value]

@@ -8,7 +8,7 @@ Regional Crime Unit, which is not in the partnership). Southshire Police is outs
 everything.
 
 The partner whose analyst reads the police's reports is the immigration service, not the
-Council: analysts exist only in agencies that do intelligence work (issue 15).
+Council: analysts exist only in agencies that do intelligence work.
 """
 
 from __future__ import annotations

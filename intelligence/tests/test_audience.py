@@ -19,7 +19,7 @@ TLPS = list(TLP.values)
 RELATIONSHIPS = ["same_agency", "sharing_group", "partnership", "outside", "red_recipient"]
 ROLES = [Role.ANALYST, Role.OFFICER, Role.CASEWORKER, Role.PARTNERSHIP_MANAGER]
 
-# The requirement (issue 7), as data: which relationships each distribution reaches...
+# The requirement, as data: which relationships each distribution reaches...
 DISTRIBUTION_REACHES = {
     "agency": {"same_agency"},
     "sharing_group": {"same_agency", "sharing_group", "red_recipient"},

@@ -441,7 +441,7 @@ def test_a_match_leaves_the_inbox_once_the_other_report_is_archived(
 ) -> None:
     # The police were told because they could read Harbour's report; once Harbour
     # archives it, no other agency reads it, and the match is no longer theirs to see
-    # (issue 14: a match follows the audience rule, now as well as when it was made).
+    # (a match follows the audience rule, now as well as when it was made).
     phone = [{"kind": "phone", "value": "07911 123456"}]
     make_report(analyst, distribution="agency", entities=phone)
     harbour_report = make_report(caseworker, entities=phone)

@@ -1,4 +1,4 @@
-"""A match follows the audience rule of reading (issue 14, item 3).
+"""A match follows the audience rule of reading.
 
 Northshire Police (``analyst``) own the sharing group "Labour Exploitation Cell" with the
 Labour Inspectorate (``inspector``) and the Regional Crime Unit. The police's TLP:RED

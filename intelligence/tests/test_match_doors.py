@@ -1,4 +1,4 @@
-"""One rule, two doors for matches (issue 14, item 7).
+"""One rule, two doors for matches.
 
 The match inbox names no other agency, at either door; opening a match (audited) names
 the agency to contact and its intelligence mailbox, with the same fields in the browser

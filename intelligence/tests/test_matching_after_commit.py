@@ -1,5 +1,5 @@
 """Matching is done by a worker after the submit's commit, never in the submitter's request
-(issue 14, item 3, and its security review).
+(and its security review).
 
 The police's TLP:RED report on vehicle NX19 KLM goes to the "Labour Exploitation Cell"
 and names only the Regional Crime Unit: the Labour Inspectorate (``inspector``) may not

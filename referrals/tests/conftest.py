@@ -10,7 +10,7 @@ from casework.models import Case
 
 @pytest.fixture(autouse=True)
 def _in_partnership(partnership: Partnership) -> Partnership:
-    """Referrals travel only inside a partnership in force (issue 14): in every story here
+    """Referrals travel only inside a partnership in force: in every story here
     Harbour Trust, the Council, Northshire Police and the prosecutors share one. Stories of
     the boundary use Southshire Police (outside it) or end the agreement."""
     return partnership

@@ -1,5 +1,5 @@
-"""Ids in the body of ``POST /api/v1/referrals/`` resolve through the caller's scoping
-(issue 14, item 6): an id that does not exist and one the caller may not see get the same
+"""Ids in the body of ``POST /api/v1/referrals/`` resolve through the caller's scoping:
+an id that does not exist and one the caller may not see get the same
 status and the same body, and the hidden one is audited. A role that never refers is
 refused before any id is looked up."""
 

@@ -21,7 +21,7 @@ def at(y: int, m: int, d: int, h: int = 10) -> datetime.datetime:
     [
         (at(2026, 11, 16), 5, at(2026, 11, 23)),  # Monday + 5 = next Monday
         (at(2026, 11, 20), 1, at(2026, 11, 23)),  # Friday + 1 = Monday
-        # Saturday is received on Monday; one working day later is Tuesday (issue 17).
+        # Saturday is received on Monday; one working day later is Tuesday.
         (at(2026, 11, 21), 1, at(2026, 11, 24)),
         (
             at(2026, 12, 23),

@@ -82,7 +82,7 @@ def test_clocks_and_decisions(caseworker, case, settings):
     assert nrm.reconsideration_deadline is None
 
     allocated = timezone.make_aware(datetime.datetime(2026, 11, 20, 12, 0))
-    # The 48-hour clock runs for an adult who asked for support (issue 17): not before.
+    # The 48-hour clock runs for an adult who asked for support: not before.
     with pytest.raises(ValidationError, match="consent to NRM support"):
         nrm_services.nrm_update(actor=caseworker, nrm=nrm, support_allocated_at=allocated)
     consents.consent_record(actor=caseworker, case=case, scope="nrm_support", method="written")

@@ -1,4 +1,4 @@
-"""Who may change an NRM record (issue 14, item 2): the agency that made the NRM referral
+"""Who may change an NRM record: the agency that made the NRM referral
 and the case's lead agency, at both doors. Anyone else who sees the case gets 403 and the
 record stays as it was; anyone who does not see the case gets 404."""
 

@@ -1,4 +1,4 @@
-"""The NRM's rules per UK nation (issue 17; referrals/jurisdictions.py), table by table:
+"""The NRM's rules per UK nation (referrals/jurisdictions.py), table by table:
 working days across weekends, the bank holidays that differ between nations (St Andrew's
 Day, 12 July) and a year end; the recovery period before a Conclusive Grounds decision;
 reconsideration of negative decisions; who files an MS1 and when it may name the person;

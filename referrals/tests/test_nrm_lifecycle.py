@@ -1,4 +1,4 @@
-"""An NRM referral's life after the first decisions (issue 17, items 4 and 11):
+"""An NRM referral's life after the first decisions:
 reconsideration of a negative RG or CG decision, with the clocks following the final
 decision; the person withdrawing; one referral in progress at a time; the clocks and
 reminders following a lead transfer. At both doors."""

@@ -1,4 +1,4 @@
-"""The NRM page of a case, every POST it takes (issue 17, defect 1): record a referral, a
+"""The NRM page of a case, every POST it takes: record a referral, a
 decision or support allocation, an MS1. The decision form of each record shows what is
 recorded now and a save changes only what the user changed: recording the support
 allocation used to reset a positive Reasonable Grounds decision to pending and clear its
@@ -146,7 +146,7 @@ def test_the_form_shows_what_is_recorded_now(login, caseworker, case, positive_r
 def test_recording_the_support_allocation_keeps_a_positive_rg_and_its_recovery_clock(
     login, caseworker, case, positive_rg
 ):
-    """The regression of issue 17: the form sent as the browser sends it (every field,
+    """A regression once: the form sent as the browser sends it (every field,
     filled with the current values) with only the support allocation filled in."""
     client = login(caseworker)
     rg_day = positive_rg.rg_decided_on

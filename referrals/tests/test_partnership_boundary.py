@@ -1,4 +1,4 @@
-"""Referrals stay inside a partnership in force (issue 14, item 4): a referral to an agency
+"""Referrals stay inside a partnership in force: a referral to an agency
 that shares no partnership with the sender, or only one whose agreement has ended or not
 yet started, is refused on ``to_agency`` at both doors and grants nothing; a referral sent
 inside a partnership that has since ended can no longer be accepted (409)."""

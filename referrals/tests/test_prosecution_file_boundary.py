@@ -1,5 +1,4 @@
-"""A file to prosecutors does not carry a case out of its lead agency's agreements (issue 14
-review, finding 1).
+"""A file to prosecutors does not carry a case out of its lead agency's agreements.
 
 Harbour Trust leads the case and shares the Northshire Partnership with Northshire Police
 and the Crown Prosecution. Northshire Police also shares "Police-CPS South" with Southern

@@ -1,4 +1,4 @@
-"""One scoping entry point for referrals (issue 14, item 8): ``Referral.objects.visible_to``
+"""One scoping entry point for referrals: ``Referral.objects.visible_to``
 for lists, ``access.get_visible_or_404`` for single reads, at both doors. A referral the
 caller may not see is 404 exactly as one that does not exist, and the attempt is audited;
 a role that never works with referrals is 403 at both doors."""

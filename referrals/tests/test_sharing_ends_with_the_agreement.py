@@ -1,5 +1,4 @@
-"""What a referral granted ends with the partnership agreement behind it (issue 14 review,
-finding 2).
+"""What a referral granted ends with the partnership agreement behind it.
 
 Accepting after the agreement ended was already refused. These stories are the ones that
 were not: a referral accepted (or completed) before the end kept its grants, and

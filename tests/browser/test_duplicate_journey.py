@@ -1,4 +1,4 @@
-"""Harbour and the Council both know a person (issue 16): Harbour's caseworker sees which
+"""Harbour and the Council both know a person: Harbour's caseworker sees which
 agency to contact, never the Council's case, and answers "not the same person"."""
 
 from __future__ import annotations

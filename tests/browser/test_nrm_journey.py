@@ -1,5 +1,5 @@
 """Harbour records the support allocation of a person whose NRM referral has a positive
-Reasonable Grounds decision (issue 17, defect 1): the form shows what is recorded, and
+Reasonable Grounds decision: the form shows what is recorded, and
 saving the allocation alone keeps the decision, its date and the recovery-period clock —
 at desktop width and on a 320 px phone."""
 

@@ -1,5 +1,5 @@
 """A negative Reasonable Grounds decision reconsidered, then the person withdrawing from
-the NRM (issue 17, items 4 and 11), through the NRM page at desktop width and on a 320 px
+the NRM, through the NRM page at desktop width and on a 320 px
 phone; and an agency in a country without an NRM told why there is nothing to do."""
 
 from __future__ import annotations

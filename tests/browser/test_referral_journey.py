@@ -21,7 +21,7 @@ def story(transactional_db: None) -> dict[str, Any]:
     council = agency_create(
         actor=None, name="Northshire Council", kind="social_services", country="GB"
     )
-    # Referrals travel only inside a partnership in force (issue 14).
+    # Referrals travel only inside a partnership in force.
     partnership = Partnership.objects.create(name="Northshire", starts_on="2024-04-01")
     partnership.agencies.set([harbour, council])
     alice = person(harbour, "alice", Role.CASEWORKER, last_name="Adams")

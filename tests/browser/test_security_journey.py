@@ -1,4 +1,4 @@
-"""A member loses their phone (issue 15): their agency admin resets their second factors
+"""A member loses their phone: their agency admin resets their second factors
 from the member's page, after a confirmation page; the member then meets the setup page
 at their next sign-in. And a user's own Security page. Desktop and a 320 px phone; every
 page passes axe-core and fits the width."""

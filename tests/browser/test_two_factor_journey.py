@@ -1,4 +1,4 @@
-"""The second step of signing in, as people meet it (issue 15): a first sign-in that must
+"""The second step of signing in, as people meet it: a first sign-in that must
 enrol an authenticator app (at desktop width and on a 320 px phone), a sign-in with a
 one-time recovery code, and a passkey added and then used to sign in (Chromium's virtual
 WebAuthn authenticator). Every page the journeys reach passes axe-core."""

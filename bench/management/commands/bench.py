@@ -6,7 +6,7 @@ busiest partnership and one of its partnership managers, and needs no summary, s
 ``--only dashboard`` runs it alone and rewrites only its section of the output.
 
 P2 and P4 are timed at both doors, a browser session and an API token, each through the
-test client and over real HTTP to gunicorn (``bench.doors``, issue 14); ``--skip-http``
+test client and over real HTTP to gunicorn (``bench.doors``); ``--skip-http``
 leaves the HTTP half out.
 """
 
@@ -69,7 +69,7 @@ P4_TARGETS = Targets(median=1.3)
 
 
 class Command(BaseCommand):
-    help = "Measure query counts and scoped/unscoped ratios on the synthetic dataset (issue 5)."
+    help = "Measure query counts and scoped/unscoped ratios on the synthetic dataset."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--runs", type=int, default=30, help="timed runs per measurement")
@@ -451,7 +451,7 @@ class Command(BaseCommand):
             },
             runs=runs,
         )
-        # A referral travels only inside a partnership in force (issue 14).
+        # A referral travels only inside a partnership in force.
         to_agency = (
             Agency.objects.filter(
                 active=True,
@@ -599,7 +599,7 @@ class Command(BaseCommand):
         verdict = chain.verify()
         verify_seconds = time.monotonic() - started
         per_million = verify_seconds * 1_000_000 / max(verdict.checked, 1)
-        say("## P9 — audit chain (issue 16)")
+        say("## P9 — audit chain")
         say("")
         say(
             f"Sealed {sealed:,} rows waiting in {seal_seconds:.1f} s (beat seals a minute's "

@@ -1,4 +1,4 @@
-"""python manage.py seed_synthetic: a large synthetic partnership for benchmarks (issue 5).
+"""python manage.py seed_synthetic: a large synthetic partnership for benchmarks.
 
 Default size: 100,000 cases led by 50 agencies in 5 partnerships with 1,000 users, about
 2 referrals, 5 needs, 5 notes and 1 document (metadata only) per case, consents, audit
