@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -26,9 +27,6 @@ from .audit_actions import CaseAction
 from .models import Case, CaseTask, CaseTaskKind, ChildStatusBasis
 from .permissions import VIEW_CASE, WORK_CASE_TASK
 from .services import _date_of_birth, _require
-
-# How long the lead caseworker has to review consents once the person turned 18.
-TURNED_ADULT_WORKING_DAYS = 5
 
 
 def _tasks_follow_lead(*, actor: User, case: Case, old_agency: Agency, new_agency: Agency) -> None:
@@ -159,7 +157,7 @@ def cases_turning_adult(*, today: datetime.date | None = None) -> int:
     March), in its own transaction under a row lock, after asking again: "under 18 now"
     becomes false (audited as ``case.turned_adult``, without the date of birth) and the
     lead agency gets a ``turned_adult`` task for the lead caseworker, due in
-    TURNED_ADULT_WORKING_DAYS working days of its country and nation, which tells it
+    TURNED_ADULT_REVIEW_WORKING_DAYS working days of its country and nation, which tells it
     (``task_open``): consent is the adult's own from now on. Safe to run twice: a case
     that turned adult is no longer a candidate. Returns how many turned adult.
     """
@@ -207,7 +205,10 @@ def _case_turn_adult(case_id: int, today: datetime.date) -> bool:
             case=case,
             kind=CaseTaskKind.TURNED_ADULT,
             due_on=due_date(
-                end_of_day(today), TURNED_ADULT_WORKING_DAYS, agency.country, agency.subdivision
+                end_of_day(today),
+                settings.TURNED_ADULT_REVIEW_WORKING_DAYS,
+                agency.country,
+                agency.subdivision,
             ),
             assignee=case.lead_caseworker,
             reason_key="turned_adult",

@@ -356,6 +356,13 @@ CONTENT_SECURITY_POLICY = {
 
 # --- API ---------------------------------------------------------------------------
 
+# Lists, in the pages and the API alike (core.pagination, core.api.Pagination): this many
+# rows a page unless ``?page_size=`` asks for another, which is held to MAX_PAGE_SIZE.
+PAGE_SIZE = env.int("CONCORD_PAGE_SIZE", 25, minimum=1)
+MAX_PAGE_SIZE = env.int("CONCORD_MAX_PAGE_SIZE", 100, minimum=1)
+if PAGE_SIZE > MAX_PAGE_SIZE:
+    raise ImproperlyConfigured("CONCORD_PAGE_SIZE must not be more than CONCORD_MAX_PAGE_SIZE.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "agencies.auth.TokenAuthentication",  # knox, loading the user as sessions do
@@ -523,6 +530,15 @@ CELERY_BEAT_SCHEDULE["break-glass-review-reminders"] = {
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.
 NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
+# Beyond this many claims a notification is left for an operator instead of being retried
+# forever (e.g. an address the mail server keeps refusing): with the task's own retries,
+# 100 is about an hour of a mail server failing. It stays in the person's inbox all the same.
+NOTIFICATION_MAX_ATTEMPTS = env.int("CONCORD_NOTIFICATION_MAX_ATTEMPTS", 100, minimum=1)
+# Expanded notification events are kept this long (to answer "was anyone told?"), then
+# deleted; each person's notifications stay.
+NOTIFICATION_EVENT_RETENTION_DAYS = env.int(
+    "CONCORD_NOTIFICATION_EVENT_RETENTION_DAYS", 7, minimum=1
+)
 # Test-only: deliver_notification sleeps this long after claiming a notification and
 # before sending it. Never from the environment here: only config/settings_test.py sets
 # it (from CONCORD_TEST_DELIVERY_PAUSE_SECONDS), so a test can kill a worker mid-delivery.
@@ -592,6 +608,9 @@ NRM_RECONSIDERATION_DAYS = env.int("CONCORD_NRM_RECONSIDERATION_DAYS", 30, minim
 NRM_SUPPORT_CONTACT_HOURS = env.int("CONCORD_NRM_SUPPORT_CONTACT_HOURS", 48, minimum=1)
 # Reference prefix of new cases: NMS-2026-00042.
 CASE_REFERENCE_PREFIX = env.str("CONCORD_CASE_REFERENCE_PREFIX", "NMS")
+# Working days (of the lead agency's country) the lead caseworker has to review a
+# person's consents once they turn 18 (casework.case_tasks).
+TURNED_ADULT_REVIEW_WORKING_DAYS = env.int("CONCORD_TURNED_ADULT_REVIEW_WORKING_DAYS", 5, minimum=1)
 # Evidence access: how long an approval lasts unless the decision says less, the
 # longest it may last, and when the officer is told it is about to end; break-glass length.
 EVIDENCE_ACCESS_DAYS = env.int("CONCORD_EVIDENCE_ACCESS_DAYS", 30, minimum=1)
@@ -620,6 +639,12 @@ SUPPRESSION_THRESHOLD = env.int("CONCORD_SUPPRESSION_THRESHOLD", 10, minimum=2)
 # claimed again when its message is delivered again (dashboards/exports.py).
 DASHBOARD_EXPORT_TTL_HOURS = env.int("CONCORD_DASHBOARD_EXPORT_TTL_HOURS", 24, minimum=1)
 DASHBOARD_EXPORT_LEASE_SECONDS = env.int("CONCORD_DASHBOARD_EXPORT_LEASE_SECONDS", 600, minimum=1)
+
+# Intelligence: a report is due for review this many days after it is written unless its
+# author says otherwise; done matching jobs are kept this long (to answer "when was this
+# report matched?"), then deleted.
+INTELLIGENCE_REVIEW_DAYS = env.int("CONCORD_INTELLIGENCE_REVIEW_DAYS", 365, minimum=1)
+MATCHING_JOB_RETENTION_DAYS = env.int("CONCORD_MATCHING_JOB_RETENTION_DAYS", 7, minimum=1)
 
 # --- Concord -----------------------------------------------------------------------
 

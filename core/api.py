@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -27,9 +28,18 @@ if TYPE_CHECKING:
 
 
 class Pagination(PageNumberPagination):
-    page_size = 25
+    """The settings PAGE_SIZE and MAX_PAGE_SIZE, the pages' bounds (core.pagination), read
+    at each request rather than when the class is made."""
+
     page_size_query_param = "page_size"
-    max_page_size = 100
+
+    @property
+    def page_size(self) -> int:  # type: ignore[override]
+        return settings.PAGE_SIZE
+
+    @property
+    def max_page_size(self) -> int:  # type: ignore[override]
+        return settings.MAX_PAGE_SIZE
 
 
 def as_drf_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:

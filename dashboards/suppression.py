@@ -72,13 +72,12 @@ from .tables import (
     Table,
 )
 
-DEFAULT_THRESHOLD = 10
 FIGURE_SUPPRESSED = "suppressed"
 
 
 def threshold() -> int:
     """The current threshold (a setting, so a partnership can choose e.g. 11 like CTDC)."""
-    value = getattr(settings, "SUPPRESSION_THRESHOLD", DEFAULT_THRESHOLD)
+    value = settings.SUPPRESSION_THRESHOLD
     if not isinstance(value, int) or value < 2:
         raise ValueError(f"SUPPRESSION_THRESHOLD must be a whole number of 2 or more: {value!r}")
     return value

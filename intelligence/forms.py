@@ -9,8 +9,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from agencies.models import Agency, SharingGroup
 from casework.models import Case, ExploitationType
@@ -302,6 +304,12 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["review_on"].help_text = _("Leave blank to keep the current date.")
+        elif (days := settings.INTELLIGENCE_REVIEW_DAYS) != 365:
+            self.fields["review_on"].help_text = ngettext(
+                "Leave blank for %(days)d day from today.",
+                "Leave blank for %(days)d days from today.",
+                days,
+            ) % {"days": days}
         self.user = user
         self.agency = agency
         model_choice_field(self, "sharing_group").queryset = SharingGroup.objects.for_agency(

@@ -58,6 +58,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -132,8 +133,6 @@ def _candidates(
 # A job not done this long after it was written has lost its task (the broker was down,
 # the web process died before publishing, a worker died mid-run): beat publishes it again.
 MATCHING_GRACE = datetime.timedelta(seconds=30)
-# Done jobs are kept this long (to answer "when was this report matched?"), then deleted.
-MATCHING_JOB_RETENTION = datetime.timedelta(days=7)
 # The first key of the advisory locks that matching takes per entity (any constant that
 # no other lock of Concord's uses; the two-key space of PostgreSQL's advisory locks).
 _ENTITY_LOCK_CLASS = 7_140_001
@@ -307,10 +306,10 @@ def matching_jobs_to_requeue(*, limit: int = 500) -> list[int]:
 
 
 def matching_jobs_purge(*, limit: int = 5000) -> int:
-    """Delete jobs done longer ago than ``MATCHING_JOB_RETENTION`` (at most ``limit``)."""
-    old = MatchingJob.objects.filter(
-        done_at__lt=timezone.now() - MATCHING_JOB_RETENTION
-    ).values_list("pk", flat=True)[:limit]
+    """Delete jobs done longer ago than MATCHING_JOB_RETENTION_DAYS (at most ``limit``):
+    they answer "when was this report matched?"."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.MATCHING_JOB_RETENTION_DAYS)
+    old = MatchingJob.objects.filter(done_at__lt=cutoff).values_list("pk", flat=True)[:limit]
     deleted, _by_model = MatchingJob.objects.filter(pk__in=list(old)).delete()
     return deleted
 

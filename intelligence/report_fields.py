@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +26,6 @@ from casework.permissions import VIEW_CASE
 from . import audience
 from .entities import is_postcode_district, normalise
 from .models import TLP, Distribution, Entity, HandlingCode, IntelligenceReport
-
-# A report is reviewed a year after it is written unless its author says otherwise.
-DEFAULT_REVIEW_PERIOD = datetime.timedelta(days=365)
 
 # The fields of a report a writer sets (the API's names).
 REPORT_FIELDS = (
@@ -276,8 +274,8 @@ def _set_review_on(
     creating: bool,
     errors: Errors,
 ) -> None:
-    """A review date not in the past (one already past may stay as it is); a year ahead
-    for a new report that names none."""
+    """A review date not in the past (one already past may stay as it is);
+    INTELLIGENCE_REVIEW_DAYS ahead (a year by default) for a new report that names none."""
     today = timezone.localdate()
     if "review_on" in fields and fields["review_on"] is not None:
         review_on = fields["review_on"]
@@ -288,7 +286,7 @@ def _set_review_on(
         else:
             report.review_on = review_on
     elif creating:
-        report.review_on = today + DEFAULT_REVIEW_PERIOD
+        report.review_on = today + datetime.timedelta(days=settings.INTELLIGENCE_REVIEW_DAYS)
 
 
 def _recipients(

@@ -34,10 +34,6 @@ logger = logging.getLogger(__name__)
 
 # A row whose on-commit task has not claimed it within this long is presumed lost.
 REQUEUE_GRACE = timedelta(seconds=30)
-# Beyond this many claims a row is left for an operator instead of being retried forever
-# (e.g. an address the mail server keeps refusing): with the task's own retries that is
-# about an hour of a mail server failing. It stays in the person's inbox all the same.
-MAX_ATTEMPTS = 100
 
 
 def claim_lease() -> timedelta:
@@ -323,16 +319,12 @@ def events_to_requeue(*, limit: int = 500) -> list[int]:
     )
 
 
-# Expanded events are kept this long (to answer "was anyone told?"), then deleted; each
-# person's notifications stay.
-EVENT_RETENTION = timedelta(days=7)
-
-
 def events_purge(*, limit: int = 5000) -> int:
-    """Delete events expanded longer ago than EVENT_RETENTION (at most ``limit``)."""
-    old = NotificationEvent.objects.filter(
-        expanded_at__lt=timezone.now() - EVENT_RETENTION
-    ).values_list("pk", flat=True)[:limit]
+    """Delete events expanded longer ago than NOTIFICATION_EVENT_RETENTION_DAYS (at most
+    ``limit``): they answer "was anyone told?"; each person's notifications stay."""
+    cutoff = timezone.now() - timedelta(days=settings.NOTIFICATION_EVENT_RETENTION_DAYS)
+    expired = NotificationEvent.objects.filter(expanded_at__lt=cutoff)
+    old = expired.values_list("pk", flat=True)[:limit]
     deleted, _ = NotificationEvent.objects.filter(pk__in=list(old)).delete()
     return deleted
 
@@ -340,18 +332,19 @@ def events_purge(*, limit: int = 5000) -> int:
 def notifications_to_requeue(*, limit: int = 500) -> list[int]:
     """Ids of undelivered rows whose task is presumed lost (oldest first, at most ``limit``)."""
     now = timezone.now()
+    max_attempts = settings.NOTIFICATION_MAX_ATTEMPTS
     stuck = Notification.objects.filter(
-        delivered_at__isnull=True, attempts__gte=MAX_ATTEMPTS
+        delivered_at__isnull=True, attempts__gte=max_attempts
     ).count()
     if stuck:
         logger.error(
             "%d notifications were not delivered after %d attempts; see the admin.",
             stuck,
-            MAX_ATTEMPTS,
+            max_attempts,
         )
     return list(
         Notification.objects.stale(now=now, lease=claim_lease(), grace=REQUEUE_GRACE)
-        .filter(attempts__lt=MAX_ATTEMPTS)
+        .filter(attempts__lt=max_attempts)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -18,8 +18,6 @@ from . import services
 from .models import Notification
 from .reads import own_notification_or_404
 
-PAGE_SIZE = 25
-
 
 def _back_to_inbox(request: HttpRequest) -> HttpResponse:
     # Back to the page of the inbox the form was on.
@@ -34,7 +32,7 @@ def _back_to_inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     notifications = Notification.objects.for_recipient(request.user).order_by("-created_at", "-pk")
-    page = Paginator(notifications, page_size(request, PAGE_SIZE)).get_page(request.GET.get("page"))
+    page = Paginator(notifications, page_size(request)).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})
 
 

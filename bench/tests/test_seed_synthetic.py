@@ -280,3 +280,10 @@ def test_a_different_seed_gives_different_data(tmp_path: Path) -> None:
     data = fingerprint()
     seed(tmp_path, reset=True, seed=8)
     assert fingerprint() != data
+
+
+def test_refuses_to_run_in_production(tmp_path: Path, settings: Any) -> None:
+    settings.IS_PRODUCTION = True
+    with pytest.raises(CommandError, match="CONCORD_ENV=production"):
+        seed(tmp_path)
+    assert not Case.objects.filter(**SYN).exists()

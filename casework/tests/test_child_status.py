@@ -310,6 +310,18 @@ def test_a_child_turning_18_gets_one_task_and_one_notification(
 
 
 @pytest.mark.django_db
+def test_the_review_is_due_in_the_working_days_the_settings_give(
+    caseworker: User, opened_on: Any, settings: Any
+) -> None:
+    settings.TURNED_ADULT_REVIEW_WORKING_DAYS = 2
+    opened_on(D(2026, 6, 1))
+    services.case_create(actor=caseworker, identity={"date_of_birth": D(2008, 6, 10)})
+    assert case_tasks.cases_turning_adult(today=D(2026, 6, 10)) == 1
+    # Two working days of England: Thursday 11 and Friday 12 June.
+    assert CaseTask.objects.get().due_on == D(2026, 6, 12)
+
+
+@pytest.mark.django_db
 def test_born_on_29_february_turns_18_on_1_march(caseworker: User, opened_on: Any) -> None:
     opened_on(D(2026, 2, 1))
     case = services.case_create(actor=caseworker, identity={"date_of_birth": D(2008, 2, 29)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,8 +19,6 @@ from ..forms import NeedAddForm, NeedEditForm
 from ..models import Case, Need
 from ..permissions import CHANGE_NEEDS, VIEW_NEEDS
 from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _require
-
-PAGE_SIZE = 25
 
 
 @login_required
@@ -38,7 +37,7 @@ def my_needs(request: HttpRequest) -> HttpResponse:
         .select_related("case", "owner_agency")
         .overdue_first()
     )
-    page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(needs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "casework/my_needs.html", {"page": page, "agency": membership.agency})
 
 

@@ -247,3 +247,43 @@ def test_the_demo_authenticator_secret_is_read_in_groups_as_apps_show_it():
         CONCORD_DEMO_TOTP_SECRET="jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp",
     )
     assert value == "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+# Operator policy: page sizes, retention and review periods, limits. Setting: (environment
+# variable, default, a value an operator might choose instead).
+POLICIES = {
+    "PAGE_SIZE": ("CONCORD_PAGE_SIZE", 25, 50),
+    "MAX_PAGE_SIZE": ("CONCORD_MAX_PAGE_SIZE", 100, 200),
+    "NOTIFICATION_MAX_ATTEMPTS": ("CONCORD_NOTIFICATION_MAX_ATTEMPTS", 100, 20),
+    "NOTIFICATION_EVENT_RETENTION_DAYS": ("CONCORD_NOTIFICATION_EVENT_RETENTION_DAYS", 7, 30),
+    "TURNED_ADULT_REVIEW_WORKING_DAYS": ("CONCORD_TURNED_ADULT_REVIEW_WORKING_DAYS", 5, 10),
+    "SUPPRESSION_THRESHOLD": ("CONCORD_SUPPRESSION_THRESHOLD", 10, 11),
+    "DASHBOARD_EXPORT_TTL_HOURS": ("CONCORD_DASHBOARD_EXPORT_TTL_HOURS", 24, 48),
+    "INTELLIGENCE_REVIEW_DAYS": ("CONCORD_INTELLIGENCE_REVIEW_DAYS", 365, 180),
+    "MATCHING_JOB_RETENTION_DAYS": ("CONCORD_MATCHING_JOB_RETENTION_DAYS", 7, 30),
+}
+POLICY_VALUES = ", settings.".join(POLICIES)
+
+
+def test_operator_policies_have_their_defaults():
+    value = _import_settings_value(POLICY_VALUES, CONCORD_ENV="demo")
+    assert value == str(tuple(default for _, default, _ in POLICIES.values()))
+
+
+def test_operator_policies_are_read_from_the_environment():
+    chosen = {variable: str(other) for variable, _, other in POLICIES.values()}
+    value = _import_settings_value(POLICY_VALUES, CONCORD_ENV="demo", **chosen)
+    assert value == str(tuple(other for _, _, other in POLICIES.values()))
+
+
+@pytest.mark.parametrize("variable", [variable for variable, _, _ in POLICIES.values()])
+def test_an_operator_policy_of_zero_stops_start_up(variable):
+    result = _import_settings(CONCORD_ENV="demo", **{variable: "0"})
+    assert result.returncode != 0
+    assert f"{variable} must be at least" in result.stderr
+
+
+def test_a_default_page_size_above_the_largest_stops_start_up():
+    result = _import_settings(CONCORD_ENV="demo", CONCORD_PAGE_SIZE="150")
+    assert result.returncode != 0
+    assert "CONCORD_PAGE_SIZE must not be more than CONCORD_MAX_PAGE_SIZE" in result.stderr

@@ -267,11 +267,6 @@ def test_the_threshold_comes_from_the_settings(settings):
     assert shown(publish_table(table)) == [[7], ["<5"], ["<5"], [12], [24]]
 
 
-def test_the_default_threshold_is_ten(settings):
-    del settings.SUPPRESSION_THRESHOLD
-    assert suppression.threshold() == 10
-
-
 @pytest.mark.parametrize("bad", [1, 0, "10", None])
 def test_a_threshold_below_two_or_not_a_number_is_refused(settings, bad):
     settings.SUPPRESSION_THRESHOLD = bad

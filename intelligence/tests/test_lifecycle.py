@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from casework import services as casework_services
 from casework.permissions import VIEW_CASE
 from core.errors import IllegalTransition
-from intelligence import report_fields, reports
+from intelligence import reports
 from intelligence.models import SEARCH_CONFIG, IntelligenceReport, ReportStatus
 from intelligence.tests.conftest import REPORT_DEFAULTS
 
@@ -37,14 +37,16 @@ def actions_on(report: IntelligenceReport) -> list[str]:
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.OFFICER, Role.CASEWORKER, Role.CASE_MANAGER])
 def test_contributors_write_drafts_for_their_agency(
-    role: str, make_report: Any, police: Agency
+    role: str, make_report: Any, police: Agency, settings: Any
 ) -> None:
+    settings.INTELLIGENCE_REVIEW_DAYS = 90
     author = member(police, role)
     report = make_report(author, submit=False)
     assert report.status == ReportStatus.DRAFT
     assert report.originating_agency == police
     assert report.author == author
-    assert report.review_on == timezone.localdate() + report_fields.DEFAULT_REVIEW_PERIOD
+    # Due for review INTELLIGENCE_REVIEW_DAYS on, as the author named no date.
+    assert report.review_on == timezone.localdate() + datetime.timedelta(days=90)
     assert report.area == "NE1"  # a postcode district, in capitals
     assert actions_on(report) == ["intelligence.report_created"]
 

@@ -316,7 +316,7 @@ def test_the_job_matches_the_other_reports_as_they_are_when_it_runs(
 
 
 def test_a_publish_that_never_happened_is_requeued_by_beat(
-    make_report: Any, analyst: User, inspector: User, cell: SharingGroup, api: Any
+    make_report: Any, analyst: User, inspector: User, cell: SharingGroup, api: Any, settings: Any
 ) -> None:
     make_report(analyst, distribution="sharing_group", sharing_group=cell, entities=VEHICLE)
     # The web process died between the commit and the publish (here: the transaction
@@ -346,10 +346,13 @@ def test_a_publish_that_never_happened_is_requeued_by_beat(
     assert told(analyst) == [TOLD_THE_POLICE]
     assert requeue_matching() == 0
 
-    # A week on, done jobs are deleted (the matches stay).
-    MatchingJob.objects.update(
-        done_at=timezone.now() - matching.MATCHING_JOB_RETENTION - datetime.timedelta(minutes=1)
-    )
+    # Done jobs are kept MATCHING_JOB_RETENTION_DAYS, then deleted (the matches stay).
+    settings.MATCHING_JOB_RETENTION_DAYS = 2
+    retention = datetime.timedelta(days=2)
+    MatchingJob.objects.update(done_at=timezone.now() - retention + datetime.timedelta(minutes=1))
+    requeue_matching()
+    assert MatchingJob.objects.exists()
+    MatchingJob.objects.update(done_at=timezone.now() - retention - datetime.timedelta(minutes=1))
     requeue_matching()
     assert not MatchingJob.objects.exists()
     assert Match.objects.filter(pk=match.pk).exists()

@@ -327,6 +327,13 @@ def test_the_report_form_explains_every_grading_choice(login, analyst):
     assert "only for TLP:RED" in page
 
 
+def test_the_report_form_names_the_review_period(login, analyst, settings):
+    client = login(analyst)
+    assert "Leave blank for a year from today." in text(client.get("/intelligence/new/"))
+    settings.INTELLIGENCE_REVIEW_DAYS = 180
+    assert "Leave blank for 180 days from today." in text(client.get("/intelligence/new/"))
+
+
 def test_a_report_is_submitted_from_the_form(login, caseworker, analyst, inspector):
     case = casework.case_create(actor=caseworker, exploitation_types=["labour"])
     data = {

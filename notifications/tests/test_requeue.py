@@ -14,11 +14,13 @@ from notifications.tasks import requeue_undelivered
 pytestmark = pytest.mark.django_db
 
 LEASE = timedelta(seconds=300)
+MAX_ATTEMPTS = 3
 
 
 @pytest.fixture(autouse=True)
 def _lease(settings):
     settings.NOTIFICATION_CLAIM_LEASE_SECONDS = int(LEASE.total_seconds())
+    settings.NOTIFICATION_MAX_ATTEMPTS = MAX_ATTEMPTS
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def rows(caseworker, make_notification):
             caseworker, created_at=old - timedelta(minutes=1), claimed_at=now - LEASE * 2
         ),
         "delivered": make_notification(caseworker, created_at=old, delivered_at=now),
-        "given_up": make_notification(caseworker, created_at=old, attempts=services.MAX_ATTEMPTS),
+        "given_up": make_notification(caseworker, created_at=old, attempts=MAX_ATTEMPTS),
     }
 
 
@@ -62,7 +64,9 @@ def test_beat_runs_the_requeue_every_minute():
     assert entry["schedule"] == 60.0
 
 
-def test_events_left_unexpanded_are_expanded_by_the_requeue(caseworker, harbour, mailoutbox):
+def test_events_left_unexpanded_are_expanded_by_the_requeue(
+    caseworker, harbour, mailoutbox, settings
+):
     """The web process died before publishing the event's task: beat picks it up."""
     from notifications.models import Notification, NotificationEvent
 
@@ -88,9 +92,16 @@ def test_events_left_unexpanded_are_expanded_by_the_requeue(caseworker, harbour,
     assert fresh.expanded_at is None
     assert requeue_undelivered() == 0
 
-    # A week on, the expanded event is deleted; the notification it made stays.
+    # Kept NOTIFICATION_EVENT_RETENTION_DAYS once expanded, then deleted; the notification
+    # it made stays.
+    settings.NOTIFICATION_EVENT_RETENTION_DAYS = 2
     NotificationEvent.objects.filter(pk=lost.pk).update(
-        expanded_at=timezone.now() - services.EVENT_RETENTION - timedelta(minutes=1)
+        expanded_at=timezone.now() - timedelta(days=2) + timedelta(minutes=1)
+    )
+    requeue_undelivered()
+    assert NotificationEvent.objects.filter(pk=lost.pk).exists()
+    NotificationEvent.objects.filter(pk=lost.pk).update(
+        expanded_at=timezone.now() - timedelta(days=2) - timedelta(minutes=1)
     )
     requeue_undelivered()
     assert not NotificationEvent.objects.filter(pk=lost.pk).exists()

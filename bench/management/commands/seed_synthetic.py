@@ -97,7 +97,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if getattr(settings, "IS_PRODUCTION", False):
+        if settings.IS_PRODUCTION:
             raise CommandError(
                 "seed_synthetic writes fabricated cases and refuses to run with "
                 "CONCORD_ENV=production. Use a scratch database with CONCORD_ENV=demo."
