@@ -35,6 +35,7 @@ from ..evidence import services as evidence_services
 from ..filters import CaseFilter, TaskFilter, case_list_queryset
 from ..models import (
     Case,
+    CaseLocation,
     CaseStatus,
     CaseTask,
     Consent,
@@ -283,6 +284,7 @@ class CaseViewSet(
     @action(detail=True, methods=["get", "put"])
     def identity(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
+        found: VictimIdentity | None  # a GET that finds none answers 404
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_IDENTITY)
             self._require(CHANGE_IDENTITY)
@@ -330,6 +332,7 @@ class CaseViewSet(
     @action(detail=True, methods=["get", "put"])
     def location(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
+        current: CaseLocation | None  # a GET that finds none answers 404
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_LOCATION)
             self._require(CHANGE_LOCATION)

@@ -29,6 +29,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -141,6 +142,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(results)
+        # The API always pages, by page number (DEFAULT_PAGINATION_CLASS).
+        assert page is not None and isinstance(self.paginator, PageNumberPagination)
+        assert self.paginator.page is not None
         rows = ReportListSerializer(page, many=True, context={"request": request}).data
         record_search(
             request.user, filterset, found=self.paginator.page.paginator.count, shown=page
@@ -357,6 +361,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             request.user, VIEW_OPERATION, message=_("Your role does not take part in operations.")
         )
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the API always pages (DEFAULT_PAGINATION_CLASS)
         record(
             IntelligenceAction.OPERATIONS_LISTED,
             actor=request.user,
@@ -423,6 +428,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             .order_by("-visited_on", "-id")
         )
         page = self.paginate_queryset(visits)
+        assert page is not None  # the API always pages (DEFAULT_PAGINATION_CLASS)
         record(
             IntelligenceAction.VISITS_LISTED,
             actor=user,
