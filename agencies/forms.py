@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.form_fields import choice_field
+
 from .models import Agency, Role, role_fits_agency
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def roles_for(agency: Agency) -> list[tuple[str, str]]:
+
+def roles_for(agency: Agency) -> list[tuple[str, StrOrPromise]]:
     return [(value, label) for value, label in Role.choices if role_fits_agency(value, agency.kind)]
 
 
@@ -21,7 +26,7 @@ class MemberCreateForm(forms.Form):
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = roles_for(agency)
+        choice_field(self, "role").choices = roles_for(agency)
         self.fields["email"].help_text = _(
             "We email an invitation with a link to choose a password."
         )
@@ -32,4 +37,4 @@ class MemberRoleForm(forms.Form):
 
     def __init__(self, *args: Any, agency: Agency, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = roles_for(agency)
+        choice_field(self, "role").choices = roles_for(agency)

@@ -379,7 +379,7 @@ class GrantFields(models.Model):
 class AgencyGrant(GroupObjectPermissionBase, GrantFields):
     """Abstract: a grant to an agency's group. Subclasses add ``content_object``."""
 
-    content_object: ClassVar[models.ForeignKey]
+    content_object: ClassVar[models.ForeignKey[Any, Any]]
 
     class Meta:
         abstract = True
@@ -398,7 +398,7 @@ class AgencyGrant(GroupObjectPermissionBase, GrantFields):
 class UserGrant(UserObjectPermissionBase, GrantFields):
     """Abstract: a grant to one user (an individual, usually time-limited, grant)."""
 
-    content_object: ClassVar[models.ForeignKey]
+    content_object: ClassVar[models.ForeignKey[Any, Any]]
 
     class Meta:
         abstract = True

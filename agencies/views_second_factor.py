@@ -123,7 +123,7 @@ def _recheck(request: HttpRequest, here: str) -> HttpResponse | None:
     messages.info(
         request, _("To change your second factors, confirm it is you again with one of them.")
     )
-    return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': here, 'again': 1})}")
+    return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': here, 'again': '1'})}")
 
 
 def _pending_totp(request: HttpRequest) -> TOTPDevice:

@@ -86,7 +86,11 @@ def head() -> tuple[int, str]:
         .values_list("chain_seq", "chain_hash")
         .first()
     )
-    return (last[0], last[1]) if last else (0, GENESIS)
+    if last is None:
+        return (0, GENESIS)
+    seq, digest = last
+    assert seq is not None  # only sealed rows, which carry their place
+    return (seq, digest)
 
 
 def seal(*, batch: int = 5000, limit: int | None = None) -> int:

@@ -19,13 +19,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import DateInput
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from agencies.auth import SignedInRequest
 from agencies.models import Agency, Partnership
 from audit.audit_actions import AuthAction
 from audit.record import record
@@ -260,7 +261,7 @@ def _name_dashboards(jobs: list[ExportJob]) -> None:
 
 @login_required
 @require_safe
-def dashboard_list(request: HttpRequest) -> HttpResponse:
+def dashboard_list(request: SignedInRequest) -> HttpResponse:
     """The dashboards the user may open, and their own exports."""
     user = request.user
     require_role(user)
@@ -273,7 +274,7 @@ def dashboard_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def dashboard(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def dashboard(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     """One dashboard: the filters, then every section's figures, charts and tables."""
     scope = exports.scope_for(request.user, kind, pk)
     form = _filter_form(scope, request.GET)
@@ -299,7 +300,7 @@ def dashboard(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def report(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     """The printable report: every table, the filters, the time and the threshold."""
     scope = exports.scope_for(request.user, kind, pk)
     form = _filter_form(scope, request.GET)
@@ -326,7 +327,7 @@ def report(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def table_csv(request: HttpRequest, kind: str, pk: int, table_key: str) -> HttpResponse:
+def table_csv(request: SignedInRequest, kind: str, pk: int, table_key: str) -> HttpResponse:
     """One published table as a CSV file (see ``exports`` for the format)."""
     scope = exports.scope_for(request.user, kind, pk)
     form = _filter_form(scope, request.GET)
@@ -357,7 +358,7 @@ def table_csv(request: HttpRequest, kind: str, pk: int, table_key: str) -> HttpR
 
 @login_required
 @require_POST
-def export_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+def export_create(request: SignedInRequest, kind: str, pk: int) -> HttpResponse:
     """Ask for every table as a ZIP of CSV files, built in the background."""
     scope = exports.scope_for(request.user, kind, pk)
     form = _filter_form(scope, request.POST)
@@ -371,7 +372,7 @@ def export_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def export_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """The job's progress; htmx asks again every 2 seconds for the status fragment until
     the job is done or failed."""
     polling = bool(getattr(request, "htmx", False))
@@ -397,7 +398,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_download(request: SignedInRequest, pk: int) -> FileResponse:
     job = exports.export_for_download(request.user, pk)
     try:
         handle = job.file.open("rb")

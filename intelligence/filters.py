@@ -47,7 +47,8 @@ _DATE_ERRORS = {"invalid": _("Give the date as YYYY-MM-DD, e.g. 2026-03-31.")}
 
 class ReportFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns
         start, end = cleaned.get("submitted_from"), cleaned.get("submitted_to")
         if start and end and start > end:
             self.add_error("submitted_to", _("The end date is before the start date."))

@@ -120,6 +120,8 @@ def parse_entity_lines(text: str, *, region: str) -> list[dict[str, str]]:
 
 # A mixin of forms: type-checked as the form it is mixed into.
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     _FormBase = forms.BaseForm
 else:
     _FormBase = object
@@ -156,7 +158,7 @@ class DescribedChoicesMixin(_FormBase):
         }
 
 
-_RADIO_REQUIRED: dict[str, str] = {
+_RADIO_REQUIRED: dict[str, StrOrPromise] = {
     "source_evaluation": _("Choose how reliable the source is: 1, 2 or 3."),
     "intelligence_assessment": _("Choose how the source knows it: A to E."),
     "handling_code": _("Choose the handling code: P or C."),
@@ -165,7 +167,7 @@ _RADIO_REQUIRED: dict[str, str] = {
 }
 
 
-def _radio(name: str, label: str, choices: Any) -> forms.ChoiceField:
+def _radio(name: str, label: StrOrPromise, choices: Any) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=choices,
@@ -342,7 +344,8 @@ class ReportForm(DescribedChoicesMixin, forms.Form):
         return list({ref: found[ref] for ref in wanted}.values())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         if "handling_code" in self.fields:
             _require_conditions(self, data)
         if data.get("distribution") == Distribution.SHARING_GROUP and not data.get("sharing_group"):
@@ -423,7 +426,8 @@ class RegradeForm(DescribedChoicesMixin, forms.Form):
         model_choice_field(self, "tlp_recipients").queryset = _other_agencies(agency)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         _require_conditions(self, data)
         return data
 
@@ -473,7 +477,8 @@ class OperationForm(forms.Form):
         model_choice_field(self, "partner_agencies").queryset = _other_agencies(agency)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("An operation cannot end before it starts."))

@@ -13,7 +13,7 @@ Every write goes through the services (``intelligence.reports``, ``intelligence.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -29,6 +29,9 @@ from casework.models import Case, ExploitationType
 from core.fields import EncryptedTextField
 
 from .permissions import VIEW_MATCH, VIEW_OPERATION, VIEW_REPORT
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The text-search configuration of ``search_vector``. It is part of a generated column,
 # so changing it needs a migration (PostgreSQL recomputes every row).
@@ -87,7 +90,7 @@ class ReportStatus(models.TextChoices):
 
 # What each code means, in the words a form shows next to the choice ("grading
 # has inline help"). Sources: DOMAIN.md; FIRST TLP 2.0; MISP distribution levels.
-GRADING_HELP: dict[str, dict[str, str]] = {
+GRADING_HELP: dict[str, dict[str, StrOrPromise]] = {
     "source_evaluation": {
         "1": _(
             "Reliable: the source has proved reliable, or the information comes from a "
@@ -299,7 +302,7 @@ class IntelligenceReport(models.Model):
         return f"{self.source_evaluation}/{self.intelligence_assessment}/{self.handling_code}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         conditions = (self.handling_conditions or "").strip()
         if self.handling_code == HandlingCode.CONDITIONS and not conditions:
             errors["handling_conditions"] = _("Handling code C needs the conditions written.")

@@ -20,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.forms import DateField, Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from agencies import access
+from agencies.auth import SignedInRequest
 from agencies.models import Agency
 from audit.record import record
 from casework import services as casework
@@ -76,13 +77,13 @@ from .search import record_search, search_reports, visible_summary
 # --- Helpers ----------------------------------------------------------------------------
 
 
-def _require_any(request: HttpRequest, *perms: str, message: str) -> None:
+def _require_any(request: SignedInRequest, *perms: str, message: str) -> None:
     """The role may never do this, whatever the record: 403."""
     if not any(access.user_may(request.user, perm) for perm in perms):
         raise PermissionDenied(message)
 
 
-def _require_reader_or_writer(request: HttpRequest) -> None:
+def _require_reader_or_writer(request: SignedInRequest) -> None:
     _require_any(
         request,
         VIEW_REPORT,
@@ -96,12 +97,12 @@ def _exploitation_labels(values: list[str]) -> list[str]:
     return [str(known.get(value, value)) for value in values]
 
 
-def _is_originating(request: HttpRequest, report: IntelligenceReport) -> bool:
+def _is_originating(request: SignedInRequest, report: IntelligenceReport) -> bool:
     membership = access.active_membership(request.user)
     return membership is not None and membership.agency_id == report.originating_agency_id
 
 
-def _require_originating(request: HttpRequest, report: IntelligenceReport) -> None:
+def _require_originating(request: SignedInRequest, report: IntelligenceReport) -> None:
     """The user reads the report but may not change it: 403."""
     if not _is_originating(request, report) or not access.user_may(request.user, ADD_REPORT):
         raise PermissionDenied(_("Only the originating agency may change this report."))
@@ -117,7 +118,7 @@ def _to_report(report: IntelligenceReport) -> HttpResponse:
     return redirect(_report_url(report))
 
 
-def _error_message(request: HttpRequest, error: ValidationError) -> None:
+def _error_message(request: SignedInRequest, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
 
@@ -137,7 +138,7 @@ def _word_the_filter_form(form: Form) -> None:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: SignedInRequest) -> HttpResponse:
     """The reports the user may read, searched and filtered in SQL, one page at a time in
     a fixed number of queries; a summary only where the reader may see it now.
 
@@ -175,7 +176,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 # --- Reports: writing ---------------------------------------------------------------------
 
 
-def _agency(request: HttpRequest) -> Agency:
+def _agency(request: SignedInRequest) -> Agency:
     return access.require_membership(request.user).agency
 
 
@@ -189,12 +190,12 @@ def _submitted() -> str:
     )
 
 
-def _asks_to_submit(request: HttpRequest) -> bool:
+def _asks_to_submit(request: SignedInRequest) -> bool:
     return request.POST.get("action") == "submit"
 
 
 def _report_create(
-    request: HttpRequest, form: ReportForm, *, visit: PremisesVisit | None = None
+    request: SignedInRequest, form: ReportForm, *, visit: PremisesVisit | None = None
 ) -> IntelligenceReport:
     """Create (and submit, if asked) a report from a valid form; link the visit it came
     from. All or nothing: a refused submission leaves no draft behind."""
@@ -207,12 +208,12 @@ def _report_create(
     return report
 
 
-def _created(request: HttpRequest) -> str:
+def _created(request: SignedInRequest) -> str:
     return _submitted() if _asks_to_submit(request) else _("The report was saved as a draft.")
 
 
 def _changed_only(
-    request: HttpRequest, report: IntelligenceReport, fields: dict[str, Any]
+    request: SignedInRequest, report: IntelligenceReport, fields: dict[str, Any]
 ) -> dict[str, Any]:
     """Leave out the relations the writer did not change, so that saving a submitted
     report's title neither rewrites its entities (and matches them again) nor records
@@ -238,12 +239,12 @@ def _changed_only(
     }
 
 
-def _report_form_page(request: HttpRequest, form: ReportForm, **context: Any) -> HttpResponse:
+def _report_form_page(request: SignedInRequest, form: ReportForm, **context: Any) -> HttpResponse:
     return render(request, "intelligence/report_form.html", {"form": form, **context})
 
 
 @login_required
-def report_create(request: HttpRequest) -> HttpResponse:
+def report_create(request: SignedInRequest) -> HttpResponse:
     _require_any(
         request,
         ADD_REPORT,
@@ -263,7 +264,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def report_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     """The originating agency changes a draft (grading included) or a submitted report
     (not its grading: that is a re-grade, with a reason)."""
     _require_any(
@@ -314,7 +315,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
+def report_regrade(request: SignedInRequest, pk: int) -> HttpResponse:
     """A new grading for a report, with the reason, kept in its history."""
     _require_any(
         request,
@@ -359,7 +360,7 @@ def report_regrade(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def report_submit(request: SignedInRequest, pk: int) -> HttpResponse:
     _require_any(
         request, ADD_REPORT, message=_("Only the originating agency may submit this report.")
     )
@@ -376,7 +377,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def report_archive(request: SignedInRequest, pk: int) -> HttpResponse:
     _require_any(
         request, ADD_REPORT, message=_("Only the originating agency may archive this report.")
     )
@@ -436,7 +437,7 @@ def _grading_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 @login_required
 @require_safe
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """One report, as ``report_read`` gives it: the conditions first (a C report not yet
     acknowledged), the sanitised summary (another agency), or in full (the originating
     agency). Every opening is audited by the service."""
@@ -476,7 +477,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+def report_acknowledge(request: SignedInRequest, pk: int) -> HttpResponse:
     """A reader in another agency accepts the conditions the page showed them (the form
     posts their version), then reads the report. Conditions changed since are shown
     again instead, to be read and acknowledged."""
@@ -500,7 +501,7 @@ def report_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def match_list(request: HttpRequest) -> HttpResponse:
+def match_list(request: SignedInRequest) -> HttpResponse:
     """Matches on the user's agency's reports (``Match.objects.visible_to``), as the API
     lists them: the kind and the user's own report, never the other agency, which is
     named only when a match is opened (audited). The page's matches are audited as in
@@ -522,7 +523,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def match_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     """One match, opened (audited by ``reads.match_open``): the same fields as the
     API's match detail."""
     _require_any(request, VIEW_MATCH, message=_("Your role does not see intelligence matches."))
@@ -537,24 +538,24 @@ def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Operations and visits ---------------------------------------------------------------
 
 
-def _operation(request: HttpRequest, pk: int) -> Operation:
+def _operation(request: SignedInRequest, pk: int) -> Operation:
     """An operation the user's agency leads or partners; otherwise 404 (audited)."""
     led_or_partnered = Operation.objects.select_related("lead_agency", "created_by")
     return access.get_visible_or_404(led_or_partnered, request.user, VIEW_OPERATION, pk=pk)
 
 
-def _visit(request: HttpRequest, pk: int) -> PremisesVisit:
+def _visit(request: SignedInRequest, pk: int) -> PremisesVisit:
     """A visit the user may see; otherwise 404 (audited)."""
     visits = PremisesVisit.objects.select_related("operation", "agency", "recorded_by")
     return access.get_visible_or_404(visits, request.user, VIEW_OPERATION, pk=pk)
 
 
-def _is_own_visit(request: HttpRequest, visit: PremisesVisit) -> bool:
+def _is_own_visit(request: SignedInRequest, visit: PremisesVisit) -> bool:
     membership = access.active_membership(request.user)
     return membership is not None and membership.agency_id == visit.agency_id
 
 
-def _require_operations(request: HttpRequest) -> None:
+def _require_operations(request: SignedInRequest) -> None:
     _require_any(
         request,
         VIEW_OPERATION,
@@ -566,7 +567,7 @@ def _require_operations(request: HttpRequest) -> None:
 
 @login_required
 @require_safe
-def operation_list(request: HttpRequest) -> HttpResponse:
+def operation_list(request: SignedInRequest) -> HttpResponse:
     _require_operations(request)
     visible = (
         Operation.objects.visible_to(request.user, VIEW_OPERATION)
@@ -589,7 +590,7 @@ def operation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def operation_create(request: HttpRequest) -> HttpResponse:
+def operation_create(request: SignedInRequest) -> HttpResponse:
     _require_any(
         request,
         ADD_OPERATION,
@@ -615,7 +616,7 @@ def _indicator_labels(values: list[str]) -> list[str]:
 
 @login_required
 @require_safe
-def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def operation_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     _require_operations(request)
     operation = _operation(request, pk)
     visits = list(operation.visits.select_related("agency").order_by("-visited_on", "-id"))
@@ -638,7 +639,7 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_create(request: SignedInRequest, pk: int) -> HttpResponse:
     """Record a premises visit in the operation, with the indicator checklist."""
     _require_any(request, ADD_VISIT, message=_("Your role does not record premises visits."))
     operation = _operation(request, pk)
@@ -659,7 +660,7 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     _require_operations(request)
     visit = _visit(request, pk)
     user = request.user
@@ -693,7 +694,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def visit_start_case(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_start_case(request: SignedInRequest, pk: int) -> HttpResponse:
     """One click: open a case from the visit (its likely exploitation, how the person was
     identified, the region), link it to the visit, and go to the new case."""
     _require_any(request, ADD_CASE, message=_("Only caseworkers and case managers open cases."))
@@ -718,7 +719,7 @@ def visit_start_case(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("casework:case_detail", pk=case.pk)
 
 
-def _visit_report_initial(request: HttpRequest, visit: PremisesVisit) -> dict[str, Any]:
+def _visit_report_initial(request: SignedInRequest, visit: PremisesVisit) -> dict[str, Any]:
     initial = operations.visit_start_report(actor=request.user, visit=visit)
     initial.pop("visit", None)
     initial["entities"] = entity_lines(initial.get("entities") or [])
@@ -737,7 +738,7 @@ def _visit_report_initial(request: HttpRequest, visit: PremisesVisit) -> dict[st
 
 
 @login_required
-def visit_start_report(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_start_report(request: SignedInRequest, pk: int) -> HttpResponse:
     """The report form, filled in from the visit; saving it links the report to the visit."""
     _require_any(
         request,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import NOT_A_CURRENT_PARTNER, Agency, AgencyKind, Partnership
 from casework.models import Case, JusticeOutcome
-from core.form_fields import model_choice_field
+from core.form_fields import choice_field, model_choice_field
 
 from .models import (
     Decision,
@@ -99,7 +99,7 @@ class ReferralForm(forms.Form):
             # An officer or prosecutor sends the file carrying their agency's outcome.
             agencies = agencies.filter(kind=AgencyKind.PROSECUTION)
             outcomes = outcomes.filter(recorded_by_agency=own_agency)
-            self.fields["kind"].choices = [
+            choice_field(self, "kind").choices = [
                 (ReferralKind.PROSECUTION_FILE, ReferralKind.PROSECUTION_FILE.label)
             ]
             self.fields["justice_outcome"].required = True

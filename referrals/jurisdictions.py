@@ -13,11 +13,15 @@ follow a change of guidance before a release); the other nations' come from this
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import AgencyKind
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Modern Slavery Act 2015 s.52 (police, the NCA, local authorities, the GLAA) and the Home
 # Office by policy (Modern Slavery: Statutory Guidance for England and Wales, "Duty to
@@ -37,7 +41,7 @@ _SECTION_52 = frozenset(
 @dataclass(frozen=True)
 class Jurisdiction:
     code: str
-    name: str
+    name: StrOrPromise
     # The ``holidays`` package's subdivision for bank holidays.
     holidays_subdivision: str
     # Agency kinds under a duty to notify (file an MS1 or its equivalent).
@@ -58,7 +62,7 @@ class Jurisdiction:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def _england_and_wales(code: str, name: str, subdivision: str) -> Jurisdiction:
+def _england_and_wales(code: str, name: StrOrPromise, subdivision: str) -> Jurisdiction:
     return Jurisdiction(
         code=code,
         name=name,

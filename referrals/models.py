@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -20,6 +20,9 @@ from . import jurisdictions
 from .calendar import add_working_days, due_date, end_of_day
 from .jurisdictions import Jurisdiction
 from .permissions import CHANGE_NRM, VIEW_NRM
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ReferralKind(models.TextChoices):
@@ -343,6 +346,7 @@ class NRMReferral(models.Model):
         if stage is None:
             return None
         decided_on = self.cg_decided_on if stage == Stage.CG else self.rg_decided_on
+        assert decided_on is not None  # reconsideration_stage names only a decided stage
         return decided_on + datetime.timedelta(days=self.reconsideration_days)
 
     @property
@@ -375,12 +379,12 @@ class NRMReferral(models.Model):
             hours=settings.NRM_SUPPORT_CONTACT_HOURS
         )
 
-    def clocks(self) -> list[tuple[str, str, datetime.datetime]]:
+    def clocks(self) -> list[tuple[str, StrOrPromise, datetime.datetime]]:
         """The running clocks as (kind, label, end): what the deadlines page lists and the
         reminders watch. None once the person has withdrawn from the NRM."""
         if self.is_withdrawn:
             return []
-        found: list[tuple[str, str, datetime.datetime]] = []
+        found: list[tuple[str, StrOrPromise, datetime.datetime]] = []
         if self.rg_decision == Decision.PENDING:
             found.append(("rg_due", _("Reasonable Grounds decision due"), self.rg_due_at))
         if self.recovery_period_ends and self.cg_decision == Decision.PENDING:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from agencies import access
+from agencies.auth import SignedInRequest
 from casework.models import Case
 from casework.permissions import CHANGE_CASE, RECORD_JUSTICE_OUTCOME, VIEW_CASE
 from core.errors import IllegalTransition
@@ -35,13 +36,13 @@ from .models import NRMReferral, Referral, ReferralKind, ReferralStatus, Urgency
 from .permissions import ADD_REFERRAL, CHANGE_NRM, VIEW_NRM, VIEW_REFERRAL
 
 
-def _require_role(request: HttpRequest, perm: str, message: str) -> None:
+def _require_role(request: SignedInRequest, perm: str, message: str) -> None:
     """Layer 1, before any id is looked up: a role that never does this is 403."""
     if not access.user_may(request.user, perm):
         raise PermissionDenied(message)
 
 
-def _referral(request: HttpRequest, pk: int) -> Referral:
+def _referral(request: SignedInRequest, pk: int) -> Referral:
     """A referral to or from the user's agency; otherwise 404 (audited when it exists)."""
     _require_role(request, VIEW_REFERRAL, _("Your role does not work with referrals."))
     return access.get_visible_or_404(
@@ -61,7 +62,7 @@ URGENCY_ORDER = models.Case(
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: SignedInRequest) -> HttpResponse:
     """Incoming referrals waiting for an answer, by urgency and time left; then the rest."""
     membership = access.active_membership(request.user)
     if membership is None or not access.role_may(membership.role, VIEW_REFERRAL):
@@ -91,7 +92,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     referral = _referral(request, pk)
     membership = access.active_membership(request.user)
     receiving = membership is not None and membership.agency_id == referral.to_agency_id
@@ -109,7 +110,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_answer(request: SignedInRequest, pk: int) -> HttpResponse:
     referral = _referral(request, pk)
     action = request.POST.get("action")
     try:
@@ -162,7 +163,7 @@ def referral_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def referral_create(request: HttpRequest, case_pk: int) -> HttpResponse:
+def referral_create(request: SignedInRequest, case_pk: int) -> HttpResponse:
     """Refer a case the user's agency leads to another agency in a partnership with it
     (the form offers only those; the service checks again)."""
     if not services.may_ever_refer(request.user):
@@ -223,7 +224,9 @@ _DONE = {
 }
 
 
-def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: forms.Form) -> bool:
+def _record_action(
+    request: SignedInRequest, action: str, nrm: NRMReferral, form: forms.Form
+) -> bool:
     """Call the action's service with the valid form; False (errors on the form) if the
     service refuses the values."""
     user = request.user
@@ -254,7 +257,7 @@ def _record_action(request: HttpRequest, action: str, nrm: NRMReferral, form: fo
 
 
 @login_required
-def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
+def case_nrm(request: SignedInRequest, case_pk: int) -> HttpResponse:
     """The NRM referrals of a case with their clocks; record one, a decision, a
     reconsideration and its outcome, a withdrawal, a declined referral or an MS1.
 
@@ -324,7 +327,7 @@ def case_nrm(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 def _nrm_page(
-    request: HttpRequest,
+    request: SignedInRequest,
     case: Case,
     rules: jurisdictions.Jurisdiction | None,
     posted: tuple[str, int, forms.Form] | None,
@@ -379,7 +382,7 @@ def _nrm_page(
 
 
 @login_required
-def deadlines(request: HttpRequest) -> HttpResponse:
+def deadlines(request: SignedInRequest) -> HttpResponse:
     membership = access.active_membership(request.user)
     return render(
         request,

@@ -92,7 +92,9 @@ class MemberSerializer(serializers.ModelSerializer):
         source="user.last_name", max_length=150, required=False, allow_blank=True
     )
     is_active = serializers.BooleanField(source="user.is_active", read_only=True)
-    agency = serializers.PrimaryKeyRelatedField(read_only=True)
+    agency: serializers.PrimaryKeyRelatedField[Agency] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     role = serializers.ChoiceField(choices=Role.choices)
     password = serializers.CharField(
         write_only=True,

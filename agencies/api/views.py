@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.auth import SignedInApiRequest
 from audit.audit_actions import AuthAction
 from audit.record import record
 
@@ -87,7 +88,7 @@ class TokenView(APIView):
 
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInApiRequest) -> Response:
         user = request.user
         membership = access.active_membership(user)
         role = membership.role if membership else None

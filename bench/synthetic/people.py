@@ -74,6 +74,7 @@ class PeopleDrawing(Drawing):
         self._plan_agencies()
         groups, agencies = IdPool(Group, len(self.agencies)), IdPool(Agency, len(self.agencies))
         created = self.anchor - datetime.timedelta(days=HISTORY_DAYS + 30)
+        audit_rows: list[tuple[Any, ...]]
         group_rows, agency_rows, audit_rows = [], [], []
         for plan in self.agencies:
             plan.group_id, plan.id = groups.take(), agencies.take()
@@ -102,6 +103,7 @@ class PeopleDrawing(Drawing):
                 {"kind": plan.kind},
             )
         partnership_pool = IdPool(Partnership, self.sizes.partnerships)
+        member_rows: list[tuple[Any, ...]]
         partnership_rows, member_rows = [], []
         partnership_ids = []
         for number in range(1, self.sizes.partnerships + 1):
@@ -162,6 +164,7 @@ class PeopleDrawing(Drawing):
         self.progress(f"password hashed once in {time.monotonic() - started:.1f}s")
         width = max(4, len(str(self.sizes.users)))
         users, memberships = IdPool(User, self.sizes.users), IdPool(Membership, self.sizes.users)
+        audit_rows: list[tuple[Any, ...]]
         user_rows, membership_rows, audit_rows = [], [], []
         # Every synthetic user signs in with the demo's authenticator, as demo users do.
         demo_key = second_factor.demo_key_hex()

@@ -38,7 +38,9 @@ class CaseSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=ExploitationType.choices), required=False
     )
     nationality = CountryField(required=False, allow_blank=True)
-    lead_agency = serializers.PrimaryKeyRelatedField(read_only=True)
+    lead_agency: serializers.PrimaryKeyRelatedField[Agency] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     active_flags = serializers.SerializerMethodField()
 
     class Meta:

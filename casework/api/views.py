@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import access
+from agencies.auth import SignedInApiRequest
 from audit.models import AuditEvent
 
 from .. import case_tasks, consents, duplicates, reads, services, transfers
@@ -34,6 +35,7 @@ from ..evidence import services as evidence_services
 from ..filters import CaseFilter, TaskFilter, case_list_queryset
 from ..models import (
     Case,
+    CaseLocation,
     CaseStatus,
     CaseTask,
     Consent,
@@ -103,6 +105,9 @@ class CaseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    # The default IsAuthenticated lets only a signed-in user reach a handler, so the
+    # methods DRF declares with a plain Request read the user from self.request.
+    request: SignedInApiRequest
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -162,12 +167,12 @@ class CaseViewSet(
         ``opened_at`` are the service's: sent, they are ignored."""
         # The role first, as the page does: a role that never opens cases gets 403
         # whatever its body says.
-        if not access.user_may(request.user, ADD_CASE):
+        if not access.user_may(self.request.user, ADD_CASE):
             raise PermissionDenied("Only caseworkers and case managers open cases.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        case = services.case_create(actor=request.user, **data)
+        case = services.case_create(actor=self.request.user, **data)
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -190,14 +195,14 @@ class CaseViewSet(
             )
         with transaction.atomic():
             if data:
-                services.case_update(actor=request.user, case=case, **data)
+                services.case_update(actor=self.request.user, case=case, **data)
             if changes_status:
                 transition = (
                     services.case_reopen
                     if case.status == CaseStatus.CLOSED
                     else services.case_activate
                 )
-                transition(actor=request.user, case=case)
+                transition(actor=self.request.user, case=case)
         return Response(self.get_serializer(case).data)
 
     # --- break-glass and justice outcomes -------------------------------------------------
@@ -207,7 +212,7 @@ class CaseViewSet(
         responses={201: evidence_serializers.BreakGlassSerializer},
     )
     @action(detail=True, methods=["post"], url_path="break-glass")
-    def break_glass(self, request: Request, pk: str) -> Response:
+    def break_glass(self, request: SignedInApiRequest, pk: str) -> Response:
         # Everything that does not depend on the case is asked before the case is looked
         # up, so that no answer differs between a case that exists and one that does not:
         # an active membership (403), then what they sent (400: grounds and reason). Only
@@ -239,7 +244,7 @@ class CaseViewSet(
         responses={201: evidence_serializers.JusticeOutcomeSerializer},
     )
     @action(detail=True, methods=["get", "post"])
-    def outcomes(self, request: Request, pk: str) -> Response:
+    def outcomes(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             # The role first, as the page does (outcomes are the police's and the
@@ -264,7 +269,7 @@ class CaseViewSet(
 
     @extend_schema(request=CloseSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
+    def close(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         self._require(MANAGE_CASE)
         body = CloseSerializer(data=request.data)
@@ -277,8 +282,9 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=IdentitySerializer)
     @extend_schema(methods=["PUT"], request=IdentitySerializer, responses=IdentitySerializer)
     @action(detail=True, methods=["get", "put"])
-    def identity(self, request: Request, pk: str) -> Response:
+    def identity(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
+        found: VictimIdentity | None  # a GET that finds none answers 404
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_IDENTITY)
             self._require(CHANGE_IDENTITY)
@@ -307,7 +313,9 @@ class CaseViewSet(
         methods=["post"],
         url_path=r"possible-duplicates/(?P<hit_id>[0-9]+)/dismiss",
     )
-    def dismiss_possible_duplicate(self, request: Request, pk: str, hit_id: str) -> Response:
+    def dismiss_possible_duplicate(
+        self, request: SignedInApiRequest, pk: str, hit_id: str
+    ) -> Response:
         """Not the same person, with a reason: neither agency is told of the match again
         unless a name or the date of birth changes. 409 if it was already answered."""
         case = self.get_object()
@@ -322,8 +330,9 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=LocationSerializer)
     @extend_schema(methods=["PUT"], request=LocationSerializer, responses=LocationSerializer)
     @action(detail=True, methods=["get", "put"])
-    def location(self, request: Request, pk: str) -> Response:
+    def location(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
+        current: CaseLocation | None  # a GET that finds none answers 404
         if request.method == "PUT":
             self._hidden_unless(case, VIEW_LOCATION)
             self._require(CHANGE_LOCATION)
@@ -341,7 +350,7 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=NeedSerializer(many=True))
     @extend_schema(methods=["POST"], request=NeedSerializer, responses=NeedSerializer)
     @action(detail=True, methods=["get", "post"])
-    def needs(self, request: Request, pk: str) -> Response:
+    def needs(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             self._require(CHANGE_NEEDS)
@@ -357,7 +366,7 @@ class CaseViewSet(
 
     @extend_schema(request=NeedSerializer, responses=NeedSerializer)
     @action(detail=True, methods=["patch"], url_path=r"needs/(?P<need_id>[0-9]+)")
-    def need(self, request: Request, pk: str, need_id: str) -> Response:
+    def need(self, request: SignedInApiRequest, pk: str, need_id: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_NEEDS)
         self._require(CHANGE_NEEDS)
@@ -372,7 +381,7 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=ConsentSerializer(many=True))
     @extend_schema(methods=["POST"], request=ConsentSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["get", "post"])
-    def consents(self, request: Request, pk: str) -> Response:
+    def consents(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             self._require(CHANGE_CONSENTS)
@@ -385,7 +394,7 @@ class CaseViewSet(
 
     @extend_schema(request=ReasonSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["post"], url_path=r"consents/(?P<consent_id>[0-9]+)/withdraw")
-    def withdraw_consent(self, request: Request, pk: str, consent_id: str) -> Response:
+    def withdraw_consent(self, request: SignedInApiRequest, pk: str, consent_id: str) -> Response:
         case = self.get_object()
         self._hidden_unless(case, VIEW_CONSENTS)
         self._require(CHANGE_CONSENTS)
@@ -404,7 +413,7 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
     @extend_schema(methods=["POST"], request=NoteSerializer, responses=NoteSerializer)
     @action(detail=True, methods=["get", "post"])
-    def notes(self, request: Request, pk: str) -> Response:
+    def notes(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             self._require(ADD_NOTE)
@@ -417,7 +426,7 @@ class CaseViewSet(
     @extend_schema(methods=["GET"], responses=FlagSerializer(many=True))
     @extend_schema(methods=["POST"], request=FlagSerializer, responses=FlagSerializer)
     @action(detail=True, methods=["get", "post"])
-    def flags(self, request: Request, pk: str) -> Response:
+    def flags(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             self._require(CHANGE_FLAGS)
@@ -430,7 +439,7 @@ class CaseViewSet(
 
     @extend_schema(request=None, responses=FlagSerializer)
     @action(detail=True, methods=["post"], url_path=r"flags/(?P<flag_id>[0-9]+)/clear")
-    def clear_flag(self, request: Request, pk: str, flag_id: str) -> Response:
+    def clear_flag(self, request: SignedInApiRequest, pk: str, flag_id: str) -> Response:
         case = self.get_object()
         self._require(CHANGE_FLAGS)
         flag = self._child_or_404(
@@ -448,7 +457,7 @@ class CaseViewSet(
         responses=DocumentSerializer,
     )
     @action(detail=True, methods=["get", "post"])
-    def documents(self, request: Request, pk: str) -> Response:
+    def documents(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         if request.method == "POST":
             self._require(ADD_DOCUMENT)
@@ -477,7 +486,7 @@ class CaseViewSet(
 
     @extend_schema(request=TransferSerializer, responses=TransferSerializer)
     @action(detail=True, methods=["post"])
-    def transfer(self, request: Request, pk: str) -> Response:
+    def transfer(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
         self._require(MANAGE_CASE)
         body = TransferSerializer(data=request.data)
@@ -496,7 +505,7 @@ class CaseViewSet(
         url_path=r"transfer/(?P<transfer_id>[0-9]+)/(?P<decision>accept|decline|withdraw)",
     )
     def answer_transfer(
-        self, request: Request, pk: str, transfer_id: str, decision: str
+        self, request: SignedInApiRequest, pk: str, transfer_id: str, decision: str
     ) -> Response:
         case = self.get_object()
         transfer = self._child_or_404(
@@ -538,7 +547,7 @@ class CaseViewSet(
 
     @extend_schema(request=None, responses=CaseTaskSerializer)
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[0-9]+)/done")
-    def task_done(self, request: Request, pk: str, task_id: str) -> Response:
+    def task_done(self, request: SignedInApiRequest, pk: str, task_id: str) -> Response:
         """Mark a task of your agency done: 403 for a role that does not work tasks, 404
         for a task that is not your agency's, 409 if it was already done."""
         case = self.get_object()

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import access
+from agencies.auth import SignedInApiRequest
 
 from ..api.serializers import ReasonSerializer
 from ..models import BreakGlassEvent, Case
@@ -48,6 +49,9 @@ class EvidenceRequestViewSet(
     request; it is 404 to everyone else.
     """
 
+    # The default IsAuthenticated lets only a signed-in user reach a handler, so the
+    # methods DRF declares with a plain Request read the user from self.request.
+    request: SignedInApiRequest
     serializer_class = EvidenceRequestSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -59,20 +63,20 @@ class EvidenceRequestViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The role first (403 whatever the body), then the case, resolved like every id in
         # a body: one that does not exist and one the caller may not see are the same 400.
-        if not access.user_may(request.user, REQUEST_EVIDENCE):
+        if not access.user_may(self.request.user, REQUEST_EVIDENCE):
             raise PermissionDenied("Only police officers ask for evidence.")
         body = EvidenceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         case = access.get_visible_or_400(
             Case.objects.select_related("lead_agency"),
-            request.user,
+            self.request.user,
             VIEW_CASE,
             field="case",
             pk=data.pop("case_id"),
         )
         created = services.evidence_request_create(
-            actor=request.user,
+            actor=self.request.user,
             case=case,
             purpose=data["purpose"],
             legal_basis=data["legal_basis"],
@@ -86,7 +90,7 @@ class EvidenceRequestViewSet(
 
     @extend_schema(request=EvidenceApproveSerializer, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str) -> Response:
+    def approve(self, request: SignedInApiRequest, pk: str) -> Response:
         found = self.get_object()
         body = EvidenceApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -115,7 +119,7 @@ class EvidenceRequestViewSet(
 
     @extend_schema(request=None, responses=EvidenceRequestSerializer)
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
+    def withdraw(self, request: SignedInApiRequest, pk: str) -> Response:
         found = self.get_object()
         services.evidence_request_withdraw(actor=request.user, request=found)
         return Response(self._show(found.pk))
@@ -179,7 +183,7 @@ class BreakGlassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=BreakGlassReviewSerializer, responses=BreakGlassEventDetailSerializer)
     @action(detail=True, methods=["post"])
-    def review(self, request: Request, pk: str) -> Response:
+    def review(self, request: SignedInApiRequest, pk: str) -> Response:
         self._require_review_role()
         event = self.get_object()
         if not reads.break_glass_may_review(request.user, event):

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.form_fields import choice_field
+
 from ..models import (
     BreakGlassGrounds,
     CaseNote,
@@ -36,16 +38,17 @@ def as_items(values: list[str]) -> list[dict[str, Any]]:
 
 
 def item_label(item: EvidenceRequestItem) -> str:
-    if item.document_id:
-        document = item.document
+    document = item.document  # no query when the item is not a document
+    if document is not None:
         return _("%(kind)s, uploaded %(date)s") % {
             "kind": document.get_kind_display(),
             "date": date_format(document.uploaded_at, "j M Y"),
         }
-    if item.note_id:
+    note = item.note
+    if note is not None:
         return _("Note of %(date)s by %(agency)s") % {
-            "date": date_format(item.note.created_at, "j M Y"),
-            "agency": item.note.agency.name,
+            "date": date_format(note.created_at, "j M Y"),
+            "agency": note.agency.name,
         }
     return str(EvidenceItemKind(item.kind).label)
 
@@ -75,7 +78,7 @@ class EvidenceRequestForm(forms.Form):
 
     def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].choices = case_item_choices(case)
+        choice_field(self, "items").choices = case_item_choices(case)
 
 
 class EvidenceApproveForm(forms.Form):
@@ -96,7 +99,7 @@ class EvidenceApproveForm(forms.Form):
 
     def __init__(self, *args: Any, request: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].choices = [
+        choice_field(self, "items").choices = [
             (item_value(item), item_label(item)) for item in request.items.all()
         ]
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from agencies import access
+from agencies.auth import SignedInRequest
 from core.errors import IllegalTransition
 from core.forms import apply_service_errors, form_page, posted_data
 
@@ -53,7 +54,7 @@ from .forms import (
 
 @login_required
 @require_safe
-def evidence_list(request: HttpRequest) -> HttpResponse:
+def evidence_list(request: SignedInRequest) -> HttpResponse:
     """An officer's requests and what they hold now; the lead agency's requests to decide."""
     requests = list(reads.visible_requests(request.user).order_by("-requested_at", "-id")[:100])
     now = timezone.now()
@@ -68,7 +69,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def evidence_request_new(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_request_new(request: SignedInRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if not access.user_may(request.user, REQUEST_EVIDENCE):
         raise PermissionDenied(_("Only police officers ask for evidence."))
@@ -105,7 +106,7 @@ def evidence_request_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _decide(request: HttpRequest, found: Any, action: str) -> Any:
+def _decide(request: SignedInRequest, found: Any, action: str) -> Any:
     """Run one decision; returns a form with errors, or None when it went through."""
     user = request.user
     if action == "approve":
@@ -149,7 +150,7 @@ def _decide(request: HttpRequest, found: Any, action: str) -> Any:
 
 
 @login_required
-def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> HttpResponse:
+def evidence_request_detail(request: SignedInRequest, pk: int, request_id: int) -> HttpResponse:
     found = reads.evidence_request_get(request.user, request_id, case_id=pk)
     may_decide = access.can(request.user, DECIDE_EVIDENCE, found.case)
     forms: dict[str, Any] = {}
@@ -201,7 +202,7 @@ def evidence_request_detail(request: HttpRequest, pk: int, request_id: int) -> H
 
 
 @login_required
-def break_glass_open(request: HttpRequest) -> HttpResponse:
+def break_glass_open(request: SignedInRequest) -> HttpResponse:
     """Open a case's identity and location for an hour, life being at risk. The case is
     named by its reference: an officer of the partnership may not see the case yet. As
     the API: who may at all (403) and what the form says (grounds, reason) before the
@@ -246,7 +247,7 @@ def break_glass_open(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def break_glass_detail(request: HttpRequest, bg_id: int) -> HttpResponse:
+def break_glass_detail(request: SignedInRequest, bg_id: int) -> HttpResponse:
     """One break-glass: who opened the case, of which agency, when, why, until when and
     what they read; its reviewers record the review here. Never the case's identity,
     location or notes: a partnership manager reviews without sight of the person.
@@ -300,7 +301,7 @@ def break_glass_detail(request: HttpRequest, bg_id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+def break_glass_reviews(request: SignedInRequest) -> HttpResponse:
     """The reviewer's task list: the break-glass openings whose review is theirs, oldest
     first, those unreviewed after BREAK_GLASS_REVIEW_OVERDUE_HOURS marked overdue. A role
     that never reviews: 403."""
@@ -323,7 +324,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
+def outcome_add(request: SignedInRequest, pk: int) -> HttpResponse:
     case = _case(request, pk)
     if not access.user_may(request.user, RECORD_JUSTICE_OUTCOME):
         raise PermissionDenied(_("Only officers and prosecutors record justice outcomes."))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies import access
+from agencies.auth import SignedInRequest
 
 from .. import case_tasks, reads
 from ..models import CaseTask
@@ -19,7 +20,7 @@ from .helpers import _case, _to_case
 
 @login_required
 @require_POST
-def task_done(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
+def task_done(request: SignedInRequest, pk: int, task_id: int) -> HttpResponse:
     """Mark a task of the user's agency as done (the API's POST .../tasks/<id>/done/)."""
     case = _case(request, pk)
     # The role first, before the id is looked up, as the API does.

@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies import access
+from agencies.auth import SignedInRequest
 from audit.models import AuditEvent
 from core.forms import form_page, posted_data
 from core.pagination import page_size
@@ -43,7 +44,7 @@ def _word_the_filter_form(form: Form) -> None:
 
 @login_required
 @require_safe
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: SignedInRequest) -> HttpResponse:
     """Cases the user may see, filtered in SQL, in a fixed number of queries per page."""
     case_filter = CaseFilter(
         request.GET, queryset=case_list_queryset(request.user).select_related("lead_agency")
@@ -65,7 +66,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _possible_duplicates(request: HttpRequest, form: CaseCreateForm) -> list[Case]:
+def _possible_duplicates(request: SignedInRequest, form: CaseCreateForm) -> list[Case]:
     data = form.cleaned_data
     return reads.possible_duplicates(
         request.user,
@@ -76,7 +77,7 @@ def _possible_duplicates(request: HttpRequest, form: CaseCreateForm) -> list[Cas
 
 
 @login_required
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: SignedInRequest) -> HttpResponse:
     if not access.user_may(request.user, ADD_CASE):
         raise PermissionDenied(_("Only caseworkers and case managers open cases."))
     form = CaseCreateForm(posted_data(request))
@@ -120,7 +121,7 @@ def _case_initial(case: Case) -> dict[str, Any]:
 
 
 @login_required
-def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def case_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_CASE)
     form = CaseForm(
@@ -142,7 +143,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+def case_status(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, MANAGE_CASE)
     action = request.POST.get("action")
@@ -210,7 +211,7 @@ def _grant_rows(grants: list[access.GrantInfo]) -> list[dict[str, Any]]:
 
 @login_required
 @require_safe
-def case_access(request: HttpRequest, pk: int) -> HttpResponse:
+def case_access(request: SignedInRequest, pk: int) -> HttpResponse:
     """Who can see the case and why, and who has viewed the identity and location."""
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_CASE_ACCESS)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import consents, reads
@@ -20,7 +21,7 @@ from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _r
 
 
 @login_required
-def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
+def consent_add(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_CONSENTS)
     form = ConsentForm(posted_data(request))
@@ -47,7 +48,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def consent_withdraw(request: HttpRequest, pk: int, consent_id: int) -> HttpResponse:
+def consent_withdraw(request: SignedInRequest, pk: int, consent_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_CONSENTS)
     _require(perms, CHANGE_CONSENTS)

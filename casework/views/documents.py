@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import reads, services
@@ -17,7 +18,7 @@ from .helpers import _case, _case_and_perms, _case_url, _child_form, _require
 
 
 @login_required
-def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def document_upload(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, ADD_DOCUMENT)
     form = DocumentForm(posted_data(request), request.FILES if request.method == "POST" else None)
@@ -53,7 +54,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def document_download(request: HttpRequest, pk: int, doc_id: int) -> FileResponse:
+def document_download(request: SignedInRequest, pk: int, doc_id: int) -> FileResponse:
     case = _case(request, pk)
     document = reads.document_for_download(request.user, case, doc_id)
     try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import reads, services
@@ -19,7 +20,7 @@ from .helpers import _case_and_perms, _case_url, _child_form, _require, _to_case
 
 
 @login_required
-def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
+def flag_add(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_FLAGS)
     form = FlagForm(posted_data(request))
@@ -42,7 +43,7 @@ def flag_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def flag_clear(request: HttpRequest, pk: int, flag_id: int) -> HttpResponse:
+def flag_clear(request: SignedInRequest, pk: int, flag_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_FLAGS)
     flag = reads.child_or_404(

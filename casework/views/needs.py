@@ -6,12 +6,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from agencies import access
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import reads, services
@@ -23,7 +24,7 @@ from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _r
 
 @login_required
 @require_safe
-def my_needs(request: HttpRequest) -> HttpResponse:
+def my_needs(request: SignedInRequest) -> HttpResponse:
     """Open needs owned by the user's agency, on cases whose needs the user may see."""
     membership = access.active_membership(request.user)
     if membership is None or not access.user_may(request.user, VIEW_NEEDS):
@@ -42,7 +43,7 @@ def my_needs(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def need_add(request: HttpRequest, pk: int) -> HttpResponse:
+def need_add(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, CHANGE_NEEDS)
     form = NeedAddForm(posted_data(request))
@@ -59,7 +60,7 @@ def need_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def need_edit(request: HttpRequest, pk: int, need_id: int) -> HttpResponse:
+def need_edit(request: SignedInRequest, pk: int, need_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_NEEDS)
     _require(perms, CHANGE_NEEDS)  # before the id is looked up, as the API does

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import reads, services
@@ -19,7 +20,7 @@ from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _r
 
 @login_required
 @require_POST
-def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+def note_add(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, ADD_NOTE)
     form = NoteForm(request.POST, auto_id="note_%s")
@@ -34,7 +35,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def note_edit(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
+def note_edit(request: SignedInRequest, pk: int, note_id: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_NOTES, VIEW_LEAD_NOTES)
     note = reads.notes(request.user, case, perms=perms).filter(pk=note_id).first()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page, posted_data
 
 from .. import duplicates, reads, services
@@ -18,7 +19,7 @@ from .helpers import _case_and_perms, _case_url, _child_form, _hidden_unless, _r
 
 
 @login_required
-def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def identity_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     # Changing an identity one may not even read is 404, as reading it is.
     _hidden_unless(request, case, perms, VIEW_IDENTITY)
@@ -56,7 +57,7 @@ def identity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def possible_duplicate_dismiss(request: HttpRequest, pk: int, hit_id: int) -> HttpResponse:
+def possible_duplicate_dismiss(request: SignedInRequest, pk: int, hit_id: int) -> HttpResponse:
     """Answer a possible match at another agency: "not the same person", with a reason
     (the API's POST /cases/<id>/possible-duplicates/<hit>/dismiss/)."""
     case, perms = _case_and_perms(request, pk)
@@ -94,7 +95,7 @@ def possible_duplicate_dismiss(request: HttpRequest, pk: int, hit_id: int) -> Ht
 
 
 @login_required
-def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def location_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _hidden_unless(request, case, perms, VIEW_LOCATION)
     _require(perms, CHANGE_LOCATION)

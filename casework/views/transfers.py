@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from agencies.auth import SignedInRequest
 from core.forms import form_page
 
 from .. import reads, transfers
@@ -22,7 +23,7 @@ from .helpers import _case, _case_and_perms, _case_url, _require, _to_case
 
 @login_required
 @require_POST
-def transfer_propose(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_propose(request: SignedInRequest, pk: int) -> HttpResponse:
     case, perms = _case_and_perms(request, pk)
     _require(perms, MANAGE_CASE)
     form = TransferForm(request.POST, lead_agency=case.lead_agency, auto_id="transfer_%s")
@@ -43,7 +44,7 @@ def transfer_propose(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def transfer_answer(request: HttpRequest, pk: int, transfer_id: int) -> HttpResponse:
+def transfer_answer(request: SignedInRequest, pk: int, transfer_id: int) -> HttpResponse:
     case = _case(request, pk)
     transfer = reads.child_or_404(
         request.user,

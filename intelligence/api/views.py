@@ -29,10 +29,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import access
+from agencies.auth import SignedInApiRequest
 from audit.record import record
 from casework.models import Case
 from casework.permissions import VIEW_CASE
@@ -140,6 +142,9 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         page = self.paginate_queryset(results)
+        # The API always pages, by page number (DEFAULT_PAGINATION_CLASS).
+        assert page is not None and isinstance(self.paginator, PageNumberPagination)
+        assert self.paginator.page is not None
         rows = ReportListSerializer(page, many=True, context={"request": request}).data
         record_search(
             request.user, filterset, found=self.paginator.page.paginator.count, shown=page
@@ -147,7 +152,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(rows)
 
     @extend_schema(request=ReportWriteSerializer, responses={201: ReportSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInApiRequest) -> Response:
         """Write a report for your agency: a draft, or submitted with ``"status":
         "submitted"``. Answers with your full view of it. A submitted report is matched
         against other agencies' reports by a worker moments later: matches appear in the
@@ -184,7 +189,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
         return Response(reading_data(request.user, reads.report_get(request.user, pk)))
 
     @extend_schema(request=ReportWriteSerializer, responses=ReportSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: SignedInApiRequest, pk: str) -> Response:
         """Change a report of your agency. All of the change happens, or none of it:
 
         1. on a submitted report, grading fields and named recipients (``tlp_recipients``)
@@ -255,7 +260,7 @@ class IntelligenceReportViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=AcknowledgeSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["post"], url_path="acknowledge-conditions")
-    def acknowledge_conditions(self, request: Request, pk: str) -> Response:
+    def acknowledge_conditions(self, request: SignedInApiRequest, pk: str) -> Response:
         """Accept a C report's conditions; answers with the report, now readable. Send
         the ``conditions_version`` you read: if the report was re-graded since, nothing
         is accepted and the answer is a 409 (read the new conditions first). Roles that
@@ -356,6 +361,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             request.user, VIEW_OPERATION, message=_("Your role does not take part in operations.")
         )
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the API always pages (DEFAULT_PAGINATION_CLASS)
         record(
             IntelligenceAction.OPERATIONS_LISTED,
             actor=request.user,
@@ -364,7 +370,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(OperationSerializer(page, many=True).data)
 
     @extend_schema(request=OperationSerializer, responses={201: OperationSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: SignedInApiRequest) -> Response:
         """Start an operation led by your agency (officers, analysts, case managers)."""
         _require_role(
             request.user,
@@ -390,7 +396,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(methods=["GET"], responses=VisitSerializer(many=True))
     @extend_schema(methods=["POST"], request=VisitSerializer, responses={201: VisitSerializer})
     @action(detail=True, methods=["get", "post"])
-    def visits(self, request: Request, pk: str) -> Response:
+    def visits(self, request: SignedInApiRequest, pk: str) -> Response:
         """Premises visits of the operation, newest first; POST records one."""
         user = request.user
         _require_role(
@@ -422,6 +428,7 @@ class OperationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             .order_by("-visited_on", "-id")
         )
         page = self.paginate_queryset(visits)
+        assert page is not None  # the API always pages (DEFAULT_PAGINATION_CLASS)
         record(
             IntelligenceAction.VISITS_LISTED,
             actor=user,

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies import access
+from agencies.auth import SignedInApiRequest
 from casework.models import Case
 from casework.permissions import VIEW_CASE
 
@@ -44,15 +45,18 @@ class ReferralViewSet(
     the inbox. A role that never works with referrals is refused (403) before any id is
     looked up; a referral the caller may not see is 404 (audited)."""
 
+    # The default IsAuthenticated lets only a signed-in user reach a handler, so the
+    # methods DRF declares with a plain Request read the user from self.request.
+    request: SignedInApiRequest
     serializer_class = ReferralSerializer
     filterset_fields = ["status", "kind", "urgency"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if self.action == "create":
-            if not services.may_ever_refer(request.user):
+            if not services.may_ever_refer(self.request.user):
                 raise PermissionDenied("Your role does not make referrals.")
-        elif not access.user_may(request.user, VIEW_REFERRAL):
+        elif not access.user_may(self.request.user, VIEW_REFERRAL):
             raise PermissionDenied("Your role does not work with referrals.")
 
     def get_queryset(self) -> QuerySet[Referral]:
@@ -75,18 +79,18 @@ class ReferralViewSet(
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         case = data.pop("case")
-        referral = services.referral_send(actor=request.user, case=case, **data)
+        referral = services.referral_send(actor=self.request.user, case=case, **data)
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str) -> Response:
+    def accept(self, request: SignedInApiRequest, pk: str) -> Response:
         referral = services.referral_accept(actor=request.user, referral=self.get_object())
         return Response(self.get_serializer(referral).data)
 
     @extend_schema(request=DeclineSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: str) -> Response:
+    def decline(self, request: SignedInApiRequest, pk: str) -> Response:
         body = DeclineSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         referral = services.referral_decline(
@@ -96,13 +100,13 @@ class ReferralViewSet(
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str) -> Response:
+    def withdraw(self, request: SignedInApiRequest, pk: str) -> Response:
         referral = services.referral_withdraw(actor=request.user, referral=self.get_object())
         return Response(self.get_serializer(referral).data)
 
     @extend_schema(request=None, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
-    def complete(self, request: Request, pk: str) -> Response:
+    def complete(self, request: SignedInApiRequest, pk: str) -> Response:
         referral = services.referral_complete(actor=request.user, referral=self.get_object())
         return Response(self.get_serializer(referral).data)
 
@@ -138,7 +142,7 @@ class CaseNRMViewSet(viewsets.ViewSet):
         return Response(NRMSerializer(rows, many=True, context=context).data)
 
     @extend_schema(request=NRMSerializer, responses=NRMSerializer)
-    def create(self, request: Request, case_pk: str) -> Response:
+    def create(self, request: SignedInApiRequest, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_NRM)
         body = NRMSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -148,7 +152,7 @@ class CaseNRMViewSet(viewsets.ViewSet):
         return Response(NRMSerializer(nrm).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=NRMSerializer, responses=NRMSerializer)
-    def partial_update(self, request: Request, case_pk: str, pk: str) -> Response:
+    def partial_update(self, request: SignedInApiRequest, case_pk: str, pk: str) -> Response:
         case = _nrm_case(request, case_pk, CHANGE_NRM)
         nrm = access.get_visible_or_404(
             NRMReferral.objects.select_related("agency", "case"),
@@ -173,7 +177,7 @@ def _changeable(request: Request, case: Case) -> set[int]:
     )
 
 
-def _nrm_to_change(request: Request, case_pk: str, pk: str) -> NRMReferral:
+def _nrm_to_change(request: SignedInApiRequest, case_pk: str, pk: str) -> NRMReferral:
     """An NRM record the caller changes: the role (403), the case and the record through
     the caller's scoping (404), then the change rule (403) before the body is read."""
     case = _nrm_case(request, case_pk, CHANGE_NRM)
@@ -192,7 +196,7 @@ class NRMWithdrawView(APIView):
     """``POST /api/v1/cases/{case_pk}/nrm/{pk}/withdraw/``: the person leaves the NRM."""
 
     @extend_schema(request=WithdrawSerializer, responses=NRMSerializer)
-    def post(self, request: Request, case_pk: str, pk: str) -> Response:
+    def post(self, request: SignedInApiRequest, case_pk: str, pk: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
         body = WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -205,7 +209,7 @@ class NRMReconsiderationView(APIView):
     the record's negative decision."""
 
     @extend_schema(request=ReconsiderationSerializer, responses=ReconsiderationSerializer)
-    def post(self, request: Request, case_pk: str, pk: str) -> Response:
+    def post(self, request: SignedInApiRequest, case_pk: str, pk: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
         body = ReconsiderationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -220,7 +224,7 @@ class NRMReconsiderationOutcomeView(APIView):
     """``POST .../reconsiderations/{rid}/outcome/``: the competent authority's answer."""
 
     @extend_schema(request=ReconsiderationOutcomeSerializer, responses=ReconsiderationSerializer)
-    def post(self, request: Request, case_pk: str, pk: str, rid: str) -> Response:
+    def post(self, request: SignedInApiRequest, case_pk: str, pk: str, rid: str) -> Response:
         nrm = _nrm_to_change(request, case_pk, pk)
         row = get_object_or_404(NRMReconsideration.objects.filter(nrm=nrm), pk=rid)
         row.nrm = nrm
@@ -237,7 +241,7 @@ class NRMDeclinedView(APIView):
     (an MS1 task follows where the duty to notify applies)."""
 
     @extend_schema(request=None, responses={201: None})
-    def post(self, request: Request, case_pk: str) -> Response:
+    def post(self, request: SignedInApiRequest, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_NRM)
         decline = nrm_services.nrm_declined(actor=request.user, case=case)
         return Response(
@@ -248,7 +252,7 @@ class NRMDeclinedView(APIView):
 
 class DutyToNotifyView(APIView):
     @extend_schema(request=DutyToNotifySerializer, responses=DutyToNotifySerializer)
-    def post(self, request: Request, case_pk: str) -> Response:
+    def post(self, request: SignedInApiRequest, case_pk: str) -> Response:
         case = _nrm_case(request, case_pk, ADD_DUTY_TO_NOTIFY)
         body = DutyToNotifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
