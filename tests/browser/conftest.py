@@ -211,6 +211,19 @@ def log_in(page: Any, visit: Callable[..., Any]) -> Callable[[str], None]:
     return sign_in
 
 
+def open_menu(page: Any) -> None:
+    """Open the menu, which a phone's width folds behind its toggle button, and wait until
+    Bootstrap has finished opening it: a link clicked while the menu is still sliding open
+    can miss."""
+    from playwright.sync_api import expect
+
+    toggle = page.locator(".navbar-toggler")
+    if toggle.is_visible():
+        if toggle.get_attribute("aria-expanded") != "true":
+            toggle.click()
+        expect(page.locator(".navbar-collapse.show")).to_be_visible()
+
+
 def fits_the_width(page: Any) -> bool:
     """No sideways scrolling: the page is no wider than the viewport (WCAG 1.4.10)."""
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

@@ -16,7 +16,7 @@ from agencies.services import agency_create
 from casework import services as casework
 from casework.models import BreakGlassEvent
 from notifications.models import Notification
-from tests.browser.conftest import fits_the_width, person
+from tests.browser.conftest import fits_the_width, open_menu, person
 
 NAME, ADDRESS = "Marta Kowalczyk", "14 Ropewalk Lane"
 REASON = f"{NAME} collapsed at {ADDRESS}: ambulance needs the door code"
@@ -44,9 +44,7 @@ def story(transactional_db: None) -> dict[str, Any]:
 
 def log_out(page: Any) -> None:
     """Through the menu, which a phone's width folds behind its toggle button."""
-    toggle = page.locator(".navbar-toggler")
-    if toggle.is_visible():
-        toggle.click()
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
 
 

@@ -17,7 +17,7 @@ from agencies.services import agency_create
 from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
 from notifications.models import NotificationEvent
-from tests.browser.conftest import PASSWORD, fits_the_width, person
+from tests.browser.conftest import PASSWORD, fits_the_width, open_menu, person
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def harbour(transactional_db: None) -> Agency:
     person(agency, "ada", Role.AGENCY_ADMIN, last_name="Admin")
     person(agency, "cara", Role.CASEWORKER, last_name="Caseworker")
     return agency
-
-
-def open_menu(page: Any) -> None:
-    toggle = page.locator(".navbar-toggler")
-    if toggle.is_visible():
-        toggle.click()
 
 
 @pytest.mark.browser

@@ -22,7 +22,7 @@ from agencies.second_factor import recovery_codes_issue
 from agencies.services import agency_create, membership_create
 from audit.audit_actions import AuthAction
 from audit.models import AuditEvent
-from tests.browser.conftest import PASSWORD, fits_the_width, person
+from tests.browser.conftest import PASSWORD, fits_the_width, open_menu, person
 
 LOGIN_PATH = "/accounts/login/"
 VERIFY_PATH = "/accounts/two-factor/"
@@ -63,9 +63,7 @@ def enter_password(page: Any, visit: Callable[..., Any], username: str) -> None:
 
 def log_out(page: Any) -> None:
     """Through the menu, which a phone's width folds behind its toggle button."""
-    toggle = page.locator(".navbar-toggler")
-    if toggle.is_visible():
-        toggle.click()
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Log in to Concord")).to_be_visible()
 
