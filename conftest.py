@@ -19,8 +19,9 @@ from agencies.tests.factories import AgencyFactory, member, verify_session
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-# A real Celery worker on real Redis (notifications' delivery, dashboard exports).
-pytest_plugins = ["tests.real_worker"]
+# A real Celery worker on real Redis (notifications' delivery, dashboard exports); the
+# permission matrix's world, built once per module of rows (``<app>/tests/test_permissions*``).
+pytest_plugins = ["tests.real_worker", "tests.permission_matrix"]
 
 
 def need_service(reason: str) -> None:
@@ -163,18 +164,37 @@ def api() -> Callable[[User | None], APIClient]:
     return make
 
 
-@pytest.fixture
-def private_root(settings: Any, tmp_path: Any) -> Any:
-    """Documents stored under this test's own directory (the private storage is rebuilt
-    around it)."""
+def _rebuild_private_storage() -> None:
+    """The private storage reads CONCORD_PRIVATE_ROOT again when next used."""
     from django.utils.functional import empty
 
     from casework.storage import private_storage
 
+    private_storage._wrapped = empty
+
+
+@pytest.fixture
+def private_root(settings: Any, tmp_path: Any) -> Any:
+    """Documents stored under this test's own directory (the private storage is rebuilt
+    around it)."""
     settings.CONCORD_PRIVATE_ROOT = tmp_path
-    private_storage._wrapped = empty
+    _rebuild_private_storage()
     yield tmp_path
-    private_storage._wrapped = empty
+    _rebuild_private_storage()
+
+
+@pytest.fixture(scope="module")
+def module_private_root(tmp_path_factory: Any) -> Any:
+    """``private_root`` for a whole module: documents its shared records keep (the
+    permission matrix's world) stay readable by every test in it. Set outside pytest-django's
+    function-scoped ``settings``, which a test may still use on top of it."""
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("private")
+    with override_settings(CONCORD_PRIVATE_ROOT=root):
+        _rebuild_private_storage()
+        yield root
+    _rebuild_private_storage()
 
 
 @pytest.fixture

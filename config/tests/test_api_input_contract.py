@@ -29,13 +29,13 @@ from django.urls import NoReverseMatch, reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from config.tests.test_permission_matrix import (
-    MATRIX,
+from tests.permission_matrix import (
     ROLES,
     Expect,
     World,
-    _client,
     build_world,
+    client_for,
+    matrix,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_root")]
@@ -106,7 +106,7 @@ def _operations(world: World, schema: dict[str, Any]) -> tuple[list[Operation], 
     ]
     found: list[Operation] = []
     covered: set[tuple[str, str]] = set()
-    for name, expectations in sorted(MATRIX.items()):
+    for name, expectations in sorted(matrix().items()):
         for expect in expectations:
             if not expect.api or expect.method.lower() not in BODY_METHODS:
                 continue
@@ -228,8 +228,8 @@ def _send(
     answer = Answer(0, None)
     try:
         with transaction.atomic():
-            # _client returns an APIClient when api=True; it is typed for both doors.
-            client: APIClient = _client(role, world, api=True)  # type: ignore[assignment]
+            # client_for returns an APIClient when api=True; it is typed for both doors.
+            client: APIClient = client_for(role, world, api=True)  # type: ignore[assignment]
             client.raise_request_exception = False  # a crash is an answer (500) here
             if options:
                 response = client.options(url)

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from config.tests.test_permission_matrix import (
-    MATRIX,
+from tests.permission_matrix import (
     ROLES,
     Expect,
     build_world,
+    matrix,
     route_names,
 )
+
+MATRIX = matrix()
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,13 @@ TWINS: list[tuple[Door, Door]] = [
         Door("api:case-document-download", "GET", 1),
     ),
     (Door("casework:case_edit", "GET", 1), Door("api:case-detail", "PATCH", 1)),
+    # --- ... and to the Council: parts of a case seen in part ------------------------------
+    (Door("casework:consent_withdraw", "POST", 1), Door("api:case-withdraw-consent", "POST", 1)),
+    (Door("casework:flag_clear", "POST", 1), Door("api:case-clear-flag", "POST", 1)),
+    (
+        Door("casework:document_download", "GET", 2),
+        Door("api:case-document-download", "GET", 2),
+    ),
     # --- case tasks --------------------------------------------------------
     (Door("casework:task_done", "POST"), Door("api:case-task-done", "POST")),
     (Door("casework:task_done", "POST", 1), Door("api:case-task-done", "POST", 1)),
@@ -115,6 +124,8 @@ TWINS: list[tuple[Door, Door]] = [
     (Door("referrals:deadlines", "GET"), Door("api:deadlines", "GET")),
     (Door("referrals:case_nrm", "GET"), Door("api:case-nrm-list", "GET")),
     (Door("referrals:case_nrm", "POST"), Door("api:case-nrm-detail", "PATCH")),
+    (Door("referrals:referral_detail", "GET", 1), Door("api:referral-detail", "GET", 1)),
+    (Door("referrals:case_nrm", "GET", 1), Door("api:case-nrm-list", "GET", 1)),
     # --- intelligence -------------------------------------------------------------------
     (Door("intelligence:report_list", "GET"), Door("api:intelligence-report-list", "GET")),
     (Door("intelligence:report_create", "POST"), Door("api:intelligence-report-list", "POST")),
