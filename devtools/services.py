@@ -26,6 +26,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,12 +114,71 @@ def _app_only(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "DATABASE_OWNER_URL"}
 
 
+# Signals that stop make; it catches them, and passes only SIGTERM on to its children.
+_STOPPING = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM)
+
+
+def _signal_masks(pid: int) -> tuple[int, int] | None:
+    """The signals ``pid`` blocks and catches now (Linux's /proc), or None."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    fields = dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+    try:
+        return int(fields["SigBlk"], 16), int(fields["SigCgt"], 16)
+    except (KeyError, ValueError):
+        return None
+
+
+def _make_is_stopping(pid: int, caught_before: int) -> bool:
+    """Is make (``pid``) in its handler for a stopping signal? It resets the signal to its
+    default and blocks it while it waits for its children, which /proc shows."""
+    masks = _signal_masks(pid)
+    if masks is None:
+        return False
+    blocked, caught = masks
+    bits = [1 << (sig - 1) for sig in _STOPPING]
+    return any(caught_before & bit and (blocked & bit or not caught & bit) for bit in bits)
+
+
+def _stop_with_parent(
+    process: subprocess.Popen[bytes], every: float = 0.5, grace: float = 5.0
+) -> None:
+    """Stop ``process`` when whoever started us stops. A supervisor that sends SIGINT to
+    ``make`` alone (not to its process group, as a terminal's Ctrl-C does) leaves make
+    waiting for children that were never told. We notice (make's signal masks change, or
+    we get a new parent), give the child ``grace`` seconds to stop of its own accord (a
+    terminal's Ctrl-C reached it too), then stop it as SIGTERM would, and the servers
+    under us after it."""
+    parent = os.getppid()
+    comm = Path(f"/proc/{parent}/comm")
+    under_make = comm.exists() and comm.read_text().strip() == "make"
+    masks = _signal_masks(parent) if under_make else None
+    caught_before = masks[1] if masks else 0
+
+    def watch() -> None:
+        while process.poll() is None:
+            if os.getppid() != parent or (under_make and _make_is_stopping(parent, caught_before)):
+                _say("the process that started this one is stopping: stopping too")
+                try:
+                    process.wait(timeout=grace)
+                except subprocess.TimeoutExpired:
+                    process.terminate()
+                return
+            time.sleep(every)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _run(command: list[str], env: dict[str, str]) -> int:
-    """Run a child in the foreground. Ctrl-C reaches it through the terminal; we wait
-    for it to finish its own shutdown before stopping the servers under it."""
+    """Run a child in the foreground. Ctrl-C reaches it through the terminal; SIGTERM
+    (make passes it on) and the loss of our parent are passed to it; we wait for it to
+    finish its own shutdown before stopping the servers under it."""
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     previous_term = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    _stop_with_parent(process)
     try:
         return process.wait()
     finally:
