@@ -14,10 +14,11 @@ from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.db.transaction import TransactionManagementError
@@ -257,16 +258,27 @@ def _send_email(notification: Notification, lease: timedelta) -> None:
     # A socket timeout well inside the lease, so a hung SMTP server cannot outlive the
     # claim and let a second worker send while this one is still waiting.
     timeout = max(1.0, min(60.0, lease.total_seconds() / 2))
-    send_mail(
+    EmailMessage(
         subject=f"Concord: {notification.message}",
-        message=(
+        body=(
             f"{notification.message}\n\n"
             f"Open Concord to see it: {settings.CONCORD_BASE_URL}{notification.url}"
         ),
-        from_email=None,
-        recipient_list=[notification.recipient.email],
+        to=[notification.recipient.email],
+        headers={"Message-ID": message_id(notification)},
         connection=get_connection(timeout=timeout),
-    )
+    ).send()
+
+
+def message_id(notification: Notification) -> str:
+    """The email's Message-ID: the same every time this notification is sent, so that if
+    a worker dies between the mail server's accept and ``email_sent_at`` and the email
+    goes again, mail systems that collapse repeats show it once. Made of the row's id and
+    its creation time (unique even if ids restart after a restore) and the installation's
+    host; nothing about the person."""
+    host = urlsplit(settings.CONCORD_BASE_URL).hostname or "localhost"
+    created = int(notification.created_at.timestamp() * 1_000_000)
+    return f"<concord.notification.{notification.pk}.{created}@{host}>"
 
 
 def notification_deliver(*, notification_id: int) -> bool:

@@ -137,3 +137,25 @@ def test_claiming_is_one_conditional_update(
     with django_assert_num_queries(1):  # the UPDATE matches nothing: stop there
         assert services.notification_deliver(notification_id=notification.pk) is False
     assert Notification.objects.get(pk=notification.pk).attempts == 0
+
+
+def test_an_email_sent_again_after_a_lost_record_has_the_same_message_id(
+    caseworker, make_notification, mailoutbox
+):
+    """A worker killed between the mail server's accept and ``email_sent_at`` sends the
+    email again once its claim expires; the repeat carries the same Message-ID, so mail
+    systems that collapse repeats show it once. Another notification has its own."""
+    notification = make_notification(caseworker)
+    deliver_notification(notification.pk)
+    # As if the first worker died before recording the send: the row is claimable again.
+    Notification.objects.filter(pk=notification.pk).update(
+        email_sent_at=None, delivered_at=None, claimed_at=None
+    )
+    deliver_notification(notification.pk)
+    other = make_notification(caseworker, dedup_key="another")
+    deliver_notification(other.pk)
+    first, repeat, another = (email.message()["Message-ID"] for email in mailoutbox)
+    assert first == repeat == services.message_id(notification)
+    assert first.startswith(f"<concord.notification.{notification.pk}.")
+    assert first.endswith("@concord.example.org>")
+    assert another != first
