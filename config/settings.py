@@ -474,6 +474,12 @@ CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
     "schedule": 60.0,
     "options": {"expires": 55.0},
 }
+# Invitations whose on-commit task was lost (the broker was down) are sent by the next run.
+CELERY_BEAT_SCHEDULE["agencies-requeue-invitations"] = {
+    "task": "agencies.tasks.requeue_invitations",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 # Intelligence matching is done by a worker after the submit's commit;
 # a job whose task was lost is published again.
 CELERY_BEAT_SCHEDULE["intelligence-requeue-matching"] = {
