@@ -464,6 +464,13 @@ CELERY_BEAT_SCHEDULE["audit-publish-head"] = {
     "schedule": crontab(minute=7),
     "options": {"expires": 3500.0},
 }
+# Export jobs whose message was lost (the broker was down, a worker died) are published
+# again; building one twice is safe (the job is claimed).
+CELERY_BEAT_SCHEDULE["dashboards-requeue-exports"] = {
+    "task": "dashboards.tasks.requeue_exports",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 CELERY_BEAT_SCHEDULE["dashboards-purge-exports"] = {
     "task": "dashboards.tasks.purge_expired_exports",
     "schedule": 3600.0,
