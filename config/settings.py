@@ -261,6 +261,8 @@ if REDIS_URL and not IS_TEST:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "concord",
+            # A Redis that hangs fails fast; the sign-in throttles then count in memory.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
