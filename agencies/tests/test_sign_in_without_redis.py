@@ -4,6 +4,7 @@ throttles count in this process's memory meanwhile, and say so in the log (issue
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -33,7 +34,7 @@ def redis_down(settings):
     throttles.fallback_cache.clear()
 
 
-def sign_in(username: str, password: str = PASSWORD, **meta: str) -> int:
+def sign_in(username: str, password: str = PASSWORD, **meta: Any) -> int:
     from agencies.models import User
 
     user = User.objects.filter(username=username).first()
