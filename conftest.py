@@ -7,7 +7,7 @@ police and the prosecutors are its partners; Southshire Police is outside.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -211,6 +211,39 @@ def notification_worker(db: None) -> Callable[[], None]:
             expand_notification_event(event_id)
 
     return run
+
+
+class Broker:
+    """A broker that is down until ``back()``; ``published`` lists each attempted publish
+    as (task name, args): what a message would have carried."""
+
+    def __init__(self, publish: Any, original: Callable[..., Any]) -> None:
+        self._publish = publish
+        self._original = original
+
+    @property
+    def published(self) -> list[tuple[str, tuple[Any, ...]]]:
+        return [
+            (call.args[0].name, tuple(call.args[1] or ())) for call in self._publish.call_args_list
+        ]
+
+    def back(self) -> None:
+        self._publish.side_effect = self._original
+
+
+@pytest.fixture
+def broker_down() -> Iterator[Broker]:
+    """The broker (Redis) is down: every publish of a task raises what Celery raises then,
+    kombu's ``OperationalError`` (with Celery eager, nothing runs), until ``back()``."""
+    from unittest import mock
+
+    from celery.app.task import Task
+    from kombu.exceptions import OperationalError
+
+    original = Task.apply_async
+    refused = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    with mock.patch.object(Task, "apply_async", autospec=True, side_effect=refused) as publish:
+        yield Broker(publish, original)
 
 
 @pytest.fixture

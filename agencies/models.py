@@ -215,6 +215,35 @@ class Membership(models.Model):
             raise ValidationError({"role": role_mismatch_message(self.role, self.agency.kind)})
 
 
+class Invitation(models.Model):
+    """The outbox row of an invitation email, written in the transaction that invites the
+    member: sent by a worker after the commit (``services.invitation_send``), and queued
+    again by beat until it is done (``services.invitations_to_requeue``), so a broker that
+    was down loses no invitation."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="invitation"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A worker's claim while it sends; an older claim than the lease is presumed dead.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    # Sent, or no longer owed (the member chose a password or was deactivated first).
+    done_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="invitation_pending",
+                condition=models.Q(done_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation of membership {self.membership_id}"
+
+
 def role_mismatch_message(role: str, kind: str) -> str:
     kinds = ", ".join(sorted(str(AgencyKind(k).label) for k in ROLE_AGENCY_KINDS[role]))
     return str(

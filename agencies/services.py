@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import get_connection, send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from audit.audit_actions import AuthAction
 from audit.record import record
+from core import background
 
 from . import access
 from .audit_actions import AgencyAction
 from .models import (
     Agency,
+    Invitation,
     Membership,
     Role,
     User,
@@ -25,6 +38,8 @@ from .models import (
     validate_country_code,
 )
 from .permissions import MANAGE_AGENCY_USERS
+
+logger = logging.getLogger(__name__)
 
 
 def agency_create(
@@ -154,8 +169,99 @@ def membership_create(
         if not password:
             from .tasks import send_invitation
 
-            transaction.on_commit(lambda: send_invitation.delay(membership.pk))
+            # The invitation is a row of its own, committed with the member: the publish
+            # below is only a nudge, and beat sends any invitation it did not start.
+            invitation = Invitation.objects.create(membership=membership)
+            background.publish_on_commit(send_invitation, invitation.pk)
     return membership
+
+
+# --- Invitations (sent by agencies.tasks.send_invitation) -------------------------------
+
+# An invitation not done this long after it was written has lost its task (the broker was
+# down, a process died); a claim older than the lease belongs to a dead worker.
+INVITATION_GRACE = timedelta(seconds=30)
+INVITATION_CLAIM_LEASE = timedelta(minutes=5)
+# After this many failed sends (a mail server refusing the address), beat stops trying and
+# says so in the log.
+INVITATION_MAX_ATTEMPTS = 50
+
+
+def _send_invitation_email(membership: Membership) -> None:
+    user = membership.user
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    send_mail(
+        subject="You have been invited to Concord",
+        message=(
+            f"{membership.agency.name} has given you an account on Concord.\n\n"
+            f"Your username is {user.username}. Choose your password here:\n"
+            f"{settings.CONCORD_BASE_URL}{path}\n\n"
+            "The link works once. If you were not expecting this, ignore this email."
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+        connection=get_connection(timeout=60),
+    )
+
+
+def invitation_send(*, invitation_id: int) -> bool:
+    """Email a new member a link to choose their password; True if this call sent it.
+
+    Safe to run twice or at the same time: the invitation is claimed with one conditional
+    UPDATE (not done, and unclaimed or claimed longer ago than the lease), so only one
+    worker sends it, and it is marked done after the send. A member who has chosen a
+    password or was deactivated since is owed nothing: the invitation is marked done
+    without an email. A failed send releases the claim and raises; beat tries again.
+    A worker killed after the mail server took the email, before ``done_at`` was written,
+    sends it once more after the lease (the second link is just as valid).
+    """
+    now = timezone.now()
+    claimed = (
+        Invitation.objects.filter(pk=invitation_id, done_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - INVITATION_CLAIM_LEASE))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False  # done already, gone, or another worker holds a live claim
+    try:
+        invitation = Invitation.objects.select_related(
+            "membership__user", "membership__agency"
+        ).get(pk=invitation_id)
+        user = invitation.membership.user
+        owed = user.is_active and not user.has_usable_password()
+        if owed:
+            _send_invitation_email(invitation.membership)
+        Invitation.objects.filter(pk=invitation_id).update(done_at=timezone.now())
+    except Exception:
+        with suppress(DatabaseError):
+            Invitation.objects.filter(pk=invitation_id, claimed_at=now).update(claimed_at=None)
+        raise
+    return owed
+
+
+def invitations_to_requeue(*, limit: int = 500) -> list[int]:
+    """Ids of invitations whose task is presumed lost: not done INVITATION_GRACE after
+    they were written, unclaimed or claimed longer ago than the lease (oldest first, at
+    most ``limit``). Those failed INVITATION_MAX_ATTEMPTS times are left, and logged."""
+    now = timezone.now()
+    pending = Invitation.objects.filter(done_at__isnull=True)
+    stuck = pending.filter(attempts__gte=INVITATION_MAX_ATTEMPTS).count()
+    if stuck:
+        logger.error(
+            "%d invitations were not sent after %d attempts.", stuck, INVITATION_MAX_ATTEMPTS
+        )
+    return list(
+        pending.filter(created_at__lt=now - INVITATION_GRACE, attempts__lt=INVITATION_MAX_ATTEMPTS)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - INVITATION_CLAIM_LEASE))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def membership_attach(*, actor: Any, user: User, agency: Agency, role: str) -> Membership:

@@ -261,6 +261,8 @@ if REDIS_URL and not IS_TEST:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "concord",
+            # A Redis that hangs fails fast; the sign-in throttles then count in memory.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -464,6 +466,13 @@ CELERY_BEAT_SCHEDULE["audit-publish-head"] = {
     "schedule": crontab(minute=7),
     "options": {"expires": 3500.0},
 }
+# Export jobs whose message was lost (the broker was down, a worker died) are published
+# again; building one twice is safe (the job is claimed).
+CELERY_BEAT_SCHEDULE["dashboards-requeue-exports"] = {
+    "task": "dashboards.tasks.requeue_exports",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
 CELERY_BEAT_SCHEDULE["dashboards-purge-exports"] = {
     "task": "dashboards.tasks.purge_expired_exports",
     "schedule": 3600.0,
@@ -471,6 +480,12 @@ CELERY_BEAT_SCHEDULE["dashboards-purge-exports"] = {
 }
 CELERY_BEAT_SCHEDULE["notifications-requeue"] = {
     "task": "notifications.tasks.requeue_undelivered",
+    "schedule": 60.0,
+    "options": {"expires": 55.0},
+}
+# Invitations whose on-commit task was lost (the broker was down) are sent by the next run.
+CELERY_BEAT_SCHEDULE["agencies-requeue-invitations"] = {
+    "task": "agencies.tasks.requeue_invitations",
     "schedule": 60.0,
     "options": {"expires": 55.0},
 }

@@ -33,6 +33,7 @@ from agencies import access
 from agencies.models import Agency, Partnership, User
 from audit.record import record
 from casework.models import ExploitationType
+from core import background
 
 from .audit_actions import DashboardAction
 from .filters import DashboardFilterForm, Filters
@@ -208,7 +209,8 @@ def readme(published: PublishedDashboard, scope: Scope, filters: Filters) -> str
 def export_request(*, actor: User, scope: Scope, filters: Filters) -> ExportJob:
     """Ask for every table of a dashboard the actor may open (``scope`` was resolved for
     them) as a ZIP of CSV files. The job is built by a worker after the commit; its task
-    carries the job's id only."""
+    carries the job's id only. The job row is the durable part: with the broker down the
+    request still succeeds, and beat publishes the job again (``exports_to_requeue``)."""
     from .tasks import build_export
 
     with transaction.atomic():
@@ -221,8 +223,28 @@ def export_request(*, actor: User, scope: Scope, filters: Filters) -> ExportJob:
         audit_read(
             DashboardAction.EXPORT_REQUESTED, actor=actor, scope=scope, filters=filters, job=job.pk
         )
-        transaction.on_commit(lambda: build_export.delay(job.pk))
+        background.publish_on_commit(build_export, job.pk)
     return job
+
+
+# A queued job not claimed this long after it was made has lost its message (the broker
+# was down, the web process died before publishing it).
+EXPORT_REQUEUE_GRACE = timedelta(seconds=30)
+
+
+def exports_to_requeue(*, limit: int = 500) -> list[int]:
+    """Ids of the jobs whose message is presumed lost, oldest first (at most ``limit``):
+    queued for longer than EXPORT_REQUEUE_GRACE, or running for longer than the lease
+    (their worker died). Publishing one again is safe: ``export_build`` claims the job."""
+    now = timezone.now()
+    return list(
+        ExportJob.objects.filter(
+            models.Q(status=ExportStatus.QUEUED, created_at__lt=now - EXPORT_REQUEUE_GRACE)
+            | models.Q(status=ExportStatus.RUNNING, started_at__lt=now - export_lease())
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def _fail(job_id: int, message: str) -> None:

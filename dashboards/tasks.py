@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core import background
+
 from . import exports
 
 
@@ -14,6 +16,14 @@ def build_export(job_id: int) -> None:
     killed half way puts the message back; the next one claims the job once its lease
     has passed."""
     exports.export_build(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def requeue_exports() -> int:
+    """Every minute (beat): publish again the export jobs whose message was lost (the
+    broker was down, a worker died), at most 500 a run; returns how many were published."""
+    ids = exports.exports_to_requeue(limit=500)
+    return sum(background.publish(build_export, job_id) for job_id in ids)
 
 
 @shared_task(acks_late=True)

@@ -67,6 +67,7 @@ from django.utils.translation import gettext as _
 from agencies import access
 from agencies.models import Agency, User
 from audit.record import record
+from core import background
 from notifications.services import notifications_withdraw, notify, notify_agency
 
 from . import audience
@@ -143,21 +144,14 @@ def match_later(*, actor: User, report: IntelligenceReport) -> MatchingJob:
 
     One row and one on-commit publish, whatever other reports exist: nothing the
     submitter's request does depends on reports it may not read. The publish is
-    ``robust``: with the broker down the commit stands, the error is logged, and beat
-    publishes the job later (``matching_jobs_to_requeue``).
+    a nudge (``core.background``): with the broker down the commit stands, the error is
+    logged, and beat publishes the job later (``matching_jobs_to_requeue``).
     """
-    job = MatchingJob.objects.create(report=report, requested_by=actor)
-    job_id = job.pk
-    # A function with a name, not a functools.partial: Django logs a robust callback's
-    # failure by its __qualname__.
-    transaction.on_commit(lambda: _publish_matching(job_id), robust=True)
-    return job
-
-
-def _publish_matching(job_id: int) -> None:
     from .tasks import match_report  # tasks import this module
 
-    match_report.delay(job_id)
+    job = MatchingJob.objects.create(report=report, requested_by=actor)
+    background.publish_on_commit(match_report, job.pk)
+    return job
 
 
 def _lock_entities(keys: Iterable[tuple[str, str]]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core import background
+
 from . import matching
 
 
@@ -27,9 +29,8 @@ def requeue_matching() -> int:
     """Every minute (beat): publish again the matching jobs not done within
     ``matching.MATCHING_GRACE`` (the broker or the worker was down, a web process died
     before publishing), at most 500 a run, oldest first; delete jobs done more than a
-    week ago. Returns how many were published."""
+    week ago. Returns how many were published (none while the broker is down)."""
     jobs = matching.matching_jobs_to_requeue(limit=500)
-    for job_id in jobs:
-        match_report.delay(job_id)
+    published = sum(background.publish(match_report, job_id) for job_id in jobs)
     matching.matching_jobs_purge()
-    return len(jobs)
+    return published

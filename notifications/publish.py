@@ -39,9 +39,11 @@ def expand_later(event_id: int) -> None:
 
 
 def _publish(event_id: int) -> None:
+    from core import background
+
     from .tasks import expand_notification_event
 
-    expand_notification_event.delay(event_id)
+    background.publish(expand_notification_event, event_id)
 
 
 def _run() -> None:

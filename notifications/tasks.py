@@ -6,6 +6,8 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from core import background
+
 from . import services
 
 
@@ -44,7 +46,8 @@ def expand_notification_event(event_id: int) -> None:
         try:
             services.notification_deliver(notification_id=notification_id)
         except (SMTPException, OSError):
-            deliver_notification.delay(notification_id)
+            # Its claim was released: with the broker down, beat's requeue retries it.
+            background.publish(deliver_notification, notification_id)
 
 
 @shared_task(acks_late=True)
@@ -52,13 +55,14 @@ def requeue_undelivered() -> int:
     """Every minute (beat): re-queue what a lost task left (worker killed, broker
     restarted, a web process gone before publishing): events not expanded after 30 s, and
     notifications undelivered after 30 s, unclaimed or claimed longer ago than the lease.
-    Ids only, at most 500 of each a run; returns how many were queued. Also deletes
+    Ids only, at most 500 of each a run; returns how many were queued (none while the
+    broker is down: the next run tries again). Also deletes
     events expanded more than a week ago."""
     events = services.events_to_requeue(limit=500)
-    for event_id in events:
-        expand_notification_event.delay(event_id)
+    published = sum(background.publish(expand_notification_event, event_id) for event_id in events)
     ids = services.notifications_to_requeue(limit=500)
-    for notification_id in ids:
-        deliver_notification.delay(notification_id)
+    published += sum(
+        background.publish(deliver_notification, notification_id) for notification_id in ids
+    )
     services.events_purge()
-    return len(events) + len(ids)
+    return published

@@ -25,7 +25,7 @@ from dashboards.audit_actions import DashboardAction
 from dashboards.measures import build_dashboard
 from dashboards.models import ExportJob, ExportStatus
 from dashboards.suppression import publish
-from dashboards.tasks import build_export, purge_expired_exports
+from dashboards.tasks import build_export, purge_expired_exports, requeue_exports
 
 # A real worker on real Redis, started as notifications' tests start theirs.
 from tests.real_worker import wait_for
@@ -385,3 +385,29 @@ def test_a_real_worker_refuses_the_export_of_a_requester_who_lost_the_role(
     assert "no longer open this dashboard" in job.error
     assert not job.file
     assert not list(private_root.rglob("*.zip"))
+
+
+# --- The broker down (issue 19) -----------------------------------------------------------
+
+
+# Transactional: the request's own commit runs its on-commit publish, as in production,
+# where a publish that raised answered 500 and left the job queued for ever.
+@pytest.mark.django_db(transaction=True)
+def test_an_export_asked_for_while_the_broker_is_down_is_built_by_beat_once_it_is_back(
+    login, manager, partnership, data, broker_down
+):
+    job = request_export(login(manager), partnership)  # 302 to the job's page, not 500
+    job.refresh_from_db()
+    assert job.status == ExportStatus.QUEUED
+    assert broker_down.published == [(build_export.name, (job.pk,))]
+
+    assert requeue_exports.run() == 0  # within the grace its message may be on its way
+    ExportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - exports.EXPORT_REQUEUE_GRACE - datetime.timedelta(seconds=1)
+    )
+    assert requeue_exports.run() == 0  # still down: the job stays queued, nothing lost
+    broker_down.back()
+    assert requeue_exports.run() == 1  # eager: published and built here
+    job.refresh_from_db()
+    assert job.status == ExportStatus.DONE and job.file
+    assert requeue_exports.run() == 0

@@ -58,6 +58,18 @@ def test_the_beat_task_delivers_what_it_requeues(rows, mailoutbox):
     assert requeue_undelivered() == 0
 
 
+def test_a_run_while_the_broker_is_down_loses_nothing(rows, mailoutbox, broker_down):
+    # Before issue 19 the first refused publish crashed the run; now each is logged.
+    assert requeue_undelivered() == 0
+    assert sorted(args for _name, args in broker_down.published) == sorted(
+        [(rows["dead_claim"].pk,), (rows["lost"].pk,)]
+    )
+    assert mailoutbox == []
+    broker_down.back()
+    assert requeue_undelivered() == 2
+    assert len(mailoutbox) == 2
+
+
 def test_beat_runs_the_requeue_every_minute():
     entry = django_settings.CELERY_BEAT_SCHEDULE["notifications-requeue"]
     assert entry["task"] == "notifications.tasks.requeue_undelivered"
