@@ -173,11 +173,12 @@ class WithdrawSerializer(serializers.Serializer):
 
 class NRMSerializer(serializers.ModelSerializer):
     rg_due = serializers.DateField(read_only=True)
-    recovery_period_ends = serializers.DateField(read_only=True)
-    reconsideration_deadline = serializers.DateField(read_only=True)
-    support_contact_due = serializers.DateTimeField(read_only=True)
-    support_ends_on = serializers.DateField(read_only=True)
-    withdrawn_at = serializers.DateTimeField(read_only=True)
+    # Null until their clock starts (a decision, support allocated, a withdrawal).
+    recovery_period_ends = serializers.DateField(read_only=True, allow_null=True)
+    reconsideration_deadline = serializers.DateField(read_only=True, allow_null=True)
+    support_contact_due = serializers.DateTimeField(read_only=True, allow_null=True)
+    support_ends_on = serializers.DateField(read_only=True, allow_null=True)
+    withdrawn_at = serializers.DateTimeField(read_only=True, allow_null=True)
     reconsiderations = ReconsiderationSerializer(many=True, read_only=True)
     submitted_at = serializers.DateTimeField(required=False)
 
