@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from casework.models import ExploitationType
 
+from .. import audience
 from ..models import (
     MAX_WORKERS_PRESENT,
     TLP,
@@ -98,6 +99,9 @@ class ReportSerializer(serializers.Serializer):
     ``entities`` and ``linked_cases`` while a C report's conditions wait to be
     acknowledged (``must_acknowledge``: POST ``acknowledge-conditions/``)."""
 
+    # Documented as not required (core.schema): the parts a reader may not be shown.
+    may_be_absent = audience.CONTENT_FIELDS | audience.FULL_ONLY_FIELDS
+
     id = serializers.IntegerField(read_only=True)
     level = serializers.ChoiceField(
         choices=["full", "summary", "conditions"],
@@ -150,6 +154,8 @@ class ReportListSerializer(serializers.Serializer):
     """A row of a list or search: the envelope, and the summary when the reader may read
     it (absent while a C report's conditions wait). Never the full text or the source,
     not even for the originating agency: they are read on the report itself."""
+
+    may_be_absent = frozenset({"summary"})
 
     id = serializers.IntegerField(read_only=True)
     title = serializers.CharField(read_only=True)
@@ -354,6 +360,8 @@ class VisitSerializer(serializers.Serializer):
     (absent for the operation's other agencies), as they go to a report's full text.
     ``case`` and ``report`` are absent when a case or report was made from the visit but
     the reader may not see it (null when none was); as on the visit's page."""
+
+    may_be_absent = frozenset({"notes", "case", "report"})
 
     id = serializers.IntegerField(read_only=True)
     operation = serializers.IntegerField(source="operation_id", read_only=True)
