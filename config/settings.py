@@ -220,7 +220,12 @@ if not _database_url:
         "DATABASE_URL is not set. Run through `make demo` or `make test` (they start an "
         "embedded PostgreSQL), or export DATABASE_URL=postgresql://user@host:5432/concord."
     )
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+# Web, worker and beat keep a connection for a minute, and check it before reusing it: a
+# connection cut under them (PostgreSQL restarted, a failover, a proxy's idle timeout) is
+# replaced on the next request or task instead of failing it with a 500.
+DATABASES = {
+    "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+}
 # Two roles (README, "Database roles"): DATABASE_URL is the app's (web, worker, beat: a role
 # that owns nothing; INSERT and SELECT only on the audit table), DATABASE_OWNER_URL the
 # schema owner's, used by `manage.py migrate` (audit.roles) and the test runner. Without
