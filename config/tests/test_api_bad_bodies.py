@@ -114,10 +114,14 @@ def test_a_body_over_the_limit_is_a_413_warning_without_a_traceback(
 
 def test_a_page_sent_a_body_over_the_limit_answers_the_413_page(login, caseworker, caplog):
     form = {"body": "x" * (6 * 1024 * 1024), "risk_level": "standard"}
-    answer = login(caseworker).post("/cases/new/", form)
+    with caplog.at_level(logging.INFO):
+        answer = login(caseworker).post("/cases/new/", form)
     assert answer.status_code == 413
     assert answer["Content-Type"].startswith("text/html")
     assert b"Too much was sent at once" in answer.content
+    refused = [r for r in caplog.records if r.name == "django.security.RequestDataTooBig"]
+    assert [(r.levelno, r.exc_info) for r in refused] == [(logging.WARNING, None)]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize(
