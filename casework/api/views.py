@@ -19,13 +19,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies import access
 from agencies.auth import SignedInApiRequest
 from audit.models import AuditEvent
+from core.api import JSONParser
 
 from .. import case_tasks, consents, duplicates, reads, services, transfers
 from ..evidence import break_glass

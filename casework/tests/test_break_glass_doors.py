@@ -89,14 +89,27 @@ def test_outside_the_partnership_a_case_is_the_same_audited_404_as_a_missing_one
     assert not BreakGlassEvent.objects.exists()
 
 
-@pytest.mark.parametrize("case_id", ["abc", "false", "null", "-1", "99999999999999999999999"])
-def test_a_malformed_case_id_is_404_not_500(api, police_officer, partnership, case_id):
-    answer = api(police_officer).post(
-        f"/api/v1/cases/{case_id}/break-glass/",
-        {"grounds": THREAT, "reason": "Threat to life"},
-        format="json",
-    )
-    assert answer.status_code == 404
+MALFORMED_CASE_IDS = ["abc", "false", "null", "-1", "1.5", "99999999999999999999999"]
+EVERY_ROLE = [
+    "caseworker",
+    "case_manager",
+    "agency_admin",
+    "manager",
+    "police_officer",
+    "analyst",
+    "prosecutor",
+    "outside_officer",
+]
+
+
+@pytest.mark.parametrize("role", EVERY_ROLE)
+def test_a_malformed_case_id_is_a_json_404_for_every_role(api, request, partnership, role):
+    """``1.5`` is refused by the route itself (its id takes no dot): the same JSON 404."""
+    caller = request.getfixturevalue(role)
+    for case_id in MALFORMED_CASE_IDS:
+        answer = api(caller).post(f"/api/v1/cases/{case_id}/break-glass/", BODY, format="json")
+        assert answer.status_code == 404, (role, case_id)
+        assert answer.json() == {"detail": "Not found."}, (role, case_id)
 
 
 @pytest.mark.parametrize("bg_id", ["abc", "false", "null", "99999999999999999999999"])
