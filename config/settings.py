@@ -443,13 +443,16 @@ if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
 # production should prefer (README, "Which broker"): a worker that dies hands its message
 # back at once, where Redis waits for the visibility timeout below.
 CELERY_BROKER_URL = env.optional_str("CONCORD_CELERY_BROKER_URL") or REDIS_URL or "memory://"
-_broker_scheme = CELERY_BROKER_URL.partition("://")[0].lower()
+_broker_scheme, _has_scheme, _broker_rest = CELERY_BROKER_URL.partition("://")
+_broker_scheme = _broker_scheme.lower() if _has_scheme else ""
 if _broker_scheme not in {"redis", "rediss", "amqp", "amqps", "pyamqp"} and not (
     _broker_scheme == "memory" and IS_TEST
 ):
+    # The URL itself is not shown: it may hold the broker's password.
     raise ImproperlyConfigured(
         "CONCORD_CELERY_BROKER_URL must be a redis://, rediss://, amqp://, amqps:// or "
-        f"pyamqp:// URL, not {_broker_scheme + '://'!r}."
+        "pyamqp:// URL, not "
+        + (f"a {_broker_scheme}:// one." if _broker_scheme else "one without a scheme.")
     )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -104,7 +104,9 @@ class RedisQueues:
     def _keys(self, queue: str) -> list[bytes]:
         """The Redis lists holding the queue's messages (one per priority step)."""
         return [
-            key for key in self.client.scan_iter(match=f"{queue}*") if self.client.type(key) == b"list"
+            key
+            for key in self.client.scan_iter(match=f"{queue}*")
+            if self.client.type(key) == b"list"
         ]
 
     def length(self, queue: str) -> int:
@@ -249,9 +251,7 @@ def emails(mail_dir: Path) -> list[str]:
 
 
 @pytest.fixture
-def start_worker(
-    broker_url: str, queue: str, mail_dir: Path, tmp_path: Path
-) -> Callable[..., Any]:
+def start_worker(broker_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> Callable[..., Any]:
     @contextmanager
     def start(name: str, **environ: str) -> Iterator[Worker]:
         env = {
