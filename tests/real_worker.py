@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import amqp.exceptions
 import kombu
 import kombu.pools
 import pytest
@@ -145,7 +144,7 @@ class RabbitQueues:
         with kombu.Connection(self.url) as conn:
             try:
                 _, count, _ = conn.default_channel.queue_declare(queue, passive=True)
-            except amqp.exceptions.NotFound:
+            except conn.channel_errors:  # 404: no such queue (yet)
                 return 0
             return int(count)
 
