@@ -450,7 +450,21 @@ if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
 
 # --- Celery ------------------------------------------------------------------------
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker: Redis (REDIS_URL) unless CONCORD_CELERY_BROKER_URL names RabbitMQ, which
+# production should prefer (README, "Which broker"): a worker that dies hands its message
+# back at once, where Redis waits for the visibility timeout below.
+CELERY_BROKER_URL = env.optional_str("CONCORD_CELERY_BROKER_URL") or REDIS_URL or "memory://"
+_broker_scheme, _has_scheme, _broker_rest = CELERY_BROKER_URL.partition("://")
+_broker_scheme = _broker_scheme.lower() if _has_scheme else ""
+if _broker_scheme not in {"redis", "rediss", "amqp", "amqps", "pyamqp"} and not (
+    _broker_scheme == "memory" and IS_TEST
+):
+    # The URL itself is not shown: it may hold the broker's password.
+    raise ImproperlyConfigured(
+        "CONCORD_CELERY_BROKER_URL must be a redis://, rediss://, amqp://, amqps:// or "
+        "pyamqp:// URL, not "
+        + (f"a {_broker_scheme}:// one." if _broker_scheme else "one without a scheme.")
+    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -459,7 +473,25 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if _broker_scheme in {"amqp", "amqps", "pyamqp"}:
+    # RabbitMQ: quorum queues (replicated, durable; an unacknowledged message returns to
+    # the queue the moment its consumer's connection closes). Queues made on the fly
+    # (a worker's -Q) are quorum queues too; a topic exchange lets Celery delay the
+    # retries' countdowns in the broker (native delayed delivery) instead of holding them
+    # in the worker. Quorum queues have no global QoS (the worker detects them and uses a
+    # per-consumer prefetch) and no priorities (no task here sets one). Every publish
+    # waits for the broker's confirmation, so a nudge the broker did not store raises
+    # (core/background.py logs it; beat publishes again).
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"confirm_publish": True}
+else:
+    # Redis: a message a worker took but never acknowledged (it was killed) is handed out
+    # again only after this long; the outbox rows and beat's re-queues bound the delay.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = env.str("CONCORD_TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # Notifications whose on-commit task was lost (a killed worker, a restarted broker) are

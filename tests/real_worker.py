@@ -1,6 +1,12 @@
-"""A real Celery worker on real Redis, for tests that need one (notifications, dashboard
-exports): a queue of the test's own, the worker started against the test database, its
-emails in a folder, and waits bounded in time. Loaded by the root conftest."""
+"""A real Celery worker on a real broker, for tests that need one (notifications, dashboard
+exports, intelligence matching): a queue of the test's own, the worker started against the
+test database, its emails in a folder, and waits bounded in time. Loaded by the root
+conftest.
+
+The broker is Redis (``REDIS_URL``) unless ``CONCORD_TEST_BROKER=rabbitmq``: then RabbitMQ
+at ``CONCORD_TEST_RABBITMQ_URL`` (``amqp://guest:guest@127.0.0.1:5672//`` by default),
+each test's queue a quorum queue deleted after it. Either is skipped when unreachable on
+a developer's machine and a failure in CI."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import kombu
 import kombu.pools
 import pytest
 import redis
@@ -28,6 +35,21 @@ from devtools.database import url_of
 
 ROOT = Path(settings.BASE_DIR)
 BOUND = 20.0  # seconds any one wait may take before the test fails
+TEST_BROKER = os.environ.get("CONCORD_TEST_BROKER") or "redis"
+if TEST_BROKER not in ("redis", "rabbitmq"):
+    raise pytest.UsageError(f"CONCORD_TEST_BROKER must be redis or rabbitmq, not {TEST_BROKER!r}")
+RABBITMQ_URL = os.environ.get("CONCORD_TEST_RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5672//"
+# What config/settings.py sets for an amqp:// CONCORD_CELERY_BROKER_URL (the worker reads
+# it there; this process, configured at start-up for Redis, is switched here).
+# config/tests/test_settings.py checks that the two agree.
+RABBITMQ_CELERY_CONF: dict[str, Any] = {
+    "task_default_queue_type": "quorum",
+    "task_create_missing_queue_type": "quorum",
+    "task_default_exchange_type": "topic",
+    "task_create_missing_queue_exchange_type": "topic",
+    "worker_detect_quorum_queues": True,
+    "broker_transport_options": {"confirm_publish": True},
+}
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = BOUND) -> Any:
@@ -52,7 +74,7 @@ def worker_database_url() -> str:
     return url_of({**connection.settings_dict, "USER": app["USER"], "PASSWORD": app["PASSWORD"]})
 
 
-# --- The test process publishes to the worker's queue on Redis ----------------------
+# --- The test process publishes to the worker's queue on the broker ----------------
 
 
 def _forget_broker_connections() -> None:
@@ -61,56 +83,130 @@ def _forget_broker_connections() -> None:
     app._pool = None
     app.amqp._producer_pool = None
     kombu.pools.reset()
+    # Likewise its queue and exchange declarations, built from the settings at first use.
+    for cached in ("queues", "default_exchange"):
+        app.amqp.__dict__.pop(cached, None)
 
 
-def queue_keys(client: redis.Redis, queue: str) -> list[bytes]:
-    """The Redis lists holding the queue's messages (one per priority step)."""
-    return [key for key in client.scan_iter(match=f"{queue}*") if client.type(key) == b"list"]
+class RedisQueues:
+    """The test's queue on Redis: kombu keeps its messages in lists."""
+
+    name = "redis"
+    # A message a killed worker took waits in kombu's "unacked" hash for the visibility
+    # timeout (an hour) before it is handed out again.
+    redelivers_at_once = False
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = redis.Redis.from_url(url)
+
+    def _keys(self, queue: str) -> list[bytes]:
+        """The Redis lists holding the queue's messages (one per priority step)."""
+        return [
+            key
+            for key in self.client.scan_iter(match=f"{queue}*")
+            if self.client.type(key) == b"list"
+        ]
+
+    def length(self, queue: str) -> int:
+        """Messages waiting on the queue (not those a worker holds)."""
+        return sum(self.client.llen(key) for key in self._keys(queue))
+
+    def drop(self, queue: str) -> None:
+        for key in self.client.scan_iter(match=f"*{queue}*"):
+            self.client.delete(key)
+        # Remove our unacknowledged messages, so nothing of this test outlives it.
+        for tag, raw in self.client.hscan_iter("unacked"):
+            try:
+                routing_key = json.loads(raw)[2]
+            except (ValueError, IndexError, TypeError):
+                continue
+            if routing_key == queue:
+                self.client.hdel("unacked", tag)
+                self.client.zrem("unacked_index", tag)
+
+    def close(self) -> None:
+        self.client.close()
 
 
-def queue_length(client: redis.Redis, queue: str) -> int:
-    return sum(client.llen(key) for key in queue_keys(client, queue))
+class RabbitQueues:
+    """The test's quorum queue on RabbitMQ."""
+
+    name = "rabbitmq"
+    # The broker puts a message back the moment its consumer's connection closes.
+    redelivers_at_once = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def length(self, queue: str) -> int:
+        """Messages ready on the queue (not those a worker holds); 0 if not declared yet."""
+        with kombu.Connection(self.url) as conn:
+            try:
+                _, count, _ = conn.default_channel.queue_declare(queue, passive=True)
+            except conn.channel_errors:  # 404: no such queue (yet)
+                return 0
+            return int(count)
+
+    def drop(self, queue: str) -> None:
+        with kombu.Connection(self.url) as conn:
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            channel.exchange_delete(queue)
+
+    def close(self) -> None:
+        pass
 
 
-def _drop_queue(client: redis.Redis, queue: str) -> None:
-    for key in client.scan_iter(match=f"*{queue}*"):
-        client.delete(key)
-    # A killed worker's unacknowledged message waits in kombu's "unacked" hash for the
-    # visibility timeout; remove ours so nothing of this test outlives it.
-    for tag, raw in client.hscan_iter("unacked"):
-        try:
-            routing_key = json.loads(raw)[2]
-        except (ValueError, IndexError, TypeError):
-            continue
-        if routing_key == queue:
-            client.hdel("unacked", tag)
-            client.zrem("unacked_index", tag)
+def _rabbitmq_url() -> str:
+    try:
+        with kombu.Connection(RABBITMQ_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as error:  # kombu raises the transport's own errors here
+        from conftest import need_service
+
+        need_service(f"RabbitMQ at {RABBITMQ_URL} does not answer: {error}")
+    return RABBITMQ_URL
 
 
 @pytest.fixture
-def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    client.close()
+def broker_url(request: pytest.FixtureRequest) -> str:
+    """The reachable broker the real-worker tests use (CONCORD_TEST_BROKER)."""
+    if TEST_BROKER == "rabbitmq":
+        return _rabbitmq_url()
+    url: str = request.getfixturevalue("redis_url")
+    return url
 
 
 @pytest.fixture
-def queue(redis_url: str, redis_client: redis.Redis) -> Iterator[str]:
-    """A queue of this test's own on the real Redis; this process publishes to it."""
+def queues(broker_url: str) -> Iterator[RedisQueues | RabbitQueues]:
+    """What is waiting on the broker's queues."""
+    inspector = RabbitQueues(broker_url) if TEST_BROKER == "rabbitmq" else RedisQueues(broker_url)
+    yield inspector
+    inspector.close()
+
+
+@pytest.fixture
+def queue(broker_url: str, queues: RedisQueues | RabbitQueues) -> Iterator[str]:
+    """A queue of this test's own on the real broker; this process publishes to it."""
     name = f"concord-test-notifications-{uuid.uuid4().hex[:12]}"
-    saved = {
-        "broker_url": app.conf.broker_url,
-        "task_always_eager": app.conf.task_always_eager,
-        "task_default_queue": app.conf.task_default_queue,
+    overrides: dict[str, Any] = {
+        "broker_url": broker_url,
+        "task_always_eager": False,
+        "task_default_queue": name,
     }
+    if TEST_BROKER == "rabbitmq":
+        overrides.update(RABBITMQ_CELERY_CONF)
+    saved = {key: app.conf[key] for key in overrides}
     _forget_broker_connections()
-    app.conf.update(broker_url=redis_url, task_always_eager=False, task_default_queue=name)
+    app.conf.update(overrides)
     try:
         yield name
     finally:
         _forget_broker_connections()
         app.conf.update(saved)
-        _drop_queue(redis_client, name)
+        _forget_broker_connections()
+        queues.drop(name)
 
 
 # --- Real workers -------------------------------------------------------------------
@@ -154,7 +250,7 @@ def emails(mail_dir: Path) -> list[str]:
 
 
 @pytest.fixture
-def start_worker(redis_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> Callable[..., Any]:
+def start_worker(broker_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> Callable[..., Any]:
     @contextmanager
     def start(name: str, **environ: str) -> Iterator[Worker]:
         env = {
@@ -166,7 +262,8 @@ def start_worker(redis_url: str, queue: str, mail_dir: Path, tmp_path: Path) -> 
             DJANGO_SETTINGS_MODULE="config.settings_test",
             CONCORD_ENV="test",
             DATABASE_URL=worker_database_url(),
-            REDIS_URL=redis_url,
+            # The worker's broker; REDIS_URL (its cache) is left as the suite has it.
+            CONCORD_CELERY_BROKER_URL=broker_url,
             CONCORD_CELERY_EAGER="false",
             CONCORD_CELERY_QUEUE=queue,
             CONCORD_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",

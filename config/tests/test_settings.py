@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -287,3 +288,61 @@ def test_a_default_page_size_above_the_largest_stops_start_up():
     result = _import_settings(CONCORD_ENV="demo", CONCORD_PAGE_SIZE="150")
     assert result.returncode != 0
     assert "CONCORD_PAGE_SIZE must not be more than CONCORD_MAX_PAGE_SIZE" in result.stderr
+
+
+def _celery_conf(keys: list[str], **overrides: str) -> dict[str, object]:
+    """The Celery settings the worker would run with, for these environment variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONCORD_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", **DATA_KEYS, **overrides})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from config.celery import app; "
+            f"print(json.dumps({{key: app.conf[key] for key in {keys!r}}}))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    conf: dict[str, object] = json.loads(result.stdout)
+    return conf
+
+
+def test_the_broker_is_redis_by_default_with_its_visibility_timeout():
+    conf = _celery_conf(
+        ["broker_url", "broker_transport_options", "task_default_queue_type"],
+        CONCORD_ENV="demo",
+        REDIS_URL="redis://cache.example:6379/3",
+    )
+    assert conf == {
+        "broker_url": "redis://cache.example:6379/3",
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "task_default_queue_type": "classic",
+    }
+
+
+@pytest.mark.parametrize("scheme", ["amqp", "amqps", "pyamqp"])
+def test_an_amqp_broker_url_selects_rabbitmq_with_quorum_queues(scheme):
+    from tests.real_worker import RABBITMQ_CELERY_CONF
+
+    url = f"{scheme}://concord:secret@rabbitmq.example:5672/concord"
+    conf = _celery_conf(
+        ["broker_url", *RABBITMQ_CELERY_CONF],
+        CONCORD_ENV="demo",
+        REDIS_URL="redis://cache.example:6379/3",
+        CONCORD_CELERY_BROKER_URL=url,
+    )
+    # Redis's visibility timeout is not passed to RabbitMQ; the real-worker tests switch
+    # their own process to RabbitMQ with exactly these settings.
+    assert conf == {"broker_url": url, **RABBITMQ_CELERY_CONF}
+
+
+@pytest.mark.parametrize("url", ["sqs://", "memory://", "rabbitmq.example:5672", "amqpx://h/"])
+def test_a_broker_url_of_another_scheme_stops_start_up(url):
+    result = _import_settings(CONCORD_ENV="demo", CONCORD_CELERY_BROKER_URL=url)
+    assert result.returncode != 0
+    assert "CONCORD_CELERY_BROKER_URL must be a redis://" in result.stderr

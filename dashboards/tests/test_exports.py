@@ -316,12 +316,12 @@ def test_the_list_shows_my_exports_only(
     assert reverse("dashboards:export_detail", args=[job.pk]) not in html
 
 
-# --- A real worker on real Redis -----------------------------------------------------
+# --- A real worker on a real broker (Redis, or RabbitMQ: tests/real_worker.py) -------
 
 
-@pytest.mark.redis
+@pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("queue")  # this process publishes to the test's queue on Redis
+@pytest.mark.usefixtures("queue")  # this process publishes to the test's queue on the broker
 def test_a_real_worker_builds_the_export_and_only_the_requester_downloads_it(
     login,
     manager,
@@ -360,7 +360,7 @@ def test_a_real_worker_builds_the_export_and_only_the_requester_downloads_it(
     assert login(colleague).get(download).status_code == 404
 
 
-@pytest.mark.redis
+@pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("queue")
 def test_a_real_worker_refuses_the_export_of_a_requester_who_lost_the_role(

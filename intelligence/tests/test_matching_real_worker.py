@@ -1,8 +1,9 @@
-"""A real Celery worker on real Redis does a submit's matching, after the commit.
+"""A real Celery worker on a real broker does a submit's matching, after the commit.
 
 ``celery -A config worker`` runs as a subprocess on a queue of this test's own, against
-the test database (so the rows really commit: ``transaction=True``) and the Redis of
-``REDIS_URL`` (skipped locally without one, a failure in CI). Waits are bounded polls;
+the test database (so the rows really commit: ``transaction=True``) and the broker of
+tests/real_worker.py: Redis, or RabbitMQ with ``CONCORD_TEST_BROKER=rabbitmq`` (skipped
+locally without one, a failure in CI). Waits are bounded polls;
 nothing asserts how fast anything is.
 """
 
@@ -17,9 +18,9 @@ from agencies.models import User
 from intelligence import matching, reports
 from intelligence.models import Match, MatchingJob
 from notifications.models import Notification
-from tests.real_worker import emails, queue_length, wait_for
+from tests.real_worker import emails, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 PHONE = [{"kind": "phone", "value": "07911 123456"}]
 SAME_PHONE = [{"kind": "phone", "value": "+44 7911 123 456"}]
 
@@ -31,7 +32,7 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
     queue: str,
     start_worker: Any,
     mail_dir: Any,
-    redis_client: Any,
+    queues: Any,
 ) -> None:
     # Both reports go to the partnership: each agency may read the other's.
     police_draft = make_report(analyst, submit=False, entities=PHONE)
@@ -86,4 +87,4 @@ def test_a_submits_matching_is_done_by_the_worker_after_the_commit(
             ),
         ]
     )
-    assert queue_length(redis_client, queue) == 0
+    assert queues.length(queue) == 0
