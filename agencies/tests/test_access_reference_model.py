@@ -7,8 +7,8 @@ deactivations, time passing, the hourly sweep). The world is built through the s
 the views call, so every grant comes from a real code path; the same story is told to
 ``access_reference_model``, plain Python written from the domain's rules. Each event must
 be allowed or refused alike, and at the end, for every member and case,
-``Case.objects.visible_to`` (three permissions), its count, ``access.perms_for`` (eight),
-``access.can`` and ``user.has_perm`` must give what the model says.
+``Case.objects.visible_to`` (two permissions), its count, ``access.perms_for`` (eight),
+``access.can`` or ``user.has_perm`` (by turns) must give what the model says.
 
 With ``CI=true`` it runs 1,000 examples, derandomized (the same ones every run);
 otherwise ``CONCORD_REFERENCE_EXAMPLES`` (100 by default). On a mismatch Hypothesis
@@ -57,10 +57,12 @@ EXAMPLES = (
 START = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)  # a Monday, GMT
 REFUSED = (PermissionDenied, ValidationError, Http404)  # IllegalTransition is a ValidationError
 
+# Hypothesis draws the first of a list most often (it is the simplest), so the roles that
+# do most come first.
 KIND_ROLES: dict[str, tuple[str, ...]] = {
-    "charity": ("caseworker", "case_manager", "partnership_manager"),
-    "social_services": ("caseworker", "case_manager", "agency_admin"),
     "police": ("officer", "analyst", "partnership_manager"),
+    "charity": ("case_manager", "caseworker", "partnership_manager"),
+    "social_services": ("caseworker", "case_manager", "agency_admin"),
     "prosecution": ("prosecutor", "partnership_manager"),
 }
 PARTNERSHIP_DATES: dict[str, tuple[int, int | None]] = {  # (starts, ends) in days from today
@@ -124,7 +126,7 @@ STATES = st.sampled_from(["in_force", "in_force", "in_force", *sorted(PARTNERSHI
 @st.composite
 def specs(draw: st.DrawFn) -> Spec:
     n = draw(st.integers(2, 4))
-    kinds = ("charity", *(draw(st.sampled_from(sorted(KIND_ROLES))) for _ in range(n - 1)))
+    kinds = ("charity", *(draw(st.sampled_from(list(KIND_ROLES))) for _ in range(n - 1)))
     members: list[tuple[int, str]] = []
     for agency, kind in enumerate(kinds):
         roles = draw(st.lists(st.sampled_from(KIND_ROLES[kind]), max_size=3))
@@ -377,7 +379,9 @@ def tell(event: tuple[Any, ...], w: model.World, db: Built, clock: Clock) -> str
         expected = model.transfer_answer(w, c, action)
         what = f"user {actor} {action}s the transfer of case {c} to agency {pending}"
     elif kind == "break_glass":
-        actor, c = args[0] % len(w.users), args[1] % cases
+        if not n_members:
+            return ""
+        actor, c = agencies + args[0] % n_members, args[1] % cases
         done = attempt(
             lambda: break_glass_open(
                 actor=loaded(db, actor),
@@ -436,7 +440,8 @@ def tell(event: tuple[Any, ...], w: model.World, db: Built, clock: Clock) -> str
         transfers.transfers_end_outside_partnerships()
         model.sweep(w)
         return "the hourly sweep runs"
-    line = f"{what}: engine {'did' if done else 'refused'}, model {'allows' if expected else 'refuses'}"
+    verdicts = ("did" if done else "refused", "allows" if expected else "refuses")
+    line = f"{what}: engine {verdicts[0]}, model {verdicts[1]}"
     OUTCOMES[f"{kind}: {'done' if done else 'refused'}"] += 1
     if done != expected:
         raise Disagreement(line)
@@ -462,7 +467,7 @@ class Clock:
 
 # --- What each member holds --------------------------------------------------------------
 
-LISTED = (model.VIEW_CASE, model.VIEW_IDENTITY, model.VIEW_LOCATION)
+LISTED = (model.VIEW_CASE, model.VIEW_IDENTITY)
 
 
 def disagreements(w: model.World, db: Built) -> list[str]:
@@ -487,13 +492,12 @@ def disagreements(w: model.World, db: Built) -> list[str]:
                 found.append(
                     f"{who} on case {c}: perms_for {sorted(got_perms)}, model {sorted(want[c])}"
                 )
+            # One more single check, by turns through both doors' functions and every perm.
             perm = model.CHECKED[(i + c) % len(model.CHECKED)]
-            for name, answer in (
-                ("can", access.can(user, perm, case)),
-                ("has_perm", user.has_perm(perm, case)),
-            ):
-                if answer != (perm in want[c]):
-                    found.append(f"{who} on case {c}: {name}({perm}) {answer}")
+            name, check = [("can", access.can), ("has_perm", User.has_perm)][(i + c) % 2]
+            answer = check(user, perm, case)
+            if answer != (perm in want[c]):
+                found.append(f"{who} on case {c}: {name}({perm}) {answer}")
     return found
 
 
