@@ -99,7 +99,8 @@ REFER = st.tuples(
 ANSWER = st.tuples(
     st.just("answer"), N, st.sampled_from(["accept", "accept", "decline", "complete", "withdraw"])
 )
-BREAK_GLASS = st.tuples(st.just("break_glass"), N, N)
+# Then, often, time passes: within the opening's hour, or past it.
+BREAK_GLASS = st.tuples(st.just("break_glass"), N, N, st.sampled_from([61, None, 30]))
 # Referrals, their answers and break-glass are drawn more often than the rest: they are
 # what most often depends on everything else.
 EVENTS = st.one_of(
@@ -392,6 +393,9 @@ def tell(event: tuple[Any, ...], w: model.World, db: Built, clock: Clock) -> str
         )
         expected = model.break_glass(w, actor, c)
         what = f"user {actor} breaks the glass on case {c}"
+        if done and expected and args[2] is not None:
+            passed = tell(("time_passes", args[2]), w, db, clock)
+            what = f"{what}: engine did, model allows\n  {passed}\n  (so far)"
     elif kind == "change_role":
         if not n_members:
             return ""
