@@ -194,8 +194,8 @@ def build(spec: Spec, now: datetime.datetime) -> tuple[model.World, Built]:
                 name=f"Partnership {i}",
                 starts_on=today + datetime.timedelta(days=PARTNERSHIP_DATES[state][0]),
                 ends_on=None
-                if PARTNERSHIP_DATES[state][1] is None
-                else today + datetime.timedelta(days=PARTNERSHIP_DATES[state][1]),
+                if (ends_in := PARTNERSHIP_DATES[state][1]) is None
+                else today + datetime.timedelta(days=ends_in),
             )
             for i, (_members, state) in enumerate(spec.partnerships)
         ]
@@ -297,12 +297,13 @@ def tell(event: tuple[Any, ...], w: model.World, db: Built, clock: Clock) -> str
             actor = w.first_member(ref.to, model.ANSWERING)
         if actor is None:
             return ""
-        service = {
+        referral_answers: dict[str, Callable[..., Any]] = {
             "accept": referral_services.referral_accept,
             "complete": referral_services.referral_complete,
             "withdraw": referral_services.referral_withdraw,
             "decline": lambda **kw: referral_services.referral_decline(**kw, reason="Full"),
-        }[action]
+        }
+        service = referral_answers[action]
         done = attempt(lambda: service(actor=loaded(db, actor), referral=db.referrals[r]))
         expected = model.answer(w, r, action)
         what = f"user {actor} {action}s referral {r}"
@@ -371,12 +372,13 @@ def tell(event: tuple[Any, ...], w: model.World, db: Built, clock: Clock) -> str
         transfer = LeadTransfer.objects.select_related("case", "from_agency", "to_agency").get(
             case=db.cases[c], status=TransferStatus.PROPOSED
         )
-        service = {
+        transfer_answers: dict[str, Callable[..., Any]] = {
             "accept": transfers.transfer_accept,
             "decline": transfers.transfer_decline,
             "withdraw": transfers.transfer_withdraw,
-        }[action]
-        done = attempt(lambda: service(actor=loaded(db, actor), transfer=transfer))
+        }
+        answer = transfer_answers[action]
+        done = attempt(lambda: answer(actor=loaded(db, actor), transfer=transfer))
         expected = model.transfer_answer(w, c, action)
         what = f"user {actor} {action}s the transfer of case {c} to agency {pending}"
     elif kind == "break_glass":
@@ -498,7 +500,11 @@ def disagreements(w: model.World, db: Built) -> list[str]:
                 )
             # One more single check, by turns through both doors' functions and every perm.
             perm = model.CHECKED[(i + c) % len(model.CHECKED)]
-            name, check = [("can", access.can), ("has_perm", User.has_perm)][(i + c) % 2]
+            checks: list[tuple[str, Callable[..., bool]]] = [
+                ("can", access.can),
+                ("has_perm", User.has_perm),
+            ]
+            name, check = checks[(i + c) % 2]
             answer = check(user, perm, case)
             if answer != (perm in want[c]):
                 found.append(f"{who} on case {c}: {name}({perm}) {answer}")
