@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-code test lint typecheck check venv clean-var
+.PHONY: demo demo-code test fuzz lint typecheck check venv clean-var
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Concord needs Python 3.11 or newer"'
@@ -23,6 +23,13 @@ demo: venv
 ## The whole suite; pass pytest arguments with ARGS="-k access -x".
 test: venv
 	$(BIN)/python -m devtools.services test $(ARGS)
+
+## The API fuzzed against its schema for longer than `make test` does (the same test,
+## config/tests/test_fuzz_api.py): CONCORD_FUZZ_EXAMPLES generated calls per operation and
+## role, and Schemathesis's coverage phase; prints the counts.
+fuzz: venv
+	CONCORD_FUZZ_EXAMPLES=$${CONCORD_FUZZ_EXAMPLES:-200} CONCORD_FUZZ_COVERAGE=$${CONCORD_FUZZ_COVERAGE:-1} \
+	  $(BIN)/python -m devtools.services test -n 0 -p no:randomly -s -q config/tests/test_fuzz_api.py $(ARGS)
 
 ## Static checks: lint, the floor plan (import contracts in pyproject.toml), types, Django's
 ## system checks, migrations in step with the models.

@@ -25,6 +25,11 @@ from .models import Case, Consent, ConsentMethod, ConsentScope
 from .permissions import CHANGE_CONSENTS
 from .services import _require
 
+# No consent is older: a time before it is a typing error, and one before 1847 would be
+# shown in the zone's local mean time (London's was -00:01:15), which no ISO 8601
+# timestamp can carry (found by fuzzing the API against its schema).
+EARLIEST_CONSENT = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+
 
 def consent_record(
     *,
@@ -54,6 +59,8 @@ def consent_record(
     given_at = given_at or timezone.now()
     if given_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["given_at"] = _("Consent cannot be given in the future.")
+    elif given_at < EARLIEST_CONSENT:
+        errors["given_at"] = _("Consent cannot be given before 1900.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

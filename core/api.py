@@ -46,6 +46,22 @@ class Pagination(PageNumberPagination):
     def max_page_size(self) -> int:  # type: ignore[override]
         return settings.MAX_PAGE_SIZE
 
+    def get_page_size(self, request: Request) -> int | None:
+        """A ``page_size`` the schema's integer is not (a word, 0, -3) is a 400 naming
+        it, not quietly the default page (DRF's own reading): the answer would be a page
+        the caller did not ask for. One above the maximum is the maximum."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None:
+            try:
+                wanted = int(raw)
+            except ValueError:
+                wanted = 0
+            if wanted < 1:
+                raise exceptions.ValidationError(
+                    {self.page_size_query_param: ["A whole number, 1 or more."]}
+                )
+        return super().get_page_size(request)
+
 
 def as_drf_validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
     """A service's ValidationError as a 400 with field errors (``non_field_errors`` else)."""

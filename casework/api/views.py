@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -176,6 +176,13 @@ class CaseViewSet(
         case = services.case_create(actor=self.request.user, **data)
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
+    # PUT is a method of the route (its parts' actions take it), refused for the case
+    # itself: documented as the 405 it answers, not as the 200 of an update.
+    @extend_schema(
+        request=None,
+        responses={405: OpenApiResponse(description="Use PATCH to change a case.")},
+        description="Not allowed: use PATCH to change a case.",
+    )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not kwargs.get("partial"):
             return Response(
@@ -300,7 +307,7 @@ class CaseViewSet(
         return Response(IdentitySerializer(found, context=context).data)
 
     @extend_schema(responses=PossibleDuplicateSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="possible-duplicates")
+    @action(detail=True, methods=["get"], url_path="possible-duplicates", pagination_class=None)
     def possible_duplicates(self, request: Request, pk: str) -> Response:
         """Agencies of your partnerships that may know this person: which
         agency and how to reach it, never its case. 404 without sight of the identity."""
@@ -349,7 +356,7 @@ class CaseViewSet(
     # --- needs -------------------------------------------------------------------------
 
     @extend_schema(methods=["GET"], responses=NeedSerializer(many=True))
-    @extend_schema(methods=["POST"], request=NeedSerializer, responses=NeedSerializer)
+    @extend_schema(methods=["POST"], request=NeedSerializer, responses={201: NeedSerializer})
     @action(detail=True, methods=["get", "post"])
     def needs(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
@@ -380,7 +387,7 @@ class CaseViewSet(
     # --- consents ----------------------------------------------------------------------
 
     @extend_schema(methods=["GET"], responses=ConsentSerializer(many=True))
-    @extend_schema(methods=["POST"], request=ConsentSerializer, responses=ConsentSerializer)
+    @extend_schema(methods=["POST"], request=ConsentSerializer, responses={201: ConsentSerializer})
     @action(detail=True, methods=["get", "post"])
     def consents(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
@@ -412,7 +419,7 @@ class CaseViewSet(
     # --- notes and flags ----------------------------------------------------------------
 
     @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
-    @extend_schema(methods=["POST"], request=NoteSerializer, responses=NoteSerializer)
+    @extend_schema(methods=["POST"], request=NoteSerializer, responses={201: NoteSerializer})
     @action(detail=True, methods=["get", "post"])
     def notes(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
@@ -425,7 +432,7 @@ class CaseViewSet(
         return self._page(reads.notes(request.user, case, perms=self.perms), NoteSerializer)
 
     @extend_schema(methods=["GET"], responses=FlagSerializer(many=True))
-    @extend_schema(methods=["POST"], request=FlagSerializer, responses=FlagSerializer)
+    @extend_schema(methods=["POST"], request=FlagSerializer, responses={201: FlagSerializer})
     @action(detail=True, methods=["get", "post"])
     def flags(self, request: SignedInApiRequest, pk: str) -> Response:
         case = self.get_object()
@@ -455,7 +462,7 @@ class CaseViewSet(
     @extend_schema(
         methods=["POST"],
         request={"multipart/form-data": DocumentSerializer},
-        responses=DocumentSerializer,
+        responses={201: DocumentSerializer},
     )
     @action(detail=True, methods=["get", "post"])
     def documents(self, request: SignedInApiRequest, pk: str) -> Response:

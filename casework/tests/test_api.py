@@ -295,3 +295,20 @@ def test_api_urls_are_the_documented_ones(case):
     assert reverse("api:case-document-download", kwargs={"pk": case.pk, "doc_id": 2}) == (
         f"/api/v1/cases/{case.pk}/documents/2/download/"
     )
+
+
+def test_a_consent_given_before_1900_is_refused_not_answered_in_local_mean_time(
+    api, caseworker, case
+):
+    # Found by fuzzing the API against its schema: a consent "given" in the year 367 was
+    # stored, then answered as "0367-05-05T23:57:31-00:01:15" (London's local mean time),
+    # which is no date-time the schema allows.
+    url = f"/api/v1/cases/{case.pk}/consents/"
+    body = {"scope": "ms1_named", "method": "verbal", "given_at": "0367-05-06T14:52:46+14:54"}
+
+    refused = api(caseworker).post(url, body, format="json")
+
+    assert refused.status_code == 400 and "given_at" in refused.json()
+    given = api(caseworker).post(url, {**body, "given_at": "1900-01-01T00:00:00Z"}, format="json")
+    assert given.status_code == 201, given.json()
+    assert given.json()["given_at"].startswith("1900-01-01T00:00:00")
