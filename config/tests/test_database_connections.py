@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import psycopg2
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
@@ -30,14 +29,9 @@ def test_every_process_checks_its_kept_connection_before_reusing_it():
 def _terminate(pid: int) -> None:
     """``pg_terminate_backend`` from a second connection, as the same role (a role may
     end its own backends)."""
-    db = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-    )
+    # Opened by Django with the live connection's own parameters: the embedded server of
+    # a fresh machine is reached through its socket directory in OPTIONS, not HOST.
+    other = connection.get_new_connection(connection.get_connection_params())
     try:
         other.autocommit = True
         with other.cursor() as cursor:
