@@ -587,7 +587,7 @@ CELERY_BEAT_SCHEDULE["break-glass-review-reminders"] = {
 }
 # A worker's claim on a notification it is delivering; an older claim is presumed dead
 # (the worker was killed) and the notification is delivered again.
-NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 300, minimum=1)
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.int("CONCORD_NOTIFICATION_LEASE_SECONDS", 60, minimum=1)
 # Beyond this many claims a notification is left for an operator instead of being retried
 # forever (e.g. an address the mail server keeps refusing): with the task's own retries,
 # 100 is about an hour of a mail server failing. It stays in the person's inbox all the same.

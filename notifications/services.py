@@ -8,10 +8,11 @@ task that expands and delivers it is queued only once it has committed.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -255,8 +256,8 @@ def _pause_for_tests() -> None:
 def _send_email(notification: Notification, lease: timedelta) -> None:
     # The subject and body hold the message and a link, nothing else: an email leaves
     # Concord's access control, so the details stay behind the link.
-    # A socket timeout well inside the lease, so a hung SMTP server cannot outlive the
-    # claim and let a second worker send while this one is still waiting.
+    # A socket timeout: a mail server that stops answering fails the send (the claim is
+    # released and the task retries) instead of holding a renewed claim for ever.
     timeout = max(1.0, min(60.0, lease.total_seconds() / 2))
     EmailMessage(
         subject=f"Concord: {notification.message}",
@@ -281,6 +282,62 @@ def message_id(notification: Notification) -> str:
     return f"<concord.notification.{notification.pk}.{created}@{host}>"
 
 
+class _LeaseKeeper:
+    """Keeps a worker's claim on a notification alive while it delivers it.
+
+    The claim is a timestamp: a row claimed longer ago than the lease is free for any
+    worker. A fixed long lease (it was 300 s) made a killed worker's notification wait
+    five minutes or more; a short fixed one would let a second worker send while a slow
+    mail server still holds the first. So the lease is short (60 s by default) and a
+    thread moves the claim forward every third of it for as long as this worker is alive
+    and sending. A worker that dies stops renewing, and its claim lapses within one lease.
+
+    ``claimed_at`` is the claim's token: each renewal is one conditional UPDATE (still
+    ours, still undelivered), so a claim another worker has taken over is never renewed.
+    The thread uses a database connection of its own and closes it when it stops.
+    """
+
+    def __init__(self, notification_id: int, claimed_at: datetime, lease: timedelta) -> None:
+        self.notification_id = notification_id
+        self.claimed_at = claimed_at
+        self.interval = lease.total_seconds() / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"lease-{notification_id}", daemon=True
+        )
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                if not self.renew():
+                    return  # delivered, released or taken over: nothing left to keep
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def renew(self) -> bool:
+        renewed_at = timezone.now()
+        try:
+            kept = Notification.objects.filter(
+                pk=self.notification_id, claimed_at=self.claimed_at, delivered_at__isnull=True
+            ).update(claimed_at=renewed_at)
+        except DatabaseError:
+            logger.warning(
+                "Could not renew the claim on notification %s; retrying.", self.notification_id
+            )
+            return True
+        if kept:
+            self.claimed_at = renewed_at
+        return bool(kept)
+
+
 def notification_deliver(*, notification_id: int) -> bool:
     """Deliver one notification (email, then mark delivered); True if this call did it.
 
@@ -288,12 +345,15 @@ def notification_deliver(*, notification_id: int) -> bool:
     (undelivered, and unclaimed or its claim older than the lease), so of two workers
     only one proceeds; a finished row is never claimed again; ``email_sent_at`` is
     written right after the send, so a retry after a later failure does not resend.
+    While it works the claim is renewed (``_LeaseKeeper``), so a slow mail server does
+    not let the claim lapse, and a killed worker's claim lapses within one lease.
     On an error the claim is released, so the task's own retry can claim it at once.
 
     The remaining window, honestly: a worker killed after the mail server accepted the
-    email but before ``email_sent_at`` was committed leaves a claim that expires after
-    the lease; the row is then re-queued and the email is sent a second time. Nothing
-    is ever lost; at most one duplicate email in that narrow case.
+    email but before ``email_sent_at`` was committed leaves a claim that lapses after
+    the lease; beat's next requeue (every minute) then sends the email a second time,
+    with the same ``Message-ID``. Nothing is ever lost; at most one duplicate email in
+    that narrow case (measured in docs/reliability.md).
     """
     now = timezone.now()
     lease = claim_lease()
@@ -304,17 +364,21 @@ def notification_deliver(*, notification_id: int) -> bool:
     )
     if not claimed:
         return False  # delivered already, gone, or another worker holds a live claim
+    keeper = _LeaseKeeper(notification_id, now, lease)
     try:
-        _pause_for_tests()
-        notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-        recipient = notification.recipient
-        if notification.email_sent_at is None and recipient.is_active and recipient.email:
-            _send_email(notification, lease)
-            Notification.objects.filter(pk=notification_id).update(email_sent_at=timezone.now())
+        with keeper:
+            _pause_for_tests()
+            notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+            recipient = notification.recipient
+            if notification.email_sent_at is None and recipient.is_active and recipient.email:
+                _send_email(notification, lease)
+                Notification.objects.filter(pk=notification_id).update(email_sent_at=timezone.now())
         Notification.objects.filter(pk=notification_id).update(delivered_at=timezone.now())
     except Exception:
         with suppress(DatabaseError):
-            Notification.objects.filter(pk=notification_id, claimed_at=now).update(claimed_at=None)
+            Notification.objects.filter(pk=notification_id, claimed_at=keeper.claimed_at).update(
+                claimed_at=None
+            )
         raise
     return True
 
