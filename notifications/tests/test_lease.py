@@ -64,14 +64,16 @@ class SlowMailServer(EmailBackend):
 
     def send_messages(self, messages: Any) -> int:
         first = Notification.objects.get().claimed_at
+        assert first is not None
         lease = services.claim_lease()
-        renewed_at = wait_for(
-            "the claim renewed past one lease",
-            lambda: (at := Notification.objects.get().claimed_at) - first > lease and at,
-        )
+
+        def renewed_past_one_lease() -> bool:
+            at = Notification.objects.get().claimed_at
+            return at is not None and at - first > lease
+
+        wait_for("the claim renewed past one lease", renewed_past_one_lease)
         SlowMailServer.seen.append(
             {
-                "renewed_at": renewed_at,
                 "claimable": Notification.objects.claimable(
                     now=first + lease + timedelta(milliseconds=1), lease=lease
                 ).exists(),
