@@ -7,7 +7,8 @@
   the success alone): 400 for input it refuses, 401 without credentials, 403 past the
   door but not allowed (or without the second factor), 404 for a record that does not
   exist or is hidden from the caller (the same answer, by design), 409 for a change its
-  record's state does not allow, 429 for a throttled sign-in. Found by fuzzing the API
+  record's state does not allow, 413 for a body too large and 415 for one in a media type
+  the operation does not read, 429 for a throttled sign-in. Found by fuzzing the API
   against its schema (``config/tests/test_fuzz_api.py``): a schema that lists only 200
   tells a client nothing of the rest.
 """
@@ -67,6 +68,12 @@ class AutoSchema(SpectacularAutoSchema):
             )
         if self.method.lower() in CHANGES:
             errors["409"] = _error("Not allowed in the record's present state.", DETAIL)
+        if "requestBody" in operation:
+            errors["413"] = _error(
+                "The body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+                DETAIL,
+            )
+            errors["415"] = _error("A body in a media type this operation does not read.", DETAIL)
         if self.view.get_throttles():
             errors["429"] = _error("Too many attempts: try again later.", DETAIL)
         for code, response in errors.items():

@@ -42,6 +42,8 @@ def test_every_operation_documents_the_errors_it_may_answer(schema: dict) -> Non
                 assert "404" in codes, where  # absent or hidden: the same 404
             if method in ("post", "put", "patch", "delete") and "405" not in codes:
                 assert {"400", "409"} <= codes, where
+            if "requestBody" in operation:
+                assert {"413", "415"} <= codes, where  # too large; a media type not read
     token = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
     assert {"400", "429"} <= set(token)
     # A page past the last is DRF's 404.
@@ -77,3 +79,12 @@ def test_an_agency_without_an_intelligence_contact_answers_one_the_schema_allows
     assert checker.is_valid("")
     assert checker.is_valid("intel@police.example")
     assert "format" not in field or field.get("anyOf")
+
+
+@pytest.mark.django_db
+def test_a_body_in_a_media_type_not_read_answers_the_documented_415(client) -> None:
+    response = client.post(
+        "/api/v1/auth/token/", data="username=a&password=b", content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail"}
