@@ -59,6 +59,22 @@ def _redis_ok() -> bool:
         client.close()
 
 
+def _broker_ok() -> bool | None:
+    """Whether Celery's broker answers, or None when it is the Redis checked already (or
+    the tests' in-memory one): RabbitMQ, or a Redis other than REDIS_URL's."""
+    url = settings.CELERY_BROKER_URL
+    if url == settings.REDIS_URL or url.startswith("memory://"):
+        return None
+    import kombu
+
+    try:
+        with kombu.Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # kombu raises each transport's own errors
+        return False
+    return True
+
+
 @never_cache
 def livez(request: HttpRequest) -> HttpResponse:
     """200 while the process serves requests; touches neither the database nor Redis.
@@ -71,7 +87,8 @@ def livez(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and Redis answer, 503 otherwise. Reveals nothing else."""
+    """200 when the database, Redis and (when it is not that Redis) Celery's broker
+    answer, 503 otherwise. Reveals nothing else."""
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -81,6 +98,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         checks["database"] = "unavailable"
     checks["redis"] = "ok" if _redis_ok() else "unavailable"
+    broker = _broker_ok()
+    if broker is not None:
+        checks["broker"] = "ok" if broker else "unavailable"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503

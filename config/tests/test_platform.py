@@ -30,6 +30,22 @@ def test_healthz_is_503_when_redis_is_down(client, settings):
     assert response.json()["database"] == "ok"
 
 
+def test_healthz_checks_a_rabbitmq_broker_too(client, redis_url, settings):
+    from tests.real_worker import _rabbitmq_url
+
+    settings.REDIS_URL = redis_url
+    settings.CELERY_BROKER_URL = _rabbitmq_url()  # skipped without RabbitMQ, failed in CI
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok", "broker": "ok"}
+
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:1//"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unavailable"
+    assert response.json()["redis"] == "ok"
+
+
 def test_signed_in_pages_are_never_cached_and_carry_security_headers(login, caseworker):
     response = login(caseworker).get("/")
     assert "no-store" in response["Cache-Control"]
